@@ -1,0 +1,85 @@
+/**
+ * Applies numbered SQL migrations (`NNNN_name.sql`) in order and records each in
+ * `schema_migrations`, so running it again applies nothing. An applied migration whose file has
+ * changed is an error: migrations are history, new changes get a new number.
+ */
+import type { ClickHouseClient } from "@clickhouse/client-web";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export interface MigrationReport {
+  applied: string[];
+  skipped: string[];
+}
+
+const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+
+/** Turns `{ "0001_events.sql": sql }` into ordered migrations, rejecting misnamed or duplicate files. */
+export function toMigrations(files: Record<string, string>): Migration[] {
+  const migrations = Object.entries(files).map(([file, sql]) => {
+    const match = FILE_NAME.exec(file);
+    if (!match) throw new Error(`migration file ${file} must be named NNNN_snake_name.sql`);
+    return { version: Number(match[1]), name: file, sql };
+  });
+  migrations.sort((a, b) => a.version - b.version);
+  migrations.forEach((m, i) => {
+    if (i > 0 && migrations[i - 1]?.version === m.version) throw new Error(`two migrations have version ${m.version}`);
+  });
+  return migrations;
+}
+
+/** Splits a file into statements: `;` at the end of a line ends one; `--` comment lines are dropped. */
+export function splitStatements(sql: string): string[] {
+  const withoutComments = sql
+    .split("\n")
+    .filter((line) => !line.trim().startsWith("--"))
+    .join("\n");
+  return withoutComments
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+async function checksum(sql: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sql)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Applies every pending migration in order; safe to run any number of times. */
+export async function migrate(client: ClickHouseClient, migrations: readonly Migration[]): Promise<MigrationReport> {
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS schema_migrations
+      (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+      ENGINE = MergeTree ORDER BY version`,
+  });
+  const result = await client.query({
+    query: "SELECT version, name, checksum FROM schema_migrations",
+    format: "JSONEachRow",
+  });
+  const applied = new Map(
+    (await result.json<{ version: number; name: string; checksum: string }>()).map((r) => [r.version, r]),
+  );
+  const report: MigrationReport = { applied: [], skipped: [] };
+  for (const migration of migrations) {
+    const sum = await checksum(migration.sql);
+    const done = applied.get(migration.version);
+    if (done) {
+      if (done.checksum !== sum)
+        throw new Error(`migration ${migration.name} changed after it was applied; add a new migration instead`);
+      report.skipped.push(migration.name);
+      continue;
+    }
+    for (const statement of splitStatements(migration.sql)) await client.command({ query: statement });
+    await client.insert({
+      table: "schema_migrations",
+      values: [{ version: migration.version, name: migration.name, checksum: sum }],
+      format: "JSONEachRow",
+    });
+    report.applied.push(migration.name);
+  }
+  return report;
+}

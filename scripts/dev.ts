@@ -1,0 +1,75 @@
+/**
+ * `npm run dev`: the whole stack on one machine. Starts the embedded ClickHouse engine (chDB) unless
+ * CLICKHOUSE_URL names a real server, applies migrations, then runs `wrangler dev` (Worker, Queues,
+ * R2 in workerd). Ctrl-C stops everything.
+ *
+ * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, TALLY_DATA_DIR (.data).
+ */
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "@clickhouse/client-web";
+import { type RunningClickHouse, startClickHouseServer } from "../dev/clickhouse-server.ts";
+import { readClickHouseMigrations } from "../migrations/files.ts";
+import { migrate } from "../migrations/migrator.ts";
+
+const port = Number(process.env.PORT ?? 8787);
+const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
+
+if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
+
+let embedded: RunningClickHouse | undefined;
+let clickhouseUrl = process.env.CLICKHOUSE_URL;
+if (!clickhouseUrl) {
+  embedded = await startClickHouseServer({
+    dataDir: join(dataDir, "clickhouse"),
+    port: Number(process.env.CLICKHOUSE_PORT ?? 8123),
+  });
+  clickhouseUrl = embedded.url;
+}
+
+const client = createClient({
+  url: clickhouseUrl,
+  username: process.env.CLICKHOUSE_USER ?? "default",
+  password: process.env.CLICKHOUSE_PASSWORD ?? "",
+});
+const report = await migrate(client, readClickHouseMigrations());
+
+const wrangler = spawn(
+  "wrangler",
+  [
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    join(dataDir, "wrangler"),
+    "--var",
+    `CLICKHOUSE_URL:${clickhouseUrl}`,
+    "--show-interactive-dev-session=false",
+  ],
+  { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+);
+
+console.log(`
+Tally dev stack
+  Worker (collect, queues, R2)  http://localhost:${port}     (wrangler dev, workerd)
+  ClickHouse                    ${clickhouseUrl}${embedded ? `     (embedded chDB, data in ${join(dataDir, "clickhouse")})` : ""}
+  Migrations                    ${report.applied.length} applied, ${report.skipped.length} already in place
+Try:
+  curl -X POST localhost:${port}/collect -d '{"property_id":"UA-DEMO-1","client_id":"c1","event_type":"pageview","page_url":"https://example.com/"}'
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (wrangler.exitCode === null) wrangler.kill("SIGTERM");
+  await embedded?.close();
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+wrangler.on("exit", (code) => void stop(code ?? 0));
