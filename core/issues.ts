@@ -16,6 +16,10 @@ export function formatPath(prefix: string, path: ReadonlyArray<PropertyKey>): st
   return out;
 }
 
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
 /** Turns zod issues into field issues, naming missing and unknown fields plainly. */
 export function toFieldIssues(error: z.ZodError, prefix = ""): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -24,8 +28,10 @@ export function toFieldIssues(error: z.ZodError, prefix = ""): FieldIssue[] {
       for (const key of issue.keys) {
         issues.push({ path: formatPath(prefix, [...issue.path, key]), message: "is not a known field" });
       }
-    } else if (issue.code === "invalid_type" && issue.input === undefined) {
-      issues.push({ path: formatPath(prefix, issue.path), message: "is required" });
+    } else if (issue.code === "invalid_type") {
+      const missing = /received undefined$/.test(issue.message);
+      const message = missing ? "is required" : `must be ${article(issue.expected)}`;
+      issues.push({ path: formatPath(prefix, issue.path), message });
     } else {
       issues.push({ path: formatPath(prefix, issue.path), message: issue.message });
     }

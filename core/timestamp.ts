@@ -13,6 +13,14 @@ export const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
 /** Latest instant Tally accepts at all (the collect edge applies a tighter bound). */
 export const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
 
+/** Date.parse rolls 2026-02-31 over to March; a timestamp that names no real day is an error. */
+function isCalendarDate(ymd: string): boolean {
+  const [y, m, d] = ymd.split("-").map(Number);
+  if (y === undefined || m === undefined || d === undefined) return false;
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
 export type TimestampResult = { ok: true; ms: number } | { ok: false; reason: string };
 
 /** Parses one timestamp in any accepted form into integer epoch milliseconds. */
@@ -27,6 +35,7 @@ export function parseTimestamp(input: number | string): TimestampResult {
     if (!ISO_8601.test(text)) {
       return { ok: false, reason: "must be epoch seconds, epoch milliseconds or ISO 8601" };
     }
+    if (!isCalendarDate(text.slice(0, 10))) return { ok: false, reason: "is not a valid date" };
     const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) || text.length === 10;
     ms = Date.parse(hasZone ? text : `${text}Z`);
     if (Number.isNaN(ms)) return { ok: false, reason: "is not a valid date" };

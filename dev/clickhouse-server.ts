@@ -24,6 +24,8 @@ export interface RunningClickHouse {
   close(): Promise<void>;
 }
 
+/** Where clickhouse-local's defaults differ from the server's, behave like the server. */
+const SERVER_DEFAULTS = ["--output_format_json_quote_64bit_integers=1"];
 const ENGINE_VERSION_QUERY = "SELECT version()";
 
 /** A ClickHouse-style failure: the code and type the client parses out of the body. */
@@ -91,7 +93,7 @@ function toEngineError(error: unknown): EngineError {
 
 /** Runs one parsed request on its own chDB session, so per-request settings never leak. */
 async function execute(dataDir: string, request: ParsedRequest) {
-  const session = new Session(dataDir);
+  const session = new Session(dataDir, { connectionArgs: SERVER_DEFAULTS });
   try {
     const preamble: string[] = [];
     if (request.database !== "default") preamble.push(`USE \`${request.database.replaceAll("`", "")}\``);
@@ -167,7 +169,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ClickH
 export async function startClickHouseServer(options: ClickHouseServerOptions): Promise<RunningClickHouse> {
   mkdirSync(options.dataDir, { recursive: true });
   // The first session loads the data directory; it stays open so later per-request sessions are cheap.
-  const anchor = new Session(options.dataDir);
+  const anchor = new Session(options.dataDir, { connectionArgs: SERVER_DEFAULTS });
   const version = (await anchor.queryAsync(ENGINE_VERSION_QUERY, { format: "TabSeparated" })).text().trim();
   const server: Server = createServer((req, res) => {
     handle(req, res, options, version).catch((error: unknown) => {

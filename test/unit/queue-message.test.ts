@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import type { Event } from "../../core/event.ts";
+import { EventsMessageSchema, MAX_MESSAGE_BYTES, packMessages } from "../../core/queue-message.ts";
+
+const event = (n: number, padding = 0): Event => ({
+  property_id: "UA-DEMO-1",
+  client_id: `c${n}`,
+  event_id: `e${n}`,
+  event_type: "pageview",
+  event_timestamp: Date.UTC(2026, 10, 26),
+  page_url: "https://example.com/",
+  custom_dimensions:
+    padding > 0 ? Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`pad${k}`, "é".repeat(padding)])) : undefined,
+});
+
+describe("packMessages", () => {
+  it("puts a typical batch into one message", () => {
+    const events = Array.from({ length: 20 }, (_, i) => event(i));
+    const messages = packMessages(events, 1);
+    expect(messages).toHaveLength(1);
+    expect(EventsMessageSchema.parse(JSON.parse(JSON.stringify(messages[0]))).events).toHaveLength(20);
+  });
+
+  it("splits large events into messages under the byte budget, keeping order and every event", () => {
+    const events = Array.from({ length: 20 }, (_, i) => event(i, 500));
+    const messages = packMessages(events, 1);
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) {
+      expect(new TextEncoder().encode(JSON.stringify(m)).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES + 200);
+    }
+    expect(messages.flatMap((m) => m.events.map((e) => e.event_id))).toEqual(events.map((e) => e.event_id));
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * Test projects by runtime: `unit` (Node: pure core, dev tools), `integration` (Node against the
+ * real embedded ClickHouse engine and the dev stack), `workers` (workerd via @cloudflare/vitest-plugin).
+ * One embedded ClickHouse serves them all (test/support/global-setup.ts).
+ */
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { freePort } from "./test/support/free-port.ts";
+import { WORKERS_TEST_DATABASE } from "./test/support/global-setup.ts";
+
+const clickhousePort = Number(process.env.TALLY_TEST_CLICKHOUSE_PORT ?? (await freePort()));
+process.env.TALLY_TEST_CLICKHOUSE_PORT = String(clickhousePort);
+
+export default defineConfig({
+  test: {
+    globalSetup: ["./test/support/global-setup.ts"],
+    projects: [
+      {
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
+                CLICKHOUSE_DATABASE: WORKERS_TEST_DATABASE,
+                CLICKHOUSE_PASSWORD: "",
+              },
+            },
+          }),
+        ],
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+      },
+    ],
+  },
+});
