@@ -66,6 +66,6 @@ async function deliverOneByOne(parsed: readonly Parsed[], sink: EventSink): Prom
 }
 
 /** The Worker's `queue` handler. */
-export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
   await deliverBatch(batch.messages, createClickHouseSink(loadConfig(env)));
 }

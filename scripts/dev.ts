@@ -7,7 +7,8 @@
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
 import { type RunningClickHouse, startClickHouseServer } from "../dev/clickhouse-server.ts";
 import { readClickHouseMigrations } from "../migrations/files.ts";
@@ -35,9 +36,16 @@ const client = createClient({
 });
 const report = await migrate(client, readClickHouseMigrations());
 
+// Run wrangler's own entry on this Node (22, from devDependencies): wrangler refuses Node 20.
+const wranglerBin = join(
+  dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+  "bin",
+  "wrangler.js",
+);
 const wrangler = spawn(
-  "wrangler",
+  process.execPath,
   [
+    wranglerBin,
     "dev",
     "--port",
     String(port),

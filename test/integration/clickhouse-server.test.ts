@@ -47,7 +47,11 @@ describe("the embedded ClickHouse HTTP endpoint", () => {
 
   it("takes parameters from a multipart body too", async () => {
     const multipart = createClient({ url, use_multipart_params: true });
-    const result = await multipart.query({ query: "SELECT {v:String} AS v", query_params: { v: "o'k" }, format: "JSONEachRow" });
+    const result = await multipart.query({
+      query: "SELECT {v:String} AS v",
+      query_params: { v: "o'k" },
+      format: "JSONEachRow",
+    });
     expect(await result.json()).toEqual([{ v: "o'k" }]);
   });
 
@@ -57,9 +61,19 @@ describe("the embedded ClickHouse HTTP endpoint", () => {
       { id: 2, name: "b", tags: [] },
     ];
     for (let i = 0; i < 3; i++) {
-      await client.insert({ table: "t", values, format: "JSONEachRow", clickhouse_settings: { insert_deduplication_token: "tok-1" } });
+      await client.insert({
+        table: "t",
+        values,
+        format: "JSONEachRow",
+        clickhouse_settings: { insert_deduplication_token: "tok-1" },
+      });
     }
-    await client.insert({ table: "t", values, format: "JSONEachRow", clickhouse_settings: { insert_deduplication_token: "tok-2" } });
+    await client.insert({
+      table: "t",
+      values,
+      format: "JSONEachRow",
+      clickhouse_settings: { insert_deduplication_token: "tok-2" },
+    });
     expect(await rows(client, "SELECT count() AS c FROM t")).toEqual([{ c: "4" }]);
   });
 
@@ -124,14 +138,23 @@ describe("with a password", () => {
   let secured: RunningClickHouse;
   beforeAll(async () => {
     // A second endpoint on the same process's engine, as a production-like deployment would require auth.
-    secured = await startClickHouseServer({ dataDir: mkdtempSync(join(tmpdir(), "tally-auth-")), port: 0, password: "s3cret" });
+    secured = await startClickHouseServer({
+      dataDir: mkdtempSync(join(tmpdir(), "tally-auth-")),
+      port: 0,
+      password: "s3cret",
+    });
   });
   afterAll(() => secured.close());
 
   it("refuses a wrong password with AUTHENTICATION_FAILED and accepts the right one", async () => {
-    const wrong = await createClient({ url: secured.url, password: "nope" }).query({ query: "SELECT 1" }).catch((e: unknown) => e);
+    const wrong = await createClient({ url: secured.url, password: "nope" })
+      .query({ query: "SELECT 1" })
+      .catch((e: unknown) => e);
     expect(wrong).toMatchObject({ code: "516", type: "AUTHENTICATION_FAILED" });
-    const right = await createClient({ url: secured.url, password: "s3cret" }).query({ query: "SELECT 1 AS x", format: "JSONEachRow" });
+    const right = await createClient({ url: secured.url, password: "s3cret" }).query({
+      query: "SELECT 1 AS x",
+      format: "JSONEachRow",
+    });
     expect(await right.json()).toEqual([{ x: 1 }]);
   });
 });

@@ -5,7 +5,10 @@ import { readClickHouseMigrations } from "../../migrations/files.ts";
 import { migrate } from "../../migrations/migrator.ts";
 
 /** A client on a fresh database of its own, so test files never see each other's rows. */
-export async function freshDatabase(prefix: string, options: { migrated?: boolean } = {}): Promise<{
+export async function freshDatabase(
+  prefix: string,
+  options: { migrated?: boolean } = {},
+): Promise<{
   client: ClickHouseClient;
   database: string;
   url: string;

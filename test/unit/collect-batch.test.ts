@@ -33,7 +33,11 @@ describe("parseCollectBody", () => {
   });
 
   it("names the index and field of every invalid event", () => {
-    const parsed = parseCollectBody([event(0), { ...event(1), page_url: "nope" }, { ...event(2), client_id: 7 }], now, newId);
+    const parsed = parseCollectBody(
+      [event(0), { ...event(1), page_url: "nope" }, { ...event(2), client_id: 7 }],
+      now,
+      newId,
+    );
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
       expect(parsed.code).toBe("invalid_event");

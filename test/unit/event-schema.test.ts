@@ -39,7 +39,9 @@ describe("EventInputSchema", () => {
   });
 
   it("names an unknown field instead of dropping it silently", () => {
-    expect(issuesOf({ ...minimal, pageurl: "x" })).toEqual([{ path: "events[0].pageurl", message: "is not a known field" }]);
+    expect(issuesOf({ ...minimal, pageurl: "x" })).toEqual([
+      { path: "events[0].pageurl", message: "is not a known field" },
+    ]);
   });
 
   it.each([

@@ -10,7 +10,9 @@ const event = (n: number, padding = 0): Event => ({
   event_timestamp: Date.UTC(2026, 10, 26),
   page_url: "https://example.com/",
   custom_dimensions:
-    padding > 0 ? Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`pad${k}`, "é".repeat(padding)])) : undefined,
+    padding > 0
+      ? Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`pad${k}`, "é".repeat(padding)]))
+      : undefined,
 });
 
 describe("packMessages", () => {

@@ -1,0 +1,19 @@
+/** The event schema, the row converter and the SQL table must describe the same columns. */
+import { describe, expect, it } from "vitest";
+import { DERIVED_COLUMNS, EVENT_COLUMNS } from "../../core/clickhouse-row.ts";
+import { EventSchema } from "../../core/event.ts";
+import { freshDatabase, rows } from "../support/clickhouse.ts";
+
+describe("contract: events table ⇔ core/event.ts", () => {
+  it("has exactly the columns and types of EVENT_COLUMNS, in order", async () => {
+    const { client } = await freshDatabase("contract");
+    const described = await rows<{ name: string; type: string }>(client, "DESCRIBE TABLE events");
+    expect(described.map(({ name, type }) => [name, type])).toEqual(Object.entries(EVENT_COLUMNS));
+  });
+
+  it("has a column for every event field, and no column that is neither a field nor derived", () => {
+    const fields = Object.keys(EventSchema.shape).sort();
+    const columns = Object.keys(EVENT_COLUMNS).filter((c) => !(DERIVED_COLUMNS as readonly string[]).includes(c));
+    expect(columns.sort()).toEqual(fields);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { readClickHouseMigrations } from "../../migrations/files.ts";
+import { migrate } from "../../migrations/migrator.ts";
+import { freshDatabase, rows } from "../support/clickhouse.ts";
+
+describe("npm run migrate (migrations/migrator.ts) against the real engine", () => {
+  it("applies every migration once, and a second run applies nothing", async () => {
+    const { client } = await freshDatabase("migrate", { migrated: false });
+    const migrations = readClickHouseMigrations();
+    const first = await migrate(client, migrations);
+    expect(first.applied).toEqual(migrations.map((m) => m.name));
+    const second = await migrate(client, migrations);
+    expect(second).toEqual({ applied: [], skipped: migrations.map((m) => m.name) });
+    expect(await rows(client, "SELECT name FROM schema_migrations ORDER BY version")).toEqual(
+      migrations.map((m) => ({ name: m.name })),
+    );
+  });
+
+  it("refuses to run when an applied migration's file has changed", async () => {
+    const { client } = await freshDatabase("migrate", { migrated: false });
+    await migrate(client, [
+      { version: 1, name: "0001_t.sql", sql: "CREATE TABLE t (x String) ENGINE = MergeTree ORDER BY x" },
+    ]);
+    await expect(
+      migrate(client, [
+        { version: 1, name: "0001_t.sql", sql: "CREATE TABLE t (y String) ENGINE = MergeTree ORDER BY y" },
+      ]),
+    ).rejects.toThrow(/changed after it was applied/);
+  });
+
+  it("creates events with the spec's engine, partitioning, sort key, dedup window and indexes", async () => {
+    const { client, database } = await freshDatabase("migrate");
+    const [table] = await rows<{
+      engine: string;
+      partition_key: string;
+      sorting_key: string;
+      create_table_query: string;
+    }>(
+      client,
+      "SELECT engine, partition_key, sorting_key, create_table_query FROM system.tables WHERE database = {db:String} AND name = 'events'",
+      { db: database },
+    );
+    expect(table).toMatchObject({
+      engine: "MergeTree",
+      partition_key: "toYYYYMMDD(event_timestamp)",
+      sorting_key: "property_id, event_timestamp, client_id",
+    });
+    expect(table?.create_table_query).toContain("non_replicated_deduplication_window = 10000");
+    const indexes = await rows<{ name: string; type: string }>(
+      client,
+      "SELECT name, type FROM system.data_skipping_indices WHERE database = {db:String} AND table = 'events' ORDER BY name",
+      { db: database },
+    );
+    expect(indexes).toEqual([
+      { name: "idx_page_url", type: "tokenbf_v1" },
+      { name: "idx_session_id", type: "bloom_filter" },
+      { name: "idx_user_id", type: "bloom_filter" },
+    ]);
+  });
+});
