@@ -1,7 +1,7 @@
 /** Writes event rows to ClickHouse `events` with the official web client (works in Workers and Node). */
 import { type ClickHouseClient, ClickHouseError, createClient } from "@clickhouse/client-web";
 import type { EventRow } from "../core/clickhouse-row.ts";
-import type { Config } from "../workers/config.ts";
+import type { Config } from "../core/config.ts";
 
 /** Where the consumer puts rows; one insert per call, idempotent for a repeated token. */
 export interface EventSink {

@@ -3,7 +3,7 @@ import { ClickHouseError } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../../consumers/clickhouse-sink.ts";
 import { type EventRow, toClickHouseRow } from "../../core/clickhouse-row.ts";
-import { ConfigSchema } from "../../workers/config.ts";
+import { ConfigSchema } from "../../core/config.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
 
 let sink: EventSink;
