@@ -14,6 +14,7 @@ process.env.TALLY_TEST_CLICKHOUSE_PORT = String(clickhousePort);
 export default defineConfig({
   test: {
     globalSetup: ["./test/support/global-setup.ts"],
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       {
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
