@@ -5,6 +5,7 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_ADMIN_TOKEN } from "./test/support/admin.ts";
 import { freePort } from "./test/support/free-port.ts";
 import { WORKERS_TEST_DATABASE } from "./test/support/global-setup.ts";
 
@@ -37,6 +38,8 @@ export default defineConfig({
                 CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
                 CLICKHOUSE_DATABASE: WORKERS_TEST_DATABASE,
                 CLICKHOUSE_PASSWORD: "",
+                ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+                REFUSAL_FLUSH_SECONDS: "0",
               },
             },
           }),

@@ -23,17 +23,52 @@ export const EVENT_COLUMNS = {
   language: "LowCardinality(String)",
   custom_dimensions: "Map(String, String)",
   custom_metrics: "Map(String, Float64)",
+  // 0002_enrichment.sql: what the edge adds (core/event.ts EnrichmentSchema).
+  visitor_id_source: "LowCardinality(String)",
+  source_protocol: "LowCardinality(String)",
+  interactive: "Bool",
+  browser: "LowCardinality(String)",
+  browser_version: "LowCardinality(String)",
+  os: "LowCardinality(String)",
+  os_version: "LowCardinality(String)",
+  device_type: "LowCardinality(String)",
+  country: "LowCardinality(String)",
+  region: "LowCardinality(String)",
+  city: "LowCardinality(String)",
+  continent: "LowCardinality(String)",
+  geo_timezone: "LowCardinality(String)",
+  asn: "UInt32",
+  page_host: "LowCardinality(String)",
+  page_path: "String",
+  utm_source: "String",
+  utm_medium: "LowCardinality(String)",
+  utm_campaign: "String",
+  utm_term: "String",
+  utm_content: "String",
+  click_id_type: "LowCardinality(String)",
+  referrer_host: "String",
+  source: "LowCardinality(String)",
+  channel: "LowCardinality(String)",
+  ip_prefix: "String",
+  is_bot: "Bool",
+  bot_reason: "LowCardinality(String)",
 } as const;
 
 /** Columns that are not event fields: filled by later stages of the pipeline. */
 export const DERIVED_COLUMNS = ["session_id", "received_at"] as const;
 
+type Column = keyof typeof EVENT_COLUMNS;
+/** A row as JSONEachRow sends it: Maps as objects, Bool as booleans, UInt32 as numbers, the rest text. */
 export type EventRow = {
-  [K in keyof typeof EVENT_COLUMNS]: K extends "custom_dimensions"
+  [K in Column]: K extends "custom_dimensions"
     ? Record<string, string>
     : K extends "custom_metrics"
       ? Record<string, number>
-      : string;
+      : K extends "interactive" | "is_bot"
+        ? boolean
+        : K extends "asn"
+          ? number
+          : string;
 };
 
 /** `2026-11-26 09:30:00.123`: the text form DateTime64(3, 'UTC') parses without settings. */
@@ -61,5 +96,33 @@ export function toClickHouseRow(event: Event, receivedAtMs: number, sessionId = 
     language: event.language ?? "",
     custom_dimensions: event.custom_dimensions ?? {},
     custom_metrics: event.custom_metrics ?? {},
+    visitor_id_source: event.visitor_id_source,
+    source_protocol: event.source_protocol,
+    interactive: event.interactive,
+    browser: event.browser,
+    browser_version: event.browser_version,
+    os: event.os,
+    os_version: event.os_version,
+    device_type: event.device_type,
+    country: event.country,
+    region: event.region,
+    city: event.city,
+    continent: event.continent,
+    geo_timezone: event.geo_timezone,
+    asn: event.asn,
+    page_host: event.page_host,
+    page_path: event.page_path,
+    utm_source: event.utm_source,
+    utm_medium: event.utm_medium,
+    utm_campaign: event.utm_campaign,
+    utm_term: event.utm_term,
+    utm_content: event.utm_content,
+    click_id_type: event.click_id_type,
+    referrer_host: event.referrer_host,
+    source: event.source,
+    channel: event.channel,
+    ip_prefix: event.ip_prefix,
+    is_bot: event.is_bot,
+    bot_reason: event.bot_reason,
   };
 }

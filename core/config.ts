@@ -9,5 +9,9 @@ export const ConfigSchema = z.object({
     .default("default"),
   CLICKHOUSE_USER: z.string().min(1).default("default"),
   CLICKHOUSE_PASSWORD: z.string().default(""),
+  /** Empty disables the admin API (every admin call answers 401). */
+  ADMIN_TOKEN: z.string().default(""),
+  EVENTS_QUEUE_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
+  REFUSAL_FLUSH_SECONDS: z.coerce.number().min(0).max(3600).default(10),
 });
 export type Config = z.infer<typeof ConfigSchema>;

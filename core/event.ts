@@ -4,6 +4,9 @@
  * the tracker included, imports these; types are inferred, never written by hand.
  */
 import { z } from "zod";
+import { BOT_REASONS } from "./enrich/bot.ts";
+import { CHANNELS } from "./enrich/referrer.ts";
+import { DEVICE_TYPES } from "./enrich/user-agent.ts";
 import { parseTimestamp } from "./timestamp.ts";
 
 /** Our spec's `UA-XXXXX-Y`, or any short slug; Umami's UUIDs fit too. */
@@ -50,7 +53,6 @@ const timestampInput = z
 
 const eventFields = {
   property_id: z.string().regex(PROPERTY_ID_PATTERN, "must look like UA-12345-1 or a 3-64 character slug"),
-  client_id: plainText(128).min(1),
   user_id: plainText(256).min(1).optional(),
   event_type: plainText(120).min(1),
   page_url: httpUrl,
@@ -67,23 +69,69 @@ const eventFields = {
 /** One event as a client sends it. Unknown fields are refused, so typos are not silently lost. */
 export const EventInputSchema = z.strictObject({
   ...eventFields,
+  /** The tracker's first-party visitor id; without it the edge derives a cookieless one. */
+  client_id: plainText(128).min(1).optional(),
   event_id: z.string().regex(EVENT_ID_PATTERN, "must be 1-64 characters of [A-Za-z0-9._:-]").optional(),
   event_timestamp: timestampInput.optional(),
 });
 export type EventInput = z.infer<typeof EventInputSchema>;
 
+export const SOURCE_PROTOCOLS = ["tally", "plausible", "ga4", "umami", "import"] as const;
+const label = z.string().max(256);
+
+/** What the edge adds to every accepted event (user agent, geography, URL, referrer, privacy, bots). */
+export const EnrichmentSchema = z.strictObject({
+  visitor_id_source: z.enum(["client", "cookieless"]),
+  source_protocol: z.enum(SOURCE_PROTOCOLS),
+  /** False for events that must not end a bounce (Plausible's `i: false`). */
+  interactive: z.boolean(),
+  browser: label,
+  browser_version: label,
+  os: label,
+  os_version: label,
+  device_type: z.enum(DEVICE_TYPES),
+  country: label,
+  region: label,
+  city: label,
+  continent: label,
+  geo_timezone: label,
+  asn: z.number().int().min(0),
+  page_host: label,
+  page_path: z.string().max(MAX_URL_LENGTH),
+  utm_source: label,
+  utm_medium: label,
+  utm_campaign: label,
+  utm_term: label,
+  utm_content: label,
+  click_id_type: label,
+  referrer_host: label,
+  source: label,
+  channel: z.enum(CHANNELS),
+  /** The truncated IP prefix, or empty when the property keeps none; never the raw address. */
+  ip_prefix: z.string().max(64),
+  is_bot: z.boolean(),
+  bot_reason: z.union([z.enum(BOT_REASONS), z.literal("")]),
+});
+export type Enrichment = z.infer<typeof EnrichmentSchema>;
+
 /** One accepted event, as queues, actors, ClickHouse and the archive carry it. */
 export const EventSchema = z.strictObject({
   ...eventFields,
+  /** The visitor: the tracker's client_id, or the cookieless id the edge derived. */
+  client_id: plainText(128).min(1),
   event_id: z.string().regex(EVENT_ID_PATTERN),
   /** Epoch milliseconds, UTC. */
   event_timestamp: z.number().int(),
+  ...EnrichmentSchema.shape,
 });
 export type Event = z.infer<typeof EventSchema>;
 
-/** Completes a validated input: keeps a client's event_id, else assigns a UUIDv7; timestamps become epoch ms. */
-export function normalizeEvent(input: EventInput, nowMs: number, newId: (ms: number) => string): Event {
+/** The id and instant of a validated input: a client's event_id is kept, else a UUIDv7; epoch ms. */
+export function eventIdentity(
+  input: EventInput,
+  nowMs: number,
+  newId: (ms: number) => string,
+): { event_id: string; event_timestamp: number } {
   const parsed = input.event_timestamp === undefined ? undefined : parseTimestamp(input.event_timestamp);
-  const eventTimestamp = parsed?.ok ? parsed.ms : nowMs;
-  return { ...input, event_id: input.event_id ?? newId(nowMs), event_timestamp: eventTimestamp };
+  return { event_id: input.event_id ?? newId(nowMs), event_timestamp: parsed?.ok ? parsed.ms : nowMs };
 }

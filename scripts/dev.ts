@@ -6,7 +6,7 @@
  * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, TALLY_DATA_DIR (.data).
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
@@ -18,6 +18,7 @@ const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
 
 if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
+const adminToken = ensureAdminToken();
 
 let embedded: RunningClickHouse | undefined;
 let clickhouseUrl = process.env.CLICKHOUSE_URL;
@@ -60,11 +61,14 @@ const wrangler = spawn(
   { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
 
+const demo = await ensureDemoProperty(`http://127.0.0.1:${port}`, adminToken);
 console.log(`
 Tally dev stack
   Worker (collect, queues, R2)  http://localhost:${port}     (wrangler dev, workerd)
   ClickHouse                    ${clickhouseUrl}${embedded ? `     (embedded chDB, data in ${join(dataDir, "clickhouse")})` : ""}
   Migrations                    ${report.applied.length} applied, ${report.skipped.length} already in place
+  Admin token                   ${adminToken}   (ADMIN_TOKEN; in .dev.vars)
+  Demo property                 UA-DEMO-1 ${demo}
 Try:
   curl -X POST localhost:${port}/collect -d '{"property_id":"UA-DEMO-1","client_id":"c1","event_type":"pageview","page_url":"https://example.com/"}'
 Ctrl-C stops everything.
@@ -81,3 +85,44 @@ async function stop(code: number): Promise<void> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 wrangler.on("exit", (code) => void stop(code ?? 0));
+
+/**
+ * ADMIN_TOKEN from the environment, else the one in .dev.vars, else a new one. It is written to
+ * .dev.vars because wrangler gives .dev.vars precedence over `--var` for secrets.
+ */
+function ensureAdminToken(): string {
+  const vars = readFileSync(".dev.vars", "utf8");
+  const existing = /^ADMIN_TOKEN=(\S+)$/m.exec(vars)?.[1];
+  const token = process.env.ADMIN_TOKEN || existing || `adm_${crypto.randomUUID().replaceAll("-", "")}`;
+  if (token !== existing) {
+    const without = vars.replace(/^ADMIN_TOKEN=.*\n?/m, "");
+    writeFileSync(
+      ".dev.vars",
+      `${without}${without.endsWith("\n") || without === "" ? "" : "\n"}ADMIN_TOKEN=${token}\n`,
+    );
+  }
+  return token;
+}
+
+/** Waits for the Worker, then creates UA-DEMO-1 on first start; says what happened. */
+async function ensureDemoProperty(base: string, token: string): Promise<string> {
+  const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+  for (let i = 0; i < 600; i++) {
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const existing = await fetch(`${base}/api/v1/properties/UA-DEMO-1`, { headers });
+  if (existing.ok) return "(exists; its API key was printed when it was created)";
+  const res = await fetch(`${base}/api/v1/properties`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ property_id: "UA-DEMO-1", name: "Demo", domains: ["localhost", "example.com"] }),
+  });
+  if (!res.ok) return `(could not be created: ${res.status} ${await res.text()})`;
+  const created = (await res.json()) as { api_key: string; mp_api_secret: string };
+  return `created — API key ${created.api_key} (shown once), GA4 api_secret ${created.mp_api_secret}`;
+}

@@ -1,12 +1,20 @@
 /** The HTTP face of the Worker: every route group mounted on one Hono app with one error shell. */
 import { Hono } from "hono";
+import { adminRoutes } from "./admin/routes.ts";
+import { flushRefusals } from "./collect/refusals.ts";
 import { collectRoutes } from "./collect/route.ts";
+import { loadConfig } from "./config.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
 
 /** Liveness, and the "trivial route" the ingest bench compares /collect against. */
 app.get("/health", (c) => c.json({ status: "ok" }));
+app.use(async function flushCounters(c, next) {
+  await next();
+  c.executionCtx.waitUntil(flushRefusals(c.env, loadConfig(c.env).REFUSAL_FLUSH_SECONDS).catch(() => undefined));
+});
 app.route("/", collectRoutes);
+app.route("/", adminRoutes);
 app.notFound(renderNotFound);
 app.onError(renderError);

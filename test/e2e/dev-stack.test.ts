@@ -20,7 +20,13 @@ beforeAll(async () => {
   port = await freePort();
   clickhousePort = await freePort();
   dev = spawn(process.execPath, ["scripts/dev.ts"], {
-    env: { ...process.env, PORT: String(port), CLICKHOUSE_PORT: String(clickhousePort), TALLY_DATA_DIR: dataDir },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      CLICKHOUSE_PORT: String(clickhousePort),
+      TALLY_DATA_DIR: dataDir,
+      ADMIN_TOKEN: "e2e-admin",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: false,
   });
@@ -33,7 +39,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm run dev was not ready in 90 s:\n${output}`)), 90_000);
     const check = () => {
-      if (!output.includes("Ready on")) return;
+      if (!output.includes("Ctrl-C stops everything")) return;
       clearTimeout(timer);
       resolve();
     };
@@ -60,6 +66,7 @@ describe("npm run dev", () => {
     expect(output).toContain(`http://localhost:${port}`);
     expect(output).toContain(`http://127.0.0.1:${clickhousePort}`);
     expect(output).toMatch(/Migrations\s+\d+ applied/);
+    expect(output).toMatch(/Demo property\s+UA-DEMO-1 created — API key tk_/);
   });
 
   it("turns a POST to /collect into a ClickHouse row within 5 seconds", async () => {

@@ -5,22 +5,21 @@ import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "..
 import { type EventRow, toClickHouseRow } from "../../core/clickhouse-row.ts";
 import { ConfigSchema } from "../../core/config.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
+import { makeEvent } from "../support/events.ts";
 
 let sink: EventSink;
 let query: <T>(sql: string) => Promise<T[]>;
 
 const row = (n: number): EventRow =>
   toClickHouseRow(
-    {
-      property_id: "UA-DEMO-1",
+    makeEvent({
       client_id: `c${n}`,
       event_id: `e${n}`,
-      event_type: "pageview",
       event_timestamp: Date.UTC(2026, 10, 26, 9, 0, n),
       page_url: `https://example.com/${n}`,
       custom_dimensions: { plan: "pro" },
       custom_metrics: { value: n },
-    },
+    }),
     Date.UTC(2026, 10, 26, 9, 1),
   );
 

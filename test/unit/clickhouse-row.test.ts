@@ -1,15 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { EVENT_COLUMNS, toClickHouseDateTime, toClickHouseRow } from "../../core/clickhouse-row.ts";
+import { makeEvent } from "../support/events.ts";
 
 describe("toClickHouseRow", () => {
-  const event = {
-    property_id: "UA-DEMO-1",
-    client_id: "c1",
-    event_id: "e1",
-    event_type: "pageview",
-    event_timestamp: Date.UTC(2026, 10, 26, 9, 30, 0, 123),
-    page_url: "https://example.com/",
-  };
+  const event = makeEvent({ event_timestamp: Date.UTC(2026, 10, 26, 9, 30, 0, 123) });
 
   it("fills every column, with empty values for absent optional fields", () => {
     const row = toClickHouseRow(event, Date.UTC(2026, 10, 26, 9, 30, 1));
@@ -21,6 +15,9 @@ describe("toClickHouseRow", () => {
       session_id: "",
       custom_dimensions: {},
       custom_metrics: {},
+      interactive: true,
+      asn: 3320,
+      is_bot: false,
     });
   });
 

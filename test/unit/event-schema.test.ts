@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EventInputSchema, EventSchema, normalizeEvent } from "../../core/event.ts";
+import { EventInputSchema, eventIdentity } from "../../core/event.ts";
 import { toFieldIssues } from "../../core/issues.ts";
 
 const minimal = { property_id: "UA-DEMO-1", client_id: "c1", event_type: "pageview", page_url: "https://example.com/" };
@@ -33,7 +33,12 @@ describe("EventInputSchema", () => {
     expect(EventInputSchema.parse(full)).toEqual(full);
   });
 
-  it.each(["property_id", "client_id", "event_type", "page_url"])("names a missing %s as required", (field) => {
+  it("accepts an event without client_id (the edge derives a cookieless visitor id)", () => {
+    const { client_id: _, ...rest } = minimal;
+    expect(EventInputSchema.safeParse(rest).success).toBe(true);
+  });
+
+  it.each(["property_id", "event_type", "page_url"])("names a missing %s as required", (field) => {
     const { [field as keyof typeof minimal]: _, ...rest } = minimal;
     expect(issuesOf(rest)).toEqual([{ path: `events[0].${field}`, message: "is required" }]);
   });
@@ -91,25 +96,25 @@ describe("EventInputSchema", () => {
   });
 });
 
-describe("normalizeEvent", () => {
+describe("eventIdentity", () => {
   const now = Date.UTC(2026, 10, 26, 10, 0, 0);
   const newId = () => "generated-id";
 
   it("keeps a client's event_id so retries dedupe downstream", () => {
-    const event = normalizeEvent(EventInputSchema.parse(full), now, newId);
-    expect(event.event_id).toBe(full.event_id);
+    expect(eventIdentity(EventInputSchema.parse(full), now, newId).event_id).toBe(full.event_id);
   });
 
   it("assigns an id and the receive time when the client sent neither", () => {
-    const event = normalizeEvent(EventInputSchema.parse(minimal), now, newId);
-    expect(event).toEqual({ ...minimal, event_id: "generated-id", event_timestamp: now });
-    expect(EventSchema.safeParse(event).success).toBe(true);
+    expect(eventIdentity(EventInputSchema.parse(minimal), now, newId)).toEqual({
+      event_id: "generated-id",
+      event_timestamp: now,
+    });
   });
 
   it("converts every timestamp form to epoch milliseconds", () => {
     for (const ts of [1_795_685_400, 1_795_685_400_000, "2026-11-26T09:30:00Z"]) {
-      const event = normalizeEvent(EventInputSchema.parse({ ...minimal, event_timestamp: ts }), now, newId);
-      expect(event.event_timestamp).toBe(Date.UTC(2026, 10, 26, 9, 30, 0));
+      const identity = eventIdentity(EventInputSchema.parse({ ...minimal, event_timestamp: ts }), now, newId);
+      expect(identity.event_timestamp).toBe(Date.UTC(2026, 10, 26, 9, 30, 0));
     }
   });
 });

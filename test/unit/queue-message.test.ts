@@ -1,19 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { Event } from "../../core/event.ts";
 import { EventsMessageSchema, MAX_MESSAGE_BYTES, packMessages } from "../../core/queue-message.ts";
+import { makeEvent } from "../support/events.ts";
 
-const event = (n: number, padding = 0): Event => ({
-  property_id: "UA-DEMO-1",
-  client_id: `c${n}`,
-  event_id: `e${n}`,
-  event_type: "pageview",
-  event_timestamp: Date.UTC(2026, 10, 26),
-  page_url: "https://example.com/",
-  custom_dimensions:
-    padding > 0
-      ? Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`pad${k}`, "é".repeat(padding)]))
-      : undefined,
-});
+const event = (n: number, padding = 0): Event =>
+  makeEvent({
+    client_id: `c${n}`,
+    event_id: `e${n}`,
+    custom_dimensions:
+      padding > 0
+        ? Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`pad${k}`, "é".repeat(padding)]))
+        : undefined,
+  });
 
 describe("packMessages", () => {
   it("puts a typical batch into one message", () => {

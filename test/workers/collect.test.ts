@@ -1,20 +1,17 @@
-/** POST /collect in workerd: validation, the envelope, and the queue messages it produces. */
-import { env, exports } from "cloudflare:workers";
+/** POST /collect in workerd: the contract, the envelope, and the queue messages it produces. */
+import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { type EventsMessage, EventsMessageSchema } from "../../core/queue-message.ts";
+import { call, createProperty, envelope } from "./helpers.ts";
 
-const pageview = {
-  property_id: "UA-DEMO-1",
-  client_id: "c1",
-  event_type: "pageview",
-  page_url: "https://example.com/",
-};
+const PROPERTY = "UA-COLLECT-1";
+const pageview = { property_id: PROPERTY, client_id: "c1", event_type: "pageview", page_url: "https://example.com/" };
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 function post(body: BodyInit | unknown, headers: Record<string, string> = {}): Promise<Response> {
   const raw = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
-  return exports.default.fetch(new Request("http://tally.test/collect", { method: "POST", body: raw, headers }));
+  return call("/collect", { method: "POST", body: raw, headers });
 }
 
 function watchQueue() {
@@ -22,10 +19,9 @@ function watchQueue() {
   return () => send.mock.calls.flatMap(([batch]) => [...batch].map((m) => EventsMessageSchema.parse(m.body)));
 }
 
-async function envelope(res: Response) {
-  return res.json<{ error: { code: string; message: string; status: number } }>();
-}
-
+beforeAll(async () => {
+  await createProperty({ property_id: PROPERTY, domains: ["example.com"] });
+});
 afterEach(() => vi.restoreAllMocks());
 
 describe("POST /collect", () => {
@@ -36,7 +32,9 @@ describe("POST /collect", () => {
     const body = await res.json<{ status: string; event_id: string }>();
     expect(body).toEqual({ status: "accepted", event_id: expect.stringMatching(UUID_V7) });
     const [message] = sent();
-    expect(message?.events).toEqual([{ ...pageview, event_id: body.event_id, event_timestamp: expect.any(Number) }]);
+    expect(message?.events).toEqual([
+      expect.objectContaining({ ...pageview, event_id: body.event_id, visitor_id_source: "client" }),
+    ]);
     expect(Math.abs((message?.received_at ?? 0) - Date.now())).toBeLessThan(60_000);
   });
 
@@ -58,30 +56,66 @@ describe("POST /collect", () => {
 
   it("accepts text/plain bodies (sendBeacon) and all timestamp forms", async () => {
     const sent = watchQueue();
+    const ts = Date.now() - 3600_000;
     const events = [
-      { ...pageview, event_timestamp: 1_795_685_400 },
-      { ...pageview, event_timestamp: 1_795_685_400_000 },
-      { ...pageview, event_timestamp: "2026-11-26T09:30:00Z" },
+      { ...pageview, event_timestamp: ts / 1000 },
+      { ...pageview, event_timestamp: ts },
+      { ...pageview, event_timestamp: new Date(ts).toISOString() },
     ];
     const res = await post(JSON.stringify(events), { "Content-Type": "text/plain;charset=UTF-8" });
     expect(res.status).toBe(202);
-    expect(sent()[0]?.events.map((e) => e.event_timestamp)).toEqual(Array(3).fill(Date.UTC(2026, 10, 26, 9, 30)));
+    expect(sent()[0]?.events.map((e) => e.event_timestamp)).toEqual(Array(3).fill(ts));
   });
 
-  it("returns 400 naming the event index and field, and queues nothing", async () => {
+  it("accepts gzip-compressed bodies", async () => {
+    const gz = new Response(new Blob([JSON.stringify(pageview)]).stream().pipeThrough(new CompressionStream("gzip")));
+    const res = await post(new Uint8Array(await gz.arrayBuffer()), { "Content-Encoding": "gzip" });
+    expect(res.status).toBe(202);
+  });
+
+  it("refuses a gzip bomb with 413 after reading only the allowed size", async () => {
+    const bomb = new Response(
+      new Blob([new Uint8Array(50 * 1024 * 1024).fill(0x20)]).stream().pipeThrough(new CompressionStream("gzip")),
+    );
+    const bytes = new Uint8Array(await bomb.arrayBuffer());
+    expect(bytes.byteLength).toBeLessThan(200_000);
+    const res = await post(bytes, { "Content-Encoding": "gzip" });
+    expect(res.status).toBe(413);
+    expect((await envelope(res)).error.code).toBe("payload_too_large");
+  });
+
+  it("accepts the valid events of a mixed batch and lists each rejected one", async () => {
     const sent = watchQueue();
-    const res = await post([pageview, { ...pageview, page_url: "javascript:alert(1)" }]);
+    const res = await post([
+      pageview,
+      { ...pageview, page_url: "javascript:alert(1)" },
+      { ...pageview, event_timestamp: Date.now() - 80 * 3600_000 },
+    ]);
+    expect(res.status).toBe(202);
+    const body = await res.json<{ status: string; event_ids: (string | null)[]; errors: unknown[] }>();
+    expect(body.status).toBe("partial");
+    expect(body.event_ids).toEqual([expect.stringMatching(UUID_V7), null, null]);
+    expect(body.errors).toEqual([
+      { index: 1, code: "invalid_event", message: "events[1].page_url: must be an absolute http(s) URL" },
+      { index: 2, code: "timestamp_out_of_range", message: expect.stringContaining("POST /api/v1/import") },
+    ]);
+    expect(sent().flatMap((m) => m.events.map((e) => e.event_id))).toEqual([body.event_ids[0]]);
+  });
+
+  it("returns 400 naming the event index and field when no event is valid, and queues nothing", async () => {
+    const sent = watchQueue();
+    const res = await post([{ ...pageview, page_url: "data:text/html,hi" }]);
     expect(res.status).toBe(400);
     expect(await envelope(res)).toEqual({
-      error: { code: "invalid_event", message: "events[1].page_url: must be an absolute http(s) URL", status: 400 },
+      error: { code: "invalid_event", message: "events[0].page_url: must be an absolute http(s) URL", status: 400 },
     });
     expect(sent()).toEqual([]);
   });
 
   it("names a missing required field", async () => {
-    const { client_id: _, ...rest } = pageview;
+    const { page_url: _, ...rest } = pageview;
     const res = await post(rest);
-    expect((await envelope(res)).error.message).toBe("events[0].client_id: is required");
+    expect((await envelope(res)).error.message).toBe("events[0].page_url: is required");
   });
 
   it("refuses more than 20 events", async () => {
@@ -100,6 +134,7 @@ describe("POST /collect", () => {
     ["a JSON string", '"pageview"', 400, "invalid_body"],
     ["an empty array", "[]", 400, "invalid_body"],
     ["a body over 256 KB", JSON.stringify({ ...pageview, page_title: "x".repeat(300_000) }), 413, "payload_too_large"],
+    ["one event over 32 KB", JSON.stringify({ ...pageview, page_title: "x".repeat(40_000) }), 413, "event_too_large"],
   ])("answers %s with %i and the envelope", async (_name, body, status, code) => {
     const res = await post(body);
     expect(res.status).toBe(status);
@@ -107,16 +142,28 @@ describe("POST /collect", () => {
   });
 
   it("answers unknown routes with a 404 envelope", async () => {
-    const res = await exports.default.fetch(new Request("http://tally.test/nope"));
+    const res = await call("/nope");
     expect(res.status).toBe(404);
     expect((await envelope(res)).error.code).toBe("not_found");
   });
 });
 
 describe("the live path in workerd", () => {
-  it("an accepted event reaches ClickHouse through the events queue and its consumer", async () => {
+  it("an accepted event reaches ClickHouse, enriched, through the events queue and its consumer", async () => {
     const eventId = `live-${crypto.randomUUID()}`;
-    const res = await post({ ...pageview, event_id: eventId });
+    const res = await post(
+      {
+        ...pageview,
+        event_id: eventId,
+        page_url: "https://example.com/pricing?utm_source=newsletter&utm_medium=email",
+        referrer: "https://www.google.com/",
+      },
+      {
+        "User-Agent":
+          "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+        "CF-Connecting-IP": "203.0.113.77",
+      },
+    );
     expect(res.status).toBe(202);
     const clickhouse = createClient({
       url: env.CLICKHOUSE_URL,
@@ -126,11 +173,23 @@ describe("the live path in workerd", () => {
     await vi.waitFor(
       async () => {
         const result = await clickhouse.query({
-          query: "SELECT event_id, page_url FROM events WHERE event_id = {id:String}",
+          query:
+            "SELECT event_id, page_path, utm_source, channel, device_type, os, ip_prefix, is_bot FROM events WHERE event_id = {id:String}",
           query_params: { id: eventId },
           format: "JSONEachRow",
         });
-        expect(await result.json()).toEqual([{ event_id: eventId, page_url: pageview.page_url }]);
+        expect(await result.json()).toEqual([
+          {
+            event_id: eventId,
+            page_path: "/pricing",
+            utm_source: "newsletter",
+            channel: "Email",
+            device_type: "mobile",
+            os: "iOS",
+            ip_prefix: "203.0.113.0",
+            is_bot: false,
+          },
+        ]);
       },
       { timeout: 15_000, interval: 250 },
     );

@@ -10,6 +10,7 @@ import { backoffSeconds } from "../../consumers/backoff.ts";
 import type { Event } from "../../core/event.ts";
 import type { EventsMessage } from "../../core/queue-message.ts";
 import worker from "../../workers/main.ts";
+import { makeEvent } from "../support/events.ts";
 
 const clickhouse = createClient({
   url: env.CLICKHOUSE_URL,
@@ -19,14 +20,7 @@ const clickhouse = createClient({
 const run = crypto.randomUUID().slice(0, 8);
 
 function event(id: string, clientId = "c1"): Event {
-  return {
-    property_id: "UA-CONSUMER-1",
-    client_id: clientId,
-    event_id: `${run}-${id}`,
-    event_type: "pageview",
-    event_timestamp: Date.UTC(2026, 10, 26, 9, 30),
-    page_url: "https://example.com/",
-  };
+  return makeEvent({ property_id: "UA-CONSUMER-1", client_id: clientId, event_id: `${run}-${id}` });
 }
 
 function message(id: string, events: Event[], attempts = 1) {

@@ -1,32 +1,29 @@
 /**
- * POST /collect: parse at the edge, then hand the accepted batch to the `events` queue.
- * Nothing downstream runs in the request; once the queue has the events, the answer is 202.
+ * POST /collect: parse at the edge, run the ingestion pipeline, answer 202 once the queue has the
+ * accepted events. Nothing downstream runs in the request.
  */
 import { Hono } from "hono";
 import { parseCollectBody } from "../../core/collect-batch.ts";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues } from "../../core/issues.ts";
-import { packMessages } from "../../core/queue-message.ts";
 import { uuidv7 } from "../../core/uuid.ts";
 import { readJsonBody } from "./body.ts";
+import { collectCors } from "./cors.ts";
+import { queueFailure } from "./failures.ts";
+import { runPipeline } from "./pipeline.ts";
+import { collectAnswer } from "./respond.ts";
 
 export const collectRoutes = new Hono<{ Bindings: Env }>();
 
+collectRoutes.use("/collect", collectCors);
+
 collectRoutes.post("/collect", async function collect(c) {
-  const body = await readJsonBody(c.req.raw);
-  const receivedAt = Date.now();
-  const parsed = parseCollectBody(body, receivedAt, uuidv7);
+  const { body, bytes } = await readJsonBody(c.req.raw);
+  const parsed = parseCollectBody(body, { nowMs: Date.now(), newId: uuidv7, enforceWindow: true, bodyBytes: bytes });
   if (!parsed.ok) throw new AppError(parsed.code, 400, describeIssues(parsed.issues));
-  const messages = packMessages(parsed.events, receivedAt);
-  try {
-    await c.env.EVENTS_QUEUE.sendBatch(messages.map((body) => ({ body, contentType: "json" })));
-  } catch (cause) {
-    // Not accepted: the client keeps the events and retries (its event_ids make that safe).
-    throw new AppError("queue_unavailable", 503, "Events could not be queued; retry later", { cause });
-  }
-  const ids = parsed.events.map((e) => e.event_id);
-  return c.json(
-    ids.length === 1 ? { status: "accepted", event_id: ids[0] } : { status: "accepted", event_ids: ids },
-    202,
+  const result = await runPipeline(c.env, c.req.raw, parsed.candidates, { sourceProtocol: "tally" }).catch(
+    queueFailure,
   );
+  const single = !Array.isArray(body) && !(typeof body === "object" && body !== null && "events" in body);
+  return c.json(collectAnswer(result, single), 202);
 });

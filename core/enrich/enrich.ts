@@ -1,0 +1,96 @@
+/**
+ * Assembles an accepted event: the client's fields plus everything the edge knows. Pure: the
+ * shell gathers the request's facts (`EdgeFacts`) and the visitor id, this function decides.
+ */
+import type { Event, EventInput } from "../event.ts";
+import { classifyBot } from "./bot.ts";
+import { parsePage } from "./page.ts";
+import { type IpMode, truncateIp } from "./privacy.ts";
+import { classifyReferrer } from "./referrer.ts";
+import { type ClientHints, parseUserAgent } from "./user-agent.ts";
+
+/** Geography as Cloudflare's `request.cf` (or, for import only, the body) gives it. */
+export interface Geo {
+  country: string;
+  region: string;
+  city: string;
+  continent: string;
+  timezone: string;
+  asn: number;
+}
+
+export const NO_GEO: Geo = { country: "", region: "", city: "", continent: "", timezone: "", asn: 0 };
+
+/** What the request says about the visitor, gathered once per request by the shell. */
+export interface EdgeFacts {
+  ip: string;
+  userAgent: string;
+  hints: ClientHints;
+  geo: Geo;
+  botScore?: number;
+  verifiedBot?: boolean;
+}
+
+/** The property settings enrichment depends on. */
+export interface EnrichPolicy {
+  ipMode: IpMode;
+  domains: readonly string[];
+  hashRouting?: boolean;
+}
+
+export interface EnrichArgs {
+  input: EventInput;
+  event_id: string;
+  event_timestamp: number;
+  facts: EdgeFacts;
+  policy: EnrichPolicy;
+  visitorId: string;
+  visitorIdSource: "client" | "cookieless";
+  sourceProtocol: Event["source_protocol"];
+  interactive?: boolean;
+  eventsThisMinute?: number;
+}
+
+/** Builds the accepted event; the event's own `user_agent` wins over the request header. */
+export function enrichEvent(a: EnrichArgs): Event {
+  const userAgent = a.input.user_agent ?? a.facts.userAgent;
+  const ua = parseUserAgent(userAgent, a.input.user_agent ? {} : a.facts.hints);
+  const page = parsePage(a.input.page_url, a.policy.hashRouting);
+  const ref = classifyReferrer({
+    referrer: a.input.referrer,
+    pageHost: page.page_host,
+    siteDomains: a.policy.domains,
+    utmSource: page.utm_source,
+    utmMedium: page.utm_medium,
+    clickIdType: page.click_id_type,
+  });
+  const bot = classifyBot({
+    userAgent,
+    asn: a.facts.geo.asn || undefined,
+    botScore: a.facts.botScore,
+    verifiedBot: a.facts.verifiedBot,
+    eventsThisMinute: a.eventsThisMinute,
+  });
+  return {
+    ...a.input,
+    client_id: a.visitorId,
+    event_id: a.event_id,
+    event_timestamp: a.event_timestamp,
+    user_agent: userAgent || undefined,
+    visitor_id_source: a.visitorIdSource,
+    source_protocol: a.sourceProtocol,
+    interactive: a.interactive ?? true,
+    ...ua,
+    device_type: bot.is_bot ? "bot" : ua.device_type,
+    country: a.facts.geo.country,
+    region: a.facts.geo.region,
+    city: a.facts.geo.city,
+    continent: a.facts.geo.continent,
+    geo_timezone: a.facts.geo.timezone,
+    asn: a.facts.geo.asn,
+    ...page,
+    ...ref,
+    ip_prefix: truncateIp(a.facts.ip, a.policy.ipMode),
+    ...bot,
+  };
+}

@@ -1,0 +1,50 @@
+/** What a page URL says: host, path, campaign parameters and ad click ids. */
+
+export interface PageInfo {
+  page_host: string;
+  page_path: string;
+  utm_source: string;
+  utm_medium: string;
+  utm_campaign: string;
+  utm_term: string;
+  utm_content: string;
+  /** Which ad platform's click id the URL carries (gclid, fbclid, …), if any. */
+  click_id_type: string;
+}
+
+/** Click-id parameters of the ad platforms, in the order they are checked. */
+export const CLICK_ID_PARAMS = [
+  "gclid",
+  "gbraid",
+  "wbraid",
+  "dclid",
+  "fbclid",
+  "msclkid",
+  "ttclid",
+  "twclid",
+  "li_fat_id",
+  "yclid",
+  "epik",
+  "rdt_cid",
+  "sccid",
+] as const;
+
+const MAX_PARAM = 256;
+
+/** Parses a validated http(s) URL; `hashRouting` keeps `#/route` as part of the path (SPAs). */
+export function parsePage(pageUrl: string, hashRouting = false): PageInfo {
+  const url = new URL(pageUrl);
+  const q = url.searchParams;
+  const param = (name: string) => (q.get(name) ?? "").slice(0, MAX_PARAM);
+  const path = hashRouting && url.hash ? `${url.pathname}${url.hash}` : url.pathname;
+  return {
+    page_host: url.hostname.toLowerCase(),
+    page_path: path || "/",
+    utm_source: param("utm_source"),
+    utm_medium: param("utm_medium"),
+    utm_campaign: param("utm_campaign"),
+    utm_term: param("utm_term"),
+    utm_content: param("utm_content"),
+    click_id_type: CLICK_ID_PARAMS.find((p) => q.has(p)) ?? "",
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * PropertyDO: the per-property actor. Today it holds the property's configuration, its API keys
+ * (hashes only), its Measurement Protocol secret (hash) and refusal counters; the live state of
+ * issue #4 joins it. The public surface is typed RPC; nothing here speaks HTTP.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { digestsEqual, newApiKey, newMpSecret, parseApiKey, sha256Hex } from "../core/keys.ts";
+import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property.ts";
+
+interface StoredKey {
+  key_id: string;
+  label: string;
+  hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** A key as the admin API lists it: never the secret or its hash. */
+export type KeyInfo = Omit<StoredKey, "hash">;
+
+export interface Credentials {
+  api_key: string;
+  key_id: string;
+  mp_api_secret: string;
+}
+
+export class PropertyDO extends DurableObject<Env> {
+  /** Creates the property; undefined when it already exists. Returns the credentials, shown once. */
+  async create(config: PropertyConfig): Promise<Credentials | undefined> {
+    if (await this.ctx.storage.get("config")) return undefined;
+    const key = await newApiKey();
+    const mpSecret = newMpSecret();
+    await this.ctx.storage.put({
+      config,
+      keys: [{ key_id: key.key_id, label: "default", hash: key.hash, created_at: config.created_at, revoked_at: null }],
+      mp_secret_hash: await sha256Hex(mpSecret),
+    });
+    return { api_key: key.api_key, key_id: key.key_id, mp_api_secret: mpSecret };
+  }
+
+  /** The configuration, or undefined for a property that was never created. */
+  async config(): Promise<PropertyConfig | undefined> {
+    return this.ctx.storage.get<PropertyConfig>("config");
+  }
+
+  /** Applies a validated patch; undefined when the property does not exist. */
+  async update(patch: PatchProperty): Promise<PropertyConfig | undefined> {
+    const current = await this.config();
+    if (!current) return undefined;
+    const next = applyPatch(current, patch);
+    await this.ctx.storage.put("config", next);
+    return next;
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    const keys = (await this.ctx.storage.get<StoredKey[]>("keys")) ?? [];
+    return keys.map(({ hash: _, ...info }) => info);
+  }
+
+  /** Adds a key; the returned `api_key` is the only time its secret exists outside the caller. */
+  async createKey(label: string, now: number): Promise<{ key_id: string; api_key: string } | undefined> {
+    if (!(await this.config())) return undefined;
+    const key = await newApiKey();
+    const keys = (await this.ctx.storage.get<StoredKey[]>("keys")) ?? [];
+    keys.push({ key_id: key.key_id, label, hash: key.hash, created_at: now, revoked_at: null });
+    await this.ctx.storage.put("keys", keys);
+    return { key_id: key.key_id, api_key: key.api_key };
+  }
+
+  /** Revokes a key; false when there is no such active key. */
+  async revokeKey(keyId: string, now: number): Promise<boolean> {
+    const keys = (await this.ctx.storage.get<StoredKey[]>("keys")) ?? [];
+    const key = keys.find((k) => k.key_id === keyId && k.revoked_at === null);
+    if (!key) return false;
+    key.revoked_at = now;
+    await this.ctx.storage.put("keys", keys);
+    return true;
+  }
+
+  /** True when the key is one of this property's active keys (hash compared in constant time). */
+  async verifyKey(apiKey: string): Promise<boolean> {
+    const parsed = parseApiKey(apiKey);
+    if (!parsed) return false;
+    const keys = (await this.ctx.storage.get<StoredKey[]>("keys")) ?? [];
+    const hash = await sha256Hex(parsed.secret);
+    const key = keys.find((k) => k.key_id === parsed.key_id && k.revoked_at === null);
+    return key !== undefined && digestsEqual(key.hash, hash);
+  }
+
+  /** Replaces the Measurement Protocol secret; the old one stops working at once. */
+  async rotateMpSecret(): Promise<string | undefined> {
+    if (!(await this.config())) return undefined;
+    const secret = newMpSecret();
+    await this.ctx.storage.put("mp_secret_hash", await sha256Hex(secret));
+    return secret;
+  }
+
+  async verifyMpSecret(secret: string): Promise<boolean> {
+    const stored = await this.ctx.storage.get<string>("mp_secret_hash");
+    return stored !== undefined && digestsEqual(stored, await sha256Hex(secret));
+  }
+
+  /** Adds refusal counts (403 origin, 429 rate limit, …) flushed by the edge. */
+  async recordRefusals(counts: Record<string, number>): Promise<void> {
+    const current = (await this.ctx.storage.get<Record<string, number>>("refusals")) ?? {};
+    for (const [reason, n] of Object.entries(counts)) current[reason] = (current[reason] ?? 0) + n;
+    await this.ctx.storage.put("refusals", current);
+  }
+
+  async refusals(): Promise<Record<string, number>> {
+    return (await this.ctx.storage.get<Record<string, number>>("refusals")) ?? {};
+  }
+}

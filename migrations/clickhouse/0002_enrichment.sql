@@ -1,0 +1,32 @@
+-- What the edge adds to every event (issue #3): user agent, geography, page URL parts, referrer
+-- source and channel, privacy-safe visitor id source and IP prefix, and the auditable bot flag.
+-- Columns must equal core/clickhouse-row.ts EVENT_COLUMNS (contract test).
+ALTER TABLE events
+    ADD COLUMN IF NOT EXISTS visitor_id_source LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS source_protocol LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS interactive Bool DEFAULT true,
+    ADD COLUMN IF NOT EXISTS browser LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS browser_version LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS os LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS os_version LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS device_type LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS country LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS region LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS city LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS continent LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS geo_timezone LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS asn UInt32,
+    ADD COLUMN IF NOT EXISTS page_host LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS page_path String,
+    ADD COLUMN IF NOT EXISTS utm_source String,
+    ADD COLUMN IF NOT EXISTS utm_medium LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS utm_campaign String,
+    ADD COLUMN IF NOT EXISTS utm_term String,
+    ADD COLUMN IF NOT EXISTS utm_content String,
+    ADD COLUMN IF NOT EXISTS click_id_type LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS referrer_host String,
+    ADD COLUMN IF NOT EXISTS source LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS channel LowCardinality(String),
+    ADD COLUMN IF NOT EXISTS ip_prefix String,
+    ADD COLUMN IF NOT EXISTS is_bot Bool,
+    ADD COLUMN IF NOT EXISTS bot_reason LowCardinality(String);

@@ -1,0 +1,107 @@
+/**
+ * The admin API (Bearer ADMIN_TOKEN): create, read and change properties; issue and revoke their
+ * API keys; rotate their GA4 Measurement Protocol secret. Secrets are returned once, never again.
+ */
+import { Hono } from "hono";
+import { AppError } from "../../core/errors.ts";
+import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
+import { CreatePropertySchema, newPropertyId, PatchPropertySchema, type PropertyConfig } from "../../core/property.ts";
+import { requireAdmin } from "../auth.ts";
+import { parseJson } from "../json.ts";
+import { forgetProperty, propertyStub, registryStub } from "../properties.ts";
+
+export const adminRoutes = new Hono<{ Bindings: Env }>();
+
+adminRoutes.use("/api/v1/properties/*", async function adminOnly(c, next) {
+  await requireAdmin(c);
+  await next();
+});
+adminRoutes.use("/api/v1/properties", async function adminOnly(c, next) {
+  await requireAdmin(c);
+  await next();
+});
+
+function idParam(id: string): string {
+  if (!PROPERTY_ID_PATTERN.test(id))
+    throw new AppError("invalid_request", 400, `property_id: ${id} is not a valid property id`);
+  return id;
+}
+
+async function existing(env: Env, id: string): Promise<PropertyConfig> {
+  const config = await propertyStub(env, id).config();
+  if (!config) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
+  return config;
+}
+
+adminRoutes.post("/api/v1/properties", async function createProperty(c) {
+  const input = await parseJson(c.req.raw, CreatePropertySchema);
+  const config: PropertyConfig = {
+    property_id: input.property_id ?? newPropertyId(),
+    name: input.name,
+    domains: [...new Set(input.domains)],
+    timezone: input.timezone,
+    disabled: false,
+    hash_routing: input.hash_routing,
+    privacy: input.privacy,
+    created_at: Date.now(),
+  };
+  const summary = {
+    property_id: config.property_id,
+    name: config.name,
+    domains: config.domains,
+    created_at: config.created_at,
+  };
+  if (!(await registryStub(c.env).register(summary))) {
+    throw new AppError("property_exists", 409, `property_id: ${config.property_id} is already taken`);
+  }
+  const credentials = await propertyStub(c.env, config.property_id).create(config);
+  if (!credentials) throw new AppError("property_exists", 409, `property_id: ${config.property_id} is already taken`);
+  forgetProperty(config.property_id);
+  return c.json({ ...config, ...credentials }, 201);
+});
+
+adminRoutes.get("/api/v1/properties", async function listProperties(c) {
+  return c.json({ properties: await registryStub(c.env).list() });
+});
+
+adminRoutes.get("/api/v1/properties/:id", async function getProperty(c) {
+  const id = idParam(c.req.param("id"));
+  const config = await existing(c.env, id);
+  const stub = propertyStub(c.env, id);
+  return c.json({ ...config, keys: await stub.listKeys(), refusals: await stub.refusals() });
+});
+
+adminRoutes.patch("/api/v1/properties/:id", async function patchProperty(c) {
+  const id = idParam(c.req.param("id"));
+  const patch = await parseJson(c.req.raw, PatchPropertySchema);
+  const updated = await propertyStub(c.env, id).update(patch);
+  if (!updated) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
+  await registryStub(c.env).update(id, updated.name, updated.domains);
+  forgetProperty(id);
+  return c.json(updated);
+});
+
+adminRoutes.post("/api/v1/properties/:id/keys", async function createKey(c) {
+  const id = idParam(c.req.param("id"));
+  const label = c.req.header("content-type")?.includes("json")
+    ? String(((await c.req.json().catch(() => ({}))) as { label?: unknown }).label ?? "")
+    : "";
+  const key = await propertyStub(c.env, id).createKey(label.slice(0, 100), Date.now());
+  if (!key) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
+  return c.json({ property_id: id, ...key }, 201);
+});
+
+adminRoutes.delete("/api/v1/properties/:id/keys/:keyId", async function revokeKey(c) {
+  const id = idParam(c.req.param("id"));
+  await existing(c.env, id);
+  const revoked = await propertyStub(c.env, id).revokeKey(c.req.param("keyId"), Date.now());
+  if (!revoked) throw new AppError("key_not_found", 404, `key ${c.req.param("keyId")} is not an active key of ${id}`);
+  return c.json({ property_id: id, key_id: c.req.param("keyId"), revoked: true });
+});
+
+adminRoutes.post("/api/v1/properties/:id/mp-secret", async function rotateMpSecret(c) {
+  const id = idParam(c.req.param("id"));
+  const secret = await propertyStub(c.env, id).rotateMpSecret();
+  if (!secret) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
+  return c.json({ property_id: id, mp_api_secret: secret }, 201);
+});

@@ -1,0 +1,129 @@
+/**
+ * The one ingestion pipeline behind /collect, the drop-in protocols and import:
+ * judged candidates ─► property (404) ─► origin (403) ─► DNT ─► rate limits (429) ─► visitor id
+ * ─► enrichment ─► queue. Each event succeeds or fails on its own; the caller shapes the answer.
+ */
+import type { Candidate } from "../../core/collect-batch.ts";
+import { type EdgeFacts, enrichEvent, type Geo } from "../../core/enrich/enrich.ts";
+import { asksNotToTrack, cookielessVisitorId } from "../../core/enrich/privacy.ts";
+import type { Event } from "../../core/event.ts";
+import type { FieldIssue } from "../../core/issues.ts";
+import { originAllowed, type PropertyConfig } from "../../core/property.ts";
+import { loadConfig } from "../config.ts";
+import { propertyConfig } from "../properties.ts";
+import { edgeFacts } from "./edge-facts.ts";
+import { enqueueEvents } from "./queue.ts";
+import { enforceRateLimits } from "./rate-limit.ts";
+import { countRefusal } from "./refusals.ts";
+import { dailySalt } from "./salts.ts";
+import { countVisitorEvents } from "./velocity.ts";
+
+export interface Rejection {
+  index: number;
+  code: string;
+  issues: FieldIssue[];
+}
+
+export interface PipelineResult {
+  /** Per input index: the event id when accepted (or knowingly not tracked), null when rejected. */
+  eventIds: (string | null)[];
+  rejections: Rejection[];
+  accepted: Event[];
+  /** Events not recorded because the visitor asked not to be tracked (DNT/GPC) and the property honours it. */
+  notTracked: number;
+}
+
+export interface PipelineOptions {
+  sourceProtocol: Event["source_protocol"];
+  /** Plausible's `i: false`: this event does not end a bounce. */
+  interactive?: (index: number) => boolean;
+  /** Import only: geography carried in the body. */
+  geo?: (index: number) => Geo | undefined;
+  /** Import only: trust no Origin header (server-side upload). */
+  ignoreOrigin?: boolean;
+}
+
+async function configs(env: Env, ids: Iterable<string>): Promise<Map<string, PropertyConfig | undefined>> {
+  const unique = [...new Set(ids)];
+  const found = await Promise.all(unique.map((id) => propertyConfig(env, id)));
+  return new Map(unique.map((id, i) => [id, found[i]]));
+}
+
+async function visitorId(
+  env: Env,
+  input: { client_id?: string; property_id: string },
+  config: PropertyConfig,
+  facts: EdgeFacts,
+  userAgent: string,
+) {
+  if (input.client_id && !config.privacy.cookieless_only) return { id: input.client_id, source: "client" as const };
+  const salt = await dailySalt(env);
+  return { id: await cookielessVisitorId(salt, input.property_id, facts.ip, userAgent), source: "cookieless" as const };
+}
+
+/** Runs judged candidates through the pipeline and queues what is accepted. */
+export async function runPipeline(
+  env: Env,
+  request: Request,
+  candidates: readonly Candidate[],
+  options: PipelineOptions,
+): Promise<PipelineResult> {
+  const facts = edgeFacts(request);
+  const origin = options.ignoreOrigin ? null : request.headers.get("origin");
+  const result: PipelineResult = { eventIds: candidates.map(() => null), rejections: [], accepted: [], notTracked: 0 };
+  const ok = candidates.filter((c) => c.ok);
+  for (const c of candidates) if (!c.ok) result.rejections.push({ index: c.index, code: c.code, issues: c.issues });
+  const byId = await configs(
+    env,
+    ok.map((c) => c.input.property_id),
+  );
+  const admitted: Array<Extract<Candidate, { ok: true }> & { config: PropertyConfig }> = [];
+  for (const c of ok) {
+    const config = byId.get(c.input.property_id);
+    const path = `events[${c.index}].property_id`;
+    if (!config || config.disabled) {
+      countRefusal(undefined, "unknown_property");
+      result.rejections.push({
+        index: c.index,
+        code: "property_not_found",
+        issues: [{ path, message: `property ${c.input.property_id} does not exist or is disabled` }],
+      });
+    } else if (origin && !originAllowed(origin, config.domains)) {
+      countRefusal(config.property_id, "origin_not_allowed");
+      result.rejections.push({
+        index: c.index,
+        code: "origin_not_allowed",
+        issues: [{ path, message: `origin ${origin} is not one of the property's domains` }],
+      });
+    } else if (config.privacy.respect_dnt && asksNotToTrack(request.headers)) {
+      result.eventIds[c.index] = c.event_id;
+      result.notTracked++;
+    } else admitted.push({ ...c, config });
+  }
+  const perProperty = new Map<string, number>();
+  for (const a of admitted) perProperty.set(a.config.property_id, (perProperty.get(a.config.property_id) ?? 0) + 1);
+  await enforceRateLimits(env, facts.ip, perProperty);
+  for (const a of admitted) {
+    const userAgent = a.input.user_agent ?? facts.userAgent;
+    const visitor = await visitorId(env, a.input, a.config, facts, userAgent);
+    const geo = options.geo?.(a.index);
+    const event = enrichEvent({
+      input: a.input,
+      event_id: a.event_id,
+      event_timestamp: a.event_timestamp,
+      facts: geo ? { ...facts, geo } : facts,
+      policy: { ipMode: a.config.privacy.ip_mode, domains: a.config.domains, hashRouting: a.config.hash_routing },
+      visitorId: visitor.id,
+      visitorIdSource: visitor.source,
+      sourceProtocol: options.sourceProtocol,
+      interactive: options.interactive?.(a.index),
+      eventsThisMinute: countVisitorEvents(`${a.config.property_id}|${visitor.id}`, 1),
+    });
+    result.accepted.push(event);
+    result.eventIds[a.index] = event.event_id;
+  }
+  if (result.accepted.length > 0)
+    await enqueueEvents(env, loadConfig(env).EVENTS_QUEUE_SHARDS, result.accepted, Date.now());
+  result.rejections.sort((x, y) => x.index - y.index);
+  return result;
+}
