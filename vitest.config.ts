@@ -5,7 +5,7 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_ADMIN_TOKEN } from "./test/support/admin.ts";
+import { TEST_ADMIN_TOKEN, TEST_RATE_LIMITS } from "./test/support/admin.ts";
 import { freePort } from "./test/support/free-port.ts";
 import { WORKERS_TEST_DATABASE } from "./test/support/global-setup.ts";
 
@@ -34,6 +34,11 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
+              // The same limiters as wrangler.toml, scaled down so a test can reach them quickly.
+              ratelimits: {
+                IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: TEST_RATE_LIMITS.ip, period: 60 } },
+                PROPERTY_RATE_LIMITER: { namespace_id: "1002", simple: { limit: TEST_RATE_LIMITS.property, period: 60 } },
+              },
               bindings: {
                 CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
                 CLICKHOUSE_DATABASE: WORKERS_TEST_DATABASE,

@@ -10,7 +10,9 @@ export function renderError(error: Error, c: Context): Response {
       ? error
       : new AppError("internal", 500, "Internal error; it has been logged", { cause: error });
   if (appError.status >= 500) console.error(appError.message, appError.cause ?? "");
-  return c.json(toEnvelope(appError), appError.status as ContentfulStatusCode);
+  // Rate limits are per minute (the binding's period); tell clients when to come back.
+  const headers: Record<string, string> = appError.status === 429 ? { "Retry-After": "60" } : {};
+  return c.json(toEnvelope(appError), appError.status as ContentfulStatusCode, headers);
 }
 
 /** Hono `notFound`: unknown routes get the envelope too. */

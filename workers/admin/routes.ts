@@ -3,6 +3,7 @@
  * API keys; rotate their GA4 Measurement Protocol secret. Secrets are returned once, never again.
  */
 import { Hono } from "hono";
+import { z } from "zod";
 import { AppError } from "../../core/errors.ts";
 import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
 import { CreatePropertySchema, newPropertyId, PatchPropertySchema, type PropertyConfig } from "../../core/property.ts";
@@ -11,6 +12,8 @@ import { parseJson } from "../json.ts";
 import { forgetProperty, propertyStub, registryStub } from "../properties.ts";
 
 export const adminRoutes = new Hono<{ Bindings: Env }>();
+
+const KeyRequestSchema = z.strictObject({ label: z.string().max(100).default("") });
 
 adminRoutes.use("/api/v1/properties/*", async function adminOnly(c, next) {
   await requireAdmin(c);
@@ -83,10 +86,10 @@ adminRoutes.patch("/api/v1/properties/:id", async function patchProperty(c) {
 
 adminRoutes.post("/api/v1/properties/:id/keys", async function createKey(c) {
   const id = idParam(c.req.param("id"));
-  const label = c.req.header("content-type")?.includes("json")
-    ? String(((await c.req.json().catch(() => ({}))) as { label?: unknown }).label ?? "")
-    : "";
-  const key = await propertyStub(c.env, id).createKey(label.slice(0, 100), Date.now());
+  const { label } = c.req.header("content-type")?.includes("json")
+    ? await parseJson(c.req.raw, KeyRequestSchema)
+    : { label: "" };
+  const key = await propertyStub(c.env, id).createKey(label, Date.now());
   if (!key) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
   return c.json({ property_id: id, ...key }, 201);
 });
