@@ -37,7 +37,10 @@ export default defineConfig({
               // The same limiters as wrangler.toml, scaled down so a test can reach them quickly.
               ratelimits: {
                 IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: TEST_RATE_LIMITS.ip, period: 60 } },
-                PROPERTY_RATE_LIMITER: { namespace_id: "1002", simple: { limit: TEST_RATE_LIMITS.property, period: 60 } },
+                PROPERTY_RATE_LIMITER: {
+                  namespace_id: "1002",
+                  simple: { limit: TEST_RATE_LIMITS.property, period: 60 },
+                },
               },
               bindings: {
                 CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
