@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes.ts";
 import { flushRefusals } from "./collect/refusals.ts";
 import { collectRoutes } from "./collect/route.ts";
+import { compatRoutes } from "./compat/routes.ts";
 import { loadConfig } from "./config.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 
@@ -16,5 +17,6 @@ app.use(async function flushCounters(c, next) {
 });
 app.route("/", collectRoutes);
 app.route("/", adminRoutes);
+app.route("/", compatRoutes);
 app.notFound(renderNotFound);
 app.onError(renderError);

@@ -37,3 +37,15 @@ export async function propertyConfig(
 export function forgetProperty(propertyId: string): void {
   cache.delete(propertyId);
 }
+
+const domainCache = new Map<string, { id: string | undefined; expires: number }>();
+
+/** The property that lists `domain` (or a parent of it), for protocols that name sites by domain. */
+export async function propertyForDomain(env: Env, domain: string, now = Date.now()): Promise<string | undefined> {
+  const hit = domainCache.get(domain);
+  if (hit && hit.expires > now) return hit.id;
+  const [id] = await registryStub(env).propertiesForHost(domain);
+  if (domainCache.size >= MAX_ENTRIES) domainCache.clear();
+  domainCache.set(domain, { id, expires: now + (id ? FOUND_TTL_MS : MISSING_TTL_MS) });
+  return id;
+}

@@ -41,6 +41,8 @@ export interface PipelineOptions {
   geo?: (index: number) => Geo | undefined;
   /** Import only: trust no Origin header (server-side upload). */
   ignoreOrigin?: boolean;
+  /** Plausible's `h: 1`: keep `#/route` in the path for this event. */
+  hashRouting?: (index: number) => boolean;
 }
 
 async function configs(env: Env, ids: Iterable<string>): Promise<Map<string, PropertyConfig | undefined>> {
@@ -112,7 +114,11 @@ export async function runPipeline(
       event_id: a.event_id,
       event_timestamp: a.event_timestamp,
       facts: geo ? { ...facts, geo } : facts,
-      policy: { ipMode: a.config.privacy.ip_mode, domains: a.config.domains, hashRouting: a.config.hash_routing },
+      policy: {
+        ipMode: a.config.privacy.ip_mode,
+        domains: a.config.domains,
+        hashRouting: options.hashRouting?.(a.index) ?? a.config.hash_routing,
+      },
       visitorId: visitor.id,
       visitorIdSource: visitor.source,
       sourceProtocol: options.sourceProtocol,
