@@ -14,7 +14,7 @@ export const MAX_PAST_MS = 72 * 3600_000;
 /** Clocks drift; events from further ahead than this are refused. */
 export const MAX_FUTURE_MS = 5 * 60_000;
 
-export type RejectionCode = "invalid_event" | "event_too_large" | "timestamp_out_of_range";
+export type RejectionCode = "invalid_event" | "invalid_json" | "event_too_large" | "timestamp_out_of_range";
 
 export type Candidate =
   | { index: number; ok: true; input: EventInput; event_id: string; event_timestamp: number }

@@ -6,6 +6,7 @@ import { collectRoutes } from "./collect/route.ts";
 import { compatRoutes } from "./compat/routes.ts";
 import { loadConfig } from "./config.ts";
 import { renderError, renderNotFound } from "./errors.ts";
+import { importRoutes } from "./import/route.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -18,5 +19,6 @@ app.use(async function flushCounters(c, next) {
 app.route("/", collectRoutes);
 app.route("/", adminRoutes);
 app.route("/", compatRoutes);
+app.route("/", importRoutes);
 app.notFound(renderNotFound);
 app.onError(renderError);

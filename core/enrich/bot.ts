@@ -67,6 +67,8 @@ export interface BotSignals {
   verifiedBot?: boolean;
   /** Events this visitor sent in the current minute, including this one. */
   eventsThisMinute?: number;
+  /** False for imported history, where a missing user agent says nothing about the visitor. */
+  userAgentExpected?: boolean;
 }
 
 export interface BotVerdict {
@@ -81,7 +83,7 @@ export function classifyBot(s: BotSignals): BotVerdict {
 }
 
 function firstReason(s: BotSignals): BotReason | "" {
-  if (s.userAgent.trim() === "") return "no_user_agent";
+  if (s.userAgent.trim() === "") return s.userAgentExpected === false ? "" : "no_user_agent";
   if (s.verifiedBot) return "cf_verified_bot";
   if (HEADLESS.test(s.userAgent)) return "headless";
   if (isbot(s.userAgent)) return "ua_crawler";

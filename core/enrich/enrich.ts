@@ -49,6 +49,8 @@ export interface EnrichArgs {
   sourceProtocol: Event["source_protocol"];
   interactive?: boolean;
   eventsThisMinute?: number;
+  /** Imported history: no request facts apply, and a missing user agent is not a bot signal. */
+  imported?: boolean;
 }
 
 /** Builds the accepted event; the event's own `user_agent` wins over the request header. */
@@ -70,6 +72,7 @@ export function enrichEvent(a: EnrichArgs): Event {
     botScore: a.facts.botScore,
     verifiedBot: a.facts.verifiedBot,
     eventsThisMinute: a.eventsThisMinute,
+    userAgentExpected: !a.imported,
   });
   return {
     ...a.input,

@@ -4,7 +4,7 @@
  * ─► enrichment ─► queue. Each event succeeds or fails on its own; the caller shapes the answer.
  */
 import type { Candidate } from "../../core/collect-batch.ts";
-import { type EdgeFacts, enrichEvent, type Geo } from "../../core/enrich/enrich.ts";
+import { type EdgeFacts, enrichEvent, type Geo, NO_GEO } from "../../core/enrich/enrich.ts";
 import { asksNotToTrack, cookielessVisitorId } from "../../core/enrich/privacy.ts";
 import type { Event } from "../../core/event.ts";
 import type { FieldIssue } from "../../core/issues.ts";
@@ -39,8 +39,11 @@ export interface PipelineOptions {
   interactive?: (index: number) => boolean;
   /** Import only: geography carried in the body. */
   geo?: (index: number) => Geo | undefined;
-  /** Import only: trust no Origin header (server-side upload). */
-  ignoreOrigin?: boolean;
+  /**
+   * Import: a server uploading history. The request's IP, user agent, geography, Origin and DNT
+   * say nothing about the visitors, and public rate limits do not apply.
+   */
+  imported?: boolean;
   /** Plausible's `h: 1`: keep `#/route` in the path for this event. */
   hashRouting?: (index: number) => boolean;
 }
@@ -70,8 +73,8 @@ export async function runPipeline(
   candidates: readonly Candidate[],
   options: PipelineOptions,
 ): Promise<PipelineResult> {
-  const facts = edgeFacts(request);
-  const origin = options.ignoreOrigin ? null : request.headers.get("origin");
+  const facts: EdgeFacts = options.imported ? { ip: "", userAgent: "", hints: {}, geo: NO_GEO } : edgeFacts(request);
+  const origin = options.imported ? null : request.headers.get("origin");
   const result: PipelineResult = { eventIds: candidates.map(() => null), rejections: [], accepted: [], notTracked: 0 };
   const ok = candidates.filter((c) => c.ok);
   for (const c of candidates) if (!c.ok) result.rejections.push({ index: c.index, code: c.code, issues: c.issues });
@@ -97,14 +100,14 @@ export async function runPipeline(
         code: "origin_not_allowed",
         issues: [{ path, message: `origin ${origin} is not one of the property's domains` }],
       });
-    } else if (config.privacy.respect_dnt && asksNotToTrack(request.headers)) {
+    } else if (!options.imported && config.privacy.respect_dnt && asksNotToTrack(request.headers)) {
       result.eventIds[c.index] = c.event_id;
       result.notTracked++;
     } else admitted.push({ ...c, config });
   }
   const perProperty = new Map<string, number>();
   for (const a of admitted) perProperty.set(a.config.property_id, (perProperty.get(a.config.property_id) ?? 0) + 1);
-  await enforceRateLimits(env, facts.ip, perProperty);
+  if (!options.imported) await enforceRateLimits(env, facts.ip, perProperty);
   for (const a of admitted) {
     const userAgent = a.input.user_agent ?? facts.userAgent;
     const visitor = await visitorId(env, a.input, a.config, facts, userAgent);
@@ -123,7 +126,8 @@ export async function runPipeline(
       visitorIdSource: visitor.source,
       sourceProtocol: options.sourceProtocol,
       interactive: options.interactive?.(a.index),
-      eventsThisMinute: countVisitorEvents(`${a.config.property_id}|${visitor.id}`, 1),
+      eventsThisMinute: options.imported ? 0 : countVisitorEvents(`${a.config.property_id}|${visitor.id}`, 1),
+      imported: options.imported,
     });
     result.accepted.push(event);
     result.eventIds[a.index] = event.event_id;

@@ -1,0 +1,35 @@
+/** Splits a streamed body into lines without holding the whole body: imports can be large. */
+import { AppError } from "../../core/errors.ts";
+
+/** Yields `[lineNumber, text]` for each non-empty line; a line longer than `maxLine` bytes is a 413. */
+export async function* ndjsonLines(
+  body: ReadableStream<Uint8Array>,
+  maxLine: number,
+): AsyncGenerator<[number, string]> {
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  let buffer = "";
+  let lineNo = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    try {
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+    } catch {
+      throw new AppError("invalid_body", 400, `line ${lineNo + 1}: is not valid UTF-8`);
+    }
+    let nl = buffer.indexOf("\n");
+    while (nl >= 0) {
+      lineNo++;
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (line.length > maxLine) throw new AppError("event_too_large", 413, `line ${lineNo}: exceeds ${maxLine} bytes`);
+      if (line !== "") yield [lineNo, line];
+      nl = buffer.indexOf("\n");
+    }
+    if (buffer.length > maxLine)
+      throw new AppError("event_too_large", 413, `line ${lineNo + 1}: exceeds ${maxLine} bytes`);
+    if (done) break;
+  }
+  const last = buffer.trim();
+  if (last !== "") yield [lineNo + 1, last];
+}

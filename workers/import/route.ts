@@ -1,0 +1,78 @@
+/**
+ * POST /api/v1/import?property=…: history in NDJSON, streamed in chunks of 500 lines through the
+ * same pipeline (enrichment, queue) as live traffic, with any timestamps. Each line succeeds or
+ * fails alone; the answer counts both and lists the first 100 failures by line number.
+ */
+import { Hono } from "hono";
+import { MAX_EVENT_BYTES } from "../../core/collect-batch.ts";
+import { AppError } from "../../core/errors.ts";
+import { type ImportLine, judgeImportText } from "../../core/import-line.ts";
+import { describeIssues } from "../../core/issues.ts";
+import { uuidv7 } from "../../core/uuid.ts";
+import { requirePropertyAccess } from "../auth.ts";
+import { runPipeline } from "../collect/pipeline.ts";
+import { propertyConfig } from "../properties.ts";
+import { ndjsonLines } from "./lines.ts";
+
+export const importRoutes = new Hono<{ Bindings: Env }>();
+
+const CHUNK = 500;
+const MAX_ERRORS = 100;
+
+interface Tally {
+  accepted: number;
+  rejected: number;
+  errors: { line: number; code: string; message: string }[];
+}
+
+async function flush(env: Env, request: Request, chunk: ImportLine[], lineNos: number[], tally: Tally): Promise<void> {
+  if (chunk.length === 0) return;
+  const result = await runPipeline(
+    env,
+    request,
+    chunk.map((l) => l.candidate),
+    { sourceProtocol: "import", imported: true, geo: (i) => chunk[i]?.geo },
+  );
+  tally.accepted += result.accepted.length;
+  tally.rejected += result.rejections.length;
+  for (const r of result.rejections) {
+    if (tally.errors.length < MAX_ERRORS)
+      tally.errors.push({ line: lineNos[r.index] ?? 0, code: r.code, message: describeIssues(r.issues) });
+  }
+}
+
+importRoutes.post("/api/v1/import", async function importEvents(c) {
+  const propertyId = c.req.query("property") ?? "";
+  if (!propertyId) throw new AppError("invalid_request", 400, "property: query parameter is required");
+  await requirePropertyAccess(c, propertyId);
+  if (!(await propertyConfig(c.env, propertyId)))
+    throw new AppError("property_not_found", 404, `property ${propertyId} does not exist`);
+  if (!c.req.raw.body) throw new AppError("invalid_body", 400, "body: send NDJSON, one event per line");
+  const tally: Tally = { accepted: 0, rejected: 0, errors: [] };
+  let chunk: ImportLine[] = [];
+  let lineNos: number[] = [];
+  try {
+    for await (const [lineNo, text] of ndjsonLines(c.req.raw.body, MAX_EVENT_BYTES)) {
+      const options = { nowMs: Date.now(), newId: uuidv7, enforceWindow: false, bodyBytes: text.length };
+      chunk.push(judgeImportText(text, chunk.length, lineNo, propertyId, options));
+      lineNos.push(lineNo);
+      if (chunk.length === CHUNK) {
+        await flush(c.env, c.req.raw, chunk, lineNos, tally);
+        chunk = [];
+        lineNos = [];
+      }
+    }
+    await flush(c.env, c.req.raw, chunk, lineNos, tally);
+  } catch (cause) {
+    // Whatever was queued before the failure stays accepted; say so, so the client resumes correctly.
+    const detail = cause instanceof AppError ? cause.message : "events could not be queued";
+    const status = cause instanceof AppError ? cause.status : 503;
+    throw new AppError(
+      cause instanceof AppError ? cause.code : "queue_unavailable",
+      status,
+      `${detail}; ${tally.accepted} events before it were accepted`,
+      { cause },
+    );
+  }
+  return c.json({ property_id: propertyId, ...tally }, 200);
+});
