@@ -1,6 +1,7 @@
 /** The HTTP face of the Worker: every route group mounted on one Hono app with one error shell. */
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes.ts";
+import { botRoutes } from "./bots/route.ts";
 import { flushRefusals } from "./collect/refusals.ts";
 import { collectRoutes } from "./collect/route.ts";
 import { compatRoutes } from "./compat/routes.ts";
@@ -20,5 +21,6 @@ app.route("/", collectRoutes);
 app.route("/", adminRoutes);
 app.route("/", compatRoutes);
 app.route("/", importRoutes);
+app.route("/", botRoutes);
 app.notFound(renderNotFound);
 app.onError(renderError);

@@ -9,6 +9,8 @@ export function makeEvent(overrides: Partial<Event> = {}): Event {
     event_type: "pageview",
     event_timestamp: Date.UTC(2026, 10, 26, 9, 30),
     page_url: "https://example.com/",
+    user_agent:
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
     visitor_id_source: "client",
     source_protocol: "tally",
     interactive: true,

@@ -96,7 +96,11 @@ describe("events consumer", () => {
 
   it("stores an imported batch spanning more days than ClickHouse's default partition cap (100)", async () => {
     const days = Array.from({ length: 150 }, (_, d) =>
-      makeEvent({ property_id: "UA-CONSUMER-1", event_id: `${run}-day${d}`, event_timestamp: Date.UTC(2024, 0, 1) + d * 86_400_000 }),
+      makeEvent({
+        property_id: "UA-CONSUMER-1",
+        event_id: `${run}-day${d}`,
+        event_timestamp: Date.UTC(2024, 0, 1) + d * 86_400_000,
+      }),
     );
     const result = await deliver([message("history", days)]);
     expect(result.explicitAcks).toEqual([`${run}-history`]);
