@@ -21,10 +21,15 @@ const CUSTOM_KEY_PATTERN = /^[A-Za-z0-9_.:$-]{1,64}$/;
 export const MAX_URL_LENGTH = 2048;
 export const MAX_CUSTOM_ENTRIES = 50;
 
+/** Lone UTF-16 surrogates survive JSON and JavaScript but not ClickHouse or Parquet: refuse them here. */
+const wellFormed = (s: string) => s.isWellFormed();
+const WELL_FORMED = "must be valid Unicode (no lone surrogates)";
+
 const plainText = (max: number) =>
   z
     .string()
     .max(max)
+    .refine(wellFormed, WELL_FORMED)
     .refine((s) => !CONTROL_CHARS.test(s), "must not contain control characters");
 
 function isHttpUrl(value: string): boolean {
@@ -33,7 +38,11 @@ function isHttpUrl(value: string): boolean {
   return (protocol === "http:" || protocol === "https:") && hostname.length > 0;
 }
 
-const httpUrl = z.string().max(MAX_URL_LENGTH).refine(isHttpUrl, "must be an absolute http(s) URL");
+const httpUrl = z
+  .string()
+  .max(MAX_URL_LENGTH)
+  .refine(wellFormed, { message: WELL_FORMED, abort: true })
+  .refine(isHttpUrl, "must be an absolute http(s) URL");
 
 const boundedRecord = <V extends z.ZodType>(value: V) =>
   z

@@ -60,6 +60,8 @@ describe("EventInputSchema", () => {
     ["client_id", "", "1"],
     ["client_id", "a".repeat(129), "128"],
     ["event_type", "line\nbreak", "control characters"],
+    ["client_id", "lone \ud800 surrogate", "valid Unicode"],
+    ["page_url", "https://example.com/\udfff", "valid Unicode"],
     ["event_type", "e".repeat(121), "120"],
     ["event_id", "not an id!", "[A-Za-z0-9._:-]"],
     ["event_timestamp", "last tuesday", "ISO 8601"],
