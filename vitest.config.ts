@@ -42,6 +42,8 @@ export default defineConfig({
                   simple: { limit: TEST_RATE_LIMITS.property, period: 60 },
                 },
               },
+              // A second events queue, so sharding can be tested (EVENTS_QUEUE_SHARDS stays 1).
+              queueProducers: { EVENTS_QUEUE_1: { queueName: "events-1" } },
               bindings: {
                 CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
                 CLICKHOUSE_DATABASE: WORKERS_TEST_DATABASE,
