@@ -5,6 +5,7 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "./core/rate-limits.ts";
 import { TEST_ADMIN_TOKEN, TEST_RATE_LIMITS } from "./test/support/admin.ts";
 import { freePort } from "./test/support/free-port.ts";
 import { WORKERS_TEST_DATABASE } from "./test/support/global-setup.ts";
@@ -36,10 +37,13 @@ export default defineConfig({
             miniflare: {
               // The same limiters as wrangler.toml, scaled down so a test can reach them quickly.
               ratelimits: {
-                IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: TEST_RATE_LIMITS.ip, period: 60 } },
+                IP_RATE_LIMITER: {
+                  namespace_id: "1001",
+                  simple: { limit: TEST_RATE_LIMITS.ip / IP_TOKEN_EVENTS, period: 60 },
+                },
                 PROPERTY_RATE_LIMITER: {
                   namespace_id: "1002",
-                  simple: { limit: TEST_RATE_LIMITS.property, period: 60 },
+                  simple: { limit: TEST_RATE_LIMITS.property / PROPERTY_TOKEN_EVENTS, period: 60 },
                 },
               },
               // A second events queue, so sharding can be tested (EVENTS_QUEUE_SHARDS stays 1).

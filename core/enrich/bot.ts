@@ -5,6 +5,7 @@
  * events (see workers/bots/).
  */
 import { isbot } from "isbot";
+import { LruCache } from "./lru.ts";
 
 export const BOT_REASONS = [
   "no_user_agent",
@@ -82,11 +83,17 @@ export function classifyBot(s: BotSignals): BotVerdict {
   return { is_bot: reason !== "", bot_reason: reason };
 }
 
+/** What the user agent alone says; traffic repeats a few thousand UAs, so verdicts are cached. */
+const uaVerdicts = new LruCache<string, BotReason | "">(5_000);
+function userAgentReason(ua: string): BotReason | "" {
+  return uaVerdicts.getOrCompute(ua, (u) => (HEADLESS.test(u) ? "headless" : isbot(u) ? "ua_crawler" : ""));
+}
+
 function firstReason(s: BotSignals): BotReason | "" {
   if (s.userAgent.trim() === "") return s.userAgentExpected === false ? "" : "no_user_agent";
   if (s.verifiedBot) return "cf_verified_bot";
-  if (HEADLESS.test(s.userAgent)) return "headless";
-  if (isbot(s.userAgent)) return "ua_crawler";
+  const byUserAgent = userAgentReason(s.userAgent);
+  if (byUserAgent) return byUserAgent;
   if (s.botScore !== undefined && s.botScore > 0 && s.botScore < BOT_SCORE_THRESHOLD) return "cf_bot_management";
   if (s.asn !== undefined && DATACENTER.has(s.asn)) return "datacenter_asn";
   if ((s.eventsThisMinute ?? 0) > VELOCITY_LIMIT_PER_MINUTE) return "velocity";

@@ -4,6 +4,8 @@
  * navigation, not sources.
  */
 
+import { LruCache } from "./lru.ts";
+
 export const CHANNELS = [
   "Direct",
   "Organic Search",
@@ -74,9 +76,15 @@ export interface ReferrerInfo {
   channel: Channel;
 }
 
+const knownCache = new LruCache<string, { name: string; category: Category } | null>(5_000);
+
 function known(host: string): { name: string; category: Category } | undefined {
-  for (const [pattern, name, category] of KNOWN_SOURCES) if (pattern.test(host)) return { name, category };
-  return undefined;
+  return (
+    knownCache.getOrCompute(host, (h) => {
+      for (const [pattern, name, category] of KNOWN_SOURCES) if (pattern.test(h)) return { name, category };
+      return null;
+    }) ?? undefined
+  );
 }
 
 const bare = (host: string) => host.replace(/^(www|m|l|lm|mobile)\./, "");

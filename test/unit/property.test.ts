@@ -51,3 +51,16 @@ describe("property configuration", () => {
     expect(patched).toEqual({ ...config, disabled: true, privacy: { ...config.privacy, respect_dnt: true } });
   });
 });
+
+describe("rate-limit budgets", () => {
+  it("match wrangler.toml: the binding limits are the spec's budgets in tokens", async () => {
+    const { readFileSync } = await import("node:fs");
+    const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+    const limit = (name: string) => Number(new RegExp(`name = "${name}"[\\s\\S]*?limit = (\\d+)`).exec(toml)?.[1]);
+    const { IP_EVENTS_PER_MINUTE, IP_TOKEN_EVENTS, PROPERTY_EVENTS_PER_MINUTE, PROPERTY_TOKEN_EVENTS } = await import(
+      "../../core/rate-limits.ts"
+    );
+    expect(limit("IP_RATE_LIMITER") * IP_TOKEN_EVENTS).toBe(IP_EVENTS_PER_MINUTE);
+    expect(limit("PROPERTY_RATE_LIMITER") * PROPERTY_TOKEN_EVENTS).toBe(PROPERTY_EVENTS_PER_MINUTE);
+  });
+});

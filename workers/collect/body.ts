@@ -45,7 +45,10 @@ export async function readBodyBytes(request: Request, limit = MAX_BODY_BYTES): P
   const encoding = (request.headers.get("content-encoding") ?? "identity").toLowerCase().trim();
   if (!request.body) return new Uint8Array();
   if (encoding === "identity" || encoding === "") {
-    if (Number(request.headers.get("content-length") ?? "0") > limit) throw tooLarge(limit);
+    const declared = request.headers.get("content-length");
+    if (Number(declared ?? "0") > limit) throw tooLarge(limit);
+    // A declared length within the limit is enforced by the runtime; only chunked bodies need counting.
+    if (declared !== null) return new Uint8Array(await request.arrayBuffer());
     return readBounded(request.body, limit);
   }
   if (encoding !== "gzip")

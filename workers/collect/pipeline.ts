@@ -54,16 +54,23 @@ async function configs(env: Env, ids: Iterable<string>): Promise<Map<string, Pro
   return new Map(unique.map((id, i) => [id, found[i]]));
 }
 
-async function visitorId(
+type Visitor = { id: string; source: "client" | "cookieless" };
+
+/** The first-party id when allowed, else the cookieless one (a promise only then, keeping the common path cheap). */
+function visitorId(
   env: Env,
   input: { client_id?: string; property_id: string },
   config: PropertyConfig,
   facts: EdgeFacts,
   userAgent: string,
-) {
-  if (input.client_id && !config.privacy.cookieless_only) return { id: input.client_id, source: "client" as const };
+): Visitor | Promise<Visitor> {
+  if (input.client_id && !config.privacy.cookieless_only) return { id: input.client_id, source: "client" };
+  return cookielessVisitor(env, input.property_id, facts.ip, userAgent);
+}
+
+async function cookielessVisitor(env: Env, propertyId: string, ip: string, userAgent: string): Promise<Visitor> {
   const salt = await dailySalt(env);
-  return { id: await cookielessVisitorId(salt, input.property_id, facts.ip, userAgent), source: "cookieless" as const };
+  return { id: await cookielessVisitorId(salt, propertyId, ip, userAgent), source: "cookieless" };
 }
 
 /** Runs judged candidates through the pipeline and queues what is accepted. */
@@ -110,7 +117,8 @@ export async function runPipeline(
   if (!options.imported) await enforceRateLimits(env, facts.ip, perProperty);
   for (const a of admitted) {
     const userAgent = a.input.user_agent ?? facts.userAgent;
-    const visitor = await visitorId(env, a.input, a.config, facts, userAgent);
+    const found = visitorId(env, a.input, a.config, facts, userAgent);
+    const visitor = found instanceof Promise ? await found : found;
     const geo = options.geo?.(a.index);
     const event = enrichEvent({
       input: a.input,
