@@ -45,6 +45,8 @@ interface Target {
   path: string;
   body?: string;
   events: number;
+  /** bench/worker-entry.ts variant: which local simulators to swap out. */
+  variant?: "edge-only" | "edge-code";
 }
 
 const ONE = JSON.stringify(event(1));
@@ -53,10 +55,10 @@ const targets: Target[] = [
   { name: "trivial GET /health", method: "GET", path: "/health", events: 0 },
   { name: "/collect, 1 event", method: "POST", path: "/collect", body: ONE, events: 1 },
   { name: "/collect, 20 events", method: "POST", path: "/collect", body: TWENTY, events: 20 },
-  { name: "edge only, 1 event", method: "POST", path: "/edge-only/collect", body: ONE, events: 1 },
-  { name: "edge only, 20 events", method: "POST", path: "/edge-only/collect", body: TWENTY, events: 20 },
-  { name: "edge code, 1 event", method: "POST", path: "/edge-code/collect", body: ONE, events: 1 },
-  { name: "edge code, 20 events", method: "POST", path: "/edge-code/collect", body: TWENTY, events: 20 },
+  { name: "edge only, 1 event", method: "POST", path: "/collect", body: ONE, events: 1, variant: "edge-only" },
+  { name: "edge only, 20 events", method: "POST", path: "/collect", body: TWENTY, events: 20, variant: "edge-only" },
+  { name: "edge code, 1 event", method: "POST", path: "/collect", body: ONE, events: 1, variant: "edge-code" },
+  { name: "edge code, 20 events", method: "POST", path: "/collect", body: TWENTY, events: 20, variant: "edge-code" },
 ];
 
 function bundle(): string {
@@ -90,6 +92,7 @@ function load(url: string, target: Target): Promise<{ rps: number; requests: num
   const bin = join(dirname(require.resolve("autocannon/package.json")), "autocannon.js");
   const args = [bin, "-j", "-c", String(CONNECTIONS), "-d", String(SECONDS), "-m", target.method];
   args.push("-H", `user-agent=${BROWSER_UA}`, "-H", "cf-connecting-ip=203.0.113.7");
+  if (target.variant) args.push("-H", `x-bench-variant=${target.variant}`);
   if (target.body) args.push("-H", "content-type=application/json", "-b", target.body);
   args.push(url + target.path);
   return new Promise((resolve, reject) => {

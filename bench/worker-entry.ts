@@ -1,11 +1,13 @@
 /**
- * The bench's Worker: the real app, and the same app behind two prefixes that swap out local
- * simulators which cost far more here than the edge code, and do not exist in production:
- * - `/edge-only/…`: a queue binding that drops messages (Miniflare's queue simulator is a Durable
+ * The bench's Worker: the real app, plus two variants chosen by an `x-bench-variant` header that
+ * swap out local simulators which cost far more here than the edge code and do not exist in
+ * production:
+ * - `edge-only`: a queue binding that drops messages (Miniflare's queue simulator is a Durable
  *   Object in the same workerd);
- * - `/edge-code/…`: that, plus rate limiters that always allow (Miniflare's limiter simulator costs
- *   ~1 ms of workerd CPU per call here).
- * Bench only: never deployed.
+ * - `edge-code`: that, plus rate limiters that always allow (Miniflare's limiter simulator costs
+ *   about 1 ms of workerd CPU per call here).
+ * The variant environments are built once per isolate, so config parsing stays cached as in
+ * production. Bench only: never deployed.
  */
 import { app } from "../workers/app.ts";
 
@@ -13,22 +15,28 @@ export { PropertyDO, RegistryDO } from "../workers/main.ts";
 
 const droppingQueue = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
 const allowingLimiter = { limit: async () => ({ success: true }) } as unknown as RateLimit;
+const variants = new WeakMap<Env, Record<string, Env>>();
 
-function strip(request: Request, url: URL, prefix: string): Request {
-  url.pathname = url.pathname.slice(prefix.length);
-  return new Request(url, request);
+function variantsOf(env: Env): Record<string, Env> {
+  let v = variants.get(env);
+  if (!v) {
+    v = {
+      "edge-only": { ...env, EVENTS_QUEUE: droppingQueue },
+      "edge-code": {
+        ...env,
+        EVENTS_QUEUE: droppingQueue,
+        IP_RATE_LIMITER: allowingLimiter,
+        PROPERTY_RATE_LIMITER: allowingLimiter,
+      },
+    };
+    variants.set(env, v);
+  }
+  return v;
 }
 
 export default {
   fetch(request, env, ctx) {
-    const url = new URL(request.url);
-    if (url.pathname.startsWith("/edge-only/")) {
-      return app.fetch(strip(request, url, "/edge-only"), { ...env, EVENTS_QUEUE: droppingQueue }, ctx);
-    }
-    if (url.pathname.startsWith("/edge-code/")) {
-      const limiters = { IP_RATE_LIMITER: allowingLimiter, PROPERTY_RATE_LIMITER: allowingLimiter };
-      return app.fetch(strip(request, url, "/edge-code"), { ...env, EVENTS_QUEUE: droppingQueue, ...limiters }, ctx);
-    }
-    return app.fetch(request, env, ctx);
+    const variant = request.headers.get("x-bench-variant");
+    return app.fetch(request, (variant && variantsOf(env)[variant]) || env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -33,9 +33,8 @@ const plainText = (max: number) =>
     .refine((s) => !CONTROL_CHARS.test(s), "must not contain control characters");
 
 function isHttpUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const { protocol, hostname } = new URL(value);
-  return (protocol === "http:" || protocol === "https:") && hostname.length > 0;
+  const url = URL.parse(value);
+  return url !== null && (url.protocol === "http:" || url.protocol === "https:") && url.hostname.length > 0;
 }
 
 const httpUrl = z

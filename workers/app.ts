@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes.ts";
 import { botRoutes } from "./bots/route.ts";
-import { flushRefusals } from "./collect/refusals.ts";
+import { flushRefusals, hasPendingRefusals } from "./collect/refusals.ts";
 import { collectRoutes } from "./collect/route.ts";
 import { compatRoutes } from "./compat/routes.ts";
 import { loadConfig } from "./config.ts";
@@ -15,7 +15,9 @@ export const app = new Hono<{ Bindings: Env }>();
 app.get("/health", (c) => c.json({ status: "ok" }));
 app.use(async function flushCounters(c, next) {
   await next();
-  c.executionCtx.waitUntil(flushRefusals(c.env, loadConfig(c.env).REFUSAL_FLUSH_SECONDS).catch(() => undefined));
+  if (hasPendingRefusals()) {
+    c.executionCtx.waitUntil(flushRefusals(c.env, loadConfig(c.env).REFUSAL_FLUSH_SECONDS).catch(() => undefined));
+  }
 });
 app.route("/", collectRoutes);
 app.route("/", adminRoutes);

@@ -104,7 +104,7 @@ export function classifyReferrer(input: {
   clickIdType: string;
 }): ReferrerInfo {
   let referrerHost = "";
-  if (input.referrer && URL.canParse(input.referrer)) referrerHost = new URL(input.referrer).hostname.toLowerCase();
+  if (input.referrer) referrerHost = URL.parse(input.referrer)?.hostname.toLowerCase() ?? "";
   const internal = referrerHost !== "" && isSameSite(referrerHost, input.pageHost, input.siteDomains ?? []);
   const external = internal ? "" : referrerHost;
   const fromHost = external ? known(external) : undefined;

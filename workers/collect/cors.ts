@@ -39,9 +39,10 @@ export async function collectCors(c: Context<{ Bindings: Env }>, next: Next): Pr
     });
   }
   await next();
+  // Server-side senders send no Origin; their answers need no CORS headers at all.
+  if (!origin) return undefined;
   c.res.headers.append("Vary", "Origin");
-  if (origin && c.res.status !== 403 && (await originKnown(c.env, origin))) {
+  if (c.res.status !== 403 && (await originKnown(c.env, origin)))
     c.res.headers.set("Access-Control-Allow-Origin", origin);
-  }
   return undefined;
 }

@@ -17,6 +17,11 @@ export function countRefusal(propertyId: string | undefined, reason: string, n =
   pending.set(key, reasons);
 }
 
+/** True when some refusal is waiting to be written (lets the common request skip scheduling a flush). */
+export function hasPendingRefusals(): boolean {
+  return pending.size > 0;
+}
+
 /** Writes pending counts when the interval has passed; call from `waitUntil`. */
 export async function flushRefusals(env: Env, intervalSeconds: number, now = Date.now()): Promise<void> {
   if (pending.size === 0 || now - lastFlush < intervalSeconds * 1000) return;
