@@ -141,6 +141,12 @@ describe("POST /collect", () => {
     expect((await envelope(res)).error).toMatchObject({ code, status });
   });
 
+  it("refuses other media types with 415 naming the header", async () => {
+    const res = await post(JSON.stringify(pageview), { "Content-Type": "multipart/form-data; boundary=x" });
+    expect(res.status).toBe(415);
+    expect((await envelope(res)).error.message).toContain("Content-Type: multipart/form-data");
+  });
+
   it("answers unknown routes with a 404 envelope", async () => {
     const res = await call("/nope");
     expect(res.status).toBe(404);

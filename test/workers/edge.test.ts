@@ -182,6 +182,18 @@ describe("geography and bots", () => {
   });
 });
 
+describe("velocity", () => {
+  it("flags a visitor sending more than 120 events in a minute, from the 121st on", async () => {
+    await createProperty({ property_id: "UA-FAST-1", domains: ["example.com"] });
+    const sent = watchQueue();
+    const batch = Array.from({ length: 20 }, () => event("UA-FAST-1", { client_id: "speedy" }));
+    for (let i = 0; i < 7; i++) expect((await post(batch)).status).toBe(202);
+    const reasons = sent().map((e) => e.bot_reason);
+    expect(reasons.slice(0, 120).every((r) => r === "")).toBe(true);
+    expect(reasons.slice(120)).toEqual(Array(20).fill("velocity"));
+  });
+});
+
 describe("rate limits (scaled down in tests; production: 10K/min per IP, 200K/min per property)", () => {
   /** Sends 20-event batches until refused; returns how many events were accepted first. */
   async function acceptedBefore429(

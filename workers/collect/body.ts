@@ -65,8 +65,19 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** Parses the request body as JSON, refusing oversized, non-UTF-8 and malformed bodies. */
+/** JSON as the collect endpoints take it: JSON itself, or text/plain (what sendBeacon and Plausible send). */
+const JSON_TYPES = /^(application\/json|text\/plain)\s*(;|$)/i;
+
+/** Parses the request body as JSON, refusing other media types, oversized, non-UTF-8 and malformed bodies. */
 export async function readJsonBody(request: Request): Promise<{ body: unknown; bytes: number }> {
+  const type = request.headers.get("content-type");
+  if (type && !JSON_TYPES.test(type.trim())) {
+    throw new AppError(
+      "unsupported_media_type",
+      415,
+      `Content-Type: ${type.slice(0, 100)} is not accepted; send application/json or text/plain`,
+    );
+  }
   const bytes = await readBodyBytes(request);
   if (bytes.byteLength === 0)
     throw new AppError("invalid_body", 400, 'body: is empty; send a JSON event, array or {"events":[…]}');
