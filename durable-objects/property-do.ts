@@ -6,6 +6,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { digestsEqual, newApiKey, newMpSecret, parseApiKey, sha256Hex } from "../core/keys.ts";
 import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property.ts";
+import { addCounts, readCounts } from "./counters.ts";
 
 interface StoredKey {
   key_id: string;
@@ -102,12 +103,10 @@ export class PropertyDO extends DurableObject<Env> {
 
   /** Adds refusal counts (403 origin, 429 rate limit, …) flushed by the edge. */
   async recordRefusals(counts: Record<string, number>): Promise<void> {
-    const current = (await this.ctx.storage.get<Record<string, number>>("refusals")) ?? {};
-    for (const [reason, n] of Object.entries(counts)) current[reason] = (current[reason] ?? 0) + n;
-    await this.ctx.storage.put("refusals", current);
+    await addCounts(this.ctx.storage, "refusals", counts);
   }
 
   async refusals(): Promise<Record<string, number>> {
-    return (await this.ctx.storage.get<Record<string, number>>("refusals")) ?? {};
+    return readCounts(this.ctx.storage, "refusals");
   }
 }

@@ -5,6 +5,7 @@
  * cookieless visitor ids (deleted after 48 h, so yesterday's ids cannot be recomputed).
  */
 import { DurableObject } from "cloudflare:workers";
+import { addCounts, readCounts } from "./counters.ts";
 
 export interface PropertySummary {
   property_id: string;
@@ -51,13 +52,11 @@ export class RegistryDO extends DurableObject<Env> {
   }
 
   async recordRefusals(counts: Record<string, number>): Promise<void> {
-    const current = (await this.ctx.storage.get<Record<string, number>>("refusals")) ?? {};
-    for (const [reason, n] of Object.entries(counts)) current[reason] = (current[reason] ?? 0) + n;
-    await this.ctx.storage.put("refusals", current);
+    await addCounts(this.ctx.storage, "refusals", counts);
   }
 
   async refusals(): Promise<Record<string, number>> {
-    return (await this.ctx.storage.get<Record<string, number>>("refusals")) ?? {};
+    return readCounts(this.ctx.storage, "refusals");
   }
 
   /** The salt of a UTC day (`2026-11-26`), created on first use; salts older than 48 h are deleted. */

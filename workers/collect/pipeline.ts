@@ -73,6 +73,68 @@ async function cookielessVisitor(env: Env, propertyId: string, ip: string, userA
   return { id: await cookielessVisitorId(salt, propertyId, ip, userAgent), source: "cookieless" };
 }
 
+type Admitted = Extract<Candidate, { ok: true }> & { config: PropertyConfig };
+
+/** Property (404), origin (403) and DNT: what may enter, recorded on `result` for what may not. */
+async function admit(
+  env: Env,
+  request: Request,
+  candidates: readonly Candidate[],
+  options: PipelineOptions,
+  result: PipelineResult,
+): Promise<Admitted[]> {
+  const origin = options.imported ? null : request.headers.get("origin");
+  const ok = candidates.filter((c) => c.ok);
+  for (const c of candidates) if (!c.ok) result.rejections.push({ index: c.index, code: c.code, issues: c.issues });
+  const byId = await configs(
+    env,
+    ok.map((c) => c.input.property_id),
+  );
+  const admitted: Admitted[] = [];
+  for (const c of ok) {
+    const config = byId.get(c.input.property_id);
+    const path = `events[${c.index}].property_id`;
+    if (!config || config.disabled) {
+      countRefusal(undefined, "unknown_property");
+      const message = `property ${c.input.property_id} does not exist or is disabled`;
+      result.rejections.push({ index: c.index, code: "property_not_found", issues: [{ path, message }] });
+    } else if (origin && !originAllowed(origin, config.domains)) {
+      countRefusal(config.property_id, "origin_not_allowed");
+      const message = `origin ${origin} is not one of the property's domains`;
+      result.rejections.push({ index: c.index, code: "origin_not_allowed", issues: [{ path, message }] });
+    } else if (!options.imported && config.privacy.respect_dnt && asksNotToTrack(request.headers)) {
+      result.eventIds[c.index] = c.event_id;
+      result.notTracked++;
+    } else admitted.push({ ...c, config });
+  }
+  return admitted;
+}
+
+/** Visitor id and enrichment of one admitted event. */
+async function enrich(env: Env, a: Admitted, facts: EdgeFacts, options: PipelineOptions): Promise<Event> {
+  const userAgent = a.input.user_agent ?? facts.userAgent;
+  const found = visitorId(env, a.input, a.config, facts, userAgent);
+  const visitor = found instanceof Promise ? await found : found;
+  const geo = options.geo?.(a.index);
+  return enrichEvent({
+    input: a.input,
+    event_id: a.event_id,
+    event_timestamp: a.event_timestamp,
+    facts: geo ? { ...facts, geo } : facts,
+    policy: {
+      ipMode: a.config.privacy.ip_mode,
+      domains: a.config.domains,
+      hashRouting: options.hashRouting?.(a.index) ?? a.config.hash_routing,
+    },
+    visitorId: visitor.id,
+    visitorIdSource: visitor.source,
+    sourceProtocol: options.sourceProtocol,
+    interactive: options.interactive?.(a.index),
+    eventsThisMinute: options.imported ? 0 : countVisitorEvents(`${a.config.property_id}|${visitor.id}`, 1),
+    imported: options.imported,
+  });
+}
+
 /** Runs judged candidates through the pipeline and queues what is accepted. */
 export async function runPipeline(
   env: Env,
@@ -81,62 +143,15 @@ export async function runPipeline(
   options: PipelineOptions,
 ): Promise<PipelineResult> {
   const facts: EdgeFacts = options.imported ? { ip: "", userAgent: "", hints: {}, geo: NO_GEO } : edgeFacts(request);
-  const origin = options.imported ? null : request.headers.get("origin");
   const result: PipelineResult = { eventIds: candidates.map(() => null), rejections: [], accepted: [], notTracked: 0 };
-  const ok = candidates.filter((c) => c.ok);
-  for (const c of candidates) if (!c.ok) result.rejections.push({ index: c.index, code: c.code, issues: c.issues });
-  const byId = await configs(
-    env,
-    ok.map((c) => c.input.property_id),
-  );
-  const admitted: Array<Extract<Candidate, { ok: true }> & { config: PropertyConfig }> = [];
-  for (const c of ok) {
-    const config = byId.get(c.input.property_id);
-    const path = `events[${c.index}].property_id`;
-    if (!config || config.disabled) {
-      countRefusal(undefined, "unknown_property");
-      result.rejections.push({
-        index: c.index,
-        code: "property_not_found",
-        issues: [{ path, message: `property ${c.input.property_id} does not exist or is disabled` }],
-      });
-    } else if (origin && !originAllowed(origin, config.domains)) {
-      countRefusal(config.property_id, "origin_not_allowed");
-      result.rejections.push({
-        index: c.index,
-        code: "origin_not_allowed",
-        issues: [{ path, message: `origin ${origin} is not one of the property's domains` }],
-      });
-    } else if (!options.imported && config.privacy.respect_dnt && asksNotToTrack(request.headers)) {
-      result.eventIds[c.index] = c.event_id;
-      result.notTracked++;
-    } else admitted.push({ ...c, config });
+  const admitted = await admit(env, request, candidates, options, result);
+  if (!options.imported) {
+    const perProperty = new Map<string, number>();
+    for (const a of admitted) perProperty.set(a.config.property_id, (perProperty.get(a.config.property_id) ?? 0) + 1);
+    await enforceRateLimits(env, facts.ip, perProperty);
   }
-  const perProperty = new Map<string, number>();
-  for (const a of admitted) perProperty.set(a.config.property_id, (perProperty.get(a.config.property_id) ?? 0) + 1);
-  if (!options.imported) await enforceRateLimits(env, facts.ip, perProperty);
   for (const a of admitted) {
-    const userAgent = a.input.user_agent ?? facts.userAgent;
-    const found = visitorId(env, a.input, a.config, facts, userAgent);
-    const visitor = found instanceof Promise ? await found : found;
-    const geo = options.geo?.(a.index);
-    const event = enrichEvent({
-      input: a.input,
-      event_id: a.event_id,
-      event_timestamp: a.event_timestamp,
-      facts: geo ? { ...facts, geo } : facts,
-      policy: {
-        ipMode: a.config.privacy.ip_mode,
-        domains: a.config.domains,
-        hashRouting: options.hashRouting?.(a.index) ?? a.config.hash_routing,
-      },
-      visitorId: visitor.id,
-      visitorIdSource: visitor.source,
-      sourceProtocol: options.sourceProtocol,
-      interactive: options.interactive?.(a.index),
-      eventsThisMinute: options.imported ? 0 : countVisitorEvents(`${a.config.property_id}|${visitor.id}`, 1),
-      imported: options.imported,
-    });
+    const event = await enrich(env, a, facts, options);
     result.accepted.push(event);
     result.eventIds[a.index] = event.event_id;
   }
