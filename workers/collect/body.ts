@@ -56,10 +56,12 @@ export async function readBodyBytes(request: Request, limit = MAX_BODY_BYTES): P
   return readBounded(request.body.pipeThrough(new DecompressionStream("gzip")), limit);
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 /** Decodes UTF-8 strictly; invalid bytes are the client's error. */
 export function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     throw new AppError("invalid_body", 400, "body: is not valid UTF-8");
   }
