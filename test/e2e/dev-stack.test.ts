@@ -71,8 +71,10 @@ describe("npm run dev", () => {
 
   it("turns a POST to /collect into a ClickHouse row within 5 seconds", async () => {
     const eventId = `e2e-${crypto.randomUUID()}`;
+    // Exactly what the README's `curl -d '…'` sends: no Content-Type of its own, so curl's form type.
     const res = await fetch(`http://127.0.0.1:${port}/collect`, {
       method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: JSON.stringify({
         property_id: "UA-DEMO-1",
         client_id: "c1",

@@ -67,8 +67,12 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** JSON as the collect endpoints take it: JSON itself, or text/plain (what sendBeacon and Plausible send). */
-const JSON_TYPES = /^(application\/json|text\/plain)\s*(;|$)/i;
+/**
+ * Media types whose body is read as JSON text: JSON itself, text/plain (sendBeacon, Plausible), and
+ * application/x-www-form-urlencoded, which is what `curl -d` labels any body — the README's own
+ * first command. Anything else (multipart, binary) is a 415.
+ */
+const JSON_TYPES = /^(application\/json|text\/plain|application\/x-www-form-urlencoded)\s*(;|$)/i;
 
 /** Parses the request body as JSON, refusing other media types, oversized, non-UTF-8 and malformed bodies. */
 export async function readJsonBody(request: Request): Promise<{ body: unknown; bytes: number }> {
