@@ -1,0 +1,186 @@
+/**
+ * Sessions as a pure reducer: `advanceSession(state, event, now)` → `{ state, emitted, outcome }`.
+ * The SessionDO hosts it live; replay and import run the very same function, so a rebuilt
+ * projection equals the live one. A session ends after `timeoutMs` without events (30 min by
+ * default); out-of-order events within the window are placed by their own time; duplicate
+ * event ids are recognised and change nothing.
+ */
+import { z } from "zod";
+import type { Event } from "./event.ts";
+import { hash64 } from "./hash.ts";
+
+export const SESSION_TIMEOUT_MS = 30 * 60_000;
+/** Event ids remembered per visitor for duplicate detection: covers a redelivered batch of 20 with room. */
+const REMEMBERED_IDS = 32;
+const MAX_PAGE = 200;
+
+export const SessionSchema = z.strictObject({
+  session_id: z.string(),
+  property_id: z.string(),
+  client_id: z.string(),
+  started_at: z.number().int(),
+  last_event_at: z.number().int(),
+  pageviews: z.number().int(),
+  events: z.number().int(),
+  /** Custom events that count as engagement (Plausible's `i: false` events do not). */
+  interactive_events: z.number().int(),
+  entry_page: z.string(),
+  exit_page: z.string(),
+  /** Time of the pageviews that set entry and exit, so late events are placed correctly. */
+  entry_at: z.number().int(),
+  exit_at: z.number().int(),
+  referrer_host: z.string(),
+  source: z.string(),
+  channel: z.string(),
+  utm_source: z.string(),
+  utm_medium: z.string(),
+  utm_campaign: z.string(),
+  device_type: z.string(),
+  browser: z.string(),
+  os: z.string(),
+  country: z.string(),
+  is_bot: z.boolean(),
+  /** Increments with every change: the version of the ClickHouse `sessions` row. */
+  version: z.number().int(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+/** One visitor's state in the actor: the open session and the ids of recent events. */
+export const VisitorStateSchema = z.strictObject({
+  session: SessionSchema.nullable(),
+  /** 32-bit hashes of recent event ids, newest last. */
+  recent: z.array(z.number().int()),
+});
+export type VisitorState = z.infer<typeof VisitorStateSchema>;
+
+export interface SessionOutcome {
+  session_id: string;
+  is_new_session: boolean;
+  is_duplicate: boolean;
+}
+
+/** What the reducer asks the shell to write: a session row replacing its previous version. */
+export interface SessionChange {
+  previous: Session | null;
+  current: Session;
+}
+
+export const EMPTY_VISITOR: VisitorState = { session: null, recent: [] };
+
+export function isBounce(s: Session): boolean {
+  return s.pageviews === 1 && s.interactive_events === 0;
+}
+
+export function durationSeconds(s: Session): number {
+  return Math.round((s.last_event_at - s.started_at) / 1000);
+}
+
+const idHash = (eventId: string) => hash64(eventId)[0];
+const page = (e: Event) => e.page_path.slice(0, MAX_PAGE);
+
+function open(e: Event): Session {
+  const isPageview = e.event_type === "pageview";
+  return {
+    session_id: `s_${e.event_id}`,
+    property_id: e.property_id,
+    client_id: e.client_id,
+    started_at: e.event_timestamp,
+    last_event_at: e.event_timestamp,
+    pageviews: isPageview ? 1 : 0,
+    events: 1,
+    interactive_events: !isPageview && e.interactive ? 1 : 0,
+    entry_page: isPageview ? page(e) : "",
+    exit_page: isPageview ? page(e) : "",
+    entry_at: isPageview ? e.event_timestamp : Number.MAX_SAFE_INTEGER,
+    exit_at: isPageview ? e.event_timestamp : 0,
+    referrer_host: e.referrer_host,
+    source: e.source,
+    channel: e.channel,
+    utm_source: e.utm_source,
+    utm_medium: e.utm_medium,
+    utm_campaign: e.utm_campaign,
+    device_type: e.device_type,
+    browser: e.browser,
+    os: e.os,
+    country: e.country,
+    is_bot: e.is_bot,
+    version: 1,
+  };
+}
+
+function extend(s: Session, e: Event): Session {
+  const isPageview = e.event_type === "pageview";
+  const next: Session = {
+    ...s,
+    started_at: Math.min(s.started_at, e.event_timestamp),
+    last_event_at: Math.max(s.last_event_at, e.event_timestamp),
+    pageviews: s.pageviews + (isPageview ? 1 : 0),
+    events: s.events + 1,
+    interactive_events: s.interactive_events + (!isPageview && e.interactive ? 1 : 0),
+    is_bot: s.is_bot || e.is_bot,
+    version: s.version + 1,
+  };
+  if (isPageview && e.event_timestamp < s.entry_at)
+    Object.assign(next, { entry_page: page(e), entry_at: e.event_timestamp });
+  if (isPageview && e.event_timestamp >= s.exit_at)
+    Object.assign(next, { exit_page: page(e), exit_at: e.event_timestamp });
+  // The first hit names the acquisition: a late event from before the start takes it over.
+  if (e.event_timestamp < s.started_at) {
+    Object.assign(next, {
+      referrer_host: e.referrer_host,
+      source: e.source,
+      channel: e.channel,
+      utm_source: e.utm_source,
+      utm_medium: e.utm_medium,
+      utm_campaign: e.utm_campaign,
+    });
+  }
+  return next;
+}
+
+/**
+ * Applies one event to a visitor. An event after the timeout opens a new session; one from within
+ * the window (before or after the current span) joins it; one older than the window belongs to a
+ * session long closed and becomes a session of its own, leaving the open one untouched.
+ */
+export function advanceSession(
+  state: VisitorState,
+  event: Event,
+  now: number,
+  timeoutMs = SESSION_TIMEOUT_MS,
+): { state: VisitorState; emitted: SessionChange[]; outcome: SessionOutcome } {
+  const h = idHash(event.event_id);
+  const current = state.session && now - state.session.last_event_at <= timeoutMs ? state.session : null;
+  if (state.recent.includes(h)) {
+    return {
+      state,
+      emitted: [],
+      outcome: { session_id: current?.session_id ?? "", is_new_session: false, is_duplicate: true },
+    };
+  }
+  const recent = [...state.recent, h].slice(-REMEMBERED_IDS);
+  const joins =
+    current &&
+    event.event_timestamp >= current.started_at - timeoutMs &&
+    event.event_timestamp <= current.last_event_at + timeoutMs;
+  if (current && joins) {
+    const next = extend(current, event);
+    return {
+      state: { session: next, recent },
+      emitted: [{ previous: current, current: next }],
+      outcome: { session_id: next.session_id, is_new_session: false, is_duplicate: false },
+    };
+  }
+  const fresh = open(event);
+  const olderThanOpen = current !== null && event.event_timestamp < current.started_at;
+  return {
+    state: { session: olderThanOpen ? current : fresh, recent },
+    emitted: [{ previous: null, current: fresh }],
+    outcome: { session_id: fresh.session_id, is_new_session: true, is_duplicate: false },
+  };
+}
+
+/** The visitor's open session once `now` is past its timeout, for the alarm to close. */
+export function expired(state: VisitorState, now: number, timeoutMs = SESSION_TIMEOUT_MS): boolean {
+  return state.session !== null && now - state.session.last_event_at > timeoutMs;
+}

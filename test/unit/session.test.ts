@@ -1,0 +1,101 @@
+/** The session reducer: windows, order, duplicates, bounce and duration — the rules of issue #4. */
+import { describe, expect, it } from "vitest";
+import type { Event } from "../../core/event.ts";
+import {
+  advanceSession,
+  durationSeconds,
+  EMPTY_VISITOR,
+  expired,
+  isBounce,
+  SESSION_TIMEOUT_MS,
+  type VisitorState,
+} from "../../core/session.ts";
+import { makeEvent } from "../support/events.ts";
+
+const T0 = Date.UTC(2026, 10, 26, 9, 0);
+const min = 60_000;
+let n = 0;
+const ev = (at: number, extra: Partial<Event> = {}) =>
+  makeEvent({ event_id: `e${++n}`, event_timestamp: T0 + at, ...extra });
+
+function run(events: Event[], now = (e: Event) => e.event_timestamp) {
+  let state: VisitorState = EMPTY_VISITOR;
+  const outcomes = [];
+  for (const e of events) {
+    const step = advanceSession(state, e, now(e));
+    state = step.state;
+    outcomes.push(step.outcome);
+  }
+  return { state, outcomes };
+}
+
+describe("advanceSession", () => {
+  it("keeps events within 30 minutes of each other in one session", () => {
+    const { state, outcomes } = run([
+      ev(0, { page_path: "/a" }),
+      ev(10 * min, { page_path: "/b" }),
+      ev(39 * min, { page_path: "/c" }),
+    ]);
+    expect(outcomes.map((o) => o.is_new_session)).toEqual([true, false, false]);
+    expect(new Set(outcomes.map((o) => o.session_id)).size).toBe(1);
+    expect(state.session).toMatchObject({ pageviews: 3, events: 3, entry_page: "/a", exit_page: "/c", version: 3 });
+    expect(durationSeconds(state.session ?? expect.fail())).toBe(39 * 60);
+  });
+
+  it("starts a new session after 30 minutes without events", () => {
+    const { outcomes } = run([ev(0), ev(SESSION_TIMEOUT_MS + 1)]);
+    expect(outcomes.map((o) => o.is_new_session)).toEqual([true, true]);
+    expect(outcomes[0]?.session_id).not.toBe(outcomes[1]?.session_id);
+  });
+
+  it("places an out-of-order event by its own time: entry page, start and acquisition move back", () => {
+    const first = ev(10 * min, { page_path: "/late-seen", source: "", channel: "Direct" });
+    const earlier = ev(2 * min, { page_path: "/landing", source: "Google", channel: "Organic Search" });
+    const { state } = run([first, earlier], () => T0 + 11 * min);
+    expect(state.session).toMatchObject({
+      started_at: T0 + 2 * min,
+      entry_page: "/landing",
+      exit_page: "/late-seen",
+      source: "Google",
+      channel: "Organic Search",
+    });
+  });
+
+  it("recognises a duplicate event id and changes nothing", () => {
+    const e = ev(0);
+    const { state, outcomes } = run([e, ev(1 * min), { ...e }]);
+    expect(outcomes[2]).toMatchObject({ is_duplicate: true, is_new_session: false });
+    expect(state.session?.events).toBe(2);
+  });
+
+  it("gives an event older than the window a session of its own, leaving the open one as it was", () => {
+    const { state, outcomes } = run([ev(120 * min), ev(0)], () => T0 + 121 * min);
+    expect(outcomes[1]?.is_new_session).toBe(true);
+    expect(state.session?.started_at).toBe(T0 + 120 * min);
+  });
+
+  it("counts a bounce as exactly one pageview and no interactive event", () => {
+    expect(isBounce(run([ev(0)]).state.session ?? expect.fail())).toBe(true);
+    expect(isBounce(run([ev(0), ev(1 * min, { event_type: "signup" })]).state.session ?? expect.fail())).toBe(false);
+    // Plausible's engagement events (i: false) do not end a bounce.
+    expect(
+      isBounce(
+        run([ev(0), ev(1 * min, { event_type: "engagement", interactive: false })]).state.session ?? expect.fail(),
+      ),
+    ).toBe(true);
+    expect(isBounce(run([ev(0), ev(1 * min)]).state.session ?? expect.fail())).toBe(false);
+  });
+
+  it("derives the same session from the same events, live (seconds of queue delay) or replayed (event time)", () => {
+    const events = [ev(0), ev(5 * min), ev(7 * min)];
+    const live = run(events, (e) => e.event_timestamp + 2_000).state.session;
+    expect(live?.session_id).toBe(`s_${events[0]?.event_id}`);
+    expect(run(events).state.session).toEqual(live);
+  });
+
+  it("reports sessions past their timeout as expired", () => {
+    const { state } = run([ev(0)]);
+    expect(expired(state, T0 + 29 * min)).toBe(false);
+    expect(expired(state, T0 + 31 * min)).toBe(true);
+  });
+});
