@@ -11,7 +11,7 @@
  */
 import { app } from "../workers/app.ts";
 
-export { PropertyDO, RegistryDO } from "../workers/main.ts";
+export { PropertyDO, RegistryDO, SessionDO } from "../workers/main.ts";
 
 const droppingQueue = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
 const allowingLimiter = { limit: async () => ({ success: true }) } as unknown as RateLimit;

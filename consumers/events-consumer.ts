@@ -1,11 +1,19 @@
 /**
- * Queue "events" ─► ClickHouse. Each batch becomes one insert whose deduplication token is derived
- * from its message ids, so a redelivered batch writes nothing twice. Every message is acked or
- * retried on its own; a message ClickHouse refuses is isolated so its neighbours still land.
+ * Queue "events" ─► SessionDO ─► PropertyDO ─► ClickHouse (events, sessions).
+ *
+ * Each batch first passes the actors (one RPC per session actor and per property actor), which
+ * give every event its session id and mark repeats; then it becomes one insert per table whose
+ * deduplication token derives from the message ids, so a redelivered batch writes nothing twice.
+ * Repeats are not inserted again — except on redelivery (attempts > 1), when the actors have seen
+ * the events but ClickHouse may not have. Every message is acked or retried on its own; a message
+ * ClickHouse refuses is isolated so its neighbours still land.
  */
-import { toClickHouseRow } from "../core/clickhouse-row.ts";
+import { toClickHouseRow, toSessionRow } from "../core/clickhouse-row.ts";
+import type { Event } from "../core/event.ts";
 import { type EventsMessage, EventsMessageSchema } from "../core/queue-message.ts";
+import type { Session } from "../core/session.ts";
 import { loadConfig } from "../workers/config.ts";
+import { type Annotation, applyToActors } from "./actors.ts";
 import { backoffSeconds } from "./backoff.ts";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "./clickhouse-sink.ts";
 
@@ -13,6 +21,9 @@ interface Parsed {
   message: Message<unknown>;
   body: EventsMessage;
 }
+
+/** Gives events their session ids; the production one is the actors. */
+export type Annotate = (events: readonly Event[]) => Promise<Annotation>;
 
 /** Deterministic token for a set of messages: the same messages give the same token, in any order. */
 export async function dedupToken(messageIds: readonly string[]): Promise<string> {
@@ -25,13 +36,27 @@ function retry(message: Message<unknown>): void {
   message.retry({ delaySeconds: backoffSeconds(message.attempts) });
 }
 
-async function insertGroup(group: readonly Parsed[], sink: EventSink): Promise<void> {
-  const rows = group.flatMap(({ body }) => body.events.map((e) => toClickHouseRow(e, body.received_at)));
-  await sink.insert(rows, await dedupToken(group.map((p) => p.message.id)));
+async function insertGroup(group: readonly Parsed[], annotation: Annotation, sink: EventSink): Promise<void> {
+  const rows = group.flatMap(({ message, body }) =>
+    body.events.flatMap((e) => {
+      const outcome = annotation.outcomes.get(e);
+      if (outcome?.is_duplicate && message.attempts <= 1) return [];
+      return [toClickHouseRow(e, body.received_at, outcome?.session_id ?? "")];
+    }),
+  );
+  const ids = new Set(group.flatMap(({ body }) => body.events.map((e) => e.client_id)));
+  const sessions: Session[] = annotation.sessions.filter((s) => ids.has(s.client_id));
+  const token = await dedupToken(group.map((p) => p.message.id));
+  if (rows.length > 0) await sink.insert(rows, token);
+  if (sessions.length > 0) await sink.insertSessions(sessions.map(toSessionRow), `${token}-sessions`);
 }
 
-/** Delivers one batch to the sink, acking or retrying each message. */
-export async function deliverBatch(messages: readonly Message<unknown>[], sink: EventSink): Promise<void> {
+/** Delivers one batch: actors first, then ClickHouse, acking or retrying each message. */
+export async function deliverBatch(
+  messages: readonly Message<unknown>[],
+  sink: EventSink,
+  annotate: Annotate,
+): Promise<void> {
   const parsed: Parsed[] = [];
   for (const message of messages) {
     const result = EventsMessageSchema.safeParse(message.body);
@@ -44,19 +69,24 @@ export async function deliverBatch(messages: readonly Message<unknown>[], sink: 
   }
   if (parsed.length === 0) return;
   try {
-    await insertGroup(parsed, sink);
-    for (const { message } of parsed) message.ack();
+    const annotation = await annotate(parsed.flatMap((p) => p.body.events));
+    try {
+      await insertGroup(parsed, annotation, sink);
+      for (const { message } of parsed) message.ack();
+    } catch (error) {
+      if (parsed.length > 1 && isRejectedByClickHouse(error)) return deliverOneByOne(parsed, annotation, sink);
+      throw error;
+    }
   } catch (error) {
-    if (parsed.length > 1 && isRejectedByClickHouse(error)) return deliverOneByOne(parsed, sink);
-    console.error(`insert of ${parsed.length} messages failed; retrying`, error);
+    console.error(`delivery of ${parsed.length} messages failed; retrying`, error);
     for (const { message } of parsed) retry(message);
   }
 }
 
-async function deliverOneByOne(parsed: readonly Parsed[], sink: EventSink): Promise<void> {
+async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation, sink: EventSink): Promise<void> {
   for (const item of parsed) {
     try {
-      await insertGroup([item], sink);
+      await insertGroup([item], annotation, sink);
       item.message.ack();
     } catch (error) {
       console.error(`message ${item.message.id} was refused by ClickHouse; retrying`, error);
@@ -67,5 +97,7 @@ async function deliverOneByOne(parsed: readonly Parsed[], sink: EventSink): Prom
 
 /** The Worker's `queue` handler. */
 export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-  await deliverBatch(batch.messages, createClickHouseSink(loadConfig(env)));
+  await deliverBatch(batch.messages, createClickHouseSink(loadConfig(env)), (events) =>
+    applyToActors(env, events, Date.now()),
+  );
 }

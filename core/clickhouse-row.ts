@@ -3,6 +3,7 @@
  * contract that the migrations must match (checked by test/integration/contract.test.ts).
  */
 import type { Event } from "./event.ts";
+import { durationSeconds, isBounce, type Session } from "./session.ts";
 
 /** Every column of ClickHouse `events`, with its type, in table order. */
 export const EVENT_COLUMNS = {
@@ -124,5 +125,67 @@ export function toClickHouseRow(event: Event, receivedAtMs: number, sessionId = 
     ip_prefix: event.ip_prefix,
     is_bot: event.is_bot,
     bot_reason: event.bot_reason,
+  };
+}
+
+/** Every column of ClickHouse `sessions` (0003_sessions.sql), with its type, in table order. */
+export const SESSION_COLUMNS = {
+  session_id: "String",
+  property_id: "LowCardinality(String)",
+  client_id: "String",
+  opened_at: "DateTime64(3, 'UTC')",
+  started_at: "DateTime64(3, 'UTC')",
+  last_event_at: "DateTime64(3, 'UTC')",
+  pageviews: "UInt32",
+  events: "UInt32",
+  interactive_events: "UInt32",
+  is_bounce: "Bool",
+  duration: "UInt32",
+  entry_page: "String",
+  exit_page: "String",
+  referrer_host: "String",
+  source: "LowCardinality(String)",
+  channel: "LowCardinality(String)",
+  utm_source: "String",
+  utm_medium: "LowCardinality(String)",
+  utm_campaign: "String",
+  device_type: "LowCardinality(String)",
+  browser: "LowCardinality(String)",
+  os: "LowCardinality(String)",
+  country: "LowCardinality(String)",
+  is_bot: "Bool",
+  version: "UInt32",
+} as const;
+
+export type SessionRow = Record<keyof typeof SESSION_COLUMNS, string | number | boolean>;
+
+/** One session as its ReplacingMergeTree row: the highest version of a session wins. */
+export function toSessionRow(s: Session): SessionRow {
+  return {
+    session_id: s.session_id,
+    property_id: s.property_id,
+    client_id: s.client_id,
+    opened_at: toClickHouseDateTime(s.opened_at),
+    started_at: toClickHouseDateTime(s.started_at),
+    last_event_at: toClickHouseDateTime(s.last_event_at),
+    pageviews: s.pageviews,
+    events: s.events,
+    interactive_events: s.interactive_events,
+    is_bounce: isBounce(s),
+    duration: durationSeconds(s),
+    entry_page: s.entry_page,
+    exit_page: s.exit_page,
+    referrer_host: s.referrer_host,
+    source: s.source,
+    channel: s.channel,
+    utm_source: s.utm_source,
+    utm_medium: s.utm_medium,
+    utm_campaign: s.utm_campaign,
+    device_type: s.device_type,
+    browser: s.browser,
+    os: s.os,
+    country: s.country,
+    is_bot: s.is_bot,
+    version: s.version,
   };
 }

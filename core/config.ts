@@ -13,5 +13,6 @@ export const ConfigSchema = z.object({
   ADMIN_TOKEN: z.string().default(""),
   EVENTS_QUEUE_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
   REFUSAL_FLUSH_SECONDS: z.coerce.number().min(0).max(3600).default(10),
+  SESSION_BUCKETS: z.coerce.number().int().min(1).max(1_000_000).default(64),
 });
 export type Config = z.infer<typeof ConfigSchema>;

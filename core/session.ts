@@ -18,6 +18,8 @@ export const SessionSchema = z.strictObject({
   session_id: z.string(),
   property_id: z.string(),
   client_id: z.string(),
+  /** Time of the event that opened the session; never changes (the ClickHouse row's partition). */
+  opened_at: z.number().int(),
   started_at: z.number().int(),
   last_event_at: z.number().int(),
   pageviews: z.number().int(),
@@ -48,6 +50,8 @@ export type Session = z.infer<typeof SessionSchema>;
 /** One visitor's state in the actor: the open session and the ids of recent events. */
 export const VisitorStateSchema = z.strictObject({
   session: SessionSchema.nullable(),
+  /** The session before the open one, so a late duplicate can still be given its session id. */
+  previous_session_id: z.string(),
   /** 32-bit hashes of recent event ids, newest last. */
   recent: z.array(z.number().int()),
 });
@@ -65,7 +69,7 @@ export interface SessionChange {
   current: Session;
 }
 
-export const EMPTY_VISITOR: VisitorState = { session: null, recent: [] };
+export const EMPTY_VISITOR: VisitorState = { session: null, previous_session_id: "", recent: [] };
 
 export function isBounce(s: Session): boolean {
   return s.pageviews === 1 && s.interactive_events === 0;
@@ -84,6 +88,7 @@ function open(e: Event): Session {
     session_id: `s_${e.event_id}`,
     property_id: e.property_id,
     client_id: e.client_id,
+    opened_at: e.event_timestamp,
     started_at: e.event_timestamp,
     last_event_at: e.event_timestamp,
     pageviews: isPageview ? 1 : 0,
@@ -138,6 +143,13 @@ function extend(s: Session, e: Event): Session {
   return next;
 }
 
+/** The session a repeated event belonged to: the open one if it falls in its span, else the one before. */
+function duplicateSession(state: VisitorState, event: Event): string {
+  const open = state.session;
+  if (open && event.event_timestamp >= open.started_at) return open.session_id;
+  return state.previous_session_id || (open?.session_id ?? "");
+}
+
 /**
  * Applies one event to a visitor. An event after the timeout opens a new session; one from within
  * the window (before or after the current span) joins it; one older than the window belongs to a
@@ -155,7 +167,7 @@ export function advanceSession(
     return {
       state,
       emitted: [],
-      outcome: { session_id: current?.session_id ?? "", is_new_session: false, is_duplicate: true },
+      outcome: { session_id: duplicateSession(state, event), is_new_session: false, is_duplicate: true },
     };
   }
   const recent = [...state.recent, h].slice(-REMEMBERED_IDS);
@@ -166,7 +178,7 @@ export function advanceSession(
   if (current && joins) {
     const next = extend(current, event);
     return {
-      state: { session: next, recent },
+      state: { ...state, session: next, recent },
       emitted: [{ previous: current, current: next }],
       outcome: { session_id: next.session_id, is_new_session: false, is_duplicate: false },
     };
@@ -174,7 +186,9 @@ export function advanceSession(
   const fresh = open(event);
   const olderThanOpen = current !== null && event.event_timestamp < current.started_at;
   return {
-    state: { session: olderThanOpen ? current : fresh, recent },
+    state: olderThanOpen
+      ? { ...state, recent }
+      : { session: fresh, previous_session_id: state.session?.session_id ?? state.previous_session_id, recent },
     emitted: [{ previous: null, current: fresh }],
     outcome: { session_id: fresh.session_id, is_new_session: true, is_duplicate: false },
   };

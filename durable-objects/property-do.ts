@@ -1,12 +1,15 @@
 /**
- * PropertyDO: the per-property actor. Today it holds the property's configuration, its API keys
- * (hashes only), its Measurement Protocol secret (hash) and refusal counters; the live state of
- * issue #4 joins it. The public surface is typed RPC; nothing here speaks HTTP.
+ * PropertyDO: the per-property actor. It holds the property's configuration, its API keys (hashes
+ * only), its Measurement Protocol secret (hash), refusal counters, and the live state: the last
+ * hour of minute windows. The public surface is typed RPC; nothing here speaks HTTP.
  */
 import { DurableObject } from "cloudflare:workers";
 import { digestsEqual, newApiKey, newMpSecret, parseApiKey, sha256Hex } from "../core/keys.ts";
 import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property.ts";
+import { type RealtimeSnapshot, realtimeSnapshot } from "../core/realtime.ts";
+import type { SessionChange } from "../core/session.ts";
 import { addCounts, readCounts } from "./counters.ts";
+import { applyToWindows, type LiveItem, liveWindows } from "./live-windows.ts";
 
 interface StoredKey {
   key_id: string;
@@ -108,5 +111,15 @@ export class PropertyDO extends DurableObject<Env> {
 
   async refusals(): Promise<Record<string, number>> {
     return readCounts(this.ctx.storage, "refusals");
+  }
+
+  /** Counts one consumer batch of this property's events into the live minute windows (one storage write). */
+  async applyLive(items: LiveItem[], changes: SessionChange[], now: number): Promise<number> {
+    return applyToWindows(this.ctx.storage, items, changes, now);
+  }
+
+  /** The realtime snapshot of the last hour, from the live windows. */
+  async realtime(propertyId: string, now: number): Promise<RealtimeSnapshot> {
+    return realtimeSnapshot(propertyId, await liveWindows(this.ctx.storage, now), now);
   }
 }

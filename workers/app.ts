@@ -8,6 +8,7 @@ import { compatRoutes } from "./compat/routes.ts";
 import { loadConfig } from "./config.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 import { importRoutes } from "./import/route.ts";
+import { realtimeRoutes } from "./realtime/route.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -24,5 +25,6 @@ app.route("/", adminRoutes);
 app.route("/", compatRoutes);
 app.route("/", importRoutes);
 app.route("/", botRoutes);
+app.route("/", realtimeRoutes);
 app.notFound(renderNotFound);
 app.onError(renderError);

@@ -7,6 +7,7 @@ import { app } from "./app.ts";
 
 export { PropertyDO } from "../durable-objects/property-do.ts";
 export { RegistryDO } from "../durable-objects/registry-do.ts";
+export { SessionDO } from "../durable-objects/session-do.ts";
 
 export default {
   fetch: app.fetch,

@@ -1,7 +1,8 @@
 /** The event schema, the row converter and the SQL table must describe the same columns. */
 import { describe, expect, it } from "vitest";
-import { DERIVED_COLUMNS, EVENT_COLUMNS } from "../../core/clickhouse-row.ts";
+import { DERIVED_COLUMNS, EVENT_COLUMNS, SESSION_COLUMNS } from "../../core/clickhouse-row.ts";
 import { EventSchema } from "../../core/event.ts";
+import { SessionSchema } from "../../core/session.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
 
 describe("contract: events table ⇔ core/event.ts", () => {
@@ -15,5 +16,19 @@ describe("contract: events table ⇔ core/event.ts", () => {
     const fields = Object.keys(EventSchema.shape).sort();
     const columns = Object.keys(EVENT_COLUMNS).filter((c) => !(DERIVED_COLUMNS as readonly string[]).includes(c));
     expect(columns.sort()).toEqual(fields);
+  });
+
+  it("has a sessions table with exactly SESSION_COLUMNS, covering every session field", async () => {
+    const { client } = await freshDatabase("contract");
+    const described = await rows<{ name: string; type: string }>(client, "DESCRIBE TABLE sessions");
+    expect(described.map(({ name, type }) => [name, type])).toEqual(Object.entries(SESSION_COLUMNS));
+    const derived = ["is_bounce", "duration"];
+    const fromState = Object.keys(SESSION_COLUMNS)
+      .filter((c) => !derived.includes(c))
+      .sort();
+    const stateFields = Object.keys(SessionSchema.shape)
+      .filter((f) => !["entry_at", "exit_at"].includes(f))
+      .sort();
+    expect(fromState).toEqual(stateFields);
   });
 });

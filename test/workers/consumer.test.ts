@@ -112,6 +112,7 @@ describe("events consumer", () => {
     beforeAll(async () => {
       await clickhouse.command({ query: `CREATE DATABASE ${database}` });
       await clickhouse.command({ query: `CREATE TABLE ${database}.events AS ${env.CLICKHOUSE_DATABASE}.events` });
+      await clickhouse.command({ query: `CREATE TABLE ${database}.sessions AS ${env.CLICKHOUSE_DATABASE}.sessions` });
       await clickhouse.command({
         query: `ALTER TABLE ${database}.events ADD CONSTRAINT no_poison CHECK client_id != 'poison'`,
       });

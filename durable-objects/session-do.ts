@@ -1,0 +1,132 @@
+/**
+ * SessionDO: a session actor for one bucket of one property's visitors (key `property|bucket`).
+ * It hosts the pure session reducer over visitor states kept in SQLite, answers each event with
+ * its session id and whether it opened a session or repeats one, and returns the latest row of
+ * every session it touched. An alarm closes expired sessions and forgets visitors idle for a day.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Event } from "../core/event.ts";
+import {
+  advanceSession,
+  EMPTY_VISITOR,
+  expired,
+  SESSION_TIMEOUT_MS,
+  type Session,
+  type SessionChange,
+  type VisitorState,
+} from "../core/session.ts";
+
+/** How long a visitor's recent event ids are kept for duplicate detection after their last event. */
+const FORGET_AFTER_MS = 24 * 3600_000;
+/** SQLite binds at most 100 parameters per statement in Durable Objects. */
+const IN_CHUNK = 90;
+
+export interface AppliedEvent {
+  event_id: string;
+  session_id: string;
+  is_new_session: boolean;
+  is_duplicate: boolean;
+}
+
+export interface ApplyResult {
+  /** One per input event, in input order (the same event id twice gets two answers). */
+  outcomes: AppliedEvent[];
+  /** Every session change, in order (for the live windows). */
+  changes: SessionChange[];
+  /** The latest row of every session touched, duplicates included (rewrites are idempotent). */
+  sessions: Session[];
+}
+
+export class SessionDO extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS visitors (client_id TEXT PRIMARY KEY, state TEXT NOT NULL, last_event_at INTEGER NOT NULL)",
+    );
+  }
+
+  /** Applies a batch (one RPC per actor per consumer batch), in event-time order, in one transaction. */
+  async applyEvents(events: Event[], now: number, timeoutMs = SESSION_TIMEOUT_MS): Promise<ApplyResult> {
+    const states = this.#load([...new Set(events.map((e) => e.client_id))]);
+    const outcomes: AppliedEvent[] = new Array(events.length);
+    const changes: SessionChange[] = [];
+    const touched = new Map<string, Session>();
+    const order = events
+      .map((_, i) => i)
+      .sort((a, b) => (events[a]?.event_timestamp ?? 0) - (events[b]?.event_timestamp ?? 0));
+    for (const i of order) {
+      const e = events[i] as Event;
+      const step = advanceSession(states.get(e.client_id) ?? EMPTY_VISITOR, e, now, timeoutMs);
+      states.set(e.client_id, step.state);
+      outcomes[i] = { event_id: e.event_id, ...step.outcome };
+      changes.push(...step.emitted);
+      for (const c of step.emitted) touched.set(c.current.session_id, c.current);
+      const open = step.state.session;
+      if (step.outcome.is_duplicate && open?.session_id === step.outcome.session_id) touched.set(open.session_id, open);
+    }
+    this.ctx.storage.transactionSync(() => {
+      for (const [clientId, state] of states) {
+        const last = state.session?.last_event_at ?? now;
+        this.ctx.storage.sql.exec(
+          "INSERT OR REPLACE INTO visitors VALUES (?, ?, ?)",
+          clientId,
+          JSON.stringify(state),
+          last,
+        );
+      }
+    });
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + timeoutMs);
+    return { outcomes, changes, sessions: [...touched.values()] };
+  }
+
+  /** Closes sessions past their timeout and forgets visitors idle for a day; re-arms while any remain. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.ctx.storage.sql.exec("DELETE FROM visitors WHERE last_event_at < ?", now - FORGET_AFTER_MS);
+    const rows = this.ctx.storage.sql
+      .exec<{ client_id: string; state: string }>("SELECT client_id, state FROM visitors")
+      .toArray();
+    this.ctx.storage.transactionSync(() => {
+      for (const row of rows) {
+        const state = JSON.parse(row.state) as VisitorState;
+        if (!expired(state, now)) continue;
+        const closed: VisitorState = {
+          session: null,
+          previous_session_id: state.session?.session_id ?? "",
+          recent: state.recent,
+        };
+        this.ctx.storage.sql.exec(
+          "UPDATE visitors SET state = ? WHERE client_id = ?",
+          JSON.stringify(closed),
+          row.client_id,
+        );
+      }
+    });
+    const next = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM visitors").one().n;
+    if (next > 0) await this.ctx.storage.setAlarm(now + SESSION_TIMEOUT_MS);
+  }
+
+  /** Open sessions and stored bytes per visitor: for tests and the bench's state-size figure. */
+  async stats(): Promise<{ visitors: number; open_sessions: number; avg_state_bytes: number }> {
+    const rows = this.ctx.storage.sql.exec<{ state: string }>("SELECT state FROM visitors").toArray();
+    const open = rows.filter((r) => (JSON.parse(r.state) as VisitorState).session !== null).length;
+    const bytes = rows.reduce((n, r) => n + r.state.length, 0);
+    return {
+      visitors: rows.length,
+      open_sessions: open,
+      avg_state_bytes: rows.length ? Math.round(bytes / rows.length) : 0,
+    };
+  }
+
+  #load(clientIds: string[]): Map<string, VisitorState> {
+    const states = new Map<string, VisitorState>();
+    for (let i = 0; i < clientIds.length; i += IN_CHUNK) {
+      const chunk = clientIds.slice(i, i + IN_CHUNK);
+      const sql = `SELECT client_id, state FROM visitors WHERE client_id IN (${chunk.map(() => "?").join(",")})`;
+      for (const row of this.ctx.storage.sql.exec<{ client_id: string; state: string }>(sql, ...chunk)) {
+        states.set(row.client_id, JSON.parse(row.state) as VisitorState);
+      }
+    }
+    return states;
+  }
+}

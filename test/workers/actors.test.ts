@@ -1,0 +1,154 @@
+/**
+ * The actors in workerd (issue #4): the consumer hands each batch to the session and property
+ * actors before ClickHouse; events get session ids, sessions become rows, live windows answer
+ * /api/v1/realtime, and redelivering a whole batch changes nothing anywhere.
+ */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { createClient } from "@clickhouse/client-web";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sessionActorKey } from "../../consumers/actors.ts";
+import type { Event } from "../../core/event.ts";
+import type { EventsMessage } from "../../core/queue-message.ts";
+import worker from "../../workers/main.ts";
+import { makeEvent } from "../support/events.ts";
+import { type CreatedProperty, call, createProperty } from "./helpers.ts";
+
+const PROPERTY = "UA-ACTORS-1";
+const run = crypto.randomUUID().slice(0, 8);
+const clickhouse = createClient({
+  url: env.CLICKHOUSE_URL,
+  database: env.CLICKHOUSE_DATABASE,
+  keep_alive: { enabled: false },
+});
+let property: CreatedProperty;
+
+const ev = (id: string, client: string, agoMs: number, extra: Partial<Event> = {}) =>
+  makeEvent({
+    property_id: PROPERTY,
+    event_id: `${run}-${id}`,
+    client_id: `${run}-${client}`,
+    event_timestamp: Date.now() - agoMs,
+    ...extra,
+  });
+
+async function deliver(id: string, events: Event[], attempts = 1) {
+  const body: EventsMessage = { v: 1, received_at: Date.now(), events };
+  const batch = createMessageBatch("events", [{ id: `${run}-${id}`, timestamp: new Date(), attempts, body }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+async function query<T>(sql: string): Promise<T[]> {
+  const r = await clickhouse.query({
+    query: sql,
+    query_params: { p: PROPERTY, run: `${run}-%` },
+    format: "JSONEachRow",
+  });
+  return r.json<T>();
+}
+
+async function realtime() {
+  const res = await call(`/api/v1/realtime?property=${PROPERTY}`, {
+    headers: { Authorization: `Bearer ${property.api_key}` },
+  });
+  expect(res.status).toBe(200);
+  return res.json<Record<string, unknown>>();
+}
+
+beforeAll(async () => {
+  property = await createProperty({ property_id: PROPERTY });
+});
+
+describe("session and property actors", () => {
+  const batch = [
+    ev("a1", "alice", 120_000, { page_path: "/" }),
+    ev("a2", "alice", 60_000, { page_path: "/pricing" }),
+    ev("b1", "bob", 30_000, { page_path: "/", source: "Google", channel: "Organic Search" }),
+    ev("a2", "alice", 60_000, { page_path: "/pricing" }), // the same event twice in one batch
+  ];
+
+  it("gives events their session ids, writes sessions, and counts the live windows once", async () => {
+    expect((await deliver("m1", batch)).explicitAcks).toEqual([`${run}-m1`]);
+    const events = await query<{ event_id: string; session_id: string }>(
+      "SELECT event_id, session_id FROM events WHERE property_id = {p:String} AND event_id LIKE {run:String} ORDER BY event_id",
+    );
+    expect(events.map((e) => e.event_id.slice(9))).toEqual(["a1", "a2", "b1"]);
+    expect(events[0]?.session_id).toBe(`s_${run}-a1`);
+    expect(events[1]?.session_id).toBe(`s_${run}-a1`);
+    const sessions = await query<{
+      session_id: string;
+      pageviews: number;
+      is_bounce: boolean;
+      duration: number;
+      entry_page: string;
+      exit_page: string;
+    }>(
+      "SELECT session_id, pageviews, is_bounce, duration, entry_page, exit_page FROM sessions FINAL WHERE property_id = {p:String} AND client_id LIKE {run:String} ORDER BY session_id",
+    );
+    expect(sessions).toEqual([
+      {
+        session_id: `s_${run}-a1`,
+        pageviews: 2,
+        is_bounce: false,
+        duration: 60,
+        entry_page: "/",
+        exit_page: "/pricing",
+      },
+      { session_id: `s_${run}-b1`, pageviews: 1, is_bounce: true, duration: 0, entry_page: "/", exit_page: "/" },
+    ]);
+    const live = await realtime();
+    expect(live).toMatchObject({
+      property_id: PROPERTY,
+      active_visitors: 2,
+      pageviews_last_30m: 3,
+      visitors_last_30m: 2,
+    });
+    expect(live.top_sources).toEqual(expect.arrayContaining([{ source: "Google", visitors: 1 }]));
+  });
+
+  it("changes nothing anywhere when the whole batch is redelivered", async () => {
+    const before = {
+      live: await realtime(),
+      events: await query("SELECT count() AS n FROM events WHERE event_id LIKE {run:String}"),
+      sessions: await query("SELECT * FROM sessions FINAL WHERE client_id LIKE {run:String} ORDER BY session_id"),
+    };
+    expect((await deliver("m1", batch, 2)).explicitAcks).toEqual([`${run}-m1`]);
+    const after = {
+      live: await realtime(),
+      events: await query("SELECT count() AS n FROM events WHERE event_id LIKE {run:String}"),
+      sessions: await query("SELECT * FROM sessions FINAL WHERE client_id LIKE {run:String} ORDER BY session_id"),
+    };
+    expect({ ...after.live, updated_at: 0 }).toEqual({ ...before.live, updated_at: 0 });
+    expect(after.events).toEqual(before.events);
+    expect(after.sessions).toEqual(before.sessions);
+  });
+
+  it("keeps visitor state in SQLite, small, and lets the alarm close expired sessions", async () => {
+    const stale = ev("c1", "carol", 40 * 60_000);
+    await deliver("m2", [stale]);
+    const stub = env.SESSION_DO.getByName(sessionActorKey(PROPERTY, stale.client_id, 64));
+    const before = await stub.stats();
+    expect(before.open_sessions).toBeGreaterThanOrEqual(1);
+    expect(before.avg_state_bytes).toBeLessThan(1_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const state = await runInDurableObject(
+      stub,
+      async (_i, s) =>
+        s.storage.sql.exec<{ state: string }>("SELECT state FROM visitors WHERE client_id = ?", stale.client_id).one()
+          .state,
+    );
+    expect(JSON.parse(state)).toMatchObject({ session: null, previous_session_id: `s_${run}-c1` });
+  });
+
+  it("refuses /api/v1/realtime without this property's key", async () => {
+    expect((await call(`/api/v1/realtime?property=${PROPERTY}`)).status).toBe(401);
+  });
+});
