@@ -9,6 +9,7 @@ import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/pro
 import { type RealtimeSnapshot, realtimeSnapshot } from "../core/realtime.ts";
 import type { SessionChange } from "../core/session.ts";
 import { addCounts, readCounts } from "./counters.ts";
+import { fingerprint, MAX_SOCKETS, PUSH_INTERVAL_MS, type SocketAttachment, snapshotMessage } from "./live-sockets.ts";
 import { applyToWindows, type LiveItem, liveWindows } from "./live-windows.ts";
 
 interface StoredKey {
@@ -115,7 +116,72 @@ export class PropertyDO extends DurableObject<Env> {
 
   /** Counts one consumer batch of this property's events into the live minute windows (one storage write). */
   async applyLive(items: LiveItem[], changes: SessionChange[], now: number): Promise<number> {
-    return applyToWindows(this.ctx.storage, items, changes, now);
+    const changed = await applyToWindows(this.ctx.storage, items, changes, now);
+    if (changed > 0) await this.#schedulePush(now);
+    return changed;
+  }
+
+  /** WebSocket upgrades only (the Worker has authenticated the viewer and names the property). */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    const propertyId = request.headers.get("x-tally-property") ?? "";
+    if (this.ctx.getWebSockets().length >= MAX_SOCKETS)
+      return new Response("too many live connections", { status: 429 });
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server, [propertyId]);
+    const attachment: SocketAttachment = {
+      property_id: propertyId,
+      viewer: (request.headers.get("x-tally-viewer") ?? "key") as SocketAttachment["viewer"],
+      connected_at: Date.now(),
+    };
+    server.serializeAttachment(attachment);
+    // Heartbeats are answered by the runtime without waking the actor.
+    this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    server.send(snapshotMessage(await this.realtime(propertyId, Date.now())));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** A viewer may ask for the current snapshot at any time by sending "snapshot". */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message !== "snapshot") return;
+    const { property_id } = ws.deserializeAttachment() as SocketAttachment;
+    ws.send(snapshotMessage(await this.realtime(property_id, Date.now())));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    ws.close(code === 1005 ? 1000 : code, "bye");
+  }
+
+  /** The throttle: push now if a second has passed since the last push, else when it will have. */
+  override async alarm(): Promise<void> {
+    await this.#push(Date.now());
+  }
+
+  async #schedulePush(now: number): Promise<void> {
+    if (this.ctx.getWebSockets().length === 0) return;
+    const last = (await this.ctx.storage.get<number>("push:last_at")) ?? 0;
+    if (now - last >= PUSH_INTERVAL_MS) await this.#push(now);
+    else if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(last + PUSH_INTERVAL_MS);
+  }
+
+  async #push(now: number): Promise<void> {
+    const sockets = this.ctx.getWebSockets();
+    const first = sockets[0];
+    if (!first) return;
+    const { property_id } = first.deserializeAttachment() as SocketAttachment;
+    const snapshot = await this.realtime(property_id, now);
+    const print = fingerprint(snapshot);
+    if ((await this.ctx.storage.get<string>("push:fingerprint")) === print) return;
+    await this.ctx.storage.put({ "push:last_at": now, "push:fingerprint": print });
+    const message = snapshotMessage(snapshot);
+    for (const ws of sockets) {
+      try {
+        ws.send(message);
+      } catch {
+        // A socket closing while we send: the close handler tidies up.
+      }
+    }
   }
 
   /** The realtime snapshot of the last hour, from the live windows. */

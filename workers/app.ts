@@ -9,6 +9,7 @@ import { loadConfig } from "./config.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 import { importRoutes } from "./import/route.ts";
 import { realtimeRoutes } from "./realtime/route.ts";
+import { socketRoutes } from "./realtime/socket.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -26,5 +27,6 @@ app.route("/", compatRoutes);
 app.route("/", importRoutes);
 app.route("/", botRoutes);
 app.route("/", realtimeRoutes);
+app.route("/", socketRoutes);
 app.notFound(renderNotFound);
 app.onError(renderError);

@@ -1,0 +1,46 @@
+/**
+ * GET /ws/realtime?property=…: a live WebSocket held by the property's actor. Programs authenticate
+ * with `Authorization: Bearer <key>`; browsers, which cannot set headers on WebSockets, first POST
+ * /api/v1/realtime/token with their key and pass the short-lived `?token=`.
+ */
+import { Hono } from "hono";
+import { AppError } from "../../core/errors.ts";
+import { signWsToken, verifyWsToken } from "../../core/ws-token.ts";
+import { bearer, requirePropertyAccess } from "../auth.ts";
+import { loadConfig } from "../config.ts";
+import { propertyConfig, propertyStub } from "../properties.ts";
+
+export const socketRoutes = new Hono<{ Bindings: Env }>();
+
+function propertyParam(value: string | undefined): string {
+  if (!value) throw new AppError("invalid_request", 400, "property: query parameter is required");
+  return value;
+}
+
+socketRoutes.post("/api/v1/realtime/token", async function realtimeToken(c) {
+  const propertyId = propertyParam(c.req.query("property"));
+  await requirePropertyAccess(c, propertyId);
+  const secret = loadConfig(c.env).ADMIN_TOKEN;
+  if (!secret) throw new AppError("unavailable", 503, "WebSocket tokens need ADMIN_TOKEN to be set");
+  return c.json({ property_id: propertyId, ...(await signWsToken(secret, propertyId, Date.now())) }, 201);
+});
+
+socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
+  const propertyId = propertyParam(c.req.query("property"));
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+    throw new AppError("upgrade_required", 426, "Upgrade: websocket is required");
+  const token = c.req.query("token");
+  let viewer: string;
+  if (token && !bearer(c)) {
+    const secret = loadConfig(c.env).ADMIN_TOKEN;
+    if (!secret || !(await verifyWsToken(secret, token, propertyId, Date.now())))
+      throw new AppError("unauthorized", 401, "token: is not valid for this property, or has expired");
+    viewer = "token";
+  } else viewer = await requirePropertyAccess(c, propertyId);
+  if (!(await propertyConfig(c.env, propertyId)))
+    throw new AppError("property_not_found", 404, `property ${propertyId} does not exist`);
+  const headers = new Headers(c.req.raw.headers);
+  headers.set("x-tally-property", propertyId);
+  headers.set("x-tally-viewer", viewer);
+  return propertyStub(c.env, propertyId).fetch(new Request(c.req.url, { headers }));
+});
