@@ -101,6 +101,48 @@ describe("npm run dev", () => {
     console.log(`collect → ClickHouse row in ${Date.now() - accepted} ms`);
   });
 
+  it("shows an event in /api/v1/realtime and on an open WebSocket", async () => {
+    const key = /API key (tk_\S+)/.exec(output)?.[1];
+    if (!key) throw new Error(`no API key in the dev output:\n${output}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/realtime?property=UA-DEMO-1&token=${await wsToken(key)}`);
+    const pushes: { pageviews_last_30m: number }[] = [];
+    ws.addEventListener("message", (m) => {
+      pushes.push((JSON.parse(String(m.data)) as { data: { pageviews_last_30m: number } }).data);
+    });
+    await vi.waitFor(() => expect(pushes.length).toBeGreaterThan(0), { timeout: 5_000 });
+    const before = pushes.at(-1)?.pageviews_last_30m ?? 0;
+    // A browser's user agent: Node's own is flagged as a bot and, rightly, not counted live.
+    const accepted = Date.now();
+    await fetch(`http://127.0.0.1:${port}/collect`, {
+      method: "POST",
+      headers: { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" },
+      body: JSON.stringify({
+        property_id: "UA-DEMO-1",
+        client_id: "live-1",
+        event_type: "pageview",
+        page_url: "https://example.com/live",
+      }),
+    });
+    await vi.waitFor(() => expect(pushes.at(-1)?.pageviews_last_30m).toBe(before + 1), {
+      timeout: 5_000,
+      interval: 20,
+    });
+    console.log(`collect → WebSocket push in ${Date.now() - accepted} ms`);
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/realtime?property=UA-DEMO-1`, {
+      headers: { Authorization: `Bearer ${key}` },
+    });
+    expect(await res.json()).toMatchObject({ property_id: "UA-DEMO-1", pageviews_last_30m: before + 1 });
+    ws.close();
+
+    async function wsToken(apiKey: string): Promise<string> {
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/realtime/token?property=UA-DEMO-1`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${apiKey}` },
+      });
+      return encodeURIComponent(((await r.json()) as { token: string }).token);
+    }
+  });
+
   it("stops everything on Ctrl-C", async () => {
     const exited = new Promise<number | null>((resolve) => dev.once("exit", (code) => resolve(code)));
     dev.kill("SIGINT");
