@@ -19,6 +19,12 @@ export function registryStub(env: Env) {
   return env.REGISTRY_DO.getByName("global");
 }
 
+/** A cache hit without a promise: `null` means "not cached, ask the actor". */
+export function cachedPropertyConfig(propertyId: string, now = Date.now()): PropertyConfig | undefined | null {
+  const hit = cache.get(propertyId);
+  return hit && hit.expires > now ? hit.config : null;
+}
+
 /** The property's configuration (cached), or undefined when it does not exist. */
 export async function propertyConfig(
   env: Env,

@@ -10,7 +10,7 @@ import type { Event } from "../../core/event.ts";
 import type { FieldIssue } from "../../core/issues.ts";
 import { originAllowed, type PropertyConfig } from "../../core/property.ts";
 import { loadConfig } from "../config.ts";
-import { propertyConfig } from "../properties.ts";
+import { cachedPropertyConfig, propertyConfig } from "../properties.ts";
 import { edgeFacts } from "./edge-facts.ts";
 import { enqueueEvents } from "./queue.ts";
 import { enforceRateLimits } from "./rate-limit.ts";
@@ -50,8 +50,10 @@ export interface PipelineOptions {
 
 async function configs(env: Env, ids: Iterable<string>): Promise<Map<string, PropertyConfig | undefined>> {
   const unique = [...new Set(ids)];
-  const found = await Promise.all(unique.map((id) => propertyConfig(env, id)));
-  return new Map(unique.map((id, i) => [id, found[i]]));
+  const cached = unique.map((id) => cachedPropertyConfig(id));
+  // The hot path: every configuration cached, no promise at all.
+  const found = cached.includes(null) ? await Promise.all(unique.map((id) => propertyConfig(env, id))) : cached;
+  return new Map(unique.map((id, i) => [id, found[i] ?? undefined]));
 }
 
 type Visitor = { id: string; source: "client" | "cookieless" };

@@ -17,17 +17,28 @@ const MAX_KEYS = 50_000;
 const carried = new Map<string, number>();
 
 /** Adds events to the key's running count and draws whole tokens; false when the binding refuses one. */
-async function take(limiter: RateLimit, key: string, events: number, unit: number): Promise<boolean> {
+function take(limiter: RateLimit, key: string, events: number, unit: number): boolean | Promise<boolean> {
   if (carried.size > MAX_KEYS) carried.clear();
   const total = (carried.get(key) ?? 0) + events;
   const tokens = Math.floor(total / unit);
   carried.set(key, total - tokens * unit);
+  // Most requests draw no token: answer without a promise, so they pay no await.
   if (tokens === 0) return true;
-  const results = await Promise.all(Array.from({ length: tokens }, () => limiter.limit({ key })));
-  return results.every((r) => r.success);
+  return Promise.all(Array.from({ length: tokens }, () => limiter.limit({ key }))).then((rs) =>
+    rs.every((r) => r.success),
+  );
 }
 
-/** Throws 429 (with Retry-After) when the IP or any property is over its budget. */
+const ipRefusal = () =>
+  new AppError(
+    "rate_limited",
+    429,
+    "too many events from this IP address (limit: 10,000 per minute); retry after 60 s",
+  );
+const propertyRefusal = (id: string) =>
+  new AppError("rate_limited", 429, `too many events for property ${id} (limit: 200,000 per minute); retry after 60 s`);
+
+/** Throws 429 (with Retry-After) when the IP or any property is over its budget; no await unless a token is drawn. */
 export async function enforceRateLimits(
   env: Env,
   ip: string,
@@ -36,22 +47,18 @@ export async function enforceRateLimits(
   let total = 0;
   for (const n of eventsByProperty.values()) total += n;
   if (total === 0) return;
-  if (ip && !(await take(env.IP_RATE_LIMITER, `ip:${ip}`, total, IP_TOKEN_EVENTS))) {
-    for (const [id, n] of eventsByProperty) countRefusal(id, "rate_limited_ip", n);
-    throw new AppError(
-      "rate_limited",
-      429,
-      "too many events from this IP address (limit: 10,000 per minute); retry after 60 s",
-    );
+  if (ip) {
+    const taken = take(env.IP_RATE_LIMITER, `ip:${ip}`, total, IP_TOKEN_EVENTS);
+    if (!(taken === true || (taken !== false && (await taken)))) {
+      for (const [id, n] of eventsByProperty) countRefusal(id, "rate_limited_ip", n);
+      throw ipRefusal();
+    }
   }
   for (const [propertyId, n] of eventsByProperty) {
-    if (!(await take(env.PROPERTY_RATE_LIMITER, `property:${propertyId}`, n, PROPERTY_TOKEN_EVENTS))) {
+    const taken = take(env.PROPERTY_RATE_LIMITER, `property:${propertyId}`, n, PROPERTY_TOKEN_EVENTS);
+    if (!(taken === true || (taken !== false && (await taken)))) {
       countRefusal(propertyId, "rate_limited_property", n);
-      throw new AppError(
-        "rate_limited",
-        429,
-        `too many events for property ${propertyId} (limit: 200,000 per minute); retry after 60 s`,
-      );
+      throw propertyRefusal(propertyId);
     }
   }
 }
