@@ -8,6 +8,7 @@
 import { hash64 } from "../core/hash.ts";
 import { HyperLogLog } from "../core/hll.ts";
 import { advanceSession, EMPTY_VISITOR, type VisitorState } from "../core/session.ts";
+import { encodeVisitor } from "../core/session-codec.ts";
 import { minuteOf } from "../core/window.ts";
 import { makeEvent } from "../test/support/events.ts";
 
@@ -65,7 +66,7 @@ function costReport(): void {
       });
       const step = advanceSession(states.get(visitor) ?? EMPTY_VISITOR, e, at + 1000);
       states.set(visitor, step.state);
-      if (i % 997 === 0 && step.state.session) stateBytes.push(JSON.stringify(step.state).length);
+      if (i % 997 === 0 && step.state.session) stateBytes.push(encodeVisitor(step.state).length);
       actors.add(`${property}|${hash64(visitor)[1] % BUCKETS}`);
       properties.add(property);
       visitorsTouched.add(visitor);
@@ -95,7 +96,7 @@ function costReport(): void {
     `  DO RPCs                ${per1M(rpcs).toFixed(0)}  (session ${per1M(sessionRpcs).toFixed(0)}, property ${per1M(propertyRpcs).toFixed(0)})`,
   );
   console.log(`  SQLite rows written    ${per1M(rows).toFixed(0)}`);
-  console.log(`  state per active session ${avgBytes} bytes (JSON as the SessionDO stores it)`);
+  console.log(`  state per active session ${avgBytes} bytes (as the SessionDO stores it)`);
   const perDay = 50e9 / 1e6;
   const monthly = {
     workers: (per1M(requests) / 1e6) * 0.3 * perDay * 30,

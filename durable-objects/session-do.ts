@@ -15,6 +15,7 @@ import {
   type SessionChange,
   type VisitorState,
 } from "../core/session.ts";
+import { decodeVisitor, encodeVisitor } from "../core/session-codec.ts";
 
 /** How long a visitor's recent event ids are kept for duplicate detection after their last event. */
 const FORGET_AFTER_MS = 24 * 3600_000;
@@ -70,7 +71,7 @@ export class SessionDO extends DurableObject<Env> {
         this.ctx.storage.sql.exec(
           "INSERT OR REPLACE INTO visitors VALUES (?, ?, ?)",
           clientId,
-          JSON.stringify(state),
+          encodeVisitor(state),
           last,
         );
       }
@@ -88,7 +89,7 @@ export class SessionDO extends DurableObject<Env> {
       .toArray();
     this.ctx.storage.transactionSync(() => {
       for (const row of rows) {
-        const state = JSON.parse(row.state) as VisitorState;
+        const state = decodeVisitor(row.state);
         if (!expired(state, now)) continue;
         const closed: VisitorState = {
           session: null,
@@ -97,7 +98,7 @@ export class SessionDO extends DurableObject<Env> {
         };
         this.ctx.storage.sql.exec(
           "UPDATE visitors SET state = ? WHERE client_id = ?",
-          JSON.stringify(closed),
+          encodeVisitor(closed),
           row.client_id,
         );
       }
@@ -109,7 +110,7 @@ export class SessionDO extends DurableObject<Env> {
   /** Open sessions and stored bytes per visitor: for tests and the bench's state-size figure. */
   async stats(): Promise<{ visitors: number; open_sessions: number; avg_state_bytes: number }> {
     const rows = this.ctx.storage.sql.exec<{ state: string }>("SELECT state FROM visitors").toArray();
-    const open = rows.filter((r) => (JSON.parse(r.state) as VisitorState).session !== null).length;
+    const open = rows.filter((r) => decodeVisitor(r.state).session !== null).length;
     const bytes = rows.reduce((n, r) => n + r.state.length, 0);
     return {
       visitors: rows.length,
@@ -124,7 +125,7 @@ export class SessionDO extends DurableObject<Env> {
       const chunk = clientIds.slice(i, i + IN_CHUNK);
       const sql = `SELECT client_id, state FROM visitors WHERE client_id IN (${chunk.map(() => "?").join(",")})`;
       for (const row of this.ctx.storage.sql.exec<{ client_id: string; state: string }>(sql, ...chunk)) {
-        states.set(row.client_id, JSON.parse(row.state) as VisitorState);
+        states.set(row.client_id, decodeVisitor(row.state));
       }
     }
     return states;

@@ -99,3 +99,21 @@ describe("advanceSession", () => {
     expect(expired(state, T0 + 31 * min)).toBe(true);
   });
 });
+
+describe("visitor state storage", () => {
+  it("round-trips and stays within 500 bytes for a typical active session", async () => {
+    const { encodeVisitor, decodeVisitor } = await import("../../core/session-codec.ts");
+    const events = Array.from({ length: 40 }, (_, i) =>
+      ev(i * 20_000, {
+        page_path: `/docs/section-${i}/page`,
+        source: "Google",
+        channel: "Organic Search",
+        event_id: `0196f2c0-8c6a-7d1e-9a2b-${String(i).padStart(12, "0")}`,
+      }),
+    );
+    const { state } = run(events);
+    const text = encodeVisitor(state);
+    expect(decodeVisitor(text)).toEqual(state);
+    expect(text.length).toBeLessThanOrEqual(500);
+  });
+});
