@@ -3,38 +3,13 @@
  * wrangler dev, the embedded ClickHouse). Each sample POSTs one event to /collect and waits for
  * the push that counts it; samples are spaced past the one-push-per-second throttle.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort } from "../test/support/free-port.ts";
+import { startDevStack } from "./dev-stack.ts";
 
 const SAMPLES = Number(process.env.BENCH_REALTIME_SAMPLES ?? 40);
 const UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
-async function startDevStack(): Promise<{ dev: ChildProcess; port: number; key: string; dataDir: string }> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), "tally-bench-rt-"));
-  const dev = spawn(process.execPath, ["scripts/dev.ts"], {
-    env: { ...process.env, PORT: String(port), CLICKHOUSE_PORT: String(await freePort()), TALLY_DATA_DIR: dataDir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes("Ctrl-C stops everything")) resolve();
-    };
-    dev.stdout?.on("data", onData);
-    dev.stderr?.on("data", onData);
-    dev.once("exit", () => reject(new Error(`dev stack exited:\n${output}`)));
-  });
-  const key = /API key (tk_\S+)/.exec(output)?.[1];
-  if (!key) throw new Error(`no API key in:\n${output}`);
-  return { dev, port, key, dataDir };
-}
-
-const { dev, port, key, dataDir } = await startDevStack();
+const stack = await startDevStack();
+const { port, apiKey: key } = stack;
 try {
   const base = `http://127.0.0.1:${port}`;
   const { token } = (await (
@@ -80,7 +55,5 @@ try {
   );
   console.log("  (the queue's max_batch_timeout of 1 s dominates; the spec allows 1–2 s)");
 } finally {
-  dev.kill("SIGINT");
-  await new Promise((r) => dev.once("exit", r));
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack.stop();
 }

@@ -13,6 +13,8 @@ export interface Annotation {
   /** Per event object (not per id: a repeated id in one batch gets its own, duplicate, answer). */
   outcomes: Map<Event, AppliedEvent>;
   sessions: Session[];
+  /** What the batch cost in actor calls and rows written (logged per batch; docs/cost.md). */
+  metrics: { session_rpcs: number; property_rpcs: number; do_rows_written: number };
 }
 
 /** The session actor of a visitor: `property|bucket`, buckets spread by a hash of the visitor id. */
@@ -45,7 +47,7 @@ export async function applyToActors(env: Env, events: readonly Event[], now: num
   });
   const byProperty = groupBy(events, (e) => e.property_id);
   const changes = results.flatMap((r) => r.changes);
-  await Promise.all(
+  const propertyRows = await Promise.all(
     [...byProperty].map(([propertyId, group]) => {
       const items = group.flatMap((event) => {
         const outcome = outcomes.get(event);
@@ -55,5 +57,10 @@ export async function applyToActors(env: Env, events: readonly Event[], now: num
       return env.PROPERTY_DO.getByName(propertyId).applyLive(items, own, now);
     }),
   );
-  return { outcomes, sessions: results.flatMap((r) => r.sessions) };
+  const rows = results.reduce((n, r) => n + r.rows_written, 0) + propertyRows.reduce((n, r) => n + r, 0);
+  return {
+    outcomes,
+    sessions: results.flatMap((r) => r.sessions),
+    metrics: { session_rpcs: groups.length, property_rpcs: byProperty.size, do_rows_written: rows },
+  };
 }

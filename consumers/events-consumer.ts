@@ -69,7 +69,17 @@ export async function deliverBatch(
   }
   if (parsed.length === 0) return;
   try {
-    const annotation = await annotate(parsed.flatMap((p) => p.body.events));
+    const events = parsed.flatMap((p) => p.body.events);
+    const annotation = await annotate(events);
+    // One line per batch: the measured cost of the live path (bench/cost-live.ts sums these).
+    console.log(
+      JSON.stringify({
+        tally_metric: "consumer_batch",
+        messages: parsed.length,
+        events: events.length,
+        ...annotation.metrics,
+      }),
+    );
     try {
       await insertGroup(parsed, annotation, sink);
       for (const { message } of parsed) message.ack();

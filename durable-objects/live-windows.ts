@@ -31,7 +31,7 @@ export async function liveWindows(storage: DurableObjectStorage, now: number): P
   return [...stored.values()].filter((w) => inHorizon(w.minute, now)).map(loadWindow);
 }
 
-/** Counts a batch into its windows; returns the minutes changed. Older-than-horizon events are left to ClickHouse. */
+/** Counts a batch into its windows; returns the rows written (windows stored and pruned). Older-than-horizon events are left to ClickHouse. */
 export async function applyToWindows(
   storage: DurableObjectStorage,
   items: readonly LiveItem[],
@@ -59,5 +59,5 @@ export async function applyToWindows(
   const horizon = minuteOf(now) - LIVE_HORIZON_MINUTES * MINUTE_MS;
   const old = [...(await storage.list({ prefix: "w:", end: key(horizon + 1) })).keys()];
   if (old.length > 0) await storage.delete(old);
-  return windows.size;
+  return windows.size + old.length;
 }

@@ -115,10 +115,10 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   /** Counts one consumer batch of this property's events into the live minute windows (one storage write). */
+  /** Returns the storage rows written (windows, pruning, push bookkeeping), for the cost measurements. */
   async applyLive(items: LiveItem[], changes: SessionChange[], now: number): Promise<number> {
-    const changed = await applyToWindows(this.ctx.storage, items, changes, now);
-    if (changed > 0) await this.#schedulePush(now);
-    return changed;
+    const written = await applyToWindows(this.ctx.storage, items, changes, now);
+    return written > 0 ? written + (await this.#schedulePush(now)) : 0;
   }
 
   /** WebSocket upgrades only (the Worker has authenticated the viewer and names the property). */
@@ -158,21 +158,24 @@ export class PropertyDO extends DurableObject<Env> {
     await this.#push(Date.now());
   }
 
-  async #schedulePush(now: number): Promise<void> {
-    if (this.ctx.getWebSockets().length === 0) return;
+  /** Pushes now or arms the throttle alarm; returns the rows that wrote. */
+  async #schedulePush(now: number): Promise<number> {
+    if (this.ctx.getWebSockets().length === 0) return 0;
     const last = (await this.ctx.storage.get<number>("push:last_at")) ?? 0;
-    if (now - last >= PUSH_INTERVAL_MS) await this.#push(now);
-    else if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(last + PUSH_INTERVAL_MS);
+    if (now - last >= PUSH_INTERVAL_MS) return this.#push(now);
+    if ((await this.ctx.storage.getAlarm()) !== null) return 0;
+    await this.ctx.storage.setAlarm(last + PUSH_INTERVAL_MS);
+    return 1;
   }
 
-  async #push(now: number): Promise<void> {
+  async #push(now: number): Promise<number> {
     const sockets = this.ctx.getWebSockets();
     const first = sockets[0];
-    if (!first) return;
+    if (!first) return 0;
     const { property_id } = first.deserializeAttachment() as SocketAttachment;
     const snapshot = await this.realtime(property_id, now);
     const print = fingerprint(snapshot);
-    if ((await this.ctx.storage.get<string>("push:fingerprint")) === print) return;
+    if ((await this.ctx.storage.get<string>("push:fingerprint")) === print) return 0;
     await this.ctx.storage.put({ "push:last_at": now, "push:fingerprint": print });
     const message = snapshotMessage(snapshot);
     for (const ws of sockets) {
@@ -182,6 +185,7 @@ export class PropertyDO extends DurableObject<Env> {
         // A socket closing while we send: the close handler tidies up.
       }
     }
+    return 2;
   }
 
   /** The realtime snapshot of the last hour, from the live windows. */

@@ -36,6 +36,8 @@ export interface ApplyResult {
   changes: SessionChange[];
   /** The latest row of every session touched, duplicates included (rewrites are idempotent). */
   sessions: Session[];
+  /** SQLite rows this call wrote (billing unit), for the cost measurements. */
+  rows_written: number;
 }
 
 export class SessionDO extends DurableObject<Env> {
@@ -65,19 +67,19 @@ export class SessionDO extends DurableObject<Env> {
       const open = step.state.session;
       if (step.outcome.is_duplicate && open?.session_id === step.outcome.session_id) touched.set(open.session_id, open);
     }
+    let rowsWritten = 0;
     this.ctx.storage.transactionSync(() => {
       for (const [clientId, state] of states) {
         const last = state.session?.last_event_at ?? now;
-        this.ctx.storage.sql.exec(
-          "INSERT OR REPLACE INTO visitors VALUES (?, ?, ?)",
-          clientId,
-          encodeVisitor(state),
-          last,
-        );
+        const sql = "INSERT OR REPLACE INTO visitors VALUES (?, ?, ?)";
+        rowsWritten += this.ctx.storage.sql.exec(sql, clientId, encodeVisitor(state), last).rowsWritten;
       }
     });
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + timeoutMs);
-    return { outcomes, changes, sessions: [...touched.values()] };
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(now + timeoutMs);
+      rowsWritten++; // setAlarm is billed as one row written
+    }
+    return { outcomes, changes, sessions: [...touched.values()], rows_written: rowsWritten };
   }
 
   /** Closes sessions past their timeout and forgets visitors idle for a day; re-arms while any remain. */
