@@ -25,15 +25,18 @@ export interface LiveItem {
 
 const key = (minute: number) => `w:${minute}`;
 
+/** What the windows need of storage: the Storage API and a transaction both offer it. */
+type WindowStore = Pick<DurableObjectTransaction, "get" | "put" | "list" | "delete">;
+
 /** All windows still inside the horizon. */
-export async function liveWindows(storage: DurableObjectStorage, now: number): Promise<MinuteWindow[]> {
+export async function liveWindows(storage: WindowStore, now: number): Promise<MinuteWindow[]> {
   const stored = await storage.list<StoredWindow>({ prefix: "w:" });
   return [...stored.values()].filter((w) => inHorizon(w.minute, now)).map(loadWindow);
 }
 
 /** Counts a batch into its windows; returns the rows written (windows stored and pruned). Older-than-horizon events are left to ClickHouse. */
 export async function applyToWindows(
-  storage: DurableObjectStorage,
+  storage: WindowStore,
   items: readonly LiveItem[],
   changes: readonly SessionChange[],
   now: number,

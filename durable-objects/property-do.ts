@@ -117,7 +117,8 @@ export class PropertyDO extends DurableObject<Env> {
   /** Counts one consumer batch of this property's events into the live minute windows (one storage write). */
   /** Returns the storage rows written (windows, pruning, push bookkeeping), for the cost measurements. */
   async applyLive(items: LiveItem[], changes: SessionChange[], now: number): Promise<number> {
-    const written = await applyToWindows(this.ctx.storage, items, changes, now);
+    // One storage transaction per batch: the windows and their pruning land together or not at all.
+    const written = await this.ctx.storage.transaction((txn) => applyToWindows(txn, items, changes, now));
     return written > 0 ? written + (await this.#schedulePush(now)) : 0;
   }
 
