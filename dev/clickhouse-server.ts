@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { brotliDecompressSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
-import { Session } from "chdb";
+import { drainPending, Session } from "chdb";
 import { type ParsedRequest, parseClickHouseRequest } from "./clickhouse-http.ts";
 
 export interface ClickHouseServerOptions {
@@ -186,13 +186,16 @@ export async function startClickHouseServer(options: ClickHouseServerOptions): P
   return {
     url: `http://${host}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    // Stop accepting, end open connections, let running queries finish inside the engine
+    // (closing the engine under a running query aborts the process), then close it.
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
         server.closeAllConnections();
-        server.close(() => {
-          anchor.close();
-          resolve();
-        });
-      }),
+      });
+      await drainPending();
+      anchor.close();
+      await drainPending();
+    },
   };
 }

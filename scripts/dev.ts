@@ -75,10 +75,16 @@ Ctrl-C stops everything.
 `);
 
 let stopping = false;
+/** Stops the Worker first (so nothing writes any more), then the engine; never hangs past 15 s. */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  if (wrangler.exitCode === null) wrangler.kill("SIGTERM");
+  setTimeout(() => process.exit(code || 1), 15_000).unref();
+  if (wrangler.exitCode === null && wrangler.signalCode === null) {
+    const exited = new Promise((resolve) => wrangler.once("exit", resolve));
+    wrangler.kill("SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  }
   await embedded?.close();
   process.exit(code);
 }

@@ -144,9 +144,9 @@ describe("npm run dev", () => {
   });
 
   it("stops everything on Ctrl-C", async () => {
-    const exited = new Promise<number | null>((resolve) => dev.once("exit", (code) => resolve(code)));
+    const exited = new Promise<string>((resolve) => dev.once("exit", (code, signal) => resolve(`${code}/${signal}`)));
     dev.kill("SIGINT");
-    expect(await exited).toBe(0);
+    expect(await exited, output.slice(-1500)).toBe("0/null");
     await expect(fetch(`http://127.0.0.1:${clickhousePort}/ping`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
