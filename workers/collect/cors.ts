@@ -23,13 +23,23 @@ export async function originKnown(env: Env, origin: string, now = Date.now()): P
 
 const ALLOW_HEADERS = "Content-Type, Content-Encoding";
 
-/** Middleware: answers preflights, and adds CORS headers to answers for known origins. */
-export async function collectCors(c: Context<{ Bindings: Env }>, next: Next): Promise<Response | undefined> {
+/**
+ * Middleware: answers preflights, and adds CORS headers to answers for known origins. Server-side
+ * senders send no Origin: they pass straight through, without an extra async step.
+ */
+export function collectCors(c: Context<{ Bindings: Env }>, next: Next): Promise<Response | undefined> | Promise<void> {
   const origin = c.req.header("origin");
+  if (c.req.method !== "OPTIONS" && !origin) return next();
+  return withOrigin(c, next, origin);
+}
+
+async function withOrigin(
+  c: Context<{ Bindings: Env }>,
+  next: Next,
+  origin: string | undefined,
+): Promise<Response | undefined> {
   if (c.req.method === "OPTIONS") {
-    if (!origin || !(await originKnown(c.env, origin))) {
-      return c.body(null, 403, { Vary: "Origin" });
-    }
+    if (!origin || !(await originKnown(c.env, origin))) return c.body(null, 403, { Vary: "Origin" });
     return c.body(null, 204, {
       "Access-Control-Allow-Origin": origin,
       "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -39,10 +49,8 @@ export async function collectCors(c: Context<{ Bindings: Env }>, next: Next): Pr
     });
   }
   await next();
-  // Server-side senders send no Origin; their answers need no CORS headers at all.
-  if (!origin) return undefined;
   c.res.headers.append("Vary", "Origin");
-  if (c.res.status !== 403 && (await originKnown(c.env, origin)))
+  if (origin && c.res.status !== 403 && (await originKnown(c.env, origin)))
     c.res.headers.set("Access-Control-Allow-Origin", origin);
   return undefined;
 }
