@@ -80,6 +80,16 @@ export function durationSeconds(s: Session): number {
 }
 
 const idHash = (eventId: string) => hash64(eventId)[0];
+
+/** Where the session came from: set by its first hit (by event time). */
+const acquisition = (e: Event) => ({
+  referrer_host: e.referrer_host,
+  source: e.source,
+  channel: e.channel,
+  utm_source: e.utm_source,
+  utm_medium: e.utm_medium,
+  utm_campaign: e.utm_campaign,
+});
 const page = (e: Event) => e.page_path.slice(0, MAX_PAGE);
 
 function open(e: Event): Session {
@@ -98,12 +108,7 @@ function open(e: Event): Session {
     exit_page: isPageview ? page(e) : "",
     entry_at: isPageview ? e.event_timestamp : Number.MAX_SAFE_INTEGER,
     exit_at: isPageview ? e.event_timestamp : 0,
-    referrer_host: e.referrer_host,
-    source: e.source,
-    channel: e.channel,
-    utm_source: e.utm_source,
-    utm_medium: e.utm_medium,
-    utm_campaign: e.utm_campaign,
+    ...acquisition(e),
     device_type: e.device_type,
     browser: e.browser,
     os: e.os,
@@ -130,16 +135,7 @@ function extend(s: Session, e: Event): Session {
   if (isPageview && e.event_timestamp >= s.exit_at)
     Object.assign(next, { exit_page: page(e), exit_at: e.event_timestamp });
   // The first hit names the acquisition: a late event from before the start takes it over.
-  if (e.event_timestamp < s.started_at) {
-    Object.assign(next, {
-      referrer_host: e.referrer_host,
-      source: e.source,
-      channel: e.channel,
-      utm_source: e.utm_source,
-      utm_medium: e.utm_medium,
-      utm_campaign: e.utm_campaign,
-    });
-  }
+  if (e.event_timestamp < s.started_at) Object.assign(next, acquisition(e));
   return next;
 }
 

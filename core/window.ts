@@ -13,7 +13,8 @@ export const MINUTE_MS = 60_000;
 export const LIVE_HORIZON_MINUTES = 60;
 const TOP_CAPACITY = 50;
 
-export interface MinuteWindow {
+/** The plain counters of a minute. */
+interface WindowCounts {
   minute: number;
   pageviews: number;
   events: number;
@@ -21,6 +22,9 @@ export interface MinuteWindow {
   sessions_started: number;
   bounces: number;
   duration_sum: number;
+}
+
+export interface MinuteWindow extends WindowCounts {
   visitors: HyperLogLog;
   pages: SpaceSaving;
   sources: SpaceSaving;
@@ -29,14 +33,7 @@ export interface MinuteWindow {
 }
 
 /** Storage form: sketches as their compact text. */
-export interface StoredWindow {
-  minute: number;
-  pageviews: number;
-  events: number;
-  bot_events: number;
-  sessions_started: number;
-  bounces: number;
-  duration_sum: number;
+export interface StoredWindow extends WindowCounts {
   visitors: string;
   pages: TopEntry[];
   sources: TopEntry[];
