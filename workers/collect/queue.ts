@@ -36,7 +36,9 @@ export async function enqueueEvents(
   const byShard = new Map<number, Event[]>();
   for (const e of events) {
     const shard = shards === 1 ? 0 : shardOf(e.property_id, shards);
-    byShard.set(shard, [...(byShard.get(shard) ?? []), e]);
+    const group = byShard.get(shard);
+    if (group) group.push(e);
+    else byShard.set(shard, [e]);
   }
   const sends: Promise<unknown>[] = [];
   for (const [shard, group] of byShard) {
