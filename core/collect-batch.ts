@@ -4,6 +4,7 @@
  * Pure, so the Worker, the tests and the bench all run the same rules.
  */
 import { type EventInput, EventInputSchema, eventIdentity } from "./event.ts";
+import { fastEventInput } from "./event-fast.ts";
 import { type FieldIssue, toFieldIssues } from "./issues.ts";
 
 export const MAX_EVENTS_PER_REQUEST = 20;
@@ -62,9 +63,13 @@ export function judgeEvent(raw: unknown, index: number, options: ParseOptions): 
       issues: [{ path, message: `exceeds ${MAX_EVENT_BYTES} bytes` }],
     };
   }
-  const result = EventInputSchema.safeParse(raw);
-  if (!result.success) return { index, ok: false, code: "invalid_event", issues: toFieldIssues(result.error, path) };
-  const identity = eventIdentity(result.data, options.nowMs, options.newId);
+  let input = fastEventInput(raw);
+  if (!input) {
+    const result = EventInputSchema.safeParse(raw);
+    if (!result.success) return { index, ok: false, code: "invalid_event", issues: toFieldIssues(result.error, path) };
+    input = result.data;
+  }
+  const identity = eventIdentity(input, options.nowMs, options.newId);
   if (options.enforceWindow) {
     const age = options.nowMs - identity.event_timestamp;
     const problem =
@@ -81,7 +86,7 @@ export function judgeEvent(raw: unknown, index: number, options: ParseOptions): 
         issues: [{ path: `${path}.event_timestamp`, message: problem }],
       };
   }
-  return { index, ok: true, input: result.data, ...identity };
+  return { index, ok: true, input, ...identity };
 }
 
 /** Splits a body into judged candidates; only a body with no event list at all is refused whole. */

@@ -14,10 +14,10 @@ export const PROPERTY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 /** Client-supplied event ids are kept (so retries dedupe); UUIDs and similar fit. */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-const DIMENSIONS_PATTERN = /^\d{1,5}x\d{1,5}$/;
-const LANGUAGE_PATTERN = /^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}$/;
-const CUSTOM_KEY_PATTERN = /^[A-Za-z0-9_.:$-]{1,64}$/;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+export const DIMENSIONS_PATTERN = /^\d{1,5}x\d{1,5}$/;
+export const LANGUAGE_PATTERN = /^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,4}$/;
+export const CUSTOM_KEY_PATTERN = /^[A-Za-z0-9_.:$-]{1,64}$/;
 export const MAX_URL_LENGTH = 2048;
 export const MAX_CUSTOM_ENTRIES = 50;
 
@@ -32,7 +32,7 @@ const plainText = (max: number) =>
     .refine(wellFormed, WELL_FORMED)
     .refine((s) => !CONTROL_CHARS.test(s), "must not contain control characters");
 
-function isHttpUrl(value: string): boolean {
+export function isHttpUrl(value: string): boolean {
   const url = URL.parse(value);
   return url !== null && (url.protocol === "http:" || url.protocol === "https:") && url.hostname.length > 0;
 }
