@@ -67,7 +67,7 @@ export const CreatePropertySchema = z.strictObject({
 });
 export type CreateProperty = z.infer<typeof CreatePropertySchema>;
 
-/** `PATCH /api/v1/properties/:id` body: any subset of the mutable fields. */
+/** `PATCH /api/v1/properties/:id` body: some or all of the mutable fields. */
 export const PatchPropertySchema = z.strictObject({
   name: mutable.name.optional(),
   domains: mutable.domains.optional(),

@@ -3,23 +3,15 @@
  * actors before ClickHouse; events get session ids, sessions become rows, live windows answer
  * /api/v1/realtime, and redelivering a whole batch changes nothing anywhere.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  getQueueResult,
-  runDurableObjectAlarm,
-  runInDurableObject,
-} from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sessionActorKey } from "../../consumers/actors.ts";
 import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/queue-message.ts";
 import { decodeVisitor } from "../../core/session-codec.ts";
-import worker from "../../workers/main.ts";
 import { makeEvent } from "../support/events.ts";
-import { type CreatedProperty, call, createProperty } from "./helpers.ts";
+import { type CreatedProperty, call, consumeMessage, createProperty } from "./helpers.ts";
 
 const PROPERTY = "UA-ACTORS-1";
 const run = crypto.randomUUID().slice(0, 8);
@@ -39,13 +31,7 @@ const ev = (id: string, client: string, agoMs: number, extra: Partial<Event> = {
     ...extra,
   });
 
-async function deliver(id: string, events: Event[], attempts = 1) {
-  const body: EventsMessage = { v: 1, received_at: Date.now(), events };
-  const batch = createMessageBatch("events", [{ id: `${run}-${id}`, timestamp: new Date(), attempts, body }]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return getQueueResult(batch, ctx);
-}
+const deliver = (id: string, events: Event[], attempts = 1) => consumeMessage(`${run}-${id}`, events, attempts);
 
 async function query<T>(sql: string): Promise<T[]> {
   const r = await clickhouse.query({

@@ -1,5 +1,9 @@
 /** Helpers for workerd tests: requests to the Worker, properties created through the admin API. */
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import type { Event } from "../../core/event.ts";
+import type { EventsMessage } from "../../core/queue-message.ts";
+import worker from "../../workers/main.ts";
 import { TEST_ADMIN_TOKEN } from "../support/admin.ts";
 
 export const ADMIN = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -29,4 +33,13 @@ export async function createProperty(body: Record<string, unknown>): Promise<Cre
 
 export async function envelope(res: Response) {
   return res.json<{ error: { code: string; message: string; status: number } }>();
+}
+
+/** Runs the real queue consumer on one message of events, as the events queue would deliver it. */
+export async function consumeMessage(id: string, events: Event[], attempts = 1) {
+  const body: EventsMessage = { v: 1, received_at: Date.now(), events };
+  const batch = createMessageBatch("events", [{ id, timestamp: new Date(), attempts, body }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
 }

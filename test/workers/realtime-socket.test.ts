@@ -3,21 +3,13 @@
  * a push after events (at most once a second, only when changed), surviving hibernation, and
  * authentication by key or short-lived token.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  evictDurableObject,
-  getQueueResult,
-  runDurableObjectAlarm,
-} from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/queue-message.ts";
 import type { RealtimeSnapshot } from "../../core/realtime.ts";
-import worker from "../../workers/main.ts";
 import { makeEvent } from "../support/events.ts";
-import { type CreatedProperty, call, createProperty } from "./helpers.ts";
+import { type CreatedProperty, call, consumeMessage, createProperty } from "./helpers.ts";
 
 const PROPERTY = "UA-LIVE-1";
 const run = crypto.randomUUID().slice(0, 8);
@@ -33,11 +25,7 @@ const ev = (client: string): Event =>
   });
 
 async function deliver(events: Event[], id = `${run}-m${++n}`, attempts = 1) {
-  const body: EventsMessage = { v: 1, received_at: Date.now(), events };
-  const batch = createMessageBatch("events", [{ id, timestamp: new Date(), attempts, body }]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  await getQueueResult(batch, ctx);
+  await consumeMessage(id, events, attempts);
 }
 
 async function connect(query: string, headers: Record<string, string> = {}) {
