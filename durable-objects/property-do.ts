@@ -4,6 +4,7 @@
  * hour of minute windows. The public surface is typed RPC; nothing here speaks HTTP.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type Goal, goalKey, MAX_GOALS } from "../core/goals.ts";
 import { digestsEqual, newApiKey, newMpSecret, parseApiKey, sha256Hex } from "../core/keys.ts";
 import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property.ts";
 import { type RealtimeSnapshot, realtimeSnapshot } from "../core/realtime.ts";
@@ -112,6 +113,56 @@ export class PropertyDO extends DurableObject<Env> {
 
   async refusals(): Promise<Record<string, number>> {
     return readCounts(this.ctx.storage, "refusals");
+  }
+
+  // --- Goals and the query quota. Goals sit under their own key, not inside `config`,
+  // so the collect path's config reads stay small; the quota is a fixed window per clock hour.
+
+  /** The property's goals, oldest first ([] for none, or for a property that does not exist). */
+  async goals(): Promise<Goal[]> {
+    return (await this.ctx.storage.get<Goal[]>("goals")) ?? [];
+  }
+
+  /** Adds a goal; "exists" when the name is taken (any case), "full" at 100, undefined without a property. */
+  async addGoal(goal: Goal): Promise<Goal[] | "exists" | "full" | undefined> {
+    if (!(await this.config())) return undefined;
+    const goals = await this.goals();
+    if (goals.some((g) => goalKey(g.name) === goalKey(goal.name))) return "exists";
+    if (goals.length >= MAX_GOALS) return "full";
+    goals.push(goal);
+    await this.ctx.storage.put("goals", goals);
+    return goals;
+  }
+
+  /** Deletes the goal of that name (any case); false when there is none. */
+  async deleteGoal(name: string): Promise<boolean> {
+    const goals = await this.goals();
+    const kept = goals.filter((g) => goalKey(g.name) !== goalKey(name));
+    if (kept.length === goals.length) return false;
+    await this.ctx.storage.put("goals", kept);
+    return true;
+  }
+
+  /** Counts one query against `limit` per clock hour; refused queries are not counted. */
+  async chargeQuery(
+    now: number,
+    limit: number,
+  ): Promise<{ allowed: boolean; remaining: number; retry_after_seconds: number }> {
+    const HOUR_MS = 3_600_000;
+    const hourStart = now - (now % HOUR_MS);
+    const key = `quota:${hourStart}`;
+    const retry_after_seconds = Math.max(1, Math.ceil((hourStart + HOUR_MS - now) / 1000));
+    // The read and the write below are not interleaved with other calls: storage operations keep
+    // the actor's input gate closed, so two concurrent queries cannot both take the last unit.
+    const used = (await this.ctx.storage.get<number>(key)) ?? 0;
+    if (used >= limit) return { allowed: false, remaining: 0, retry_after_seconds };
+    if (used === 0) {
+      // First query of a new hour: earlier windows are finished, drop them.
+      const old = [...(await this.ctx.storage.list({ prefix: "quota:" })).keys()].filter((k) => k !== key);
+      if (old.length > 0) await this.ctx.storage.delete(old);
+    }
+    await this.ctx.storage.put(key, used + 1);
+    return { allowed: true, remaining: limit - used - 1, retry_after_seconds };
   }
 
   /** Counts one consumer batch of this property's events into the live minute windows (one storage write). */
