@@ -7,6 +7,7 @@ import { collectRoutes } from "./collect/route.ts";
 import { compatRoutes } from "./compat/routes.ts";
 import { loadConfig } from "./config.ts";
 import { renderError, renderNotFound } from "./errors.ts";
+import { goalRoutes } from "./goals/routes.ts";
 import { importRoutes } from "./import/route.ts";
 import { realtimeRoutes } from "./realtime/route.ts";
 import { socketRoutes } from "./realtime/socket.ts";
@@ -23,6 +24,7 @@ app.use(function flushCounters(c, next) {
   return next();
 });
 app.route("/", collectRoutes);
+app.route("/", goalRoutes);
 app.route("/", adminRoutes);
 app.route("/", compatRoutes);
 app.route("/", importRoutes);
