@@ -12,6 +12,11 @@ import { WORKERS_TEST_DATABASE } from "./test/support/global-setup.ts";
 
 const clickhousePort = Number(process.env.TALLY_TEST_CLICKHOUSE_PORT ?? (await freePort()));
 process.env.TALLY_TEST_CLICKHOUSE_PORT = String(clickhousePort);
+// The Upstash adapter (dev/upstash-server.ts) over the local Redis: global setup starts it on this
+// port with this token; the workers project gets both as TEST_UPSTASH_* bindings.
+const upstashPort = Number(process.env.TALLY_TEST_UPSTASH_PORT ?? (await freePort()));
+process.env.TALLY_TEST_UPSTASH_PORT = String(upstashPort);
+process.env.TALLY_TEST_UPSTASH_TOKEN ??= `test_${crypto.randomUUID()}`;
 
 export default defineConfig({
   test: {
@@ -54,6 +59,10 @@ export default defineConfig({
                 CLICKHOUSE_PASSWORD: "",
                 ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 REFUSAL_FLUSH_SECONDS: "0",
+                // Routes use the Cache API; test/workers/query-cache.test.ts points a copy of env at Upstash.
+                UPSTASH_REDIS_REST_URL: "",
+                TEST_UPSTASH_URL: `http://127.0.0.1:${upstashPort}`,
+                TEST_UPSTASH_TOKEN: process.env.TALLY_TEST_UPSTASH_TOKEN,
               },
             },
           }),
