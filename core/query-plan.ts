@@ -1,0 +1,151 @@
+/**
+ * validate → normalise → **plan** → SQL → run → shape. A pure function of the normalised query
+ * and the clock: which store answers (the live actors, ClickHouse, the warehouse) and, for
+ * ClickHouse, which tables — the hourly rollups when the dimensions and filters allow it, the raw
+ * `events`/`sessions` otherwise. Table-driven tests pin every rule (test/unit/query-plan.test.ts).
+ */
+import { HOUR_MS, wholeHourZone } from "./query-dates.ts";
+import type { ResolvedQuery } from "./query-normalise.ts";
+import { type Filter, isTimeDimension, type Metric, type PlainDimension, scopeOf } from "./query-spec.ts";
+
+export type Source = "live" | "clickhouse" | "warehouse";
+/** event: any event:* dimension — every metric from events. session: any acquisition dimension — every metric from sessions. mixed: both, joined by dimension. */
+export type Mode = "event" | "session" | "mixed";
+export type Table = "events" | "events_rollup" | "sessions" | "sessions_rollup";
+
+export interface Leg {
+  side: "events" | "sessions";
+  table: Table;
+  /** The one non-time dimension a rollup row is keyed by (its `dim` column), when a rollup answers. */
+  rollupDimension: PlainDimension | null;
+  /** The events leg joins sessions to read acquisition dimensions. */
+  joinSessions: boolean;
+}
+
+export interface Plan {
+  source: Source;
+  mode: Mode;
+  legs: Leg[];
+  /** Why this plan: shown in `meta.plan` so a slow query explains itself. */
+  reason: string;
+}
+
+/** Dimensions the rollups are keyed by (migrations/clickhouse/0005_rollups.sql lists the same). */
+export const EVENT_ROLLUP_DIMENSIONS: readonly PlainDimension[] = [
+  "event:page",
+  "event:name",
+  "event:hostname",
+  "visit:device",
+  "visit:browser",
+  "visit:os",
+  "visit:country",
+];
+export const SESSION_ROLLUP_DIMENSIONS: readonly PlainDimension[] = [
+  "visit:entry_page",
+  "visit:exit_page",
+  "visit:source",
+  "visit:referrer",
+  "visit:channel",
+  "visit:utm_source",
+  "visit:utm_medium",
+  "visit:utm_campaign",
+  "visit:device",
+  "visit:browser",
+  "visit:os",
+  "visit:country",
+];
+/** What the PropertyDO's minute windows can answer (core/window.ts): totals per minute, pageviews by page, visits by source, country and device. */
+export const LIVE_METRICS: readonly Metric[] = ["visitors", "visits", "pageviews", "events"];
+export const LIVE_DIMENSIONS: Readonly<Record<string, readonly Metric[]>> = {
+  "event:page": ["pageviews"],
+  "visit:source": ["visits"],
+  "visit:country": ["visits"],
+  "visit:device": ["visits"],
+};
+const LIVE_HORIZON_MS = 60 * 60_000;
+const DAY_MS = 86_400_000;
+
+const EVENT_SIDE: readonly Metric[] = ["visitors", "pageviews", "events", "conversion_rate"];
+const SESSION_SIDE: readonly Metric[] = ["visits", "bounce_rate", "avg_session_duration"];
+
+/** Every (dimension) an atom of the filter tree names, goal filters aside. */
+export function filterDimensions(filters: readonly Filter[]): string[] {
+  const out: string[] = [];
+  const walk = (f: Filter) => {
+    if (f[0] === "and" || f[0] === "or") for (const g of f[1] as Filter[]) walk(g);
+    else if (f[0] === "not") walk(f[1] as Filter);
+    else if (f[1] !== "event:goal") out.push(f[1]);
+  };
+  for (const f of filters) walk(f);
+  return out;
+}
+
+export function modeOf(q: ResolvedQuery): Mode {
+  const scopes = q.dimensions.map(scopeOf);
+  if (scopes.includes("event")) return "event";
+  if (scopes.includes("session")) return "session";
+  return "mixed";
+}
+
+function sidesOf(q: ResolvedQuery, mode: Mode): ("events" | "sessions")[] {
+  if (mode === "event") return ["events"];
+  if (mode === "session") return ["sessions"];
+  const events = q.metrics.some((m) => EVENT_SIDE.includes(m)) || q.metrics.includes("views_per_visit");
+  const sessions = q.metrics.some((m) => SESSION_SIDE.includes(m)) || q.metrics.includes("views_per_visit");
+  return [...(events ? ["events" as const] : []), ...(sessions ? ["sessions" as const] : [])];
+}
+
+/** The one rollup dimension a leg can be answered with, or why not. */
+type RollupChoice = { dimension: PlainDimension | null } | { why: string };
+
+function rollupFor(q: ResolvedQuery, keyed: readonly PlainDimension[]): RollupChoice {
+  if (q.goals.length > 0) return { why: "a goal filter needs raw events" };
+  const time = q.dimensions.find(isTimeDimension);
+  if (time === "time:minute") return { why: "minute buckets are finer than the hourly rollup" };
+  if (q.from % HOUR_MS !== 0 || q.to % HOUR_MS !== 0) return { why: "the range does not start and end on whole hours" };
+  if (!wholeHourZone(q.timezone, q.from, q.to)) return { why: `${q.timezone} is not a whole number of hours from UTC` };
+  const named = new Set([...q.dimensions.filter((d) => !isTimeDimension(d)), ...filterDimensions(q.filters)]);
+  if (named.size > 1) return { why: "more than one dimension is named" };
+  const [only] = [...named] as PlainDimension[];
+  if (only === undefined) return { dimension: null };
+  return keyed.includes(only) ? { dimension: only } : { why: `${only} is not a rollup dimension` };
+}
+
+function liveEligible(q: ResolvedQuery, now: number): boolean {
+  const recent = q.preset === "realtime" || (q.from >= now - LIVE_HORIZON_MS && q.to <= now + 60_000);
+  const plain = q.dimensions.filter((d) => !isTimeDimension(d));
+  const time = q.dimensions.find(isTimeDimension);
+  return (
+    recent &&
+    !q.include.bots &&
+    q.filters.length === 0 &&
+    ((plain.length === 0 &&
+      (time === undefined || time === "time:minute") &&
+      q.metrics.every((m) => LIVE_METRICS.includes(m))) ||
+      (plain.length === 1 &&
+        time === undefined &&
+        q.metrics.every((m) => LIVE_DIMENSIONS[plain[0] as string]?.includes(m) ?? false)))
+  );
+}
+
+export function planQuery(q: ResolvedQuery, now: number, hotRetentionDays: number): Plan {
+  const mode = modeOf(q);
+  if (q.from < now - hotRetentionDays * DAY_MS)
+    return { source: "warehouse", mode, legs: [], reason: `the range starts more than ${hotRetentionDays} days ago` };
+  if (liveEligible(q, now))
+    return { source: "live", mode, legs: [], reason: "the last hour, answered by the property's actor" };
+  const reasons: string[] = [];
+  const legs = sidesOf(q, mode).map((side): Leg => {
+    const joinSessions = side === "events" && q.dimensions.some((d) => scopeOf(d) === "session");
+    const rollup: RollupChoice = joinSessions
+      ? { why: "acquisition dimensions on events need a join" }
+      : rollupFor(q, side === "events" ? EVENT_ROLLUP_DIMENSIONS : SESSION_ROLLUP_DIMENSIONS);
+    if ("why" in rollup) {
+      reasons.push(`${side}: raw (${rollup.why})`);
+      return { side, table: side, rollupDimension: null, joinSessions };
+    }
+    reasons.push(`${side}: hourly rollup`);
+    return { side, table: `${side}_rollup`, rollupDimension: rollup.dimension, joinSessions };
+  });
+  return { source: "clickhouse", mode, legs, reason: reasons.join("; ") };
+}

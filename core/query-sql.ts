@@ -1,0 +1,320 @@
+/**
+ * validate → normalise → plan → **SQL** → run → shape. Builds one ClickHouse statement per
+ * (query, plan): one subquery per leg (events side, sessions side), joined on the dimension
+ * values. Values only ever travel as `{pN:Type}` parameters; identifiers come only from the
+ * whitelists below, keyed by the dimension names the query spec allows.
+ */
+import { goalPathRegex } from "./goals.ts";
+import type { GoalRef, ResolvedQuery } from "./query-normalise.ts";
+import type { Leg, Plan } from "./query-plan.ts";
+import {
+  type Dimension,
+  type Filter,
+  type FilterOperator,
+  GOAL_DIMENSION,
+  isPropDimension,
+  isTimeDimension,
+  type Metric,
+  type PlainDimension,
+  PROPS_PREFIX,
+  scopeOf,
+  type TimeDimension,
+} from "./query-spec.ts";
+
+export interface BuiltQuery {
+  sql: string;
+  params: Record<string, string | number | string[]>;
+  /** Set when the result is one time series: the shaper fills the gaps, orders and pages it. */
+  gapFill: TimeDimension | null;
+}
+
+/** Dimension → column of `events` (acquisition dimensions are not on events: null). */
+const EVENT_COLUMNS: Record<PlainDimension, string | null> = {
+  "event:page": "page_path",
+  "event:name": "event_type",
+  "event:hostname": "page_host",
+  "visit:entry_page": null,
+  "visit:exit_page": null,
+  "visit:source": null,
+  "visit:referrer": null,
+  "visit:channel": null,
+  "visit:utm_source": null,
+  "visit:utm_medium": null,
+  "visit:utm_campaign": null,
+  "visit:utm_term": null,
+  "visit:utm_content": null,
+  "visit:device": "device_type",
+  "visit:browser": "browser",
+  "visit:browser_version": "browser_version",
+  "visit:os": "os",
+  "visit:os_version": "os_version",
+  "visit:country": "country",
+  "visit:region": "region",
+  "visit:city": "city",
+  "visit:language": "language",
+  "visit:screen": "screen_resolution",
+};
+
+/** Dimension → column of `sessions` (event-only dimensions: null). */
+const SESSION_COLUMNS: Record<PlainDimension, string | null> = {
+  ...EVENT_COLUMNS,
+  "event:page": null,
+  "event:name": null,
+  "event:hostname": null,
+  "visit:entry_page": "entry_page",
+  "visit:exit_page": "exit_page",
+  "visit:source": "source",
+  "visit:referrer": "referrer_host",
+  "visit:channel": "channel",
+  "visit:utm_source": "utm_source",
+  "visit:utm_medium": "utm_medium",
+  "visit:utm_campaign": "utm_campaign",
+  "visit:utm_term": "utm_term",
+  "visit:utm_content": "utm_content",
+};
+
+/** Bucket labels; core/query-dates.ts bucketLabel writes the same strings for gap-filling. */
+const TIME_FORMATS: Record<TimeDimension, string> = {
+  "time:minute": "%Y-%m-%d %H:%i:00",
+  "time:hour": "%Y-%m-%d %H:00:00",
+  "time:day": "%Y-%m-%d",
+  "time:week": "",
+  "time:month": "%Y-%m-01",
+};
+
+const DAY_MS = 86_400_000;
+
+class Params {
+  readonly values: Record<string, string | number | string[]> = {};
+  private n = 0;
+  add(type: string, value: string | number | string[]): string {
+    const name = `p${this.n++}`;
+    this.values[name] = value;
+    return `{${name}:${type}}`;
+  }
+}
+
+interface Scope {
+  q: ResolvedQuery;
+  p: Params;
+  /** Placeholders for the property and the range, shared by every subquery. */
+  property: string;
+  from: string;
+  to: string;
+  tz: string;
+}
+
+const ms = (placeholder: string) => `fromUnixTimestamp64Milli(${placeholder}, 'UTC')`;
+
+function operatorSql(op: FilterOperator, column: string, values: string[], p: Params): string {
+  switch (op) {
+    case "is":
+      return `${column} IN ${p.add("Array(String)", values)}`;
+    case "is_not":
+      return `${column} NOT IN ${p.add("Array(String)", values)}`;
+    case "contains":
+      return `multiSearchAny(${column}, ${p.add("Array(String)", values)})`;
+    case "contains_not":
+      return `NOT multiSearchAny(${column}, ${p.add("Array(String)", values)})`;
+    case "matches":
+      return `(${values.map((v) => `match(${column}, ${p.add("String", v)})`).join(" OR ")})`;
+    case "matches_not":
+      return `NOT (${values.map((v) => `match(${column}, ${p.add("String", v)})`).join(" OR ")})`;
+  }
+}
+
+const POSITIVE: Record<FilterOperator, FilterOperator> = {
+  is: "is",
+  is_not: "is",
+  contains: "contains",
+  contains_not: "contains",
+  matches: "matches",
+  matches_not: "matches",
+};
+
+function column(d: PlainDimension | `event:props:${string}`, table: "events" | "sessions", s: Scope): string | null {
+  if (isPropDimension(d))
+    return table === "events" ? `custom_dimensions[${s.p.add("String", d.slice(PROPS_PREFIX.length))}]` : null;
+  return (table === "events" ? EVENT_COLUMNS : SESSION_COLUMNS)[d];
+}
+
+const sessionsInRange = (s: Scope) =>
+  `property_id = ${s.property} AND opened_at >= ${ms(s.p.add("Int64", s.q.from - DAY_MS))} AND opened_at < ${ms(s.to)}`;
+const eventsInRange = (s: Scope, slackMs = 0) =>
+  `property_id = ${s.property} AND event_timestamp >= ${ms(s.from)} AND event_timestamp < ${ms(slackMs ? s.p.add("Int64", s.q.to + slackMs) : s.to)}`;
+
+/** One filter atom on one leg: a column when the table has it, else a semi-join on the session id. */
+function atomSql(op: FilterOperator, dim: Dimension, values: string[], leg: Leg, s: Scope): string {
+  if (leg.rollupDimension !== null || leg.table.endsWith("_rollup")) return operatorSql(op, "value", values, s.p);
+  const plain = dim as PlainDimension;
+  const own = column(plain, leg.side, s);
+  if (own) return operatorSql(op, own, values, s.p);
+  if (leg.side === "events")
+    return `session_id IN (SELECT session_id FROM sessions FINAL WHERE ${sessionsInRange(s)} AND ${operatorSql(op, column(plain, "sessions", s) ?? "''", values, s.p)})`;
+  // Sessions by what happened in them: "is_not /pricing" means sessions that never saw /pricing.
+  const inner = operatorSql(POSITIVE[op], column(plain, "events", s) ?? "''", values, s.p);
+  const negated = op !== POSITIVE[op];
+  return `session_id ${negated ? "NOT IN" : "IN"} (SELECT session_id FROM events WHERE ${eventsInRange(s, DAY_MS)} AND ${inner})`;
+}
+
+function filterSql(f: Filter, leg: Leg, s: Scope): string {
+  if (f[0] === "and" || f[0] === "or")
+    return `(${(f[1] as Filter[]).map((g) => filterSql(g, leg, s)).join(f[0] === "and" ? " AND " : " OR ")})`;
+  if (f[0] === "not") return `NOT (${filterSql(f[1] as Filter, leg, s)})`;
+  return atomSql(f[0], f[1] as Dimension, f[2] as string[], leg, s);
+}
+
+function goalSql(goals: readonly GoalRef[], p: Params): string {
+  return `(${goals
+    .map((g) =>
+      g.kind === "page"
+        ? `(event_type = 'pageview' AND match(page_path, ${p.add("String", goalPathRegex(g.page_path ?? ""))}))`
+        : `event_type = ${p.add("String", g.event_name ?? "")}`,
+    )
+    .join(" OR ")})`;
+}
+
+function timeSql(dim: TimeDimension, col: string, s: Scope): string {
+  if (dim === "time:week") return `toString(toMonday(${col}, ${s.tz}))`;
+  return `formatDateTime(${col}, '${TIME_FORMATS[dim]}', ${s.tz})`;
+}
+
+function dimensionSql(d: Dimension, leg: Leg, s: Scope): string {
+  const time = leg.table.endsWith("_rollup") ? "hour" : leg.side === "events" ? "event_timestamp" : "opened_at";
+  if (isTimeDimension(d)) return timeSql(d, time, s);
+  if (leg.table.endsWith("_rollup")) return "value";
+  if (leg.joinSessions && scopeOf(d) === "session") return `s_${SESSION_COLUMNS[d as PlainDimension]}`;
+  return `toString(${column(d as PlainDimension, leg.side, s) ?? "''"})`;
+}
+
+function metricsSql(leg: Leg, s: Scope): string[] {
+  const goal = s.q.goals.length > 0 ? (leg.side === "events" ? goalSql(s.q.goals, s.p) : null) : undefined;
+  if (leg.side === "events" && leg.table === "events_rollup")
+    return [
+      "uniqCombinedMerge(visitors) AS e_visitors",
+      "uniqCombinedMerge(visits) AS e_visits",
+      "sum(pageviews) AS e_pageviews",
+      "sum(events) AS e_events",
+    ];
+  if (leg.side === "sessions" && leg.table === "sessions_rollup")
+    return [
+      "uniqCombinedMerge(visitors) AS s_visitors",
+      "sum(visits) AS s_visits",
+      "sum(bounces) AS s_bounces",
+      "sum(duration) AS s_duration",
+      "sum(pageviews) AS s_pageviews",
+      "sum(events) AS s_events",
+    ];
+  if (leg.side === "events") {
+    if (!goal)
+      return [
+        "uniqCombined(client_id) AS e_visitors",
+        "uniqCombined(session_id) AS e_visits",
+        "countIf(event_type = 'pageview') AS e_pageviews",
+        "count() AS e_events",
+      ];
+    // With a goal: the figures are the converting ones; conversion_rate divides by everyone.
+    return [
+      `uniqCombinedIf(client_id, ${goal} AS _conv) AS e_visitors`,
+      "uniqCombinedIf(session_id, _conv) AS e_visits",
+      "countIf(event_type = 'pageview' AND _conv) AS e_pageviews",
+      "countIf(_conv) AS e_events",
+      "uniqCombined(client_id) AS e_conv_total",
+    ];
+  }
+  if (goal === undefined)
+    return [
+      "uniqCombined(client_id) AS s_visitors",
+      "count() AS s_visits",
+      "sum(is_bounce) AS s_bounces",
+      "sum(duration) AS s_duration",
+      "sum(pageviews) AS s_pageviews",
+      "sum(events) AS s_events",
+    ];
+  const converted = `(session_id IN (SELECT session_id FROM events WHERE ${eventsInRange(s, DAY_MS)} AND ${goalSql(s.q.goals, s.p)}))`;
+  return [
+    `uniqCombinedIf(client_id, ${converted} AS _conv) AS s_visitors`,
+    "countIf(_conv) AS s_visits",
+    "sumIf(is_bounce, _conv) AS s_bounces",
+    "sumIf(duration, _conv) AS s_duration",
+    "sumIf(pageviews, _conv) AS s_pageviews",
+    "sumIf(events, _conv) AS s_events",
+    "uniqCombined(client_id) AS s_conv_total",
+  ];
+}
+
+function legSql(leg: Leg, s: Scope): string {
+  const dims = s.q.dimensions.map((d, i) => `${dimensionSql(d, leg, s)} AS d${i}`);
+  const where: string[] = [`property_id = ${s.property}`];
+  const rollup = leg.table.endsWith("_rollup");
+  const timeCol = rollup ? "hour" : leg.side === "events" ? "event_timestamp" : "opened_at";
+  where.push(`${timeCol} >= ${ms(s.from)}`, `${timeCol} < ${ms(s.to)}`);
+  if (rollup) where.push(`dim = ${s.p.add("String", leg.rollupDimension ?? "")}`);
+  if (!s.q.include.bots) where.push("NOT is_bot");
+  for (const f of s.q.filters) if (f[1] !== GOAL_DIMENSION) where.push(filterSql(f, leg, s));
+  let from: string = leg.table === "sessions" ? "sessions FINAL" : leg.table;
+  if (leg.joinSessions) {
+    const cols = [...new Set(s.q.dimensions.filter((d) => scopeOf(d) === "session"))].map(
+      (d) => `${SESSION_COLUMNS[d as PlainDimension]} AS s_${SESSION_COLUMNS[d as PlainDimension]}`,
+    );
+    from = `events LEFT JOIN (SELECT session_id AS s_session_id, ${cols.join(", ")} FROM sessions FINAL WHERE ${sessionsInRange(s)}) AS js ON session_id = js.s_session_id`;
+  }
+  const group = dims.length > 0 ? ` GROUP BY ${s.q.dimensions.map((_, i) => `d${i}`).join(", ")}` : "";
+  const having = leg.table === "sessions_rollup" ? " HAVING s_visits > 0" : "";
+  return `SELECT ${[...dims, ...metricsSql(leg, s)].join(", ")} FROM ${from} WHERE ${where.join(" AND ")}${group}${having}`;
+}
+
+const ratio = (a: string, b: string, digits: number) => `round(if(${b} = 0, 0, ${a} / ${b}), ${digits})`;
+
+function metricSql(m: Metric, plan: Plan): string {
+  const e = plan.legs.some((l) => l.side === "events");
+  const only = (name: string) => (e && plan.mode !== "session" ? `e_${name}` : `s_${name}`);
+  const visitsCol = plan.mode === "event" ? "e_visits" : "s_visits";
+  switch (m) {
+    case "visitors":
+      return only("visitors");
+    case "pageviews":
+      return only("pageviews");
+    case "events":
+      return only("events");
+    case "visits":
+      return visitsCol;
+    case "bounce_rate":
+      return ratio("s_bounces", "s_visits", 4);
+    case "avg_session_duration":
+      return ratio("s_duration", "s_visits", 1);
+    case "views_per_visit":
+      return ratio(only("pageviews"), visitsCol, 2);
+    case "conversion_rate":
+      return ratio(only("visitors"), only("conv_total"), 4);
+  }
+}
+
+/** The whole statement for a ClickHouse plan. */
+export function buildQuerySql(q: ResolvedQuery, plan: Plan): BuiltQuery {
+  const p = new Params();
+  const s: Scope = {
+    q,
+    p,
+    property: p.add("String", q.property_id),
+    from: p.add("Int64", q.from),
+    to: p.add("Int64", q.to),
+    tz: p.add("String", q.timezone),
+  };
+  const dims = q.dimensions.map((_, i) => `d${i}`);
+  const legs = plan.legs.map((leg) => `(${legSql(leg, s)}) AS ${leg.side === "events" ? "e" : "s"}`);
+  const join = dims.length > 0 ? ` FULL OUTER JOIN ${legs[1]} USING (${dims.join(", ")})` : ` CROSS JOIN ${legs[1]}`;
+  const from = legs.length === 2 ? `${legs[0]}${join}` : legs[0];
+  const gapFill =
+    q.dimensions.length === 1 && isTimeDimension(q.dimensions[0] ?? "") ? (q.dimensions[0] as TimeDimension) : null;
+  const select = [...dims, ...q.metrics.map((m) => `${metricSql(m, plan)} AS ${m}`)];
+  if (q.include.total_rows && !gapFill) select.push("count() OVER () AS _total");
+  const order = q.order_by.map(([key, dir]) => {
+    const i = q.dimensions.indexOf(key as Dimension);
+    return `${i >= 0 ? `d${i}` : key} ${dir === "desc" ? "DESC" : "ASC"}`;
+  });
+  const page = gapFill
+    ? ""
+    : ` ORDER BY ${order.join(", ")} LIMIT ${p.add("UInt32", q.limit)} OFFSET ${p.add("UInt32", q.offset)}`;
+  return { sql: `SELECT ${select.join(", ")} FROM ${from}${page}`, params: p.values, gapFill };
+}

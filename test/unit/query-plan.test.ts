@@ -1,0 +1,214 @@
+import { describe, expect, it } from "vitest";
+import { type GoalRef, normaliseQuery, type ResolvedQuery } from "../../core/query-normalise.ts";
+import { planQuery } from "../../core/query-plan.ts";
+import { type QuerySpecInput, QuerySpecSchema } from "../../core/query-spec.ts";
+
+const NOW = Date.parse("2026-11-26T12:34:56.789Z");
+const GOALS: GoalRef[] = [{ name: "Signup", kind: "event", event_name: "signup" }];
+
+function resolve(spec: Partial<QuerySpecInput>, timezone = "UTC"): ResolvedQuery {
+  const parsed = QuerySpecSchema.parse({ property_id: "UA-1-1", metrics: ["visitors"], ...spec });
+  return normaliseQuery(parsed, {
+    propertyTimezone: timezone,
+    createdAt: NOW - 400 * 86_400_000,
+    now: NOW,
+    goals: GOALS,
+  });
+}
+
+const plan = (spec: Partial<QuerySpecInput>, tz?: string) => planQuery(resolve(spec, tz), NOW, 90);
+const tables = (spec: Partial<QuerySpecInput>, tz?: string) => plan(spec, tz).legs.map((l) => l.table);
+
+describe("planQuery: which store answers", () => {
+  it.each<[string, Partial<QuerySpecInput>, string]>([
+    ["realtime totals", { date_range: "realtime", metrics: ["visitors", "pageviews"] }, "live"],
+    ["realtime per minute", { date_range: "realtime", dimensions: ["time:minute"] }, "live"],
+    ["realtime top pages", { date_range: "realtime", metrics: ["pageviews"], dimensions: ["event:page"] }, "live"],
+    [
+      "realtime visitors by page: not in the windows",
+      { date_range: "realtime", dimensions: ["event:page"] },
+      "clickhouse",
+    ],
+    ["realtime with a filter", { date_range: "realtime", filters: [["is", "visit:device", ["mobile"]]] }, "clickhouse"],
+    ["realtime bounce rate", { date_range: "realtime", metrics: ["bounce_rate"] }, "clickhouse"],
+    ["realtime with bots", { date_range: "realtime", include: { bots: true } }, "clickhouse"],
+    ["today", { date_range: "today" }, "clickhouse"],
+    ["last 30 minutes as explicit times", { date_range: ["2026-11-26T12:05:00Z", "2026-11-26T12:35:00Z"] }, "live"],
+    ["90 days", { date_range: "90d" }, "clickhouse"],
+    ["12 months", { date_range: "12mo" }, "warehouse"],
+    ["a range a year ago", { date_range: ["2025-10-01", "2025-10-31"] }, "warehouse"],
+  ])("%s → %s", (_, spec, source) => {
+    expect(plan(spec).source).toBe(source);
+  });
+});
+
+describe("planQuery: modes and legs", () => {
+  it.each<[string, Partial<QuerySpecInput>, string, string[]]>([
+    ["no dimensions, event metrics", { metrics: ["visitors", "pageviews"] }, "mixed", ["events_rollup"]],
+    ["no dimensions, session metrics", { metrics: ["visits", "bounce_rate"] }, "mixed", ["sessions_rollup"]],
+    [
+      "views per visit needs both sides",
+      { metrics: ["views_per_visit"] },
+      "mixed",
+      ["events_rollup", "sessions_rollup"],
+    ],
+    ["pages", { dimensions: ["event:page"], metrics: ["visitors", "pageviews"] }, "event", ["events_rollup"]],
+    ["pages by day", { dimensions: ["event:page", "time:day"] }, "event", ["events_rollup"]],
+    ["sources", { dimensions: ["visit:source"], metrics: ["visitors", "bounce_rate"] }, "session", ["sessions_rollup"]],
+    [
+      "devices, both sides",
+      { dimensions: ["visit:device"], metrics: ["visitors", "visits"] },
+      "mixed",
+      ["events_rollup", "sessions_rollup"],
+    ],
+    ["cities: not a rollup dimension", { dimensions: ["visit:city"] }, "mixed", ["events"]],
+    ["page and source: events joined to sessions", { dimensions: ["event:page", "visit:source"] }, "event", ["events"]],
+    ["two dimensions", { dimensions: ["visit:device", "visit:country"] }, "mixed", ["events"]],
+    [
+      "filter on the same dimension",
+      { dimensions: ["event:page"], filters: [["contains", "event:page", ["/blog"]]] },
+      "event",
+      ["events_rollup"],
+    ],
+    [
+      "filter on another dimension",
+      { dimensions: ["event:page"], filters: [["is", "visit:device", ["mobile"]]] },
+      "event",
+      ["events"],
+    ],
+    ["acquisition filter on event metrics", { filters: [["is", "visit:source", ["Google"]]] }, "mixed", ["events"]],
+    ["props", { dimensions: ["event:props:plan"] }, "event", ["events"]],
+    ["minute buckets", { dimensions: ["time:minute"], date_range: "today" }, "mixed", ["events"]],
+    [
+      "a goal",
+      { filters: [["is", "event:goal", ["Signup"]]], metrics: ["visitors", "conversion_rate"] },
+      "mixed",
+      ["events"],
+    ],
+    [
+      "an hour-aligned time range",
+      { date_range: ["2026-11-20T10:00:00Z", "2026-11-20T14:00:00Z"] },
+      "mixed",
+      ["events_rollup"],
+    ],
+    [
+      "a range not on whole hours",
+      { date_range: ["2026-11-20T10:30:00Z", "2026-11-20T14:00:00Z"] },
+      "mixed",
+      ["events"],
+    ],
+  ])("%s → %s %j", (_, spec, mode, legs) => {
+    const p = plan(spec);
+    expect(p.mode).toBe(mode);
+    expect(p.legs.map((l) => l.table)).toEqual(legs);
+  });
+
+  it("uses the rollup in whole-hour zones and not in Kolkata (+05:30)", () => {
+    expect(tables({ dimensions: ["time:day"] }, "Europe/Berlin")).toEqual(["events_rollup"]);
+    expect(tables({ dimensions: ["time:day"] }, "America/New_York")).toEqual(["events_rollup"]);
+    expect(tables({ dimensions: ["time:day"] }, "Asia/Kolkata")).toEqual(["events"]);
+  });
+
+  it("explains itself", () => {
+    expect(plan({ dimensions: ["visit:city"] }).reason).toMatch(/visit:city is not a rollup dimension/);
+  });
+});
+
+describe("normaliseQuery", () => {
+  it("resolves presets in the property's zone, half-open, including today", () => {
+    const q = resolve({ date_range: "7d" }, "Europe/Berlin");
+    expect(q.date_range).toEqual(["2026-11-19T23:00:00.000Z", "2026-11-26T23:00:00.000Z"]);
+  });
+
+  it("makes custom dates inclusive and honours DST", () => {
+    const q = resolve({ date_range: ["2026-10-24", "2026-10-25"], timezone: "Europe/Berlin" });
+    // 24 Oct starts at UTC+2, 26 Oct at UTC+1 (the clocks went back on the 25th).
+    expect(q.date_range).toEqual(["2026-10-23T22:00:00.000Z", "2026-10-25T23:00:00.000Z"]);
+  });
+
+  it("orders by the first metric, then the dimensions, unless told", () => {
+    expect(resolve({ dimensions: ["event:page"] }).order_by).toEqual([
+      ["visitors", "desc"],
+      ["event:page", "asc"],
+    ]);
+    expect(resolve({ dimensions: ["time:day"] }).order_by).toEqual([["time:day", "asc"]]);
+  });
+
+  it.each<[string, Partial<QuerySpecInput>, RegExp]>([
+    [
+      "session metric by page",
+      { metrics: ["bounce_rate"], dimensions: ["event:page"] },
+      /bounce_rate .* cannot be broken down by event:page/,
+    ],
+    ["conversion rate without a goal", { metrics: ["conversion_rate"] }, /conversion_rate needs a goal filter/],
+    [
+      "unknown goal",
+      { filters: [["is", "event:goal", ["Nope"]]] },
+      /goal "Nope" does not exist; this property's goals: Signup/,
+    ],
+    ["goal inside or", { filters: [["or", [["is", "event:goal", ["Signup"]]]]] }, /top-level/],
+    ["bad zone", { timezone: "Mars/Olympus" }, /timezone: Mars\/Olympus is not an IANA time zone/],
+    ["reversed dates", { date_range: ["2026-11-05", "2026-11-01"] }, /end date is before the start/],
+    ["impossible date", { date_range: ["2026-02-30", "2026-03-01"] }, /2026-02-30 is not a calendar date/],
+    ["minutes over 30 days", { dimensions: ["time:minute"], date_range: "30d" }, /more than 5000 buckets/],
+  ])("refuses %s", (_, spec, message) => {
+    expect(() => resolve(spec)).toThrow(message);
+  });
+});
+
+describe("QuerySpecSchema: errors name the field and the allowed values", () => {
+  const issues = (body: unknown) => {
+    const r = QuerySpecSchema.safeParse(body);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  };
+  it.each<[string, unknown, RegExp]>([
+    [
+      "unknown metric",
+      { property_id: "UA-1-1", metrics: ["hits"] },
+      /metrics\.0: "hits" is not a metric; allowed: visitors, visits/,
+    ],
+    [
+      "unknown dimension",
+      { property_id: "UA-1-1", metrics: ["visitors"], dimensions: ["visit:planet"] },
+      /dimensions\.0: "visit:planet" is not a dimension; allowed: event:page/,
+    ],
+    [
+      "unknown operator",
+      { property_id: "UA-1-1", metrics: ["visitors"], filters: [["like", "event:page", ["/"]]] },
+      /filters\.0\.0: "like" is not an operator; allowed: is, is_not/,
+    ],
+    [
+      "filter on time",
+      { property_id: "UA-1-1", metrics: ["visitors"], filters: [["is", "time:day", ["x"]]] },
+      /filters\.0\.1: "time:day" cannot be filtered on/,
+    ],
+    [
+      "empty values",
+      { property_id: "UA-1-1", metrics: ["visitors"], filters: [["is", "event:page", []]] },
+      /filters\.0\.2: must be a list of 1 to 100 strings/,
+    ],
+    [
+      "RE2-incompatible regex",
+      { property_id: "UA-1-1", metrics: ["visitors"], filters: [["matches", "event:page", ["(?=x)"]]] },
+      /filters\.0\.2\.0: uses lookaround/,
+    ],
+    [
+      "nested and",
+      { property_id: "UA-1-1", metrics: ["visitors"], filters: [["and", [["is", "nope", ["x"]]]]] },
+      /filters\.0\.1\.0\.1: "nope" cannot be filtered on/,
+    ],
+    [
+      "bad date range",
+      { property_id: "UA-1-1", metrics: ["visitors"], date_range: "last week" },
+      /date_range: must be one of realtime, today/,
+    ],
+    [
+      "order by something not queried",
+      { property_id: "UA-1-1", metrics: ["visitors"], order_by: [["pageviews", "desc"]] },
+      /order_by\.0\.0: "pageviews" is neither/,
+    ],
+    ["unknown field", { property_id: "UA-1-1", metrics: ["visitors"], site_id: "x" }, /Unrecognized key/],
+  ])("%s", (_, body, message) => {
+    expect(issues(body).join("\n")).toMatch(message);
+  });
+});
