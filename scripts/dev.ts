@@ -1,9 +1,11 @@
 /**
  * `npm run dev`: the whole stack on one machine. Starts the embedded ClickHouse engine (chDB) unless
  * CLICKHOUSE_URL names a real server, applies migrations, then runs `wrangler dev` (Worker, Queues,
- * R2 in workerd). Ctrl-C stops everything.
+ * R2 in workerd). When Redis answers (REDIS_URL, default redis://127.0.0.1:6379), the query cache is
+ * Upstash's REST protocol over it (dev/upstash-server.ts); otherwise the Worker uses the Cache API.
+ * Ctrl-C stops everything.
  *
- * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, TALLY_DATA_DIR (.data).
+ * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL.
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +13,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
 import { type RunningClickHouse, startClickHouseServer } from "../dev/clickhouse-server.ts";
+import { type RunningUpstashServer, startUpstashServer } from "../dev/upstash-server.ts";
 import { readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
 
@@ -37,6 +40,17 @@ const client = createClient({
 });
 const report = await migrate(client, readClickHouseMigrations());
 
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+let upstash: RunningUpstashServer | undefined;
+try {
+  upstash = await startUpstashServer({ redisUrl, token: `up_${crypto.randomUUID().replaceAll("-", "")}` });
+} catch (error) {
+  console.log(`No Redis at ${redisUrl} (${String(error)}): the query cache uses the Workers Cache API.`);
+}
+const upstashVars = upstash
+  ? ["--var", `UPSTASH_REDIS_REST_URL:${upstash.url}`, "--var", `UPSTASH_REDIS_REST_TOKEN:${upstash.token}`]
+  : [];
+
 // Run wrangler's own entry on this Node (22, from devDependencies): wrangler refuses Node 20.
 const wranglerBin = join(
   dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
@@ -56,6 +70,7 @@ const wrangler = spawn(
     join(dataDir, "wrangler"),
     "--var",
     `CLICKHOUSE_URL:${clickhouseUrl}`,
+    ...upstashVars,
     "--show-interactive-dev-session=false",
   ],
   { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
@@ -66,6 +81,7 @@ console.log(`
 Tally dev stack
   Worker (collect, queues, R2)  http://localhost:${port}     (wrangler dev, workerd)
   ClickHouse                    ${clickhouseUrl}${embedded ? `     (embedded chDB, data in ${join(dataDir, "clickhouse")})` : ""}
+  Query cache                   ${upstash ? `${upstash.url}     (Upstash REST over Redis at ${redisUrl})` : "Workers Cache API (no Redis)"}
   Migrations                    ${report.applied.length} applied, ${report.skipped.length} already in place
   Admin token                   ${adminToken}   (ADMIN_TOKEN; in .dev.vars)
   Demo property                 UA-DEMO-1 ${demo}
@@ -75,7 +91,7 @@ Ctrl-C stops everything.
 `);
 
 let stopping = false;
-/** Stops the Worker first (so nothing writes any more), then the engine; never hangs past 15 s. */
+/** Stops the Worker first (so nothing writes any more), then the engine and the cache; never hangs past 15 s. */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -85,7 +101,7 @@ async function stop(code: number): Promise<void> {
     wrangler.kill("SIGTERM");
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
   }
-  await embedded?.close();
+  await Promise.all([embedded?.close(), upstash?.close()]);
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
