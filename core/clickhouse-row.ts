@@ -128,7 +128,10 @@ export function toClickHouseRow(event: Event, receivedAtMs: number, sessionId = 
   };
 }
 
-/** Every column of ClickHouse `sessions` (0003_sessions.sql), with its type, in table order. */
+/**
+ * Every column of ClickHouse `sessions` (0003_sessions.sql, 0004_session_log.sql), with its type, in
+ * table order. `sessions` is filled only by the materialized view over `session_log`.
+ */
 export const SESSION_COLUMNS = {
   session_id: "String",
   property_id: "LowCardinality(String)",
@@ -143,23 +146,36 @@ export const SESSION_COLUMNS = {
   duration: "UInt32",
   entry_page: "String",
   exit_page: "String",
+  hostname: "LowCardinality(String)",
   referrer_host: "String",
   source: "LowCardinality(String)",
   channel: "LowCardinality(String)",
   utm_source: "String",
   utm_medium: "LowCardinality(String)",
   utm_campaign: "String",
+  utm_term: "String",
+  utm_content: "String",
   device_type: "LowCardinality(String)",
   browser: "LowCardinality(String)",
+  browser_version: "LowCardinality(String)",
   os: "LowCardinality(String)",
+  os_version: "LowCardinality(String)",
+  screen_resolution: "LowCardinality(String)",
+  language: "LowCardinality(String)",
   country: "LowCardinality(String)",
+  region: "LowCardinality(String)",
+  city: "LowCardinality(String)",
   is_bot: "Bool",
   version: "UInt32",
 } as const;
 
-export type SessionRow = Record<keyof typeof SESSION_COLUMNS, string | number | boolean>;
+/** Every column of ClickHouse `session_log` (0004_session_log.sql): a session row and its sign. */
+export const SESSION_LOG_COLUMNS = { ...SESSION_COLUMNS, sign: "Int8" } as const;
 
-/** One session as its ReplacingMergeTree row: the highest version of a session wins. */
+export type SessionRow = Record<keyof typeof SESSION_COLUMNS, string | number | boolean>;
+export type SessionLogRow = SessionRow & { sign: 1 | -1 };
+
+/** One session as its `sessions` row (ReplacingMergeTree: the highest version of a session wins). */
 export function toSessionRow(s: Session): SessionRow {
   return {
     session_id: s.session_id,
@@ -175,17 +191,34 @@ export function toSessionRow(s: Session): SessionRow {
     duration: durationSeconds(s),
     entry_page: s.entry_page,
     exit_page: s.exit_page,
+    hostname: s.hostname,
     referrer_host: s.referrer_host,
     source: s.source,
     channel: s.channel,
     utm_source: s.utm_source,
     utm_medium: s.utm_medium,
     utm_campaign: s.utm_campaign,
+    utm_term: s.utm_term,
+    utm_content: s.utm_content,
     device_type: s.device_type,
     browser: s.browser,
+    browser_version: s.browser_version,
     os: s.os,
+    os_version: s.os_version,
+    screen_resolution: s.screen_resolution,
+    language: s.language,
     country: s.country,
+    region: s.region,
+    city: s.city,
     is_bot: s.is_bot,
     version: s.version,
   };
+}
+
+/**
+ * One `session_log` row: a session state entering (+1) or leaving (-1) the projection. Summing any
+ * column times `sign` over the log gives its sum over the sessions' latest versions.
+ */
+export function toSessionLogRow(s: Session, sign: 1 | -1): SessionLogRow {
+  return { ...toSessionRow(s), sign };
 }

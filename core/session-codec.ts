@@ -1,8 +1,9 @@
 /**
  * How a visitor's state is stored in the SessionDO's SQLite row. Compact on purpose (our spec
  * allows 500 bytes per active session): the session as a positional array in SessionSchema's field
- * order (no repeated key names), and the ring of recent event-id hashes as base64 (4 bytes each
- * instead of ~11 characters of JSON numbers).
+ * order (no repeated key names; fields added later are appended, so an older, shorter array still
+ * decodes), and the ring of recent event-id hashes as base64 (4 bytes each instead of ~11
+ * characters of JSON numbers).
  */
 import { type Session, SessionSchema, type VisitorState } from "./session.ts";
 
@@ -32,6 +33,9 @@ export function encodeVisitor(state: VisitorState): string {
 
 export function decodeVisitor(text: string): VisitorState {
   const [values, previous, recent] = JSON.parse(text) as [unknown[] | null, string, string];
-  const session = values ? (Object.fromEntries(FIELDS.map((f, i) => [f, values[i]])) as Session) : null;
+  // A state stored before later fields were added (all strings) is shorter: those become "".
+  const session = values
+    ? (Object.fromEntries(FIELDS.map((f, i) => [f, i < values.length ? values[i] : ""])) as Session)
+    : null;
   return { session, previous_session_id: previous, recent: unpackHashes(recent) };
 }

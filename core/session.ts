@@ -44,6 +44,18 @@ export const SessionSchema = z.strictObject({
   is_bot: z.boolean(),
   /** Increments with every change: the version of the ClickHouse `sessions` row. */
   version: z.number().int(),
+  // NOTE: fields added later go last — core/session-codec.ts stores sessions as positional arrays,
+  // and a state stored before a field existed decodes with it as "".
+  /** Host of the entry page (of the first event while the session has no pageview). */
+  hostname: z.string(),
+  utm_term: z.string(),
+  utm_content: z.string(),
+  browser_version: z.string(),
+  os_version: z.string(),
+  screen_resolution: z.string(),
+  language: z.string(),
+  region: z.string(),
+  city: z.string(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
@@ -63,7 +75,7 @@ export interface SessionOutcome {
   is_duplicate: boolean;
 }
 
-/** What the reducer asks the shell to write: a session row replacing its previous version. */
+/** What one event did to a session: its state before (null when it opened it) and after. */
 export interface SessionChange {
   previous: Session | null;
   current: Session;
@@ -89,6 +101,8 @@ const acquisition = (e: Event) => ({
   utm_source: e.utm_source,
   utm_medium: e.utm_medium,
   utm_campaign: e.utm_campaign,
+  utm_term: e.utm_term,
+  utm_content: e.utm_content,
 });
 const page = (e: Event) => e.page_path.slice(0, MAX_PAGE);
 
@@ -115,6 +129,13 @@ function open(e: Event): Session {
     country: e.country,
     is_bot: e.is_bot,
     version: 1,
+    hostname: e.page_host,
+    browser_version: e.browser_version,
+    os_version: e.os_version,
+    screen_resolution: e.screen_resolution ?? "",
+    language: e.language ?? "",
+    region: e.region,
+    city: e.city,
   };
 }
 
@@ -131,7 +152,7 @@ function extend(s: Session, e: Event): Session {
     version: s.version + 1,
   };
   if (isPageview && e.event_timestamp < s.entry_at)
-    Object.assign(next, { entry_page: page(e), entry_at: e.event_timestamp });
+    Object.assign(next, { entry_page: page(e), entry_at: e.event_timestamp, hostname: e.page_host });
   if (isPageview && e.event_timestamp >= s.exit_at)
     Object.assign(next, { exit_page: page(e), exit_at: e.event_timestamp });
   // The first hit names the acquisition: a late event from before the start takes it over.

@@ -1,6 +1,6 @@
 /** The event schema, the row converter and the SQL table must describe the same columns. */
 import { describe, expect, it } from "vitest";
-import { DERIVED_COLUMNS, EVENT_COLUMNS, SESSION_COLUMNS } from "../../core/clickhouse-row.ts";
+import { DERIVED_COLUMNS, EVENT_COLUMNS, SESSION_COLUMNS, SESSION_LOG_COLUMNS } from "../../core/clickhouse-row.ts";
 import { EventSchema } from "../../core/event.ts";
 import { SessionSchema } from "../../core/session.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
@@ -30,5 +30,18 @@ describe("contract: events table ⇔ core/event.ts", () => {
       .filter((f) => !["entry_at", "exit_at"].includes(f))
       .sort();
     expect(fromState).toEqual(stateFields);
+  });
+
+  it("has a session_log table with exactly SESSION_LOG_COLUMNS: the sessions columns, then sign", async () => {
+    const { client } = await freshDatabase("contract");
+    const described = await rows<{ name: string; type: string }>(client, "DESCRIBE TABLE session_log");
+    expect(described.map(({ name, type }) => [name, type])).toEqual(Object.entries(SESSION_LOG_COLUMNS));
+    expect(Object.entries(SESSION_LOG_COLUMNS)).toEqual([...Object.entries(SESSION_COLUMNS), ["sign", "Int8"]]);
+  });
+
+  it("fills every sessions column from session_log through the view sessions_from_log", async () => {
+    const { client } = await freshDatabase("contract");
+    const described = await rows<{ name: string; type: string }>(client, "DESCRIBE TABLE sessions_from_log");
+    expect(described.map(({ name, type }) => [name, type])).toEqual(Object.entries(SESSION_COLUMNS));
   });
 });

@@ -61,6 +61,61 @@ describe("advanceSession", () => {
     });
   });
 
+  it("takes a visit's device, geography, language and screen from the event that opened it", () => {
+    const opening = ev(0, {
+      browser_version: "131",
+      os_version: "10",
+      screen_resolution: "1920x1080",
+      language: "de-DE",
+      region: "Berlin",
+      city: "Berlin",
+    });
+    const later = ev(1 * min, {
+      browser_version: "132",
+      os_version: "11",
+      screen_resolution: "1280x720",
+      language: "en-US",
+      region: "Bavaria",
+      city: "Munich",
+    });
+    const { state } = run([opening, later]);
+    expect(state.session).toMatchObject({
+      browser_version: "131",
+      os_version: "10",
+      screen_resolution: "1920x1080",
+      language: "de-DE",
+      region: "Berlin",
+      city: "Berlin",
+    });
+    const { screen_resolution: _, language: __, ...bare } = opening;
+    expect(run([bare]).state.session).toMatchObject({ screen_resolution: "", language: "" });
+  });
+
+  it("lets a late earlier hit name the acquisition (utm_term and utm_content too) and the entry's hostname", () => {
+    const first = ev(10 * min, { page_host: "app.example.com", utm_term: "", utm_content: "" });
+    const earlier = ev(2 * min, {
+      page_host: "www.example.com",
+      utm_source: "newsletter",
+      utm_term: "analytics",
+      utm_content: "banner",
+    });
+    const after = ev(12 * min, { page_host: "docs.example.com", utm_term: "other", utm_content: "other" });
+    const { state } = run([first, earlier, after], () => T0 + 13 * min);
+    expect(state.session).toMatchObject({
+      hostname: "www.example.com",
+      utm_source: "newsletter",
+      utm_term: "analytics",
+      utm_content: "banner",
+    });
+  });
+
+  it("gives a session opened by a custom event the host of that event until a pageview becomes its entry", () => {
+    const custom = ev(0, { event_type: "signup", page_host: "app.example.com" });
+    expect(run([custom]).state.session?.hostname).toBe("app.example.com");
+    const { state } = run([custom, ev(1 * min, { page_host: "www.example.com" })]);
+    expect(state.session).toMatchObject({ hostname: "www.example.com", entry_page: "/" });
+  });
+
   it("recognises a duplicate event id and changes nothing", () => {
     const e = ev(0);
     const { state, outcomes } = run([e, ev(1 * min), { ...e }]);
@@ -115,5 +170,17 @@ describe("visitor state storage", () => {
     const text = encodeVisitor(state);
     expect(decodeVisitor(text)).toEqual(state);
     expect(text.length).toBeLessThanOrEqual(500);
+  });
+
+  it("decodes a state stored before the visit dimensions were added, with those fields empty", async () => {
+    const { encodeVisitor, decodeVisitor } = await import("../../core/session-codec.ts");
+    const { state } = run([ev(0, { language: "de-DE", screen_resolution: "1920x1080" })]);
+    const [values, previous, recent] = JSON.parse(encodeVisitor(state)) as [unknown[], string, string];
+    // Stored sessions ended at `version` (25 fields) until hostname … city were appended.
+    const stored = JSON.stringify([values.slice(0, 25), previous, recent]);
+    const added = ["hostname", "utm_term", "utm_content", "browser_version", "os_version"];
+    const more = ["screen_resolution", "language", "region", "city"];
+    const blank = Object.fromEntries([...added, ...more].map((f) => [f, ""]));
+    expect(decodeVisitor(stored)).toEqual({ ...state, session: { ...state.session, ...blank } });
   });
 });
