@@ -5,14 +5,15 @@
  */
 import type { Event } from "../core/event.ts";
 import { hash64 } from "../core/hash.ts";
-import type { Session } from "../core/session.ts";
+import { netSessionChanges, type SessionChange } from "../core/session.ts";
 import type { AppliedEvent } from "../durable-objects/session-do.ts";
 import { loadConfig } from "../workers/config.ts";
 
 export interface Annotation {
   /** Per event object (not per id: a repeated id in one batch gets its own, duplicate, answer). */
   outcomes: Map<Event, AppliedEvent>;
-  sessions: Session[];
+  /** Each session's net change in the batch: its state before the first change, after the last. */
+  sessionChanges: SessionChange[];
   /** What the batch cost in actor calls and rows written (logged per batch; docs/cost.md). */
   metrics: { session_rpcs: number; property_rpcs: number; do_rows_written: number };
 }
@@ -65,7 +66,7 @@ export async function applyToActors(env: Env, events: readonly Event[], now: num
   const rows = results.reduce((n, r) => n + r.rows_written, 0) + propertyRows.reduce((n, r) => n + r, 0);
   return {
     outcomes,
-    sessions: results.flatMap((r) => r.sessions),
+    sessionChanges: netSessionChanges(changes),
     metrics: { session_rpcs: groups.length, property_rpcs: byProperty.size, do_rows_written: rows },
   };
 }

@@ -1,14 +1,14 @@
-/** Writes event rows to ClickHouse `events` with the official web client (works in Workers and Node). */
+/** Writes event rows to ClickHouse `events` and session changes to `session_log` with the official web client (works in Workers and Node). */
 import { ClickHouseError } from "@clickhouse/client-web";
-import type { EventRow, SessionRow } from "../core/clickhouse-row.ts";
+import type { EventRow, SessionLogRow } from "../core/clickhouse-row.ts";
 import type { Config } from "../core/config.ts";
 import { clickHouseClient } from "../workers/clickhouse.ts";
 
 /** Where the consumer puts rows; one insert per call, idempotent for a repeated token. */
 export interface EventSink {
   insert(rows: readonly EventRow[], dedupToken: string): Promise<void>;
-  /** Session rows (ReplacingMergeTree by version): rewriting a row is harmless. */
-  insertSessions(rows: readonly SessionRow[], dedupToken: string): Promise<void>;
+  /** Session changes (-1 the state before, +1 the state after); `sessions` follows by a materialized view. */
+  insertSessionLog(rows: readonly SessionLogRow[], dedupToken: string): Promise<void>;
 }
 
 /** True when ClickHouse itself refused the data (retrying the same rows cannot help). */
@@ -19,13 +19,17 @@ export function isRejectedByClickHouse(error: unknown): boolean {
 /** The production sink: synchronous inserts (no async_insert, so an ack means the rows are stored). */
 export function createClickHouseSink(config: Config): EventSink {
   const client = clickHouseClient(config);
-  const write = async (table: string, values: readonly (EventRow | SessionRow)[], dedupToken: string) => {
+  const write = async (table: string, values: readonly (EventRow | SessionLogRow)[], dedupToken: string) => {
     await client.insert({
       table,
       values: [...values],
       format: "JSONEachRow",
       clickhouse_settings: {
         insert_deduplication_token: dedupToken,
+        // A retried insert must be deduplicated in materialized views' targets too (session_log →
+        // sessions, rollups), also when the first try reached the table but failed in a view.
+        // Recent ClickHouse defaults to 1; with 0, ClickHouse 26 re-inserts into the target.
+        deduplicate_blocks_in_dependent_materialized_views: 1,
         async_insert: 0,
         // Imports and late events can span many days; each day is a partition (the default cap is 100).
         max_partitions_per_insert_block: "0",
@@ -34,6 +38,6 @@ export function createClickHouseSink(config: Config): EventSink {
   };
   return {
     insert: (rows, dedupToken) => write("events", rows, dedupToken),
-    insertSessions: (rows, dedupToken) => write("sessions", rows, dedupToken),
+    insertSessionLog: (rows, dedupToken) => write("session_log", rows, dedupToken),
   };
 }

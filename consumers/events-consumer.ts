@@ -1,17 +1,19 @@
 /**
- * Queue "events" ─► SessionDO ─► PropertyDO ─► ClickHouse (events, sessions).
+ * Queue "events" ─► SessionDO ─► PropertyDO ─► ClickHouse (events, session_log ─► sessions).
  *
  * Each batch first passes the actors (one RPC per session actor and per property actor), which
  * give every event its session id and mark repeats; then it becomes one insert per table whose
  * deduplication token derives from the message ids, so a redelivered batch writes nothing twice.
  * Repeats are not inserted again — except on redelivery (attempts > 1), when the actors have seen
- * the events but ClickHouse may not have. Every message is acked or retried on its own; a message
- * ClickHouse refuses is isolated so its neighbours still land.
+ * the events but ClickHouse may not have. Sessions are written as their net change in the batch
+ * (-1 the state before, +1 the state after), once each; repeats change no session, so they write
+ * no log rows. Every message is acked or retried on its own; a message ClickHouse refuses is
+ * isolated so its neighbours still land.
  */
-import { toClickHouseRow, toSessionRow } from "../core/clickhouse-row.ts";
+import { type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../core/clickhouse-row.ts";
 import type { Event } from "../core/event.ts";
 import { type EventsMessage, EventsMessageSchema } from "../core/queue-message.ts";
-import type { Session } from "../core/session.ts";
+import type { SessionChange } from "../core/session.ts";
 import { loadConfig } from "../workers/config.ts";
 import { type Annotation, applyToActors } from "./actors.ts";
 import { backoffSeconds } from "./backoff.ts";
@@ -36,7 +38,24 @@ function retry(message: Message<unknown>): void {
   message.retry({ delaySeconds: backoffSeconds(message.attempts) });
 }
 
-async function insertGroup(group: readonly Parsed[], annotation: Annotation, sink: EventSink): Promise<void> {
+/** The session changes that belong to a group: those of the visitors its events come from. */
+function changesOf(group: readonly Parsed[], changes: readonly SessionChange[]): SessionChange[] {
+  const ids = new Set(group.flatMap(({ body }) => body.events.map((e) => e.client_id)));
+  return changes.filter((c) => ids.has(c.current.client_id));
+}
+
+function toLogRows(changes: readonly SessionChange[]): SessionLogRow[] {
+  return changes.flatMap(({ previous, current }) =>
+    previous ? [toSessionLogRow(previous, -1), toSessionLogRow(current, 1)] : [toSessionLogRow(current, 1)],
+  );
+}
+
+async function insertGroup(
+  group: readonly Parsed[],
+  annotation: Annotation,
+  changes: readonly SessionChange[],
+  sink: EventSink,
+): Promise<void> {
   const rows = group.flatMap(({ message, body }) =>
     body.events.flatMap((e) => {
       const outcome = annotation.outcomes.get(e);
@@ -44,11 +63,9 @@ async function insertGroup(group: readonly Parsed[], annotation: Annotation, sin
       return [toClickHouseRow(e, body.received_at, outcome?.session_id ?? "")];
     }),
   );
-  const ids = new Set(group.flatMap(({ body }) => body.events.map((e) => e.client_id)));
-  const sessions: Session[] = annotation.sessions.filter((s) => ids.has(s.client_id));
   const token = await dedupToken(group.map((p) => p.message.id));
   if (rows.length > 0) await sink.insert(rows, token);
-  if (sessions.length > 0) await sink.insertSessions(sessions.map(toSessionRow), `${token}-sessions`);
+  if (changes.length > 0) await sink.insertSessionLog(toLogRows(changes), `${token}-session-log`);
 }
 
 /** Delivers one batch: actors first, then ClickHouse, acking or retrying each message. */
@@ -81,7 +98,7 @@ export async function deliverBatch(
       }),
     );
     try {
-      await insertGroup(parsed, annotation, sink);
+      await insertGroup(parsed, annotation, annotation.sessionChanges, sink);
       for (const { message } of parsed) message.ack();
     } catch (error) {
       if (parsed.length > 1 && isRejectedByClickHouse(error)) return deliverOneByOne(parsed, annotation, sink);
@@ -94,9 +111,14 @@ export async function deliverBatch(
 }
 
 async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation, sink: EventSink): Promise<void> {
+  // A visitor's events can span several messages; its sessions' changes are logged once, with the
+  // first of them that lands (a second -1/+1 pair would count the session twice).
+  const unwritten = new Set(annotation.sessionChanges);
   for (const item of parsed) {
+    const own = changesOf([item], [...unwritten]);
     try {
-      await insertGroup([item], annotation, sink);
+      await insertGroup([item], annotation, own, sink);
+      for (const c of own) unwritten.delete(c);
       item.message.ack();
     } catch (error) {
       console.error(`message ${item.message.id} was refused by ClickHouse; retrying`, error);

@@ -81,6 +81,20 @@ export interface SessionChange {
   current: Session;
 }
 
+/**
+ * Folds a batch's changes (in the order the actors made them) into one per session: the first
+ * `previous` and the last `current`. A session belongs to one visitor, hence to one actor, so its
+ * changes arrive in order and chain: each change's previous is the current before it.
+ */
+export function netSessionChanges(changes: readonly SessionChange[]): SessionChange[] {
+  const net = new Map<string, SessionChange>();
+  for (const c of changes) {
+    const seen = net.get(c.current.session_id);
+    net.set(c.current.session_id, { previous: seen ? seen.previous : c.previous, current: c.current });
+  }
+  return [...net.values()];
+}
+
 export const EMPTY_VISITOR: VisitorState = { session: null, previous_session_id: "", recent: [] };
 
 export function isBounce(s: Session): boolean {

@@ -1,8 +1,8 @@
 /**
  * SessionDO: a session actor for one bucket of one property's visitors (key `property|bucket`).
  * It hosts the pure session reducer over visitor states kept in SQLite, answers each event with
- * its session id and whether it opened a session or repeats one, and returns the latest row of
- * every session it touched. An alarm closes expired sessions and forgets visitors idle for a day.
+ * its session id and whether it opened a session or repeats one, and returns every session change
+ * it made. An alarm closes expired sessions and forgets visitors idle for a day.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Event } from "../core/event.ts";
@@ -11,7 +11,6 @@ import {
   EMPTY_VISITOR,
   expired,
   SESSION_TIMEOUT_MS,
-  type Session,
   type SessionChange,
   type VisitorState,
 } from "../core/session.ts";
@@ -32,10 +31,8 @@ export interface AppliedEvent {
 export interface ApplyResult {
   /** One per input event, in input order (the same event id twice gets two answers). */
   outcomes: AppliedEvent[];
-  /** Every session change, in order (for the live windows). */
+  /** Every session change, in order (for the live windows and the consumer's session_log rows). */
   changes: SessionChange[];
-  /** The latest row of every session touched, duplicates included (rewrites are idempotent). */
-  sessions: Session[];
   /** SQLite rows this call wrote (billing unit), for the cost measurements. */
   rows_written: number;
 }
@@ -53,7 +50,6 @@ export class SessionDO extends DurableObject<Env> {
     const states = this.#load([...new Set(events.map((e) => e.client_id))]);
     const outcomes: AppliedEvent[] = new Array(events.length);
     const changes: SessionChange[] = [];
-    const touched = new Map<string, Session>();
     const order = events
       .map((_, i) => i)
       .sort((a, b) => (events[a]?.event_timestamp ?? 0) - (events[b]?.event_timestamp ?? 0));
@@ -63,9 +59,6 @@ export class SessionDO extends DurableObject<Env> {
       states.set(e.client_id, step.state);
       outcomes[i] = { event_id: e.event_id, ...step.outcome };
       changes.push(...step.emitted);
-      for (const c of step.emitted) touched.set(c.current.session_id, c.current);
-      const open = step.state.session;
-      if (step.outcome.is_duplicate && open?.session_id === step.outcome.session_id) touched.set(open.session_id, open);
     }
     let rowsWritten = 0;
     this.ctx.storage.transactionSync(() => {
@@ -79,7 +72,7 @@ export class SessionDO extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(now + timeoutMs);
       rowsWritten++; // setAlarm is billed as one row written
     }
-    return { outcomes, changes, sessions: [...touched.values()], rows_written: rowsWritten };
+    return { outcomes, changes, rows_written: rowsWritten };
   }
 
   /** Closes sessions past their timeout and forgets visitors idle for a day; re-arms while any remain. */

@@ -7,7 +7,9 @@ import {
   EMPTY_VISITOR,
   expired,
   isBounce,
+  netSessionChanges,
   SESSION_TIMEOUT_MS,
+  type SessionChange,
   type VisitorState,
 } from "../../core/session.ts";
 import { makeEvent } from "../support/events.ts";
@@ -152,6 +154,28 @@ describe("advanceSession", () => {
     const { state } = run([ev(0)]);
     expect(expired(state, T0 + 29 * min)).toBe(false);
     expect(expired(state, T0 + 31 * min)).toBe(true);
+  });
+});
+
+describe("netSessionChanges", () => {
+  it("folds a batch's changes into one per session: the first previous and the last current", () => {
+    const events = [ev(0), ev(1 * min), ev(2 * min)];
+    let state: VisitorState = EMPTY_VISITOR;
+    const changes: SessionChange[] = [];
+    for (const e of events) {
+      const step = advanceSession(state, e, e.event_timestamp);
+      state = step.state;
+      changes.push(...step.emitted);
+    }
+    const other = advanceSession(EMPTY_VISITOR, ev(0, { client_id: "c2" }), T0).emitted;
+    const net = netSessionChanges([...changes.slice(1), ...other]);
+    expect(net).toEqual([
+      { previous: changes[1]?.previous, current: changes[2]?.current },
+      { previous: null, current: other[0]?.current },
+    ]);
+    expect(net[0]?.previous?.version).toBe(1);
+    expect(net[0]?.current.version).toBe(3);
+    expect(netSessionChanges(changes)).toEqual([{ previous: null, current: changes[2]?.current }]);
   });
 });
 

@@ -106,16 +106,19 @@ describe("session and property actors", () => {
       live: await realtime(),
       events: await query("SELECT count() AS n FROM events WHERE event_id LIKE {run:String}"),
       sessions: await query("SELECT * FROM sessions FINAL WHERE client_id LIKE {run:String} ORDER BY session_id"),
+      log: await query("SELECT count() AS n FROM session_log WHERE client_id LIKE {run:String}"),
     };
     expect((await deliver("m1", batch, 2)).explicitAcks).toEqual([`${run}-m1`]);
     const after = {
       live: await realtime(),
       events: await query("SELECT count() AS n FROM events WHERE event_id LIKE {run:String}"),
       sessions: await query("SELECT * FROM sessions FINAL WHERE client_id LIKE {run:String} ORDER BY session_id"),
+      log: await query("SELECT count() AS n FROM session_log WHERE client_id LIKE {run:String}"),
     };
     expect({ ...after.live, updated_at: 0 }).toEqual({ ...before.live, updated_at: 0 });
     expect(after.events).toEqual(before.events);
     expect(after.sessions).toEqual(before.sessions);
+    expect(after.log).toEqual(before.log);
   });
 
   it("keeps visitor state in SQLite, small, and lets the alarm close expired sessions", async () => {

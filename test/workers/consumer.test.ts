@@ -1,16 +1,19 @@
 /**
  * consumers/events-consumer.ts in workerd, writing to the run's real ClickHouse engine:
- * per-message ack/retry, idempotent redelivery, isolation of a message ClickHouse refuses.
+ * per-message ack/retry, idempotent redelivery, isolation of a message ClickHouse refuses, and
+ * session_log summing to the sessions table after any sequence of batches.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { backoffSeconds } from "../../consumers/backoff.ts";
+import { SESSION_COLUMNS } from "../../core/clickhouse-row.ts";
 import type { Event } from "../../core/event.ts";
 import type { EventsMessage } from "../../core/queue-message.ts";
 import worker from "../../workers/main.ts";
 import { makeEvent } from "../support/events.ts";
+import { consumeMessage, consumeMessages } from "./helpers.ts";
 
 const clickhouse = createClient({
   url: env.CLICKHOUSE_URL,
@@ -114,6 +117,13 @@ describe("events consumer", () => {
       await clickhouse.command({ query: `CREATE TABLE ${database}.events AS ${env.CLICKHOUSE_DATABASE}.events` });
       await clickhouse.command({ query: `CREATE TABLE ${database}.sessions AS ${env.CLICKHOUSE_DATABASE}.sessions` });
       await clickhouse.command({
+        query: `CREATE TABLE ${database}.session_log AS ${env.CLICKHOUSE_DATABASE}.session_log`,
+      });
+      await clickhouse.command({
+        query: `CREATE MATERIALIZED VIEW ${database}.sessions_from_log TO ${database}.sessions AS
+          SELECT ${Object.keys(SESSION_COLUMNS).join(", ")} FROM ${database}.session_log WHERE sign = 1`,
+      });
+      await clickhouse.command({
         query: `ALTER TABLE ${database}.events ADD CONSTRAINT no_poison CHECK client_id != 'poison'`,
       });
     });
@@ -126,6 +136,129 @@ describe("events consumer", () => {
       expect(result.explicitAcks.sort()).toEqual([`${run}-p1`, `${run}-p3`]);
       expect(result.retryMessages.map((r) => r.msgId)).toEqual([`${run}-p2`]);
       expect(await storedIds(["p1", "p2", "p3"], database)).toEqual(["p1", "p3"]);
+      // p1 and p3 share a visitor: its session changes are logged once, not once per message.
+      const logged = await clickhouse.query({
+        query: `SELECT session_id, countIf(sign = 1) AS added FROM ${database}.session_log
+          WHERE client_id = 'c1' GROUP BY session_id ORDER BY session_id`,
+        format: "JSONEachRow",
+      });
+      const stored = await clickhouse.query({
+        query: `SELECT DISTINCT session_id FROM ${database}.events WHERE client_id = 'c1' ORDER BY session_id`,
+        format: "JSONEachRow",
+      });
+      const sessions = (await stored.json<{ session_id: string }>()).map((r) => r.session_id);
+      expect(await logged.json()).toEqual(sessions.map((session_id) => ({ session_id, added: "1" })));
     });
+  });
+});
+
+describe("session_log", () => {
+  const property = `UA-LOG-${run}`;
+  const at = Date.now();
+  const ago = (minutes: number) => at - minutes * 60_000;
+  const hit = (id: string, client: string, minutesAgo: number, extra: Partial<Event> = {}) =>
+    makeEvent({
+      property_id: property,
+      client_id: `${run}-${client}`,
+      event_id: `${run}-log-${id}`,
+      event_timestamp: ago(minutesAgo),
+      ...extra,
+    });
+  const id = (m: string) => `${run}-log-${m}`;
+
+  async function query<T>(sql: string): Promise<T[]> {
+    const result = await clickhouse.query({ query: sql, query_params: { p: property }, format: "JSONEachRow" });
+    return result.json<T>();
+  }
+
+  /** What a sessions rollup would read from the log, and what the sessions table holds. */
+  async function totals() {
+    const [log] = await query<Record<string, string>>(
+      `SELECT sum(sign) AS sessions, sum(sign * is_bounce) AS bounces, sum(sign * duration) AS duration,
+        sum(sign * pageviews) AS pageviews, count() AS rows FROM session_log WHERE property_id = {p:String}`,
+    );
+    const [final] = await query<Record<string, string>>(
+      `SELECT count() AS sessions, sum(is_bounce) AS bounces, sum(duration) AS duration, sum(pageviews) AS pageviews
+        FROM sessions FINAL WHERE property_id = {p:String}`,
+    );
+    const { rows, ...fromLog } = log ?? {};
+    const asNumbers = (r: Record<string, string> = {}) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]));
+    return { fromLog: asNumbers(fromLog), fromSessions: asNumbers(final), rows: Number(rows) };
+  }
+
+  async function expectLogToSumToSessions() {
+    const t = await totals();
+    expect(t.fromLog).toEqual(t.fromSessions);
+    return t;
+  }
+
+  it("sums, per property, to what sessions FINAL holds after every batch, late events and redeliveries included", async () => {
+    // One batch, two messages, one visitor in both: one net change per session.
+    const first = [
+      { id: id("m1"), events: [hit("a1", "alice", 20, { page_path: "/" }), hit("b1", "bob", 10)] },
+      { id: id("m2"), events: [hit("a2", "alice", 19, { page_path: "/pricing" })] },
+    ];
+    expect((await consumeMessages(first)).explicitAcks.sort()).toEqual([id("m1"), id("m2")]);
+    expect(await expectLogToSumToSessions()).toMatchObject({
+      fromSessions: { sessions: 2, bounces: 1, duration: 60, pageviews: 3 },
+      rows: 2,
+    });
+
+    // A custom event for alice (already no bounce) and a new visitor, carol.
+    const third = [hit("a3", "alice", 15, { event_type: "signup" }), hit("c1", "carol", 5)];
+    await consumeMessage(id("m3"), third);
+    expect(await expectLogToSumToSessions()).toMatchObject({
+      fromSessions: { sessions: 3, bounces: 2, duration: 300, pageviews: 4 },
+      rows: 5,
+    });
+
+    // A late hit from before alice's start: it names her acquisition, entry page and hostname.
+    const late = hit("a0", "alice", 28, {
+      page_path: "/landing",
+      page_host: "www.example.com",
+      utm_source: "newsletter",
+      utm_medium: "email",
+      utm_term: "analytics",
+      utm_content: "banner",
+      source: "Newsletter",
+      channel: "Email",
+    });
+    await consumeMessage(id("m4"), [late]);
+    expect(await expectLogToSumToSessions()).toMatchObject({
+      fromSessions: { sessions: 3, bounces: 2, duration: 13 * 60, pageviews: 5 },
+      rows: 7,
+    });
+
+    // Redelivered messages change no session, so they log nothing.
+    expect((await consumeMessage(id("m3"), third, 2)).explicitAcks).toEqual([id("m3")]);
+    await consumeMessages(first.map((m) => ({ ...m, attempts: 2 })).reverse());
+    expect(await expectLogToSumToSessions()).toMatchObject({ rows: 7 });
+
+    // An event older than alice's window is a session of its own; a recent one extends hers.
+    await consumeMessage(id("m5"), [hit("a4", "alice", 120), hit("a5", "alice", 1)]);
+    expect(await expectLogToSumToSessions()).toMatchObject({
+      fromSessions: { sessions: 4, bounces: 3, duration: 27 * 60, pageviews: 7 },
+      rows: 10,
+    });
+
+    const alice = await query<Record<string, unknown>>(
+      `SELECT entry_page, hostname, source, channel, utm_source, utm_medium, utm_term, utm_content, pageviews, version
+        FROM sessions FINAL WHERE property_id = {p:String} AND session_id = 's_${id("a1")}'`,
+    );
+    expect(alice).toEqual([
+      {
+        entry_page: "/landing",
+        hostname: "www.example.com",
+        source: "Newsletter",
+        channel: "Email",
+        utm_source: "newsletter",
+        utm_medium: "email",
+        utm_term: "analytics",
+        utm_content: "banner",
+        pageviews: 4,
+        version: 5,
+      },
+    ]);
   });
 });

@@ -43,3 +43,17 @@ export async function consumeMessage(id: string, events: Event[], attempts = 1) 
   await worker.queue(batch, env, ctx);
   return getQueueResult(batch, ctx);
 }
+
+/** Runs the real queue consumer on one batch of several messages (ids given; attempts default to 1). */
+export async function consumeMessages(messages: { id: string; events: Event[]; attempts?: number }[]) {
+  const batch = createMessageBatch(
+    "events",
+    messages.map(({ id, events, attempts = 1 }) => {
+      const body: EventsMessage = { v: 1, received_at: Date.now(), events };
+      return { id, timestamp: new Date(), attempts, body };
+    }),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
