@@ -2,12 +2,20 @@
 export class AppError extends Error {
   readonly code: string;
   readonly status: number;
+  /** For 429 and 503: seconds until trying again makes sense (the `Retry-After` header). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
     super(message, options);
     this.name = "AppError";
     this.code = code;
     this.status = status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

@@ -108,6 +108,9 @@ function rollupFor(q: ResolvedQuery, keyed: readonly PlainDimension[]): RollupCh
   if (named.size > 1) return { why: "more than one dimension is named" };
   const [only] = [...named] as PlainDimension[];
   if (only === undefined) return { dimension: null };
+  // The rollup's visitor sketch cannot forget a visitor when a visit moves to another exit page.
+  if (keyed === SESSION_ROLLUP_DIMENSIONS && only === "visit:exit_page" && q.metrics.includes("visitors"))
+    return { why: "visitors by exit page change as visits go on" };
   return keyed.includes(only) ? { dimension: only } : { why: `${only} is not a rollup dimension` };
 }
 

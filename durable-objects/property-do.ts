@@ -9,6 +9,7 @@ import { digestsEqual, newApiKey, newMpSecret, parseApiKey, sha256Hex } from "..
 import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property.ts";
 import { type RealtimeSnapshot, realtimeSnapshot } from "../core/realtime.ts";
 import type { SessionChange } from "../core/session.ts";
+import { inHorizon, type StoredWindow } from "../core/window.ts";
 import { addCounts, readCounts } from "./counters.ts";
 import { fingerprint, MAX_SOCKETS, PUSH_INTERVAL_MS, type SocketAttachment, snapshotMessage } from "./live-sockets.ts";
 import { applyToWindows, type LiveItem, liveWindows } from "./live-windows.ts";
@@ -241,6 +242,12 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   /** The realtime snapshot of the last hour, from the live windows. */
+  /** The minute windows still inside the live horizon, in storage form: the query API's live leg. */
+  async storedWindows(now: number): Promise<StoredWindow[]> {
+    const stored = await this.ctx.storage.list<StoredWindow>({ prefix: "w:" });
+    return [...stored.values()].filter((w) => inHorizon(w.minute, now));
+  }
+
   async realtime(propertyId: string, now: number): Promise<RealtimeSnapshot> {
     return realtimeSnapshot(propertyId, await liveWindows(this.ctx.storage, now), now);
   }

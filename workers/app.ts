@@ -9,6 +9,7 @@ import { loadConfig } from "./config.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 import { goalRoutes } from "./goals/routes.ts";
 import { importRoutes } from "./import/route.ts";
+import { queryRoutes } from "./query/route.ts";
 import { realtimeRoutes } from "./realtime/route.ts";
 import { socketRoutes } from "./realtime/socket.ts";
 
@@ -31,5 +32,6 @@ app.route("/", importRoutes);
 app.route("/", botRoutes);
 app.route("/", realtimeRoutes);
 app.route("/", socketRoutes);
+app.route("/", queryRoutes);
 app.notFound(renderNotFound);
 app.onError(renderError);

@@ -10,8 +10,9 @@ export function renderError(error: Error, c: Context): Response {
       ? error
       : new AppError("internal", 500, "Internal error; it has been logged", { cause: error });
   if (appError.status >= 500) console.error(appError.message, appError.cause ?? "");
-  // Rate limits are per minute (the binding's period); tell clients when to come back.
-  const headers: Record<string, string> = appError.status === 429 ? { "Retry-After": "60" } : {};
+  // Ingest rate limits are per minute (the binding's period); others say when to come back.
+  const retryAfter = appError.retryAfterSeconds ?? (appError.status === 429 ? 60 : undefined);
+  const headers: Record<string, string> = retryAfter !== undefined ? { "Retry-After": String(retryAfter) } : {};
   return c.json(toEnvelope(appError), appError.status as ContentfulStatusCode, headers);
 }
 

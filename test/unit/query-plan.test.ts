@@ -77,6 +77,8 @@ describe("planQuery: modes and legs", () => {
       ["events"],
     ],
     ["acquisition filter on event metrics", { filters: [["is", "visit:source", ["Google"]]] }, "mixed", ["events"]],
+    ["visitors by exit page", { dimensions: ["visit:exit_page"] }, "session", ["sessions"]],
+    ["visits by exit page", { dimensions: ["visit:exit_page"], metrics: ["visits"] }, "session", ["sessions_rollup"]],
     ["props", { dimensions: ["event:props:plan"] }, "event", ["events"]],
     ["minute buckets", { dimensions: ["time:minute"], date_range: "today" }, "mixed", ["events"]],
     [

@@ -1,0 +1,123 @@
+/**
+ * A deterministic, realistic dataset for query tests: visitors with several visits of several
+ * events (pages, custom events, props, bots, late events), passed through the real session reducer
+ * in consumer-sized batches, so `events` and `session_log` hold exactly what the pipeline writes.
+ */
+import { type EventRow, type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../../core/clickhouse-row.ts";
+import type { Event } from "../../core/event.ts";
+import { advanceSession, EMPTY_VISITOR, type Session, type VisitorState } from "../../core/session.ts";
+import { makeEvent } from "./events.ts";
+
+/** mulberry32: small, seedable, good enough for test data. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PAGES = ["/", "/pricing", "/blog/launch", "/blog/v1.0-notes", "/docs/start", "/docs/api", "/signup", "/about"];
+const SOURCES: [string, string, Event["channel"]][] = [
+  ["", "", "Direct"],
+  ["google.com", "Google", "Organic Search"],
+  ["news.ycombinator.com", "Hacker News", "Referral"],
+  ["t.co", "Twitter", "Organic Social"],
+];
+const DEVICES: [Event["device_type"], string, string][] = [
+  ["desktop", "Chrome", "Windows"],
+  ["mobile", "Safari", "iOS"],
+  ["mobile", "Chrome", "Android"],
+  ["tablet", "Safari", "iPadOS"],
+];
+const COUNTRIES: [string, string, string][] = [
+  ["DE", "Berlin", "Berlin"],
+  ["US", "California", "San Francisco"],
+  ["FR", "Île-de-France", "Paris"],
+  ["JP", "Tokyo", "Tokyo"],
+];
+
+export interface Dataset {
+  events: EventRow[];
+  sessionLog: SessionLogRow[];
+}
+
+export function generateDataset(opts: {
+  property_id: string;
+  start: number;
+  days: number;
+  visitors: number;
+  seed: number;
+}): Dataset {
+  const rnd = prng(opts.seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const raw: Event[] = [];
+  for (let v = 0; v < opts.visitors; v++) {
+    const [device_type, browser, os] = pick(DEVICES);
+    const [country, region, city] = pick(COUNTRIES);
+    const is_bot = rnd() < 0.05;
+    const visits = 1 + Math.floor(rnd() * 3);
+    for (let s = 0; s < visits; s++) {
+      let t = opts.start + Math.floor(rnd() * opts.days * 86_400_000);
+      const [referrer_host, source, channel] = pick(SOURCES);
+      const campaign = rnd() < 0.2 ? "autumn" : "";
+      const n = 1 + Math.floor(rnd() * 5);
+      for (let e = 0; e < n; e++) {
+        const custom = e > 0 && rnd() < 0.25;
+        const page = pick(PAGES);
+        raw.push(
+          makeEvent({
+            property_id: opts.property_id,
+            client_id: `v${v}`,
+            event_id: `${opts.property_id}-v${v}-s${s}-e${e}`,
+            event_type: custom ? "signup" : "pageview",
+            event_timestamp: t,
+            page_url: `https://example.com${page}`,
+            page_path: page,
+            ...(custom ? { custom_dimensions: { plan: pick(["free", "pro"]) }, interactive: true } : {}),
+            device_type,
+            browser,
+            os,
+            country,
+            region,
+            city,
+            is_bot,
+            ...(e === 0 ? { referrer_host, source, channel, utm_campaign: campaign } : { channel: "Direct" }),
+          }),
+        );
+        t += Math.floor(rnd() * 8 * 60_000);
+      }
+    }
+  }
+  raw.sort((a, b) => a.event_timestamp - b.event_timestamp);
+  return replay(raw);
+}
+
+/** Runs events through the session reducer in batches of 40, as the consumer would, keeping net changes. */
+export function replay(events: readonly Event[]): Dataset {
+  const visitors = new Map<string, VisitorState>();
+  const out: Dataset = { events: [], sessionLog: [] };
+  for (let i = 0; i < events.length; i += 40) {
+    const batch = events.slice(i, i + 40);
+    const net = new Map<string, { previous: Session | null; current: Session }>();
+    for (const event of batch) {
+      const key = `${event.property_id}|${event.client_id}`;
+      const step = advanceSession(visitors.get(key) ?? EMPTY_VISITOR, event, event.event_timestamp);
+      visitors.set(key, step.state);
+      for (const c of step.emitted) {
+        const seen = net.get(c.current.session_id);
+        net.set(c.current.session_id, { previous: seen ? seen.previous : c.previous, current: c.current });
+      }
+      if (!step.outcome.is_duplicate)
+        out.events.push(toClickHouseRow(event, event.event_timestamp, step.outcome.session_id));
+    }
+    for (const { previous, current } of net.values()) {
+      if (previous) out.sessionLog.push(toSessionLogRow(previous, -1));
+      out.sessionLog.push(toSessionLogRow(current, 1));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,240 @@
+/**
+ * Reports: canned bundles over the query engine. Breakdowns and `overview` are queries in the
+ * query language (so they share its planner, rollups and cache); `funnel` and `retention` run
+ * their own pure SQL builders over the same resolved date range.
+ */
+import { AppError } from "../../core/errors.ts";
+import { buildFunnelSql, type FunnelResult, shapeFunnel } from "../../core/query-funnel.ts";
+import { normaliseQuery } from "../../core/query-normalise.ts";
+import { buildRetentionSql, type RetentionResult, shapeRetention } from "../../core/query-retention.ts";
+import type { Dimension, Metric, QuerySpecInput } from "../../core/query-spec.ts";
+import { BREAKDOWNS, type Breakdown, type ReportParams } from "../../core/report-spec.ts";
+import { clickHouseClient } from "../clickhouse.ts";
+import { loadConfig } from "../config.ts";
+import { propertyConfig, propertyStub } from "../properties.ts";
+import { cacheKey, cacheTtlSeconds, queryCache } from "./cache.ts";
+import { parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
+
+type Cell = string | number;
+export interface Report {
+  body: Record<string, unknown>;
+  /** The report as one table, for CSV. */
+  table: { header: string[]; rows: Cell[][] };
+}
+
+const OVERVIEW_METRICS: Metric[] = [
+  "visitors",
+  "visits",
+  "pageviews",
+  "bounce_rate",
+  "avg_session_duration",
+  "views_per_visit",
+];
+/** `visit:entry_page` → `entry_page`: the row key a report uses for its dimension. */
+const keyOf = (d: Dimension) => d.slice(d.lastIndexOf(":") + 1);
+
+function baseSpec(p: ReportParams): QuerySpecInput {
+  return {
+    property_id: p.property,
+    metrics: ["visitors"],
+    date_range: p.start && p.end ? [p.start, p.end] : (p.date_range ?? "30d"),
+    ...(p.timezone ? { timezone: p.timezone } : {}),
+    filters: p.filters ?? [],
+    include: { bots: p.bots === "true", total_rows: false },
+  };
+}
+
+const query = (env: Env, spec: QuerySpecInput) => runQuery(env, parseQuerySpec(spec));
+
+function rowsOf(r: QueryResponse, keys: string[]): Record<string, Cell>[] {
+  return r.results.map((row) =>
+    Object.fromEntries([
+      ...keys.map((k, i) => [k, row.dimensions[i] ?? ""]),
+      ...r.query.metrics.map((m, i) => [m, row.metrics[i] ?? 0]),
+    ]),
+  );
+}
+
+const tableOf = (rows: Record<string, Cell>[], header: string[]) => ({
+  header,
+  rows: rows.map((r) => header.map((h) => r[h] ?? "")),
+});
+
+async function breakdown(env: Env, p: ReportParams, name: Breakdown, limit = p.limit): Promise<Report> {
+  const { dimension, metrics } = BREAKDOWNS[name];
+  const r = await query(env, {
+    ...baseSpec(p),
+    metrics: [...metrics],
+    dimensions: [dimension],
+    limit,
+    offset: p.offset,
+    include: { bots: p.bots === "true", total_rows: true },
+    ...(p.compare ? { compare: p.compare } : {}),
+  });
+  const rows = rowsOf(r, [keyOf(dimension)]);
+  const comparison = r.comparison ? rowsOf({ ...r, results: r.comparison }, [keyOf(dimension)]) : undefined;
+  return {
+    body: {
+      report: name,
+      rows,
+      ...(comparison ? { comparison } : {}),
+      total_rows: r.meta.total_rows ?? rows.length,
+      meta: r.meta,
+      query: r.query,
+    },
+    table: tableOf(rows, [keyOf(dimension), ...metrics]),
+  };
+}
+
+async function overview(env: Env, p: ReportParams): Promise<Report> {
+  const base = baseSpec(p);
+  const top = (name: Breakdown) => breakdown(env, { ...p, compare: undefined, offset: 0 }, name, Math.min(p.limit, 10));
+  const [totals, series, pages, sources, countries, devices] = await Promise.all([
+    query(env, { ...base, metrics: OVERVIEW_METRICS, compare: p.compare ?? "previous_period" }),
+    query(env, { ...base, metrics: ["visitors", "pageviews", "visits"], dimensions: ["time:day"], limit: 10_000 }),
+    top("pages"),
+    top("sources"),
+    top("countries"),
+    top("devices"),
+  ]);
+  const [figures] = rowsOf(totals, []);
+  const [previous] = totals.comparison ? rowsOf({ ...totals, results: totals.comparison }, []) : [];
+  const timeseries = rowsOf(series, ["date"]);
+  return {
+    body: {
+      ...figures,
+      timeseries,
+      top_pages: pages.body.rows,
+      top_sources: sources.body.rows,
+      top_countries: countries.body.rows,
+      top_devices: devices.body.rows,
+      comparison: previous ?? null,
+      meta: { ...totals.meta, cached: [totals, series].every((r) => r.meta.cached) },
+      query: totals.query,
+    },
+    table: tableOf(timeseries, ["date", "visitors", "pageviews", "visits"]),
+  };
+}
+
+async function goals(env: Env, p: ReportParams): Promise<Report> {
+  const list = await propertyStub(env, p.property).goals();
+  const rows: Record<string, Cell>[] = [];
+  // A few at a time: every goal is one ClickHouse query.
+  for (let i = 0; i < list.length; i += 8) {
+    const answers = await Promise.all(
+      list.slice(i, i + 8).map((g) =>
+        query(env, {
+          ...baseSpec(p),
+          metrics: ["visitors", "events", "conversion_rate"],
+          filters: [...(p.filters ?? []), ["is", "event:goal", [g.name]]],
+        }),
+      ),
+    );
+    for (const [j, a] of answers.entries()) rows.push({ goal: list[i + j]?.name ?? "", ...rowsOf(a, [])[0] });
+  }
+  rows.sort((a, b) => Number(b.visitors) - Number(a.visitors));
+  return { body: { report: "goals", rows }, table: tableOf(rows, ["goal", "visitors", "events", "conversion_rate"]) };
+}
+
+/** Funnel and retention: the date range resolved exactly as a query's would be, then their own SQL. */
+async function resolved(env: Env, p: ReportParams, now: number) {
+  if (p.filters?.length) throw new AppError("invalid_query", 400, `filters: not supported by report=${p.report}`);
+  const property = await propertyConfig(env, p.property);
+  if (!property) throw new AppError("property_not_found", 404, `property ${p.property} does not exist`);
+  return normaliseQuery(parseQuerySpec(baseSpec(p)), {
+    propertyTimezone: property.timezone,
+    createdAt: property.created_at,
+    now,
+    goals: [],
+  });
+}
+
+async function runSql(env: Env, built: { sql: string; params: Record<string, unknown> }) {
+  const result = await clickHouseClient(loadConfig(env)).query({
+    query: built.sql,
+    query_params: built.params,
+    format: "JSONEachRow",
+  });
+  return result.json<Record<string, unknown>>();
+}
+
+async function cachedReport<T>(
+  env: Env,
+  p: ReportParams,
+  to: number,
+  now: number,
+  compute: () => Promise<T>,
+): Promise<T> {
+  const cache = queryCache(env);
+  const key = await cacheKey(p.property, { report: p });
+  const hit = await cache.get<T>(key);
+  if (hit) return hit;
+  const value = await compute();
+  await cache.put(key, value, cacheTtlSeconds(to, now));
+  return value;
+}
+
+async function funnel(env: Env, p: ReportParams, now: number): Promise<Report> {
+  const q = await resolved(env, p, now);
+  const spec = { steps: p.steps ?? [], window_seconds: p.window_seconds ?? 86_400 };
+  const result = await cachedReport<FunnelResult>(env, p, q.to, now, async () =>
+    shapeFunnel(
+      spec,
+      await runSql(
+        env,
+        buildFunnelSql({
+          property_id: p.property,
+          from_ms: q.from,
+          to_ms: q.to,
+          include_bots: p.bots === "true",
+          spec,
+        }),
+      ),
+    ),
+  );
+  return {
+    body: { report: "funnel", ...result, window_seconds: spec.window_seconds, date_range: q.date_range },
+    table: tableOf(result.steps, ["step", "label", "visitors", "conversion_rate", "drop_off", "drop_off_rate"]),
+  };
+}
+
+async function retention(env: Env, p: ReportParams, now: number): Promise<Report> {
+  const q = await resolved(env, p, now);
+  const weeks = p.weeks ?? 8;
+  const result = await cachedReport<RetentionResult>(env, p, q.to, now, async () =>
+    shapeRetention(
+      await runSql(
+        env,
+        buildRetentionSql({
+          property_id: p.property,
+          from_ms: q.from,
+          to_ms: q.to,
+          include_bots: p.bots === "true",
+          timezone: q.timezone,
+          weeks,
+        }),
+      ),
+      weeks,
+    ),
+  );
+  const header = ["cohort", "visitors", ...Array.from({ length: weeks + 1 }, (_, k) => `week_${k}`)];
+  return {
+    body: { report: "retention", ...result, date_range: q.date_range },
+    table: { header, rows: result.cohorts.map((c) => [c.cohort, c.visitors, ...c.retention]) },
+  };
+}
+
+export function runReport(env: Env, p: ReportParams, now = Date.now()): Promise<Report> {
+  switch (p.report) {
+    case "overview":
+      return overview(env, p);
+    case "goals":
+      return goals(env, p);
+    case "funnel":
+      return funnel(env, p, now);
+    case "retention":
+      return retention(env, p, now);
+    default:
+      return breakdown(env, p, p.report);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * POST /api/v1/query (JSON body) and GET /api/v1/query?q=<url-encoded JSON>: the query language
+ * over HTTP. JSON by default; CSV with `Accept: text/csv` or `format=csv`.
+ */
+import { type Context, Hono } from "hono";
+import { AppError } from "../../core/errors.ts";
+import { describeIssues, toFieldIssues } from "../../core/issues.ts";
+import { toCsv } from "../../core/query-shape.ts";
+import { ReportParamsSchema } from "../../core/report-spec.ts";
+import { bearer, requirePropertyAccess } from "../auth.ts";
+import { loadConfig } from "../config.ts";
+import { propertyStub } from "../properties.ts";
+import { runReport } from "./reports.ts";
+import { parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
+
+type Ctx = Context<{ Bindings: Env }>;
+
+export const queryRoutes = new Hono<{ Bindings: Env }>();
+
+function parseJsonText(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError("invalid_query", 400, `${field}: is not valid JSON`);
+  }
+}
+
+/** Auth first (401 before anything is read), then the property's hourly quota (429 with Retry-After). */
+export async function authorise(c: Ctx, propertyId: string): Promise<void> {
+  if (!bearer(c)) throw new AppError("unauthorized", 401, "Authorization: Bearer <api key> is required");
+  await requirePropertyAccess(c, propertyId);
+  const quota = await propertyStub(c.env, propertyId).chargeQuery(Date.now(), loadConfig(c.env).QUERY_LIMIT_PER_HOUR);
+  c.header("X-RateLimit-Remaining", String(quota.remaining));
+  if (!quota.allowed)
+    throw new AppError(
+      "rate_limited",
+      429,
+      `property ${propertyId} has used its ${loadConfig(c.env).QUERY_LIMIT_PER_HOUR} queries this hour`,
+      {
+        retryAfterSeconds: quota.retry_after_seconds,
+      },
+    );
+}
+
+export function wantsCsv(c: Ctx): boolean {
+  return c.req.query("format") === "csv" || (c.req.header("accept") ?? "").includes("text/csv");
+}
+
+function queryCsv(response: QueryResponse): string {
+  const { dimensions, metrics } = response.query;
+  return toCsv(
+    [...dimensions, ...metrics],
+    response.results.map((r) => [...r.dimensions, ...r.metrics]),
+  );
+}
+
+async function answer(c: Ctx, body: unknown): Promise<Response> {
+  const propertyId = (body as { property_id?: unknown } | null)?.property_id;
+  if (typeof propertyId !== "string" || propertyId === "")
+    throw new AppError("invalid_query", 400, "property_id: is required");
+  await authorise(c, propertyId);
+  const response = await runQuery(c.env, parseQuerySpec(body));
+  if (wantsCsv(c))
+    return c.body(queryCsv(response), 200, {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="query.csv"`,
+    });
+  return c.json(response);
+}
+
+queryRoutes.post("/api/v1/query", async function postQuery(c) {
+  return answer(c, parseJsonText(await c.req.text(), "body"));
+});
+
+queryRoutes.get("/api/v1/query", async function getQuery(c) {
+  const q = c.req.query("q");
+  if (!q) throw new AppError("invalid_query", 400, "q: query parameter with the URL-encoded JSON query is required");
+  return answer(c, parseJsonText(q, "q"));
+});
+
+queryRoutes.get("/api/v1/reports", async function report(c) {
+  const parsed = ReportParamsSchema.safeParse(c.req.query());
+  if (!parsed.success) throw new AppError("invalid_query", 400, describeIssues(toFieldIssues(parsed.error)));
+  await authorise(c, parsed.data.property);
+  const report = await runReport(c.env, parsed.data);
+  if (wantsCsv(c))
+    return c.body(toCsv(report.table.header, report.table.rows), 200, {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${parsed.data.report}.csv"`,
+    });
+  return c.json(report.body);
+});
