@@ -67,7 +67,7 @@ function costReport(): void {
         event_timestamp: at,
         page_path: `/p/${i % 50}`,
       });
-      const step = advanceSession(states.get(visitor) ?? EMPTY_VISITOR, e, at + 1000);
+      const step = advanceSession(states.get(visitor) ?? EMPTY_VISITOR, e);
       states.set(visitor, step.state);
       if (i % 997 === 0 && step.state.session) stateBytes.push(encodeVisitor(step.state).length);
       actors.add(`${property}|${hash64(visitor)[1] % BUCKETS}`);

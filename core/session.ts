@@ -1,5 +1,5 @@
 /**
- * Sessions as a pure reducer: `advanceSession(state, event, now)` → `{ state, emitted, outcome }`.
+ * Sessions as a pure reducer: `advanceSession(state, event)` → `{ state, emitted, outcome }`.
  * The SessionDO hosts it live; replay and import run the very same function, so a rebuilt
  * projection equals the live one. A session ends after `timeoutMs` without events (30 min by
  * default); out-of-order events within the window are placed by their own time; duplicate
@@ -184,16 +184,16 @@ function duplicateSession(state: VisitorState, event: Event): string {
 /**
  * Applies one event to a visitor. An event after the timeout opens a new session; one from within
  * the window (before or after the current span) joins it; one older than the window belongs to a
- * session long closed and becomes a session of its own, leaving the open one untouched.
+ * session long closed and becomes a session of its own, leaving the open one untouched. Only event
+ * time decides: a batch processed late (a queue backlog, an import) sessionises as it would live.
  */
 export function advanceSession(
   state: VisitorState,
   event: Event,
-  now: number,
   timeoutMs = SESSION_TIMEOUT_MS,
 ): { state: VisitorState; emitted: SessionChange[]; outcome: SessionOutcome } {
   const h = idHash(event.event_id);
-  const current = state.session && now - state.session.last_event_at <= timeoutMs ? state.session : null;
+  const current = state.session;
   if (state.recent.includes(h)) {
     return {
       state,

@@ -40,6 +40,8 @@ export interface ApplyResult {
 export class SessionDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // `last_event_at` holds when the row was last written (processing time): the alarm closes and
+    // forgets by it, so a backlog being worked through is not cut into sessions by the wall clock.
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS visitors (client_id TEXT PRIMARY KEY, state TEXT NOT NULL, last_event_at INTEGER NOT NULL)",
     );
@@ -55,7 +57,7 @@ export class SessionDO extends DurableObject<Env> {
       .sort((a, b) => (events[a]?.event_timestamp ?? 0) - (events[b]?.event_timestamp ?? 0));
     for (const i of order) {
       const e = events[i] as Event;
-      const step = advanceSession(states.get(e.client_id) ?? EMPTY_VISITOR, e, now, timeoutMs);
+      const step = advanceSession(states.get(e.client_id) ?? EMPTY_VISITOR, e, timeoutMs);
       states.set(e.client_id, step.state);
       outcomes[i] = { event_id: e.event_id, ...step.outcome };
       changes.push(...step.emitted);
@@ -63,9 +65,8 @@ export class SessionDO extends DurableObject<Env> {
     let rowsWritten = 0;
     this.ctx.storage.transactionSync(() => {
       for (const [clientId, state] of states) {
-        const last = state.session?.last_event_at ?? now;
         const sql = "INSERT OR REPLACE INTO visitors VALUES (?, ?, ?)";
-        rowsWritten += this.ctx.storage.sql.exec(sql, clientId, encodeVisitor(state), last).rowsWritten;
+        rowsWritten += this.ctx.storage.sql.exec(sql, clientId, encodeVisitor(state), now).rowsWritten;
       }
     });
     if ((await this.ctx.storage.getAlarm()) === null) {
@@ -80,7 +81,10 @@ export class SessionDO extends DurableObject<Env> {
     const now = Date.now();
     this.ctx.storage.sql.exec("DELETE FROM visitors WHERE last_event_at < ?", now - FORGET_AFTER_MS);
     const rows = this.ctx.storage.sql
-      .exec<{ client_id: string; state: string }>("SELECT client_id, state FROM visitors")
+      .exec<{ client_id: string; state: string }>(
+        "SELECT client_id, state FROM visitors WHERE last_event_at < ?",
+        now - SESSION_TIMEOUT_MS,
+      )
       .toArray();
     this.ctx.storage.transactionSync(() => {
       for (const row of rows) {

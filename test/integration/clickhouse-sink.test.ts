@@ -46,7 +46,7 @@ function session(clientId: string, n: number): Session {
       event_id: `${clientId}-${i}`,
       event_timestamp: Date.UTC(2026, 10, 26, 9, i),
     });
-    state = advanceSession(state, e, e.event_timestamp).state;
+    state = advanceSession(state, e).state;
   }
   return state.session ?? expect.fail();
 }

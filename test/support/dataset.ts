@@ -105,7 +105,7 @@ export function replay(events: readonly Event[]): Dataset {
     const net = new Map<string, { previous: Session | null; current: Session }>();
     for (const event of batch) {
       const key = `${event.property_id}|${event.client_id}`;
-      const step = advanceSession(visitors.get(key) ?? EMPTY_VISITOR, event, event.event_timestamp);
+      const step = advanceSession(visitors.get(key) ?? EMPTY_VISITOR, event);
       visitors.set(key, step.state);
       for (const c of step.emitted) {
         const seen = net.get(c.current.session_id);

@@ -38,7 +38,7 @@ describe("toClickHouseRow", () => {
 describe("toSessionRow and toSessionLogRow", () => {
   const opened = (extra = {}): Session => {
     const e = makeEvent({ event_timestamp: Date.UTC(2026, 10, 26, 9, 30), language: "de-DE", ...extra });
-    return advanceSession(EMPTY_VISITOR, e, e.event_timestamp).state.session ?? expect.fail();
+    return advanceSession(EMPTY_VISITOR, e).state.session ?? expect.fail();
   };
 
   it("fills every sessions column, in table order, with the visit dimensions", () => {

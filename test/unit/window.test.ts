@@ -25,7 +25,7 @@ function feed(events: Event[]): MinuteWindow[] {
   const windows = new Map<number, MinuteWindow>();
   const visitors = new Map<string, VisitorState>();
   for (const e of events) {
-    const step = advanceSession(visitors.get(e.client_id) ?? EMPTY_VISITOR, e, NOW);
+    const step = advanceSession(visitors.get(e.client_id) ?? EMPTY_VISITOR, e);
     visitors.set(e.client_id, step.state);
     const w = windows.get(minuteOf(e.event_timestamp)) ?? emptyWindow(minuteOf(e.event_timestamp));
     windows.set(w.minute, w);
