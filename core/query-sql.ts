@@ -260,7 +260,8 @@ function legSql(leg: Leg, s: Scope): string {
     from = `events LEFT JOIN (SELECT session_id AS s_session_id, ${cols.join(", ")} FROM sessions FINAL WHERE ${sessionsInRange(s)}) AS js ON session_id = js.s_session_id`;
   }
   const group = dims.length > 0 ? ` GROUP BY ${s.q.dimensions.map((_, i) => `d${i}`).join(", ")}` : "";
-  const having = leg.table === "sessions_rollup" ? " HAVING s_visits > 0" : "";
+  // Signed rows can net a group to nothing (a visit moved to another exit page): raw has no such group.
+  const having = leg.table === "sessions_rollup" && dims.length > 0 ? " HAVING s_visits > 0" : "";
   return `SELECT ${[...dims, ...metricsSql(leg, s)].join(", ")} FROM ${from} WHERE ${where.join(" AND ")}${group}${having}`;
 }
 
