@@ -24,7 +24,7 @@ export interface GoalRef {
   event_name?: string | undefined;
 }
 
-export interface NormalisedQuery {
+export type NormalisedQuery = {
   property_id: string;
   metrics: Metric[];
   dimensions: Dimension[];
@@ -37,7 +37,7 @@ export interface NormalisedQuery {
   offset: number;
   compare: "previous_period" | "year_over_year" | null;
   include: { bots: boolean; total_rows: boolean };
-}
+};
 
 export interface ResolvedQuery extends NormalisedQuery {
   from: number;

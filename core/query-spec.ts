@@ -153,9 +153,12 @@ function parseFilter(value: unknown, path: (string | number)[], ctx: Ctx, depth:
   return [op as FilterOperator, second as Dimension, third as string[]];
 }
 
-const DimensionSchema = z.string().refine(isDimension, {
-  error: (iss) => `${JSON.stringify(iss.input)} is not a dimension; allowed: ${ALLOWED_DIMENSIONS}`,
-});
+const DimensionSchema = z
+  .string()
+  .refine(isDimension, {
+    error: (iss) => `${JSON.stringify(iss.input)} is not a dimension; allowed: ${ALLOWED_DIMENSIONS}`,
+  })
+  .meta({ description: `One of: ${ALLOWED_DIMENSIONS}` });
 
 const DateRangeSchema = z.union(
   [
@@ -186,7 +189,21 @@ export const QuerySpecSchema = z
       .refine((d) => new Set(d).size === d.length, "must not repeat a dimension")
       .refine((d) => d.filter(isTimeDimension).length <= 1, "at most one time:* dimension"),
     filters: z
-      .array(z.unknown())
+      .array(
+        z.unknown().meta({
+          description: `[operator, dimension, [values]] with operator one of ${FILTER_OPERATORS.join(", ")}; ["and", [filters]], ["or", [filters]], ["not", filter]; goals: ["is", "event:goal", [names]]`,
+          examples: [
+            ["is", "visit:device", ["mobile"]],
+            [
+              "or",
+              [
+                ["contains", "event:page", ["/blog"]],
+                ["is", "event:goal", ["Signup"]],
+              ],
+            ],
+          ],
+        }),
+      )
       .max(50)
       .default([])
       .transform((items, ctx) => {

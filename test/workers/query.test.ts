@@ -260,3 +260,12 @@ it("429 with Retry-After once a property has used its hourly quota", async () =>
   expect(retry).toBeLessThanOrEqual(3600);
   expect((await envelope(res)).error.message).toMatch(/used its 1000 queries this hour/);
 });
+
+it("serves an OpenAPI document generated from the schemas", async () => {
+  const res = await call("/api/v1/openapi.json");
+  expect(res.status).toBe(200);
+  const doc = await res.json<Body>();
+  expect(doc.openapi).toBe("3.1.0");
+  expect(doc.components.schemas.QuerySpec.properties.metrics.items.enum).toContain("bounce_rate");
+  expect(doc.paths["/api/v1/reports"].get.parameters.map((p: { name: string }) => p.name)).toContain("report");
+});

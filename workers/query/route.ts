@@ -5,13 +5,14 @@
 import { type Context, Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
+import { openApiDocument } from "../../core/openapi.ts";
 import { toCsv } from "../../core/query-shape.ts";
 import { ReportParamsSchema } from "../../core/report-spec.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { propertyStub } from "../properties.ts";
 import { runReport } from "./reports.ts";
-import { parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
+import { documented, parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
 
 type Ctx = Context<{ Bindings: Env }>;
 
@@ -65,7 +66,7 @@ async function answer(c: Ctx, body: unknown): Promise<Response> {
       "Content-Type": "text/csv; charset=utf-8",
       "Content-Disposition": `attachment; filename="query.csv"`,
     });
-  return c.json(response);
+  return c.json(documented(response));
 }
 
 queryRoutes.post("/api/v1/query", async function postQuery(c) {
@@ -89,4 +90,9 @@ queryRoutes.get("/api/v1/reports", async function report(c) {
       "Content-Disposition": `attachment; filename="${parsed.data.report}.csv"`,
     });
   return c.json(report.body);
+});
+
+/** The OpenAPI document, generated from the zod schemas that validate these routes. */
+queryRoutes.get("/api/v1/openapi.json", function openApi(c) {
+  return c.json(openApiDocument(new URL(c.req.url).origin));
 });

@@ -2,8 +2,10 @@
  * The query pipeline, end to end and in this order: validate (route) → normalise → plan → build
  * SQL → run → shape. Every number the dashboard and the reports show passes through `runQuery`.
  */
+import type { z } from "zod";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
+import type { QueryResponseSchema } from "../../core/openapi.ts";
 import { liveRows } from "../../core/query-live.ts";
 import {
   comparisonOf,
@@ -36,6 +38,9 @@ export interface QueryResponse {
   };
   query: NormalisedQuery;
 }
+
+/** The response as documented (core/openapi.ts): the compiler holds the two definitions together. */
+export const documented = (r: QueryResponse): z.infer<typeof QueryResponseSchema> => r;
 
 /** Parses and validates a query; 400 naming each bad field and what is allowed. */
 export function parseQuerySpec(body: unknown): QuerySpec {

@@ -1,0 +1,147 @@
+/**
+ * `GET /api/v1/openapi.json`: the API's OpenAPI 3.1 document, generated from the same zod schemas
+ * that validate requests, so the document cannot drift from what the Worker accepts.
+ */
+import { z } from "zod";
+import { EventInputSchema } from "./event.ts";
+import { CreateGoalSchema } from "./goals.ts";
+import { CreatePropertySchema, PatchPropertySchema } from "./property.ts";
+import { METRICS, QuerySpecSchema } from "./query-spec.ts";
+import { ReportParamsSchema } from "./report-spec.ts";
+
+export const ErrorEnvelopeSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), status: z.number().int() }),
+});
+
+export const ResultRowSchema = z.object({
+  dimensions: z.array(z.string()).meta({ description: "Values of the query's dimensions, in its order" }),
+  metrics: z.array(z.number()).meta({ description: "Values of the query's metrics, in its order" }),
+});
+
+export const QueryResponseSchema = z.object({
+  results: z.array(ResultRowSchema),
+  comparison: z.array(ResultRowSchema).nullable().optional(),
+  meta: z.object({
+    source: z.enum(["live", "clickhouse", "warehouse"]),
+    cached: z.boolean(),
+    cache: z.enum(["upstash", "cache-api", "none"]),
+    took_ms: z.number(),
+    total_rows: z.number().int().optional(),
+    plan: z.string().meta({ description: "Which tables answered, and why" }),
+    comparison_unavailable: z.string().optional(),
+  }),
+  query: z
+    .record(z.string(), z.unknown())
+    .meta({ description: "The normalised query: presets resolved, defaults filled" }),
+});
+
+const json = (schema: z.ZodType, io: "input" | "output" = "input") => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
+  return rest;
+};
+
+const errors = Object.fromEntries(
+  [
+    [400, "Invalid request: the message names the field and what is allowed"],
+    [401, "No valid API key or admin token"],
+    [403, "The key belongs to another property"],
+    [404, "Unknown property"],
+    [429, "Quota or rate limit reached; see Retry-After"],
+  ].map(([status, description]) => [
+    String(status),
+    { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+  ]),
+);
+
+const body = (ref: string) => ({
+  required: true,
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+
+function queryParameters(schema: z.ZodObject) {
+  const doc = json(schema) as { properties: Record<string, object>; required?: string[] };
+  return Object.entries(doc.properties).map(([name, s]) => ({
+    name,
+    in: "query",
+    required: doc.required?.includes(name) ?? false,
+    schema: s,
+  }));
+}
+
+export function openApiDocument(serverUrl: string): Record<string, unknown> {
+  const queryAnswer = {
+    description: `Results; metrics in the query's order (${METRICS.join(", ")}). CSV with Accept: text/csv or format=csv.`,
+    content: { "application/json": { schema: { $ref: "#/components/schemas/QueryResponse" } }, "text/csv": {} },
+  };
+  return {
+    openapi: "3.1.0",
+    info: { title: "Tally API", version: "1", description: "Event-sourced web analytics on Cloudflare's edge" },
+    servers: [{ url: serverUrl }],
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "A property's API key, or the admin token" },
+      },
+      schemas: {
+        Error: json(ErrorEnvelopeSchema, "output"),
+        Event: json(EventInputSchema),
+        QuerySpec: json(QuerySpecSchema),
+        QueryResponse: json(QueryResponseSchema, "output"),
+        Goal: json(CreateGoalSchema),
+        CreateProperty: json(CreatePropertySchema),
+        PatchProperty: json(PatchPropertySchema),
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      "/collect": {
+        post: {
+          summary: "Send one event, an array of up to 20, or {events:[…]}",
+          security: [],
+          requestBody: body("Event"),
+          responses: { "202": { description: "Accepted (or partially: the rejected ones are listed)" }, ...errors },
+        },
+      },
+      "/api/v1/query": {
+        post: {
+          summary: "Run a query in the query language",
+          requestBody: body("QuerySpec"),
+          responses: { "200": queryAnswer, ...errors },
+        },
+        get: {
+          summary: "The same, with the query as URL-encoded JSON",
+          parameters: [{ name: "q", in: "query", required: true, schema: { type: "string" } }],
+          responses: { "200": queryAnswer, ...errors },
+        },
+      },
+      "/api/v1/reports": {
+        get: {
+          summary: "Canned reports built on the query engine",
+          parameters: queryParameters(ReportParamsSchema),
+          responses: { "200": { description: "The report" }, ...errors },
+        },
+      },
+      "/api/v1/properties": {
+        post: {
+          summary: "Create a property (admin token)",
+          requestBody: body("CreateProperty"),
+          responses: { "201": { description: "Created; the API key is shown once" }, ...errors },
+        },
+      },
+      "/api/v1/properties/{id}": {
+        patch: {
+          summary: "Change a property (admin token)",
+          requestBody: body("PatchProperty"),
+          responses: { "200": { description: "The new configuration" }, ...errors },
+        },
+      },
+      "/api/v1/properties/{id}/goals": {
+        get: { summary: "List goals", responses: { "200": { description: "{goals:[…]}" }, ...errors } },
+        post: {
+          summary: "Add a goal",
+          requestBody: body("Goal"),
+          responses: { "201": { description: "{goals:[…]}" }, ...errors },
+        },
+      },
+    },
+  };
+}
