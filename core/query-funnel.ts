@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { toClickHouseDateTime } from "./clickhouse-row.ts";
 import { PROPERTY_ID_PATTERN } from "./event.ts";
+import { goalPathRegex } from "./goals.ts";
 
 const DAY_SECONDS = 86_400;
 
@@ -70,22 +71,6 @@ export const FunnelResultSchema = z.object({
 });
 export type FunnelResult = z.infer<typeof FunnelResultSchema>;
 
-const REGEX_META = /[\\^$.|?+()[\]{}]/g;
-
-/**
- * `/blog/**` → `^/blog/.*$`, `/docs/*` → `^/docs/[^/]*$`, `/a.b` → `^/a\.b$`: an anchored RE2
- * pattern with every other metacharacter escaped. Private for now: core/goals.ts is gaining
- * `goalPathRegex` with the same semantics, and the two should become one.
- */
-function pathPatternRegex(pattern: string): string {
-  const literal = (text: string) => text.replace(REGEX_META, "\\$&");
-  const body = pattern
-    .split("**")
-    .map((part) => part.split("*").map(literal).join("[^/]*"))
-    .join(".*");
-  return `^${body}$`;
-}
-
 const stepColumn = (k: number) => `step_${k}`;
 
 /**
@@ -112,7 +97,7 @@ export function buildFunnelSql(input: FunnelQuery): { sql: string; params: Recor
       params[name] = step.value;
       return `event_type = {${name}:String}`;
     }
-    params[name] = pathPatternRegex(step.value);
+    params[name] = goalPathRegex(step.value);
     return `(event_type = {pageview:String} AND match(page_path, {${name}:String}))`;
   });
   const counts = conditions.map((_, i) => `countIf(level >= ${i + 1}) AS ${stepColumn(i + 1)}`);

@@ -44,7 +44,12 @@ function baseSpec(p: ReportParams): QuerySpecInput {
   };
 }
 
-const query = (env: Env, spec: QuerySpecInput) => runQuery(env, parseQuerySpec(spec));
+/** What a report runs with: the bindings, and waitUntil for its queries' cache writes. */
+interface Run {
+  env: Env;
+  defer: (work: Promise<unknown>) => void;
+}
+const query = (x: Run, spec: QuerySpecInput) => runQuery(x.env, parseQuerySpec(spec), Date.now(), x.defer);
 
 function rowsOf(r: QueryResponse, keys: string[]): Record<string, Cell>[] {
   return r.results.map((row) =>
@@ -60,9 +65,9 @@ const tableOf = (rows: Record<string, Cell>[], header: string[]) => ({
   rows: rows.map((r) => header.map((h) => r[h] ?? "")),
 });
 
-async function breakdown(env: Env, p: ReportParams, name: Breakdown, limit = p.limit): Promise<Report> {
+async function breakdown(x: Run, p: ReportParams, name: Breakdown, limit = p.limit): Promise<Report> {
   const { dimension, metrics } = BREAKDOWNS[name];
-  const r = await query(env, {
+  const r = await query(x, {
     ...baseSpec(p),
     metrics: [...metrics],
     dimensions: [dimension],
@@ -86,12 +91,12 @@ async function breakdown(env: Env, p: ReportParams, name: Breakdown, limit = p.l
   };
 }
 
-async function overview(env: Env, p: ReportParams): Promise<Report> {
+async function overview(x: Run, p: ReportParams): Promise<Report> {
   const base = baseSpec(p);
-  const top = (name: Breakdown) => breakdown(env, { ...p, compare: undefined, offset: 0 }, name, Math.min(p.limit, 10));
+  const top = (name: Breakdown) => breakdown(x, { ...p, compare: undefined, offset: 0 }, name, Math.min(p.limit, 10));
   const [totals, series, pages, sources, countries, devices] = await Promise.all([
-    query(env, { ...base, metrics: OVERVIEW_METRICS, compare: p.compare ?? "previous_period" }),
-    query(env, { ...base, metrics: ["visitors", "pageviews", "visits"], dimensions: ["time:day"], limit: 10_000 }),
+    query(x, { ...base, metrics: OVERVIEW_METRICS, compare: p.compare ?? "previous_period" }),
+    query(x, { ...base, metrics: ["visitors", "pageviews", "visits"], dimensions: ["time:day"], limit: 10_000 }),
     top("pages"),
     top("sources"),
     top("countries"),
@@ -116,14 +121,14 @@ async function overview(env: Env, p: ReportParams): Promise<Report> {
   };
 }
 
-async function goals(env: Env, p: ReportParams): Promise<Report> {
-  const list = await propertyStub(env, p.property).goals();
+async function goals(x: Run, p: ReportParams): Promise<Report> {
+  const list = await propertyStub(x.env, p.property).goals();
   const rows: Record<string, Cell>[] = [];
   // A few at a time: every goal is one ClickHouse query.
   for (let i = 0; i < list.length; i += 8) {
     const answers = await Promise.all(
       list.slice(i, i + 8).map((g) =>
-        query(env, {
+        query(x, {
           ...baseSpec(p),
           metrics: ["visitors", "events", "conversion_rate"],
           filters: [...(p.filters ?? []), ["is", "event:goal", [g.name]]],
@@ -137,9 +142,9 @@ async function goals(env: Env, p: ReportParams): Promise<Report> {
 }
 
 /** Funnel and retention: the date range resolved exactly as a query's would be, then their own SQL. */
-async function resolved(env: Env, p: ReportParams, now: number) {
+async function resolved(x: Run, p: ReportParams, now: number) {
   if (p.filters?.length) throw new AppError("invalid_query", 400, `filters: not supported by report=${p.report}`);
-  const property = await propertyConfig(env, p.property);
+  const property = await propertyConfig(x.env, p.property);
   if (!property) throw new AppError("property_not_found", 404, `property ${p.property} does not exist`);
   return normaliseQuery(parseQuerySpec(baseSpec(p)), {
     propertyTimezone: property.timezone,
@@ -149,8 +154,8 @@ async function resolved(env: Env, p: ReportParams, now: number) {
   });
 }
 
-async function runSql(env: Env, built: { sql: string; params: Record<string, unknown> }) {
-  const result = await clickHouseClient(loadConfig(env)).query({
+async function runSql(x: Run, built: { sql: string; params: Record<string, unknown> }) {
+  const result = await clickHouseClient(loadConfig(x.env)).query({
     query: built.sql,
     query_params: built.params,
     format: "JSONEachRow",
@@ -159,13 +164,13 @@ async function runSql(env: Env, built: { sql: string; params: Record<string, unk
 }
 
 async function cachedReport<T>(
-  env: Env,
+  x: Run,
   p: ReportParams,
   to: number,
   now: number,
   compute: () => Promise<T>,
 ): Promise<T> {
-  const cache = queryCache(env);
+  const cache = queryCache(x.env);
   const key = await cacheKey(p.property, { report: p });
   const hit = await cache.get<T>(key);
   if (hit) return hit;
@@ -174,14 +179,14 @@ async function cachedReport<T>(
   return value;
 }
 
-async function funnel(env: Env, p: ReportParams, now: number): Promise<Report> {
-  const q = await resolved(env, p, now);
+async function funnel(x: Run, p: ReportParams, now: number): Promise<Report> {
+  const q = await resolved(x, p, now);
   const spec = { steps: p.steps ?? [], window_seconds: p.window_seconds ?? 86_400 };
-  const result = await cachedReport<FunnelResult>(env, p, q.to, now, async () =>
+  const result = await cachedReport<FunnelResult>(x, p, q.to, now, async () =>
     shapeFunnel(
       spec,
       await runSql(
-        env,
+        x,
         buildFunnelSql({
           property_id: p.property,
           from_ms: q.from,
@@ -198,13 +203,13 @@ async function funnel(env: Env, p: ReportParams, now: number): Promise<Report> {
   };
 }
 
-async function retention(env: Env, p: ReportParams, now: number): Promise<Report> {
-  const q = await resolved(env, p, now);
+async function retention(x: Run, p: ReportParams, now: number): Promise<Report> {
+  const q = await resolved(x, p, now);
   const weeks = p.weeks ?? 8;
-  const result = await cachedReport<RetentionResult>(env, p, q.to, now, async () =>
+  const result = await cachedReport<RetentionResult>(x, p, q.to, now, async () =>
     shapeRetention(
       await runSql(
-        env,
+        x,
         buildRetentionSql({
           property_id: p.property,
           from_ms: q.from,
@@ -224,17 +229,23 @@ async function retention(env: Env, p: ReportParams, now: number): Promise<Report
   };
 }
 
-export function runReport(env: Env, p: ReportParams, now = Date.now()): Promise<Report> {
+export function runReport(
+  env: Env,
+  p: ReportParams,
+  now = Date.now(),
+  defer: (work: Promise<unknown>) => void = () => undefined,
+): Promise<Report> {
+  const x: Run = { env, defer };
   switch (p.report) {
     case "overview":
-      return overview(env, p);
+      return overview(x, p);
     case "goals":
-      return goals(env, p);
+      return goals(x, p);
     case "funnel":
-      return funnel(env, p, now);
+      return funnel(x, p, now);
     case "retention":
-      return retention(env, p, now);
+      return retention(x, p, now);
     default:
-      return breakdown(env, p, p.report);
+      return breakdown(x, p, p.report);
   }
 }

@@ -60,7 +60,7 @@ async function answer(c: Ctx, body: unknown): Promise<Response> {
   if (typeof propertyId !== "string" || propertyId === "")
     throw new AppError("invalid_query", 400, "property_id: is required");
   await authorise(c, propertyId);
-  const response = await runQuery(c.env, parseQuerySpec(body));
+  const response = await runQuery(c.env, parseQuerySpec(body), Date.now(), (work) => c.executionCtx.waitUntil(work));
   if (wantsCsv(c))
     return c.body(queryCsv(response), 200, {
       "Content-Type": "text/csv; charset=utf-8",
@@ -83,7 +83,7 @@ queryRoutes.get("/api/v1/reports", async function report(c) {
   const parsed = ReportParamsSchema.safeParse(c.req.query());
   if (!parsed.success) throw new AppError("invalid_query", 400, describeIssues(toFieldIssues(parsed.error)));
   await authorise(c, parsed.data.property);
-  const report = await runReport(c.env, parsed.data);
+  const report = await runReport(c.env, parsed.data, Date.now(), (work) => c.executionCtx.waitUntil(work));
   if (wantsCsv(c))
     return c.body(toCsv(report.table.header, report.table.rows), 200, {
       "Content-Type": "text/csv; charset=utf-8",

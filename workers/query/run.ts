@@ -91,8 +91,13 @@ async function executeComparison(env: Env, q: ResolvedQuery, now: number) {
   }
 }
 
-/** Runs a validated query for a caller already authorised for its property. */
-export async function runQuery(env: Env, spec: QuerySpec, now = Date.now()): Promise<QueryResponse> {
+/** Runs a validated query for a caller already authorised for its property; `defer` is waitUntil. */
+export async function runQuery(
+  env: Env,
+  spec: QuerySpec,
+  now = Date.now(),
+  defer: (work: Promise<unknown>) => void = () => undefined,
+): Promise<QueryResponse> {
   const started = performance.now();
   const property = await propertyConfig(env, spec.property_id);
   if (!property) throw new AppError("property_not_found", 404, `property ${spec.property_id} does not exist`);
@@ -119,6 +124,7 @@ export async function runQuery(env: Env, spec: QuerySpec, now = Date.now()): Pro
     query: publicQuery(q),
   };
   // Live answers are the actor's current minute: caching them would only make them stale.
-  if (main.plan.source !== "live") await cache.put(key, response, cacheTtlSeconds(q.to, now));
+  // Written after the answer leaves (waitUntil): the caller does not wait for the cache.
+  if (main.plan.source !== "live") defer(cache.put(key, response, cacheTtlSeconds(q.to, now)));
   return response;
 }
