@@ -73,6 +73,9 @@ const SESSION_COLUMNS: Record<PlainDimension, string | null> = {
   "visit:utm_content": "utm_content",
 };
 
+/** The whitelists, for the contract test that holds them to the migrated tables. */
+export const DIMENSION_COLUMNS = { events: EVENT_COLUMNS, sessions: SESSION_COLUMNS } as const;
+
 /** Bucket labels; core/query-dates.ts bucketLabel writes the same strings for gap-filling. */
 const TIME_FORMATS: Record<TimeDimension, string> = {
   "time:minute": "%Y-%m-%d %H:%i:00",
