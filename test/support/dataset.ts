@@ -3,9 +3,9 @@
  * events (pages, custom events, props, bots, late events), passed through the real session reducer
  * in consumer-sized batches, so `events` and `session_log` hold exactly what the pipeline writes.
  */
-import { type EventRow, type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../../core/clickhouse-row.ts";
+import type { EventRow, SessionLogRow } from "../../core/clickhouse-row.ts";
 import type { Event } from "../../core/event.ts";
-import { advanceSession, EMPTY_VISITOR, type Session, type VisitorState } from "../../core/session.ts";
+import { replayChunk, type VisitorStates } from "../../core/replay.ts";
 import { makeEvent } from "./events.ts";
 
 /** mulberry32: small, seedable, good enough for test data. */
@@ -96,28 +96,14 @@ export function generateDataset(opts: {
   return replay(raw);
 }
 
-/** Runs events through the session reducer in batches of 40, as the consumer would, keeping net changes. */
+/** Runs events through the replay step in batches of 40, as the consumer would batch them. */
 export function replay(events: readonly Event[]): Dataset {
-  const visitors = new Map<string, VisitorState>();
+  const states: VisitorStates = new Map();
   const out: Dataset = { events: [], sessionLog: [] };
   for (let i = 0; i < events.length; i += 40) {
-    const batch = events.slice(i, i + 40);
-    const net = new Map<string, { previous: Session | null; current: Session }>();
-    for (const event of batch) {
-      const key = `${event.property_id}|${event.client_id}`;
-      const step = advanceSession(visitors.get(key) ?? EMPTY_VISITOR, event);
-      visitors.set(key, step.state);
-      for (const c of step.emitted) {
-        const seen = net.get(c.current.session_id);
-        net.set(c.current.session_id, { previous: seen ? seen.previous : c.previous, current: c.current });
-      }
-      if (!step.outcome.is_duplicate)
-        out.events.push(toClickHouseRow(event, event.event_timestamp, step.outcome.session_id));
-    }
-    for (const { previous, current } of net.values()) {
-      if (previous) out.sessionLog.push(toSessionLogRow(previous, -1));
-      out.sessionLog.push(toSessionLogRow(current, 1));
-    }
+    const rows = replayChunk(events.slice(i, i + 40), states);
+    out.events.push(...rows.events);
+    out.sessionLog.push(...rows.sessionLog);
   }
   return out;
 }
