@@ -1,0 +1,136 @@
+/**
+ * The shell: sign-in when there is no credential for the property, else the header (property,
+ * range, comparison, theme), the module navigation (links, and keys 1–8), the filter bar and the
+ * module itself.
+ */
+import { type ComponentType, lazy, Suspense, useEffect } from "react";
+import { api, type PropertySummary } from "./api.ts";
+import { signOut, tokenFor, useCredentials } from "./auth.ts";
+import { CompareToggle, DateRangePicker, FilterBar, PropertySwitcher, ThemeToggle } from "./components/controls.tsx";
+import { Loading } from "./components/status.tsx";
+import { type Dash, DashContext } from "./context.ts";
+import { Login } from "./login.tsx";
+import { Overview } from "./modules/overview.tsx";
+import { hrefWith, navigate, useViewState, VIEWS, type ViewId } from "./url-state.ts";
+import { useApi } from "./use-api.ts";
+
+// Modules other than the landing one load on first visit; they are small, so this mainly keeps the first paint quick.
+const MODULES: Record<ViewId, ComponentType> = {
+  overview: Overview,
+  realtime: lazy(() => import("./modules/realtime.tsx").then((m) => ({ default: m.Realtime }))),
+  audience: lazy(() => import("./modules/audience.tsx").then((m) => ({ default: m.Audience }))),
+  acquisition: lazy(() => import("./modules/acquisition.tsx").then((m) => ({ default: m.Acquisition }))),
+  behavior: lazy(() => import("./modules/behavior.tsx").then((m) => ({ default: m.Behavior }))),
+  conversions: lazy(() => import("./modules/conversions.tsx").then((m) => ({ default: m.Conversions }))),
+  custom: lazy(() => import("./modules/custom-reports.tsx").then((m) => ({ default: m.CustomReports }))),
+  bots: lazy(() => import("./modules/bots.tsx").then((m) => ({ default: m.Bots }))),
+};
+
+function useShortcuts(): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey || e.ctrlKey || e.metaKey) return;
+      const target = e.target as HTMLElement | null;
+      if (target?.closest("input, select, textarea, [contenteditable=true]")) return;
+      const view = VIEWS[Number(e.key) - 1];
+      if (view && /^[1-8]$/.test(e.key)) navigate({ view: view.id });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+}
+
+export function App() {
+  const credentials = useCredentials();
+  const [state] = useViewState();
+  useShortcuts();
+  const admin = credentials.admin;
+  const list = useApi(admin ? `properties:${admin.slice(-6)}` : null, (signal) =>
+    api<{ properties: PropertySummary[] }>(admin ?? "", "/api/v1/properties", { signal }),
+  );
+  const keyed = Object.keys(credentials.keys);
+  const fallback = keyed[0] ?? list.data?.properties[0]?.property_id ?? "";
+  const property = state.property || fallback;
+
+  useEffect(() => {
+    if (!state.property && fallback) navigate({ property: fallback }, { replace: true });
+  }, [state.property, fallback]);
+
+  const signedIn = Boolean(admin) || keyed.length > 0;
+  const adding = state.params.get("login") === "1";
+  const token = property ? tokenFor(credentials, property) : undefined;
+  if (!signedIn || adding || (property && !token))
+    return (
+      <Login
+        property={adding ? "" : property}
+        note={signedIn && !adding && property ? `You have no key for ${property} yet: sign in with one.` : undefined}
+        onCancel={signedIn ? () => navigate({ login: null, property: adding ? property : fallback }) : undefined}
+      />
+    );
+  if (!property || !token) return <Loading label="Finding your properties…" />;
+
+  const dash: Dash = { state, navigate, property, token };
+  const Module = MODULES[state.view];
+  const properties = [
+    ...keyed.map((id) => ({ id, name: "" })),
+    ...(list.data?.properties ?? [])
+      .filter((p) => !keyed.includes(p.property_id))
+      .map((p) => ({ id: p.property_id, name: p.name })),
+  ];
+  return (
+    <DashContext.Provider value={dash}>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <div className="brand">
+          <span className="logo" aria-hidden="true" />
+          Tally
+        </div>
+        <PropertySwitcher current={property} properties={properties} onAdd={() => navigate({ login: "1" })} />
+        <DateRangePicker key={`${state.range}:${state.from}:${state.to}`} state={state} />
+        <CompareToggle compare={state.compare} />
+        <div className="spacer" />
+        <ThemeToggle />
+        <button
+          type="button"
+          className="link"
+          onClick={() => {
+            signOut();
+            navigate({ login: null });
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <nav className="modules" aria-label="Reports">
+        <ul>
+          {VIEWS.map((v, i) => (
+            <li key={v.id}>
+              <a
+                href={hrefWith({ view: v.id })}
+                aria-current={v.id === state.view ? "page" : undefined}
+                aria-keyshortcuts={String(i + 1)}
+                title={`${v.label} (key ${i + 1})`}
+                onClick={(e) => {
+                  if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+                  e.preventDefault();
+                  navigate({ view: v.id });
+                  document.getElementById("main")?.focus();
+                }}
+              >
+                {v.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1} data-view={state.view}>
+        <FilterBar filters={state.filters} />
+        <Suspense fallback={<Loading />}>
+          <Module key={property} />
+        </Suspense>
+      </main>
+    </DashContext.Provider>
+  );
+}
