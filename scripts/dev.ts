@@ -6,6 +6,8 @@
  * Ctrl-C stops everything.
  *
  * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL.
+ * `--demo` (`npm run demo`): once the stack is up, scripts/demo-traffic.ts imports 30 days of history
+ * for UA-DEMO-1, creates its goals and keeps sending live visits, so every dashboard module has data.
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,6 +18,7 @@ import { type RunningClickHouse, startClickHouseServer } from "../dev/clickhouse
 import { type RunningUpstashServer, startUpstashServer } from "../dev/upstash-server.ts";
 import { readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
+import type { LiveTraffic } from "./demo-traffic.ts";
 
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
@@ -51,6 +54,10 @@ const upstashVars = upstash
   ? ["--var", `UPSTASH_REDIS_REST_URL:${upstash.url}`, "--var", `UPSTASH_REDIS_REST_TOKEN:${upstash.token}`]
   : [];
 
+// wrangler refuses to start when wrangler.toml's [assets] directory is missing: on a fresh clone run
+// without `npm run dev` (whose predev hook builds it), build the dashboard first.
+if (!existsSync("web/dashboard/dist/index.html")) await buildDashboard();
+
 // Run wrangler's own entry on this Node (22, from devDependencies): wrangler refuses Node 20.
 const wranglerBin = join(
   dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
@@ -80,6 +87,7 @@ const demo = await ensureDemoProperty(`http://127.0.0.1:${port}`, adminToken);
 console.log(`
 Tally dev stack
   Worker (collect, queues, R2)  http://localhost:${port}     (wrangler dev, workerd)
+  Dashboard                     http://localhost:${port}/    (sign in with the admin token or a property's API key)
   ClickHouse                    ${clickhouseUrl}${embedded ? `     (embedded chDB, data in ${join(dataDir, "clickhouse")})` : ""}
   Query cache                   ${upstash ? `${upstash.url}     (Upstash REST over Redis at ${redisUrl})` : "Workers Cache API (no Redis)"}
   Migrations                    ${report.applied.length} applied, ${report.skipped.length} already in place
@@ -90,12 +98,26 @@ Try:
 Ctrl-C stops everything.
 `);
 
+// In the background, so Ctrl-C works while history is still being imported.
+let demoTraffic: LiveTraffic | undefined;
+if (process.argv.includes("--demo"))
+  import("./demo-traffic.ts")
+    .then(({ runDemo }) => runDemo({ url: `http://127.0.0.1:${port}`, token: adminToken }))
+    .then(
+      (live) => {
+        demoTraffic = live;
+        if (stopping) void live?.stop();
+      },
+      (error: unknown) => console.error(`demo traffic stopped: ${String(error)}`),
+    );
+
 let stopping = false;
 /** Stops the Worker first (so nothing writes any more), then the engine and the cache; never hangs past 15 s. */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   setTimeout(() => process.exit(code || 1), 15_000).unref();
+  await demoTraffic?.stop();
   if (wrangler.exitCode === null && wrangler.signalCode === null) {
     const exited = new Promise((resolve) => wrangler.once("exit", resolve));
     wrangler.kill("SIGTERM");
@@ -147,4 +169,19 @@ async function ensureDemoProperty(base: string, token: string): Promise<string> 
   if (!res.ok) return `(could not be created: ${res.status} ${await res.text()})`;
   const created = (await res.json()) as { api_key: string; mp_api_secret: string };
   return `created — API key ${created.api_key} (shown once), GA4 api_secret ${created.mp_api_secret}`;
+}
+
+/** `npm run build:dashboard` on this Node: Vite writes web/dashboard/dist. */
+async function buildDashboard(): Promise<void> {
+  console.log("Building the dashboard (web/dashboard/dist is missing)…");
+  const viteBin = join(dirname(createRequire(import.meta.url).resolve("vite/package.json")), "bin", "vite.js");
+  const build = spawn(
+    process.execPath,
+    [viteBin, "build", "--config", "web/dashboard/vite.config.ts", "--logLevel", "warn"],
+    {
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  const code = await new Promise<number | null>((resolve) => build.once("exit", resolve));
+  if (code !== 0) throw new Error(`the dashboard build failed (exit ${code}); see above`);
 }
