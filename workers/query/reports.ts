@@ -13,7 +13,7 @@ import { clickHouseClient } from "../clickhouse.ts";
 import { loadConfig } from "../config.ts";
 import { propertyConfig, propertyStub } from "../properties.ts";
 import { cacheKey, cacheTtlSeconds, queryCache } from "./cache.ts";
-import { parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
+import { parseQuerySpec, type QueryResponse, type RunOptions, runQuery } from "./run.ts";
 
 type Cell = string | number;
 export interface Report {
@@ -47,9 +47,9 @@ function baseSpec(p: ReportParams): QuerySpecInput {
 /** What a report runs with: the bindings, and waitUntil for its queries' cache writes. */
 interface Run {
   env: Env;
-  defer: (work: Promise<unknown>) => void;
+  options: RunOptions;
 }
-const query = (x: Run, spec: QuerySpecInput) => runQuery(x.env, parseQuerySpec(spec), Date.now(), x.defer);
+const query = (x: Run, spec: QuerySpecInput) => runQuery(x.env, parseQuerySpec(spec), Date.now(), x.options);
 
 function rowsOf(r: QueryResponse, keys: string[]): Record<string, Cell>[] {
   return r.results.map((row) =>
@@ -172,10 +172,12 @@ async function cachedReport<T>(
 ): Promise<T> {
   const cache = queryCache(x.env);
   const key = await cacheKey(p.property, { report: p });
-  const hit = await cache.get<T>(key);
+  const hit = x.options.fresh ? undefined : await cache.get<T>(key);
   if (hit) return hit;
   const value = await compute();
-  await cache.put(key, value, cacheTtlSeconds(to, now));
+  const write = cache.put(key, value, cacheTtlSeconds(to, now));
+  if (x.options.defer) x.options.defer(write);
+  else await write;
   return value;
 }
 
@@ -229,13 +231,8 @@ async function retention(x: Run, p: ReportParams, now: number): Promise<Report> 
   };
 }
 
-export function runReport(
-  env: Env,
-  p: ReportParams,
-  now = Date.now(),
-  defer: (work: Promise<unknown>) => void = () => undefined,
-): Promise<Report> {
-  const x: Run = { env, defer };
+export function runReport(env: Env, p: ReportParams, now = Date.now(), options: RunOptions = {}): Promise<Report> {
+  const x: Run = { env, options };
   switch (p.report) {
     case "overview":
       return overview(x, p);

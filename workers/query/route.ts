@@ -12,7 +12,7 @@ import { bearer, requirePropertyAccess } from "../auth.ts";
 import { loadConfig } from "../config.ts";
 import { propertyStub } from "../properties.ts";
 import { runReport } from "./reports.ts";
-import { documented, parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
+import { documented, parseQuerySpec, type QueryResponse, type RunOptions, runQuery } from "./run.ts";
 
 type Ctx = Context<{ Bindings: Env }>;
 
@@ -43,6 +43,14 @@ export async function authorise(c: Ctx, propertyId: string): Promise<void> {
     );
 }
 
+/** Cache writes go to waitUntil; `Cache-Control: no-cache` asks for an answer not read from the cache. */
+function runOptions(c: Ctx): RunOptions {
+  return {
+    defer: (work) => c.executionCtx.waitUntil(work),
+    fresh: /\bno-cache\b/i.test(c.req.header("cache-control") ?? ""),
+  };
+}
+
 export function wantsCsv(c: Ctx): boolean {
   return c.req.query("format") === "csv" || (c.req.header("accept") ?? "").includes("text/csv");
 }
@@ -60,7 +68,7 @@ async function answer(c: Ctx, body: unknown): Promise<Response> {
   if (typeof propertyId !== "string" || propertyId === "")
     throw new AppError("invalid_query", 400, "property_id: is required");
   await authorise(c, propertyId);
-  const response = await runQuery(c.env, parseQuerySpec(body), Date.now(), (work) => c.executionCtx.waitUntil(work));
+  const response = await runQuery(c.env, parseQuerySpec(body), Date.now(), runOptions(c));
   if (wantsCsv(c))
     return c.body(queryCsv(response), 200, {
       "Content-Type": "text/csv; charset=utf-8",
@@ -83,7 +91,7 @@ queryRoutes.get("/api/v1/reports", async function report(c) {
   const parsed = ReportParamsSchema.safeParse(c.req.query());
   if (!parsed.success) throw new AppError("invalid_query", 400, describeIssues(toFieldIssues(parsed.error)));
   await authorise(c, parsed.data.property);
-  const report = await runReport(c.env, parsed.data, Date.now(), (work) => c.executionCtx.waitUntil(work));
+  const report = await runReport(c.env, parsed.data, Date.now(), runOptions(c));
   if (wantsCsv(c))
     return c.body(toCsv(report.table.header, report.table.rows), 200, {
       "Content-Type": "text/csv; charset=utf-8",

@@ -91,12 +91,19 @@ async function executeComparison(env: Env, q: ResolvedQuery, now: number) {
   }
 }
 
-/** Runs a validated query for a caller already authorised for its property; `defer` is waitUntil. */
+export interface RunOptions {
+  /** waitUntil: cache writes leave after the answer. */
+  defer?: (work: Promise<unknown>) => void;
+  /** `Cache-Control: no-cache`: do not answer from the cache (the fresh answer is still stored). */
+  fresh?: boolean;
+}
+
+/** Runs a validated query for a caller already authorised for its property. */
 export async function runQuery(
   env: Env,
   spec: QuerySpec,
   now = Date.now(),
-  defer: (work: Promise<unknown>) => void = () => undefined,
+  options: RunOptions = {},
 ): Promise<QueryResponse> {
   const started = performance.now();
   const property = await propertyConfig(env, spec.property_id);
@@ -106,7 +113,7 @@ export async function runQuery(
   const q = normaliseQuery(spec, { propertyTimezone: property.timezone, createdAt: property.created_at, now, goals });
   const cache = queryCache(env);
   const key = await cacheKey(q.property_id, { query: publicQuery(q), goals: q.goals });
-  const hit = await cache.get<QueryResponse>(key);
+  const hit = options.fresh ? undefined : await cache.get<QueryResponse>(key);
   if (hit) return { ...hit, meta: { ...hit.meta, cached: true, took_ms: Math.round(performance.now() - started) } };
   const [main, comparison] = await Promise.all([execute(env, q, now), executeComparison(env, q, now)]);
   const response: QueryResponse = {
@@ -125,6 +132,10 @@ export async function runQuery(
   };
   // Live answers are the actor's current minute: caching them would only make them stale.
   // Written after the answer leaves (waitUntil): the caller does not wait for the cache.
-  if (main.plan.source !== "live") defer(cache.put(key, response, cacheTtlSeconds(q.to, now)));
+  if (main.plan.source !== "live") {
+    const write = cache.put(key, response, cacheTtlSeconds(q.to, now));
+    if (options.defer) options.defer(write);
+    else await write;
+  }
   return response;
 }
