@@ -1,0 +1,47 @@
+/**
+ * The dashboard's copies of server facts stay in step with the server: every metric and dimension
+ * of the query language has a label (so a new one cannot silently be missing from the builder), and
+ * every route the Worker serves is in wrangler.toml's `run_worker_first`, so the SPA's fallback never
+ * swallows an API path.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DIMENSION_SCOPE, METRICS } from "../../core/query-spec.ts";
+import { DIMENSION_LABELS, METRIC_LABELS } from "../../web/dashboard/src/format.ts";
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
+}
+
+/** `run_worker_first` patterns as regular expressions (`*` matches anything, as wrangler's globs do). */
+function workerFirst(): RegExp[] {
+  const toml = readFileSync("wrangler.toml", "utf8");
+  const list = /^run_worker_first\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
+  return [...list.matchAll(/"([^"]+)"/g)].map(
+    ([, glob]) => new RegExp(`^${(glob ?? "").replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*")}$`),
+  );
+}
+
+describe("dashboard contract", () => {
+  it("labels exactly the query language's metrics and dimensions", () => {
+    expect(Object.keys(METRIC_LABELS).sort()).toEqual([...METRICS].sort());
+    expect(Object.keys(DIMENSION_LABELS).sort()).toEqual(Object.keys(DIMENSION_SCOPE).sort());
+  });
+
+  it("lets the Worker answer first for every route it defines", () => {
+    const routes = sourceFiles("workers").flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/\.(?:get|post|put|patch|delete|all)\(\s*"(\/[^"]*)"/g)].map(([, path]) =>
+        (path ?? "").replace(/:[A-Za-z]+/g, "x"),
+      ),
+    );
+    expect(routes).toContain("/collect");
+    expect(routes).toContain("/api/v1/query");
+    const patterns = workerFirst();
+    expect(patterns.length).toBeGreaterThan(0);
+    const unrouted = routes.filter((r) => !patterns.some((p) => p.test(r)));
+    expect(unrouted).toEqual([]);
+  });
+});
