@@ -22,6 +22,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const number = new Intl.NumberFormat("en-US");
+/** Waits for a value in the page: queries run on a shared 2-core machine, so allow them time. */
+const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
 
 /** The API's answer to a query, with the demo key (what the dashboard must show). */
 async function apiQuery(spec: Record<string, unknown>): Promise<{ dimensions: string[]; metrics: number[] }[]> {
@@ -107,7 +109,7 @@ describe("dashboard", () => {
     await page.getByLabel(/Property ID/).fill("UA-DEMO-1");
     await page.getByRole("button", { name: "Sign in" }).click();
     const alert = page.getByRole("alert");
-    await expect.poll(() => alert.textContent()).toMatch(/not accepted|does not give access/);
+    await poll(() => alert.textContent()).toMatch(/not accepted|does not give access/);
     await shot("01-login-refused");
   });
 
@@ -117,13 +119,11 @@ describe("dashboard", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     const [totals] = await apiQuery({ metrics: ["visitors", "pageviews"] });
     expect(totals?.metrics[0]).toBeGreaterThan(0);
-    await expect
-      .poll(() => page.getByTestId("kpi-visitors").textContent(), { timeout: 15_000 })
-      .toBe(number.format(totals?.metrics[0] ?? -1));
+    await poll(() => page.getByTestId("kpi-visitors").textContent()).toBe(number.format(totals?.metrics[0] ?? -1));
     expect(await page.getByTestId("kpi-pageviews").textContent()).toBe(number.format(totals?.metrics[1] ?? -1));
     expect(new URL(page.url()).searchParams.get("property")).toBe("UA-DEMO-1");
     const pages = page.getByTestId("top-pages").locator("tbody tr");
-    await expect.poll(() => pages.count()).toBeGreaterThanOrEqual(5);
+    await poll(() => pages.count()).toBeGreaterThanOrEqual(5);
     await page.locator(".chart canvas").waitFor();
     await shot("02-overview");
   });
@@ -131,36 +131,32 @@ describe("dashboard", () => {
   it("filters the whole dashboard when a row is clicked: the URL holds the filter and the figures follow", async () => {
     const before = await page.getByTestId("kpi-visitors").textContent();
     await page.getByTestId("top-devices").getByRole("button", { name: "mobile" }).click();
-    await expect.poll(() => new URL(page.url()).searchParams.get("filters")).toBe('[["is","visit:device",["mobile"]]]');
+    await poll(() => new URL(page.url()).searchParams.get("filters")).toBe('[["is","visit:device",["mobile"]]]');
     const [mobile] = await apiQuery({ metrics: ["visitors"], filters: [["is", "visit:device", ["mobile"]]] });
-    await expect
-      .poll(() => page.getByTestId("kpi-visitors").textContent())
-      .toBe(number.format(mobile?.metrics[0] ?? -1));
+    await poll(() => page.getByTestId("kpi-visitors").textContent()).toBe(number.format(mobile?.metrics[0] ?? -1));
     expect(await page.getByTestId("kpi-visitors").textContent()).not.toBe(before);
-    await expect.poll(() => page.getByTestId("filters").textContent()).toContain("Device is mobile");
+    await poll(() => page.getByTestId("filters").textContent()).toContain("Device is mobile");
     await shot("03-filtered");
     // A shared link opens the same view, once its reader has signed in (keys never travel in URLs).
     const shared = await context.newPage();
     await shared.goto(page.url());
     await shared.getByLabel("API key or admin token").fill(stack.adminToken);
     await shared.getByRole("button", { name: "Sign in" }).click();
-    await expect
-      .poll(() => shared.getByTestId("kpi-visitors").textContent())
-      .toBe(number.format(mobile?.metrics[0] ?? -1));
+    await poll(() => shared.getByTestId("kpi-visitors").textContent()).toBe(number.format(mobile?.metrics[0] ?? -1));
     expect(await shared.getByTestId("filters").textContent()).toContain("Device is mobile");
     await shared.close();
     await page.getByRole("button", { name: "Remove filter: Device is mobile" }).click();
-    await expect.poll(() => page.getByTestId("kpi-visitors").textContent()).toBe(before);
+    await poll(() => page.getByTestId("kpi-visitors").textContent()).toBe(before);
   });
 
   it("compares with the previous period: change figures and a second series appear", async () => {
     await page.getByTestId("compare").selectOption("previous_period");
-    await expect.poll(() => new URL(page.url()).searchParams.get("compare")).toBe("previous_period");
+    await poll(() => new URL(page.url()).searchParams.get("compare")).toBe("previous_period");
     await page.getByTestId("date-range").selectOption("7d");
     const [now] = await apiQuery({ metrics: ["visitors"], date_range: "7d", compare: "previous_period" });
-    await expect.poll(() => page.getByTestId("kpi-visitors").textContent()).toBe(number.format(now?.metrics[0] ?? -1));
-    await expect.poll(() => page.getByTestId("kpi-change-visitors").textContent()).toMatch(/^([+−±]\d|new)/);
-    await expect.poll(() => page.locator(".u-legend").textContent()).toContain("Comparison");
+    await poll(() => page.getByTestId("kpi-visitors").textContent()).toBe(number.format(now?.metrics[0] ?? -1));
+    await poll(() => page.getByTestId("kpi-change-visitors").textContent()).toMatch(/^([+−±]\d|new)/);
+    await poll(() => page.locator(".u-legend").textContent()).toContain("Comparison");
     await shot("04-comparison");
     await page.getByTestId("compare").selectOption("");
     await page.getByTestId("date-range").selectOption("30d");
@@ -169,7 +165,7 @@ describe("dashboard", () => {
   it("exports a table as CSV with the API's numbers", async () => {
     const [top] = await apiQuery({ metrics: ["visitors", "pageviews"], dimensions: ["event:page"], limit: 1 });
     const card = page.getByTestId("top-pages");
-    await expect.poll(() => card.locator("tbody tr").count()).toBeGreaterThan(0);
+    await poll(() => card.locator("tbody tr").count()).toBeGreaterThan(0);
     const [download] = await Promise.all([
       page.waitForEvent("download"),
       card.getByRole("button", { name: "Export CSV" }).click(),
@@ -187,54 +183,54 @@ describe("dashboard", () => {
     await openModule("Audience");
     const countries = await apiQuery({ metrics: ["visitors"], dimensions: ["visit:country"], limit: 3 });
     const table = page.getByTestId("locations");
-    await expect.poll(() => table.locator("tbody tr").first().textContent()).toContain("United States");
+    await poll(() => table.locator("tbody tr").first().textContent()).toContain("United States");
     expect(countries[0]?.dimensions[0]).toBe("US");
-    await expect.poll(() => page.locator("svg.world circle.bubble").count()).toBeGreaterThanOrEqual(5);
-    await expect.poll(() => page.getByTestId("software").locator("tbody tr").count()).toBeGreaterThan(2);
+    await poll(() => page.locator("svg.world circle.bubble").count()).toBeGreaterThanOrEqual(5);
+    await poll(() => page.getByTestId("software").locator("tbody tr").count()).toBeGreaterThan(2);
     await shot("05-audience");
   });
 
   it("opens Acquisition with channels, sources and UTM campaigns", async () => {
     await openModule("Acquisition");
-    await expect.poll(() => page.getByTestId("channels").textContent()).toContain("Organic Search");
-    await expect.poll(() => page.getByTestId("sources").textContent()).toContain("Google");
-    await expect.poll(() => page.getByTestId("campaigns").textContent()).toContain("november-launch");
+    await poll(() => page.getByTestId("channels").textContent()).toContain("Organic Search");
+    await poll(() => page.getByTestId("sources").textContent()).toContain("Google");
+    await poll(() => page.getByTestId("campaigns").textContent()).toContain("november-launch");
     await shot("06-acquisition");
   });
 
   it("opens Behavior with pages, custom events and an event's property values", async () => {
     await openModule("Behavior");
-    await expect.poll(() => page.getByTestId("pages").locator("tbody tr").count()).toBeGreaterThan(5);
-    await expect.poll(() => page.getByTestId("events").textContent()).toContain("signup");
+    await poll(() => page.getByTestId("pages").locator("tbody tr").count()).toBeGreaterThan(5);
+    await poll(() => page.getByTestId("events").textContent()).toContain("signup");
     const props = page.getByTestId("event-props");
-    await expect.poll(() => props.locator("option").count()).toBeGreaterThanOrEqual(2);
+    await poll(() => props.locator("option").count()).toBeGreaterThanOrEqual(2);
     await props.getByLabel("Event").selectOption("signup");
     await props.getByLabel("Property key").fill("plan");
     await props.getByRole("button", { name: "Show values" }).click();
-    await expect.poll(() => props.locator("tbody").textContent()).toMatch(/free/);
+    await poll(() => props.locator("tbody").textContent()).toMatch(/free/);
     await page.getByTestId("pages").getByRole("tab", { name: "Entry pages" }).click();
-    await expect.poll(() => page.getByTestId("pages").locator("thead").textContent()).toContain("Bounce rate");
+    await poll(() => page.getByTestId("pages").locator("thead").textContent()).toContain("Bounce rate");
     await shot("07-behavior");
   });
 
   it("opens Conversions with goals, a funnel with drop-off and retention cohorts", async () => {
     await openModule("Conversions");
     const goals = page.getByTestId("goals");
-    await expect.poll(() => goals.locator("tbody").textContent()).toContain("Signup");
-    await expect.poll(() => page.getByTestId("funnel").locator("li").count()).toBeGreaterThanOrEqual(2);
-    await expect.poll(() => page.getByTestId("funnel").textContent()).toContain("dropped off");
-    await expect.poll(() => page.getByTestId("retention").locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
+    await poll(() => goals.locator("tbody").textContent()).toContain("Signup");
+    await poll(() => page.getByTestId("funnel").locator("li").count()).toBeGreaterThanOrEqual(2);
+    await poll(() => page.getByTestId("funnel").textContent()).toContain("dropped off");
+    await poll(() => page.getByTestId("retention").locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
     await shot("08-conversions");
   });
 
   it("runs a custom report over the query API and saves it", async () => {
     await openModule("Custom reports");
     await page.getByRole("button", { name: "Run report" }).click();
-    await expect.poll(() => page.getByTestId("custom-results").locator("tbody tr").count()).toBeGreaterThan(3);
+    await poll(() => page.getByTestId("custom-results").locator("tbody tr").count()).toBeGreaterThan(3);
     expect(JSON.parse(new URL(page.url()).searchParams.get("report") ?? "{}").dimensions).toEqual(["event:page"]);
     await page.getByPlaceholder("Name this report").fill("Pages by visitors");
     await page.getByRole("button", { name: "Save report" }).click();
-    await expect.poll(() => page.getByTestId("saved-reports").textContent()).toContain("Pages by visitors");
+    await poll(() => page.getByTestId("saved-reports").textContent()).toContain("Pages by visitors");
     await shot("09-custom-report");
   });
 
@@ -242,8 +238,8 @@ describe("dashboard", () => {
     await openModule("Bot traffic");
     const bots = await clickhouseCount("SELECT countIf(is_bot) FROM events");
     expect(bots).toBeGreaterThan(0);
-    await expect.poll(() => page.getByTestId("bot-events").textContent()).toBe(number.format(bots));
-    await expect.poll(() => page.getByTestId("bot-summary").textContent()).toMatch(/ua_crawler|headless/);
+    await poll(() => page.getByTestId("bot-events").textContent()).toBe(number.format(bots));
+    await poll(() => page.getByTestId("bot-summary").textContent()).toMatch(/ua_crawler|headless/);
     await shot("10-bots");
   });
 
@@ -251,15 +247,15 @@ describe("dashboard", () => {
     await page.goto(
       `${stack.url}/?property=UA-DEMO-1&view=overview&filters=${encodeURIComponent('[["is","visit:country",["AQ"]]]')}`,
     );
-    await expect.poll(() => page.getByTestId("top-pages").textContent()).toContain("No data for this period");
+    await poll(() => page.getByTestId("top-pages").textContent()).toContain("No data for this period");
     await page.goto(`${stack.url}/?property=UA-DEMO-1&view=overview&range=custom&from=2001-01-01&to=2001-01-31`);
-    await expect.poll(() => page.getByTestId("kpis").getByRole("alert").textContent()).toContain("not available");
+    await poll(() => page.getByTestId("kpis").getByRole("alert").textContent()).toContain("not available");
     await shot("11-error-state");
   });
 
   it("raises the live counter over the WebSocket when an event is sent", async () => {
     await page.goto(`${stack.url}/?property=UA-DEMO-1&view=realtime`);
-    await expect.poll(() => page.getByTestId("live-status").textContent(), { timeout: 15_000 }).toBe("Live");
+    await poll(() => page.getByTestId("live-status").textContent()).toBe("Live");
     const before = Number((await page.getByTestId("live-visitors").textContent())?.replaceAll(",", ""));
     for (const id of ["live-a", "live-b"])
       expect(
@@ -271,12 +267,11 @@ describe("dashboard", () => {
           user_agent: UA,
         }),
       ).toBe(true);
-    await expect
-      .poll(async () => Number((await page.getByTestId("live-visitors").textContent())?.replaceAll(",", "")), {
-        timeout: 20_000,
-      })
-      .toBe(before + 2);
-    await expect.poll(() => page.getByTestId("live-pages").textContent()).toContain("/live-now");
+    await poll(
+      async () => Number((await page.getByTestId("live-visitors").textContent())?.replaceAll(",", "")),
+      20_000,
+    ).toBe(before + 2);
+    await poll(() => page.getByTestId("live-pages").textContent()).toContain("/live-now");
     await shot("12-realtime");
   });
 
@@ -301,16 +296,16 @@ describe("dashboard", () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
     await page.keyboard.press("Enter");
     await page.keyboard.press("3");
-    await expect.poll(() => new URL(page.url()).searchParams.get("view")).toBe("audience");
+    await poll(() => new URL(page.url()).searchParams.get("view")).toBe("audience");
     const tab = page.getByTestId("locations").getByRole("tab", { name: "Countries" });
     await tab.focus();
     await page.keyboard.press("ArrowRight");
-    await expect
-      .poll(() => page.getByTestId("locations").getByRole("tab", { name: "Regions" }).getAttribute("aria-selected"))
-      .toBe("true");
+    await poll(() =>
+      page.getByTestId("locations").getByRole("tab", { name: "Regions" }).getAttribute("aria-selected"),
+    ).toBe("true");
     const firstRow = page.getByTestId("locations").locator("tbody .row-pick").first();
     await firstRow.focus();
     await page.keyboard.press("Enter");
-    await expect.poll(() => new URL(page.url()).searchParams.get("filters")).toContain("visit:region");
+    await poll(() => new URL(page.url()).searchParams.get("filters")).toContain("visit:region");
   });
 });
