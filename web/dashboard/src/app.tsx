@@ -7,7 +7,7 @@ import { type ComponentType, lazy, Suspense, useEffect } from "react";
 import { api, type PropertySummary } from "./api.ts";
 import { signOut, tokenFor, useCredentials } from "./auth.ts";
 import { CompareToggle, DateRangePicker, FilterBar, PropertySwitcher, ThemeToggle } from "./components/controls.tsx";
-import { Loading } from "./components/status.tsx";
+import { Empty, ErrorBox, Loading } from "./components/status.tsx";
 import { type Dash, DashContext } from "./context.ts";
 import { Login } from "./login.tsx";
 import { Overview } from "./modules/overview.tsx";
@@ -67,7 +67,17 @@ export function App() {
         onCancel={signedIn ? () => navigate({ login: null, property: adding ? property : fallback }) : undefined}
       />
     );
-  if (!property || !token) return <Loading label="Finding your properties…" />;
+  if (!property || !token) {
+    if (list.error) return <ErrorBox error={list.error} onRetry={list.reload} />;
+    if (list.data)
+      return (
+        <Empty>
+          There are no properties yet. Create one with <code>POST /api/v1/properties</code> (see the README), then
+          reload.
+        </Empty>
+      );
+    return <Loading label="Finding your properties…" />;
+  }
 
   const dash: Dash = { state, navigate, property, token };
   const Module = MODULES[state.view];

@@ -1,6 +1,6 @@
 /** Sign-in: an API key with its property, or the admin token (which lists every property). */
 import { type FormEvent, useState } from "react";
-import { explain } from "./api.ts";
+import { ApiError, explain } from "./api.ts";
 import { signIn } from "./auth.ts";
 import { ThemeToggle } from "./components/controls.tsx";
 import { navigate } from "./url-state.ts";
@@ -20,7 +20,9 @@ export function Login({ property, note, onCancel }: { property: string; note?: s
       const opened = await signIn(token, propertyId, remember);
       navigate({ property: opened || null, login: null }, { replace: true });
     } catch (err) {
-      setError(err instanceof Error && err.name === "Error" ? { title: err.message, detail: "" } : explain(err));
+      if (err instanceof ApiError && err.status === 401)
+        setError({ title: "This key or token was not accepted.", detail: err.message });
+      else setError(err instanceof ApiError ? explain(err) : { title: (err as Error).message, detail: "" });
     } finally {
       setBusy(false);
     }
