@@ -12,6 +12,7 @@ import { importRoutes } from "./import/route.ts";
 import { queryRoutes } from "./query/route.ts";
 import { realtimeRoutes } from "./realtime/route.ts";
 import { socketRoutes } from "./realtime/socket.ts";
+import { trackerRoutes } from "./tracker/route.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
 
@@ -24,6 +25,7 @@ app.use(function flushCounters(c, next) {
   c.executionCtx.waitUntil(flushRefusals(c.env, loadConfig(c.env).REFUSAL_FLUSH_SECONDS).catch(() => undefined));
   return next();
 });
+app.route("/", trackerRoutes);
 app.route("/", collectRoutes);
 app.route("/", goalRoutes);
 app.route("/", adminRoutes);
