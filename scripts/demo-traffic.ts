@@ -393,11 +393,23 @@ interface Target {
   propertyId: string;
 }
 
+/**
+ * A request to the stack, retried a few times when the Worker is momentarily unavailable:
+ * `wrangler dev` restarts it whenever a source file changes, answering 503 meanwhile.
+ */
 async function call(t: Target, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${t.url}${path}`, {
-    ...init,
-    headers: { Authorization: `Bearer ${t.token}`, "Content-Type": "application/json", ...init.headers },
-  });
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${t.url}${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${t.token}`, "Content-Type": "application/json", ...init.headers },
+    }).catch((error: unknown) => {
+      if (attempt >= 5) throw error;
+      return undefined;
+    });
+    if (res && (res.status !== 503 || attempt >= 5)) return res;
+    await res?.body?.cancel();
+    await new Promise((r) => setTimeout(r, 2_000 * attempt));
+  }
 }
 
 export const DEMO_GOALS = [
