@@ -5,7 +5,7 @@
  */
 import type { Event } from "../core/event.ts";
 import { hash64 } from "../core/hash.ts";
-import { netSessionChanges, type SessionChange } from "../core/session.ts";
+import { netSessionChanges, type Session, type SessionChange } from "../core/session.ts";
 import type { AppliedEvent } from "../durable-objects/session-do.ts";
 import { loadConfig } from "../workers/config.ts";
 
@@ -14,6 +14,8 @@ export interface Annotation {
   outcomes: Map<Event, AppliedEvent>;
   /** Each session's net change in the batch: its state before the first change, after the last. */
   sessionChanges: SessionChange[];
+  /** Open sessions of repeated events, unchanged by this batch: a redelivery checks they were logged. */
+  resync: Session[];
   /** What the batch cost in actor calls and rows written (logged per batch; docs/cost.md). */
   metrics: { session_rpcs: number; property_rpcs: number; do_rows_written: number };
 }
@@ -67,6 +69,7 @@ export async function applyToActors(env: Env, events: readonly Event[], now: num
   return {
     outcomes,
     sessionChanges: netSessionChanges(changes),
+    resync: results.flatMap((r) => r.resync),
     metrics: { session_rpcs: groups.length, property_rpcs: byProperty.size, do_rows_written: rows },
   };
 }

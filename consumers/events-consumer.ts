@@ -10,10 +10,10 @@
  * no log rows. Every message is acked or retried on its own; a message ClickHouse refuses is
  * isolated so its neighbours still land.
  */
-import { type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../core/clickhouse-row.ts";
+import { resyncRows, type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../core/clickhouse-row.ts";
 import type { Event } from "../core/event.ts";
 import { type EventsMessage, EventsMessageSchema } from "../core/queue-message.ts";
-import type { SessionChange } from "../core/session.ts";
+import type { Session, SessionChange } from "../core/session.ts";
 import { loadConfig } from "../workers/config.ts";
 import { type Annotation, applyToActors } from "./actors.ts";
 import { backoffSeconds } from "./backoff.ts";
@@ -54,6 +54,7 @@ async function insertGroup(
   group: readonly Parsed[],
   annotation: Annotation,
   changes: readonly SessionChange[],
+  resync: readonly Session[],
   sink: EventSink,
 ): Promise<void> {
   const rows = group.flatMap(({ message, body }) =>
@@ -65,7 +66,12 @@ async function insertGroup(
   );
   const token = await dedupToken(group.map((p) => p.message.id));
   if (rows.length > 0) await sink.insert(rows, token);
-  if (changes.length > 0) await sink.insertSessionLog(toLogRows(changes), `${token}-session-log`);
+  const logRows = toLogRows(changes);
+  // A redelivery: its first delivery may have reached the actors (so its events are repeats now,
+  // changing nothing) but not session_log. Bring the log to the sessions' current state.
+  if (resync.length > 0 && group.some((p) => p.message.attempts > 1))
+    logRows.push(...resyncRows(resync, await sink.loggedSessions(resync)));
+  if (logRows.length > 0) await sink.insertSessionLog(logRows, `${token}-session-log`);
 }
 
 /** Delivers one batch: actors first, then ClickHouse, acking or retrying each message. */
@@ -98,7 +104,7 @@ export async function deliverBatch(
       }),
     );
     try {
-      await insertGroup(parsed, annotation, annotation.sessionChanges, sink);
+      await insertGroup(parsed, annotation, annotation.sessionChanges, annotation.resync, sink);
       for (const { message } of parsed) message.ack();
     } catch (error) {
       if (parsed.length > 1 && isRejectedByClickHouse(error)) return deliverOneByOne(parsed, annotation, sink);
@@ -114,11 +120,15 @@ async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation
   // A visitor's events can span several messages; its sessions' changes are logged once, with the
   // first of them that lands (a second -1/+1 pair would count the session twice).
   const unwritten = new Set(annotation.sessionChanges);
+  const unsynced = new Set(annotation.resync);
   for (const item of parsed) {
     const own = changesOf([item], [...unwritten]);
+    const clients = new Set(item.body.events.map((e) => e.client_id));
+    const resync = [...unsynced].filter((s) => clients.has(s.client_id));
     try {
-      await insertGroup([item], annotation, own, sink);
+      await insertGroup([item], annotation, own, resync, sink);
       for (const c of own) unwritten.delete(c);
+      for (const r of resync) unsynced.delete(r);
       item.message.ack();
     } catch (error) {
       console.error(`message ${item.message.id} was refused by ClickHouse; retrying`, error);

@@ -222,3 +222,17 @@ export function toSessionRow(s: Session): SessionRow {
 export function toSessionLogRow(s: Session, sign: 1 | -1): SessionLogRow {
   return { ...toSessionRow(s), sign };
 }
+
+/**
+ * The rows that bring session_log up to a session's current state, given what the log holds for it
+ * (its net +1 row, if any): nothing when the logged version is current, else cancel and replace.
+ * Used on redelivery, when a first delivery reached the actors but not ClickHouse.
+ */
+export function resyncRows(current: readonly Session[], logged: readonly SessionLogRow[]): SessionLogRow[] {
+  const byId = new Map(logged.map((r) => [String(r.session_id), r]));
+  return current.flatMap((s) => {
+    const row = byId.get(s.session_id);
+    if (row && Number(row.version) >= s.version) return [];
+    return row ? [{ ...row, sign: -1 as const }, toSessionLogRow(s, 1)] : [toSessionLogRow(s, 1)];
+  });
+}

@@ -11,6 +11,7 @@ import {
   EMPTY_VISITOR,
   expired,
   SESSION_TIMEOUT_MS,
+  type Session,
   type SessionChange,
   type VisitorState,
 } from "../core/session.ts";
@@ -33,6 +34,12 @@ export interface ApplyResult {
   outcomes: AppliedEvent[];
   /** Every session change, in order (for the live windows and the consumer's session_log rows). */
   changes: SessionChange[];
+  /**
+   * Open sessions that repeated events belong to and that this call did not change: on a
+   * redelivery, the consumer checks that session_log holds their latest state (the first delivery
+   * may have reached the actors but not ClickHouse).
+   */
+  resync: Session[];
   /** SQLite rows this call wrote (billing unit), for the cost measurements. */
   rows_written: number;
 }
@@ -62,6 +69,13 @@ export class SessionDO extends DurableObject<Env> {
       outcomes[i] = { event_id: e.event_id, ...step.outcome };
       changes.push(...step.emitted);
     }
+    const changed = new Set(changes.map((c) => c.current.session_id));
+    const resync = new Map<string, Session>();
+    for (const [i, o] of outcomes.entries()) {
+      const open = states.get(events[i]?.client_id ?? "")?.session;
+      if (o.is_duplicate && open?.session_id === o.session_id && !changed.has(o.session_id))
+        resync.set(o.session_id, open);
+    }
     let rowsWritten = 0;
     this.ctx.storage.transactionSync(() => {
       for (const [clientId, state] of states) {
@@ -73,7 +87,7 @@ export class SessionDO extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(now + timeoutMs);
       rowsWritten++; // setAlarm is billed as one row written
     }
-    return { outcomes, changes, rows_written: rowsWritten };
+    return { outcomes, changes, resync: [...resync.values()], rows_written: rowsWritten };
   }
 
   /** Closes sessions past their timeout and forgets visitors idle for a day; re-arms while any remain. */
@@ -104,6 +118,11 @@ export class SessionDO extends DurableObject<Env> {
     });
     const next = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM visitors").one().n;
     if (next > 0) await this.ctx.storage.setAlarm(now + SESSION_TIMEOUT_MS);
+  }
+
+  /** Forgets every visitor (replay of the actors starts from a clean state). */
+  async reset(): Promise<void> {
+    this.ctx.storage.sql.exec("DELETE FROM visitors");
   }
 
   /** Open sessions and stored bytes per visitor: for tests and the bench's state-size figure. */

@@ -145,7 +145,7 @@ describe("session and property actors", () => {
         31 * 60_000,
         stale.client_id,
       );
-      await s.storage.setAlarm(Date.now());
+      await s.storage.setAlarm(Date.now() + 60_000);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stored()).toMatchObject({ session: null, previous_session_id: `s_${run}-c1` });
