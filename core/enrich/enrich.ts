@@ -38,6 +38,12 @@ export interface EnrichPolicy {
   hashRouting?: boolean;
 }
 
+/**
+ * Events that measure a visit rather than act in it: the tracker's engagement ping (time, scroll
+ * depth) and GA4's `user_engagement`. They never turn a bounce into a non-bounce.
+ */
+export const NON_INTERACTIVE_EVENT_TYPES: ReadonlySet<string> = new Set(["engagement", "user_engagement"]);
+
 export interface EnrichArgs {
   input: EventInput;
   event_id: string;
@@ -82,7 +88,7 @@ export function enrichEvent(a: EnrichArgs): Event {
     user_agent: userAgent || undefined,
     visitor_id_source: a.visitorIdSource,
     source_protocol: a.sourceProtocol,
-    interactive: a.interactive ?? true,
+    interactive: a.interactive ?? !NON_INTERACTIVE_EVENT_TYPES.has(a.input.event_type),
     ...ua,
     device_type: bot.is_bot ? "bot" : ua.device_type,
     country: a.facts.geo.country,

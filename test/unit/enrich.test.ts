@@ -193,4 +193,23 @@ describe("enrichEvent", () => {
       user_agent: GOOGLEBOT,
     });
   });
+
+  it.each([
+    ["engagement", false],
+    ["user_engagement", false],
+    ["signup", true],
+    ["pageview", true],
+  ])("marks %s as interactive: %s (engagement pings never un-bounce a visit)", (event_type, interactive) => {
+    const event = enrichEvent({
+      input: { property_id: "UA-1-1", event_type, page_url: "https://example.com/" },
+      event_id: "e1",
+      event_timestamp: Date.UTC(2026, 10, 26),
+      facts: { ip: "203.0.113.77", userAgent: IPHONE, hints: {}, geo: NO_GEO },
+      policy: { ipMode: "truncate", domains: ["example.com"] },
+      visitorId: "c1",
+      visitorIdSource: "client",
+      sourceProtocol: "tally",
+    });
+    expect(event.interactive).toBe(interactive);
+  });
 });
