@@ -3,6 +3,7 @@
  * real embedded ClickHouse engine and the dev stack), `workers` (workerd via @cloudflare/vitest-plugin).
  * One embedded ClickHouse serves them all (test/support/global-setup.ts).
  */
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "./core/rate-limits.ts";
@@ -17,6 +18,10 @@ process.env.TALLY_TEST_CLICKHOUSE_PORT = String(clickhousePort);
 const upstashPort = Number(process.env.TALLY_TEST_UPSTASH_PORT ?? (await freePort()));
 process.env.TALLY_TEST_UPSTASH_PORT = String(upstashPort);
 process.env.TALLY_TEST_UPSTASH_TOKEN ??= `test_${crypto.randomUUID()}`;
+// A local S3-compatible server (s3rver) for the archive's S3 path: global setup starts it on this port;
+// the workers project gets its endpoint as the TEST_ARCHIVE_S3_ENDPOINT binding.
+const archiveS3Port = Number(process.env.TALLY_TEST_S3_PORT ?? (await freePort()));
+process.env.TALLY_TEST_S3_PORT = String(archiveS3Port);
 
 export default defineConfig({
   test: {
@@ -52,7 +57,11 @@ export default defineConfig({
                 },
               },
               // A second events queue, so sharding can be tested (EVENTS_QUEUE_SHARDS stays 1).
-              queueProducers: { EVENTS_QUEUE_1: { queueName: "events-1" } },
+              // The archive's second shard too: enqueueEvents sends each shard to both kinds of queue.
+              queueProducers: {
+                EVENTS_QUEUE_1: { queueName: "events-1" },
+                ARCHIVE_QUEUE_1: { queueName: "archive-1" },
+              },
               bindings: {
                 CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
                 CLICKHOUSE_DATABASE: WORKERS_TEST_DATABASE,
@@ -63,10 +72,18 @@ export default defineConfig({
                 UPSTASH_REDIS_REST_URL: "",
                 TEST_UPSTASH_URL: `http://127.0.0.1:${upstashPort}`,
                 TEST_UPSTASH_TOKEN: process.env.TALLY_TEST_UPSTASH_TOKEN,
+                // test/workers/archive-s3.test.ts points a copy of env at this server (the routes keep R2).
+                TEST_ARCHIVE_S3_ENDPOINT: `http://127.0.0.1:${archiveS3Port}`,
               },
             },
           }),
         ],
+        // As wrangler.toml's [alias]: the S3 SDK's XML parser without DOMParser (workers/archive/aws-xml-builder.js).
+        resolve: {
+          alias: {
+            "@aws-sdk/xml-builder": fileURLToPath(new URL("./workers/archive/aws-xml-builder.js", import.meta.url)),
+          },
+        },
         test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
       },
     ],

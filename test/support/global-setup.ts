@@ -1,25 +1,56 @@
 /**
  * One embedded ClickHouse engine for the whole test run (chDB binds one data directory per process,
  * and this is the one process that outlives every test file). Each test file makes its own database.
- * Also the Upstash REST adapter over the local Redis, for the query cache's tests.
+ * Also the Upstash REST adapter over the local Redis, for the query cache's tests, and a local
+ * S3-compatible server (s3rver) for the archive's S3 path.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { createClient } from "@clickhouse/client-web";
 import type { TestProject } from "vitest/node";
 import { startClickHouseServer } from "../../dev/clickhouse-server.ts";
 import { type RunningUpstashServer, startUpstashServer } from "../../dev/upstash-server.ts";
 import { readClickHouseMigrations } from "../../migrations/files.ts";
 import { migrate } from "../../migrations/migrator.ts";
+import { freePort } from "./free-port.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     clickhouseUrl: string;
+    archiveS3Endpoint: string;
   }
 }
 
 export const WORKERS_TEST_DATABASE = "tally_workers_test";
+/** The bucket the local S3 server holds; s3rver accepts any credentials for it. */
+export const TEST_ARCHIVE_S3 = { bucket: "tally-archive-test", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+
+/**
+ * s3rver in a child process: its ListObjectsV2 continuation tokens use DES, which Node 22's OpenSSL 3
+ * only offers with --openssl-legacy-provider (a flag this process cannot take on after start).
+ */
+async function startS3Server(port: number, directory: string): Promise<ChildProcess> {
+  const script = `
+    const { default: S3rver } = await import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve("s3rver")).href)});
+    const server = new S3rver({ address: "127.0.0.1", port: ${port}, silent: true, directory: ${JSON.stringify(directory)},
+      configureBuckets: [{ name: ${JSON.stringify(TEST_ARCHIVE_S3.bucket)}, configs: [] }] });
+    await server.run();
+    process.stdout.write("ready\\n");`;
+  const child = spawn(process.execPath, ["--openssl-legacy-provider", "--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`s3rver exited with ${code}`)));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("ready")) resolve();
+    });
+  });
+  return child;
+}
 
 export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), "tally-test-clickhouse-"));
@@ -40,7 +71,13 @@ export default async function setup(project: TestProject) {
   } catch (error) {
     console.warn(`No Redis for the Upstash adapter (${String(error)}); .ci/run starts one.`);
   }
+  const s3Dir = mkdtempSync(join(tmpdir(), "tally-test-s3-"));
+  const s3Port = Number(process.env.TALLY_TEST_S3_PORT ?? 0) || (await freePort());
+  const s3 = await startS3Server(s3Port, s3Dir);
+  project.provide("archiveS3Endpoint", `http://127.0.0.1:${s3Port}`);
   return async () => {
+    s3.kill();
+    rmSync(s3Dir, { recursive: true, force: true });
     await upstash?.close();
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
