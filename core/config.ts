@@ -21,5 +21,16 @@ export const ConfigSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: z.string().default(""),
   /** Our spec's query quota per property. */
   QUERY_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(1000),
+  /**
+   * The event archive: any S3-compatible store when endpoint and bucket are both set (R2's S3 API,
+   * AWS S3 for Redshift COPY/Spectrum), else the ARCHIVE_BUCKET R2 binding. Keys are secrets.
+   */
+  ARCHIVE_S3_ENDPOINT: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(""),
+  ARCHIVE_S3_BUCKET: z.union([z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/), z.literal("")]).default(""),
+  ARCHIVE_S3_REGION: z.string().min(1).default("auto"),
+  ARCHIVE_S3_ACCESS_KEY_ID: z.string().default(""),
+  ARCHIVE_S3_SECRET_ACCESS_KEY: z.string().default(""),
+  /** The compliance period: days archived events are kept (the bucket's lifecycle rule deletes them after). */
+  ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(730),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,15 +1,25 @@
 /**
- * The one Worker. tracker ─► POST /collect ─► Queue "events" ─► consumers/ ─► ClickHouse;
- * the actors (PropertyDO, RegistryDO) are exported from here (see README "The shape").
+ * The one Worker. tracker ─► POST /collect ─► Queues "events" and "archive" ─► consumers/ ─►
+ * ClickHouse and the Parquet archive; the actors (PropertyDO, RegistryDO) are exported from here
+ * (see README "The shape"). A Cron Trigger compacts the archive (workers/archive/scheduled.ts).
  */
+import { handleArchiveBatch } from "../consumers/archive-consumer.ts";
 import { handleEventsBatch } from "../consumers/events-consumer.ts";
 import { app } from "./app.ts";
+import { handleScheduled } from "./archive/scheduled.ts";
 
 export { PropertyDO } from "../durable-objects/property-do.ts";
 export { RegistryDO } from "../durable-objects/registry-do.ts";
 export { SessionDO } from "../durable-objects/session-do.ts";
 
+/** `archive` and its shards `archive-<n>`; every other consumed queue is an events shard. */
+export function isArchiveQueue(name: string): boolean {
+  return /^archive(-\d+)?$/.test(name);
+}
+
 export default {
   fetch: app.fetch,
-  queue: handleEventsBatch,
+  queue: (batch, env, ctx) =>
+    isArchiveQueue(batch.queue) ? handleArchiveBatch(batch, env, ctx) : handleEventsBatch(batch, env, ctx),
+  scheduled: handleScheduled,
 } satisfies ExportedHandler<Env>;

@@ -1,7 +1,8 @@
 /**
- * Hands accepted events to the events queue. Events are packed into ≤ 64 KB messages (one billed
- * operation each) and sharded by property over EVENTS_QUEUE_SHARDS queues, since one Cloudflare
- * queue carries about 5,000 messages/s (README "Scale").
+ * Hands accepted events to the queues: `archive` (the Parquet event log, issue #7) and `events`
+ * (the live path). Events are packed into ≤ 64 KB messages (one billed operation each) and sharded
+ * by property over EVENTS_QUEUE_SHARDS queues of each kind, since one Cloudflare queue carries about
+ * 5,000 messages/s (README "Scale"); both kinds carry the same messages.
  */
 import type { Event } from "../../core/event.ts";
 import { packMessages } from "../../core/queue-message.ts";
@@ -19,14 +20,16 @@ export function shardOf(propertyId: string, shards: number): number {
   return (h >>> 0) % shards;
 }
 
-function queueFor(env: Env, shard: number): Queue {
-  if (shard === 0) return env.EVENTS_QUEUE;
-  const queue = (env as unknown as Record<string, Queue | undefined>)[`EVENTS_QUEUE_${shard}`];
-  if (!queue) throw new Error(`EVENTS_QUEUE_SHARDS names shard ${shard}, but binding EVENTS_QUEUE_${shard} is missing`);
+type QueueKind = "EVENTS_QUEUE" | "ARCHIVE_QUEUE";
+
+function queueFor(env: Env, kind: QueueKind, shard: number): Queue {
+  if (shard === 0) return env[kind];
+  const queue = (env as unknown as Record<string, Queue | undefined>)[`${kind}_${shard}`];
+  if (!queue) throw new Error(`EVENTS_QUEUE_SHARDS names shard ${shard}, but binding ${kind}_${shard} is missing`);
   return queue;
 }
 
-/** Queues every event; resolves only when the queue has them all. */
+/** Queues every event on both queues; resolves only when both have them all. */
 export async function enqueueEvents(
   env: Env,
   shards: number,
@@ -40,7 +43,7 @@ export async function enqueueEvents(
     if (group) group.push(e);
     else byShard.set(shard, [e]);
   }
-  const sends: Promise<unknown>[] = [];
+  const batches: { shard: number; batch: MessageSendRequest[] }[] = [];
   for (const [shard, group] of byShard) {
     const messages = packMessages(group, receivedAt);
     let batch: MessageSendRequest[] = [];
@@ -48,14 +51,22 @@ export async function enqueueEvents(
     for (const body of messages) {
       const size = messages.length === 1 ? 0 : JSON.stringify(body).length;
       if (batch.length > 0 && (bytes + size > MAX_SEND_BYTES || batch.length === 100)) {
-        sends.push(queueFor(env, shard).sendBatch(batch));
+        batches.push({ shard, batch });
         batch = [];
         bytes = 0;
       }
       batch.push({ body, contentType: "json" });
       bytes += size;
     }
-    if (batch.length > 0) sends.push(queueFor(env, shard).sendBatch(batch));
+    if (batch.length > 0) batches.push({ shard, batch });
   }
-  await Promise.all(sends);
+  // The archive, the source of truth, first; the live path only once it holds the events. Either
+  // send can fail after the other succeeded; the caller then answers 503 and the client retries with
+  // the same event_ids. That is safe both ways: a second archive copy is collapsed by compaction
+  // (one row per event_id), and a second live copy is recognised by the session actors, which mark
+  // it a repeat so the consumer does not insert it again. The order decides what happens when the
+  // client never retries: an event may then be archived and not live (replay restores it), but
+  // never live and missing from the archive.
+  await Promise.all(batches.map(({ shard, batch }) => queueFor(env, "ARCHIVE_QUEUE", shard).sendBatch(batch)));
+  await Promise.all(batches.map(({ shard, batch }) => queueFor(env, "EVENTS_QUEUE", shard).sendBatch(batch)));
 }

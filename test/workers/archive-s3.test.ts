@@ -1,0 +1,98 @@
+/**
+ * archive-s3-integration: with ARCHIVE_S3_* configured the archive consumer writes through
+ * @aws-sdk/client-s3 instead of the R2 binding — here against the run's local S3-compatible server
+ * (s3rver, started by test/support/global-setup.ts), from inside workerd.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { batchFileKey, deterministicId, partitionOf, pendingKey, toArchiveRecord } from "../../core/archive.ts";
+import { decodeArchiveFile } from "../../core/archive-parquet.ts";
+import { listAll } from "../../core/archive-store.ts";
+import type { EventsMessage } from "../../core/queue-message.ts";
+import { S3ArchiveStore } from "../../workers/archive/s3-store.ts";
+import { zstdCodec } from "../../workers/archive/zstd.ts";
+import worker from "../../workers/main.ts";
+import { makeEvent } from "../support/events.ts";
+
+const testEnv = env as typeof env & { TEST_ARCHIVE_S3_ENDPOINT: string };
+const S3 = {
+  ARCHIVE_S3_ENDPOINT: testEnv.TEST_ARCHIVE_S3_ENDPOINT,
+  ARCHIVE_S3_BUCKET: "tally-archive-test",
+  ARCHIVE_S3_ACCESS_KEY_ID: "S3RVER",
+  ARCHIVE_S3_SECRET_ACCESS_KEY: "S3RVER",
+};
+const run = crypto.randomUUID().slice(0, 8);
+const T = Date.UTC(2026, 10, 26, 14, 5);
+
+const s3 = () =>
+  new S3ArchiveStore({
+    endpoint: S3.ARCHIVE_S3_ENDPOINT,
+    bucket: S3.ARCHIVE_S3_BUCKET,
+    region: "auto",
+    accessKeyId: S3.ARCHIVE_S3_ACCESS_KEY_ID,
+    secretAccessKey: S3.ARCHIVE_S3_SECRET_ACCESS_KEY,
+  });
+
+async function deliver(messages: { id: string; body: EventsMessage; attempts?: number }[]) {
+  const batch = createMessageBatch(
+    "archive",
+    messages.map(({ id, body, attempts = 1 }) => ({ id, body, attempts, timestamp: new Date() })),
+  );
+  const ctx = createExecutionContext();
+  // A fresh env object: the config (and so the store) is chosen per env.
+  await worker.queue(batch, { ...env, ...S3 }, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+describe("the archive consumer over the S3 API", () => {
+  it("writes the batch's Parquet files to the S3 bucket, not R2, and they read back exactly", async () => {
+    const property = `UA-S3-${run}`;
+    const events = [1, 2, 3].map((n) =>
+      makeEvent({ property_id: property, event_id: `${run}-${n}`, event_timestamp: T + n, user_id: `u${n}` }),
+    );
+    const m = { id: `${run}-m1`, body: { v: 1, received_at: T + 99, events } satisfies EventsMessage };
+    const result = await deliver([m]);
+    expect(result.explicitAcks).toEqual([m.id]);
+    expect(result.retryMessages).toEqual([]);
+
+    const partition = partitionOf(property, T);
+    const key = batchFileKey(partition, await deterministicId([m.id]));
+    const listed = await listAll(s3(), `events/property_id=${property}/`);
+    expect(listed.map((o) => o.key)).toEqual([key]);
+    expect((await listAll(s3(), pendingKey(partition))).map((o) => o.key)).toEqual([pendingKey(partition)]);
+    const object = await s3().get(key);
+    expect(await decodeArchiveFile(object?.body ?? new Uint8Array(), zstdCodec)).toEqual(
+      events.map((e) => toArchiveRecord(e, T + 99)),
+    );
+    expect(await env.ARCHIVE_BUCKET.head(key)).toBeNull();
+  });
+
+  it("overwrites the same object when the batch is redelivered", async () => {
+    const property = `UA-S3R-${run}`;
+    const m = {
+      id: `${run}-r1`,
+      body: { v: 1, received_at: T, events: [makeEvent({ property_id: property, event_id: `${run}-r` })] },
+    } satisfies { id: string; body: EventsMessage };
+    await deliver([m]);
+    const before = await listAll(s3(), `events/property_id=${property}/`);
+    const again = await deliver([{ ...m, attempts: 2 }]);
+    expect(again.explicitAcks).toEqual([m.id]);
+    const after = await listAll(s3(), `events/property_id=${property}/`);
+    expect(after.map((o) => [o.key, o.etag])).toEqual(before.map((o) => [o.key, o.etag]));
+    expect(after).toHaveLength(1);
+  });
+
+  it("retries every message when the S3 store cannot be reached", async () => {
+    const m = {
+      id: `${run}-down`,
+      body: { v: 1, received_at: T, events: [makeEvent({ property_id: `UA-S3D-${run}` })] } satisfies EventsMessage,
+    };
+    const batch = createMessageBatch("archive", [{ ...m, attempts: 1, timestamp: new Date() }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...env, ...S3, ARCHIVE_S3_ENDPOINT: "http://127.0.0.1:9" }, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages).toEqual([{ msgId: m.id }]);
+  });
+});
