@@ -4,8 +4,9 @@
  * chunk's session changes become the same signed `session_log` rows — so a projection rebuilt from
  * the archive equals the one built live.
  */
+import { z } from "zod";
 import { type EventRow, type SessionLogRow, toClickHouseRow, toSessionLogRow } from "./clickhouse-row.ts";
-import type { Event } from "./event.ts";
+import { type Event, PROPERTY_ID_PATTERN } from "./event.ts";
 import { advanceSession, EMPTY_VISITOR, netSessionChanges, type SessionChange, type VisitorState } from "./session.ts";
 
 export interface ReplayRows {
@@ -43,4 +44,54 @@ export function replayChunk(
     rows.sessionLog.push(toSessionLogRow(current, 1));
   }
   return rows;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const HOUR = 3_600_000;
+/** Read around the range so sessions crossing its edges keep their true shape (only rows inside are written). */
+export const REPLAY_MARGIN_MS = HOUR;
+
+export const ReplaySpecSchema = z
+  .strictObject({
+    from: z.string().regex(DATE, "must be a date such as 2026-11-01"),
+    to: z.string().regex(DATE, "must be a date such as 2026-11-07 (inclusive)"),
+    property: z.string().regex(PROPERTY_ID_PATTERN, "must look like UA-12345-1 or a 3-64 character slug").optional(),
+    target: z
+      .enum(["clickhouse", "actors", "all"], { error: 'must be "clickhouse", "actors" or "all"' })
+      .default("all"),
+  })
+  .refine((s) => Number.isFinite(Date.parse(s.from)) && Number.isFinite(Date.parse(s.to)), {
+    message: "from and to must be calendar dates",
+    path: ["from"],
+  })
+  .refine((s) => s.from <= s.to, { message: "must not be after to", path: ["from"] })
+  .refine((s) => Date.parse(s.to) - Date.parse(s.from) <= 366 * 24 * HOUR, {
+    message: "a replay spans at most 366 days; run several",
+    path: ["to"],
+  });
+export type ReplaySpec = z.infer<typeof ReplaySpecSchema>;
+
+/** The instants a spec covers: whole UTC days, `to` inclusive. */
+export function replayRange(spec: ReplaySpec): [number, number] {
+  return [Date.parse(`${spec.from}T00:00:00Z`), Date.parse(`${spec.to}T00:00:00Z`) + 24 * HOUR];
+}
+
+/** The hours to read, in order, margins included. */
+export function replayHours(spec: ReplaySpec): number[] {
+  const [from, to] = replayRange(spec);
+  const hours: number[] = [];
+  for (let h = from - REPLAY_MARGIN_MS; h < to + REPLAY_MARGIN_MS; h += HOUR) hours.push(h);
+  return hours;
+}
+
+/** Only what lies inside the range is written: margins only shape the sessions. */
+export function withinRange(rows: ReplayRows, [from, to]: [number, number]): ReplayRows {
+  const inside = (text: string) => {
+    const ms = Date.parse(`${text.replace(" ", "T")}Z`);
+    return ms >= from && ms < to;
+  };
+  return {
+    events: rows.events.filter((r) => inside(r.event_timestamp)),
+    sessionLog: rows.sessionLog.filter((r) => inside(String(r.opened_at))),
+  };
 }

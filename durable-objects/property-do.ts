@@ -242,6 +242,12 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   /** The realtime snapshot of the last hour, from the live windows. */
+  /** Drops the live windows (a replay of the actors rebuilds them). */
+  async resetLive(): Promise<void> {
+    const keys = [...(await this.ctx.storage.list({ prefix: "w:" })).keys()];
+    for (let i = 0; i < keys.length; i += 128) await this.ctx.storage.delete(keys.slice(i, i + 128));
+  }
+
   /** The minute windows still inside the live horizon, in storage form: the query API's live leg. */
   async storedWindows(now: number): Promise<StoredWindow[]> {
     const stored = await this.ctx.storage.list<StoredWindow>({ prefix: "w:" });

@@ -1,5 +1,6 @@
 /** The HTTP face of the Worker: every route group mounted on one Hono app with one error shell. */
 import { Hono } from "hono";
+import { replayRoutes } from "./admin/replay.ts";
 import { adminRoutes } from "./admin/routes.ts";
 import { botRoutes } from "./bots/route.ts";
 import { flushRefusals, hasPendingRefusals } from "./collect/refusals.ts";
@@ -35,5 +36,6 @@ app.route("/", botRoutes);
 app.route("/", realtimeRoutes);
 app.route("/", socketRoutes);
 app.route("/", queryRoutes);
+app.route("/", replayRoutes);
 app.notFound(renderNotFound);
 app.onError(renderError);

@@ -10,6 +10,7 @@ import { handleScheduled } from "./archive/scheduled.ts";
 
 export { PropertyDO } from "../durable-objects/property-do.ts";
 export { RegistryDO } from "../durable-objects/registry-do.ts";
+export { ReplayDO } from "../durable-objects/replay-do.ts";
 export { SessionDO } from "../durable-objects/session-do.ts";
 
 /** `archive` and its shards `archive-<n>`; every other consumed queue is an events shard. */

@@ -1,0 +1,210 @@
+/**
+ * ReplayDO: the one replay job at a time, rebuilding projections from the event log (the archive).
+ * It works through the range hour by hour on alarms (each step stays far inside a request's CPU
+ * limit), keeps the visitors' session states between hours in its SQLite, and records progress
+ * so `GET /api/v1/admin/replay` and `npm run replay` can show it. A step that fails is retried by
+ * the next alarm; its ClickHouse inserts carry a token per job and hour, so a retry writes nothing
+ * twice, and a new job (after deleting the range) writes afresh.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { applyToActors } from "../consumers/actors.ts";
+import { createClickHouseSink } from "../consumers/clickhouse-sink.ts";
+import {
+  ArchiveManifestSchema,
+  fromArchiveRecord,
+  hourPrefix,
+  liveFiles,
+  manifestKey,
+  partitionOf,
+} from "../core/archive.ts";
+import { dedupeRecords } from "../core/archive-compaction.ts";
+import { decodeArchiveFile } from "../core/archive-parquet.ts";
+import { listAll } from "../core/archive-store.ts";
+import type { Event } from "../core/event.ts";
+import {
+  type ReplaySpec,
+  replayChunk,
+  replayHours,
+  replayRange,
+  type VisitorStates,
+  withinRange,
+} from "../core/replay.ts";
+import { type ReplayStatus, replayStatusFor } from "../core/replay-job.ts";
+import { decodeVisitor, encodeVisitor } from "../core/session-codec.ts";
+import { archiveStore } from "../workers/archive/store.ts";
+import { zstdCodec } from "../workers/archive/zstd.ts";
+import { clickHouseClient } from "../workers/clickhouse.ts";
+import { loadConfig } from "../workers/config.ts";
+import { registryStub } from "../workers/properties.ts";
+
+/** Hours per alarm: small enough to stay well inside the CPU limit for a busy property's hour. */
+const HOURS_PER_STEP = 6;
+/** Events the actors target re-applies per RPC round (the consumer's batch size). */
+const ACTOR_CHUNK = 100;
+/** The session actors keep a visitor's state a day: only the last day is worth re-applying. */
+const ACTORS_WINDOW_MS = 24 * 3_600_000;
+
+/** The tables a replay rewrites, and the time column that places a row in the range. */
+const CLEARED: [table: string, column: string][] = [
+  ["events", "event_timestamp"],
+  ["session_log", "opened_at"],
+  ["sessions", "opened_at"],
+  ["events_rollup", "hour"],
+  ["sessions_rollup", "hour"],
+];
+
+interface Job {
+  id: string;
+  spec: ReplaySpec;
+  properties: string[];
+  /** Index into the work list (properties × hours). */
+  cursor: number;
+  status: ReplayStatus;
+}
+
+export class ReplayDO extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS visitors (key TEXT PRIMARY KEY, state TEXT NOT NULL)");
+  }
+
+  /** Starts a job; refuses (returns the running one) while another runs. */
+  async start(spec: ReplaySpec, now: number): Promise<{ started: boolean; status: ReplayStatus }> {
+    const current = await this.ctx.storage.get<Job>("job");
+    if (current?.status.state === "running") return { started: false, status: current.status };
+    const properties = spec.property
+      ? [spec.property]
+      : (await registryStub(this.env).list()).map((p) => p.property_id);
+    const id = crypto.randomUUID();
+    const hours = replayHours(spec).length * properties.length;
+    const job: Job = { id, spec, properties, cursor: 0, status: replayStatusFor(id, spec, hours, now) };
+    this.ctx.storage.sql.exec("DELETE FROM visitors");
+    await this.ctx.storage.put("job", job);
+    await this.ctx.storage.setAlarm(now);
+    return { started: true, status: job.status };
+  }
+
+  async status(): Promise<ReplayStatus | undefined> {
+    return (await this.ctx.storage.get<Job>("job"))?.status;
+  }
+
+  override async alarm(): Promise<void> {
+    const job = await this.ctx.storage.get<Job>("job");
+    if (job?.status.state !== "running") return;
+    try {
+      if (job.cursor === 0 && job.status.phase === "clearing") await this.#clear(job);
+      await this.#step(job);
+    } catch (error) {
+      job.status.attempts += 1;
+      job.status.last_error = error instanceof Error ? error.message : String(error);
+      // Alarms retry on their own; past ten failures the job stops and says why.
+      if (job.status.attempts >= 10) {
+        job.status.state = "failed";
+        job.status.finished_at = new Date().toISOString();
+      } else await this.ctx.storage.setAlarm(Date.now() + 5_000 * job.status.attempts);
+      await this.ctx.storage.put("job", job);
+    }
+  }
+
+  /** Deletes the range from every table it rewrites (lightweight deletes, synchronous). */
+  async #clear(job: Job): Promise<void> {
+    if (job.spec.target !== "actors") {
+      const client = clickHouseClient(loadConfig(this.env));
+      const [from, to] = replayRange(job.spec);
+      for (const property of job.properties)
+        for (const [table, column] of CLEARED)
+          await client.command({
+            query: `DELETE FROM ${table} WHERE property_id = {p:String} AND ${column} >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ${column} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`,
+            query_params: { p: property, from, to },
+            clickhouse_settings: { lightweight_deletes_sync: "2" },
+          });
+    }
+    if (job.spec.target !== "clickhouse") {
+      // Re-applied events would only be recognised as repeats within a visitor's last 32: start clean.
+      const buckets = loadConfig(this.env).SESSION_BUCKETS;
+      for (const property of job.properties) {
+        await this.env.PROPERTY_DO.getByName(property).resetLive();
+        for (let b = 0; b < buckets; b++) await this.env.SESSION_DO.getByName(`${property}|${b}`).reset();
+      }
+    }
+    job.status.phase = "replaying";
+    await this.ctx.storage.put("job", job);
+  }
+
+  async #step(job: Job): Promise<void> {
+    const hours = replayHours(job.spec);
+    const total = hours.length * job.properties.length;
+    const store = await archiveStore(this.env);
+    const sink = createClickHouseSink(loadConfig(this.env));
+    const range = replayRange(job.spec);
+    for (let n = 0; n < HOURS_PER_STEP && job.cursor < total; n++) {
+      const property = job.properties[Math.floor(job.cursor / hours.length)] ?? "";
+      const hour = hours[job.cursor % hours.length] ?? 0;
+      const records = [];
+      const partition = partitionOf(property, hour);
+      const listed = (await listAll(store, hourPrefix(partition))).map((o) => o.key);
+      const manifest = await store.get(manifestKey(partition));
+      const parsed = manifest ? ArchiveManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifest.body))) : null;
+      for (const key of liveFiles(listed, parsed)) {
+        const object = await store.get(key);
+        if (object) records.push(...(await decodeArchiveFile(object.body, zstdCodec)));
+      }
+      const kept = dedupeRecords(records).kept;
+      const received = new Map(kept.map((r) => [r.event_id, r.received_at]));
+      const events = kept.map((r) => fromArchiveRecord(r).event);
+      const states = this.#load(events);
+      const rows = withinRange(
+        replayChunk(events, states, (e) => received.get(e.event_id) ?? e.event_timestamp),
+        range,
+      );
+      const token = `replay-${job.id}-${property}-${hour}`;
+      if (job.spec.target !== "actors") {
+        if (rows.events.length > 0) await sink.insert(rows.events, token);
+        if (rows.sessionLog.length > 0) await sink.insertSessionLog(rows.sessionLog, `${token}-sessions`);
+      }
+      if (job.spec.target !== "clickhouse") await this.#toActors(events, range);
+      this.#save(states);
+      job.cursor += 1;
+      job.status.hours_done = job.cursor;
+      job.status.events_read += records.length;
+      job.status.events_written += rows.events.length;
+      job.status.session_rows_written += rows.sessionLog.length;
+      job.status.attempts = 0;
+      await this.ctx.storage.put("job", job);
+    }
+    if (job.cursor >= total) {
+      job.status.state = "done";
+      job.status.finished_at = new Date().toISOString();
+      this.ctx.storage.sql.exec("DELETE FROM visitors");
+      await this.ctx.storage.put("job", job);
+    } else await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** The live actors only hold the last day: re-apply what falls in it, through the live path. */
+  async #toActors(events: readonly Event[], [from, to]: [number, number]): Promise<void> {
+    const recent = events
+      .filter((e) => e.event_timestamp >= Math.max(from, Date.now() - ACTORS_WINDOW_MS) && e.event_timestamp < to)
+      .sort((a, b) => a.event_timestamp - b.event_timestamp);
+    for (let i = 0; i < recent.length; i += ACTOR_CHUNK)
+      await applyToActors(this.env, recent.slice(i, i + ACTOR_CHUNK), Date.now());
+  }
+
+  #load(events: readonly Event[]): VisitorStates {
+    const states: VisitorStates = new Map();
+    const keys = [...new Set(events.map((e) => `${e.property_id}|${e.client_id}`))];
+    for (let i = 0; i < keys.length; i += 90) {
+      const chunk = keys.slice(i, i + 90);
+      const sql = `SELECT key, state FROM visitors WHERE key IN (${chunk.map(() => "?").join(",")})`;
+      for (const row of this.ctx.storage.sql.exec<{ key: string; state: string }>(sql, ...chunk))
+        states.set(row.key, decodeVisitor(row.state));
+    }
+    return states;
+  }
+
+  #save(states: VisitorStates): void {
+    this.ctx.storage.transactionSync(() => {
+      for (const [key, state] of states)
+        this.ctx.storage.sql.exec("INSERT OR REPLACE INTO visitors VALUES (?, ?)", key, encodeVisitor(state));
+    });
+  }
+}
