@@ -128,7 +128,7 @@ const mf = new Miniflare(
         scriptPath: bundle(),
         compatibilityDate: "2026-11-01",
         compatibilityFlags: ["nodejs_compat"],
-        queueProducers: { EVENTS_QUEUE: { queueName: "events" } },
+        queueProducers: { EVENTS_QUEUE: { queueName: "events" }, ARCHIVE_QUEUE: { queueName: "archive" } },
         r2Buckets: ["ARCHIVE_BUCKET"],
         durableObjects: { PROPERTY_DO: "PropertyDO", REGISTRY_DO: "RegistryDO" },
         // The production limiters with budgets the bench cannot exhaust: their cost is measured, not their refusals.

@@ -12,7 +12,7 @@
  */
 import { app } from "../workers/app.ts";
 
-export { PropertyDO, RegistryDO, SessionDO } from "../workers/main.ts";
+export { PropertyDO, RegistryDO, ReplayDO, SessionDO } from "../workers/main.ts";
 
 const droppingQueue = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
 const allowingLimiter = { limit: async () => ({ success: true }) } as unknown as RateLimit;
@@ -22,10 +22,11 @@ function variantsOf(env: Env): Record<string, Env> {
   let v = variants.get(env);
   if (!v) {
     v = {
-      "edge-only": { ...env, EVENTS_QUEUE: droppingQueue },
+      "edge-only": { ...env, EVENTS_QUEUE: droppingQueue, ARCHIVE_QUEUE: droppingQueue },
       "edge-code": {
         ...env,
         EVENTS_QUEUE: droppingQueue,
+        ARCHIVE_QUEUE: droppingQueue,
         IP_RATE_LIMITER: allowingLimiter,
         PROPERTY_RATE_LIMITER: allowingLimiter,
       },
