@@ -22,7 +22,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { availableParallelism, loadavg } from "node:os";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
@@ -246,6 +246,41 @@ const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)] ?? Number.NaN;
 };
 
+/**
+ * CPU seconds used so far by the whole machine and by this process with its descendants (the
+ * ClickHouse server, workerd): the difference over the measurement is other processes' load, which
+ * slows every figure. Linux /proc; undefined elsewhere.
+ */
+function cpuSeconds(): { machine: number; ours: number } | undefined {
+  try {
+    const ticks = (fields: string[]) => Number(fields[11]) + Number(fields[12]);
+    const stats = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .flatMap((pid) => {
+        try {
+          const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+          return [{ pid: Number(pid), ppid: Number(fields[1]), ticks: ticks(fields) }];
+        } catch {
+          return []; // the process ended meanwhile
+        }
+      });
+    const ours = new Set([process.pid]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of stats)
+        if (ours.has(p.ppid) && !ours.has(p.pid)) {
+          ours.add(p.pid);
+          grew = true;
+        }
+    }
+    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]?.split(/\s+/).slice(1).map(Number) ?? [];
+    const busy = cpu.reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0); // minus idle and iowait
+    return { machine: busy / 100, ours: stats.filter((p) => ours.has(p.pid)).reduce((a, p) => a + p.ticks, 0) / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
 function bundle(): string {
   // Inside the project: workerd refuses module paths that climb out of the working directory.
   const outdir = join(".bench-data", "worker");
@@ -362,7 +397,8 @@ try {
   const now = Date.now();
   const list = targets(apiKey, start, end, now);
 
-  const loadBefore = loadavg()[0] ?? 0;
+  const cpuBefore = cpuSeconds();
+  const measureStarted = performance.now();
   const samples = list.map(() => ({ api: [] as number[], direct: [] as number[], plan: "" }));
   for (let i = 0; i < WARMUP + ITERATIONS; i++) {
     for (const [k, t] of list.entries()) {
@@ -377,7 +413,8 @@ try {
     if (i === WARMUP - 1) console.error(`warm-up done; measuring ${ITERATIONS} iterations`);
   }
 
-  const loadAfter = loadavg()[0] ?? 0;
+  const cpuAfter = cpuSeconds();
+  const measureSeconds = (performance.now() - measureStarted) / 1000;
   // Rows read per statement (once, untimed); then each overview statement alone, one after
   // another, to show where the overview's time goes.
   const rows = new Map<Statement, number>();
@@ -404,9 +441,14 @@ try {
   console.log(
     "direct = the same SQL from the core builders over ClickHouse HTTP from Node (overview: its statements concurrently)",
   );
-  console.log(
-    `1-min load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} on ${availableParallelism()} cores (anything above ~1 is another process slowing every figure)\n`,
-  );
+  if (cpuBefore && cpuAfter) {
+    const others =
+      Math.max(0, cpuAfter.machine - cpuBefore.machine - (cpuAfter.ours - cpuBefore.ours)) / measureSeconds;
+    console.log(
+      `other processes used ${others.toFixed(2)} of ${availableParallelism()} cores during the measurement (they slow every figure)`,
+    );
+  }
+  console.log("");
   console.log(
     "target             stmts  API p50  API p95  direct p50  direct p95  API/direct p50   p95    rows read  plan",
   );
