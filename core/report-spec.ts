@@ -8,6 +8,16 @@ import { PROPERTY_ID_PATTERN } from "./event.ts";
 import { FunnelStepSchema } from "./query-funnel.ts";
 import { DATE_PRESETS, type Dimension, type Metric } from "./query-spec.ts";
 
+/** The figures of the overview report (and its comparison). */
+export const OVERVIEW_METRICS: Metric[] = [
+  "visitors",
+  "visits",
+  "pageviews",
+  "bounce_rate",
+  "avg_session_duration",
+  "views_per_visit",
+];
+
 /** A breakdown report: one dimension, its metrics (the first orders the rows). */
 export const BREAKDOWNS = {
   pages: { dimension: "event:page", metrics: ["visitors", "pageviews"] },

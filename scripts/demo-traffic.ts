@@ -11,21 +11,14 @@
  *   node scripts/demo-traffic.ts [--url http://localhost:8787] [--days 30] [--no-live]
  * with ADMIN_TOKEN from the environment or .dev.vars. The visits are random but seeded.
  */
+
 import { existsSync, readFileSync } from "node:fs";
+import { prng } from "../core/prng.ts";
 
 type Rand = () => number;
 
-/** mulberry32: small, fast, seedable. */
-export function seeded(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Seeded, so demo data repeats run to run. */
+export const seeded = (seed: number): Rand => prng(seed);
 
 function pick<T extends { weight: number }>(rand: Rand, items: readonly T[]): T {
   const total = items.reduce((n, i) => n + i.weight, 0);

@@ -2,63 +2,23 @@
  * The README's promise, end to end: `npm run dev` brings up the embedded stack, and an event POSTed
  * to /collect is a ClickHouse row within 5 seconds. Runs scripts/dev.ts as a person would.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { freePort } from "../support/free-port.ts";
+import { type DevStack, startDevStack } from "../support/dev-stack.ts";
 
-let dev: ChildProcess;
+let stack: DevStack;
 let output = "";
 let port: number;
 let clickhousePort: number;
-const dataDir = mkdtempSync(join(tmpdir(), "tally-e2e-"));
 
 beforeAll(async () => {
-  port = await freePort();
-  clickhousePort = await freePort();
-  dev = spawn(process.execPath, ["scripts/dev.ts"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      CLICKHOUSE_PORT: String(clickhousePort),
-      TALLY_DATA_DIR: dataDir,
-      ADMIN_TOKEN: "e2e-admin",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: false,
-  });
-  dev.stdout?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  dev.stderr?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm run dev was not ready in 90 s:\n${output}`)), 90_000);
-    const check = () => {
-      if (!output.includes("Ctrl-C stops everything")) return;
-      clearTimeout(timer);
-      resolve();
-    };
-    dev.stdout?.on("data", check);
-    dev.stderr?.on("data", check);
-    dev.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm run dev exited early with ${code}:\n${output}`));
-    });
-  });
+  stack = await startDevStack();
+  ({ port, clickhousePort } = stack);
+  output = stack.output();
 }, 120_000);
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null) {
-    const exited = new Promise((resolve) => dev.once("exit", resolve));
-    dev.kill("SIGINT");
-    await exited;
-  }
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe("npm run dev", () => {
@@ -144,9 +104,7 @@ describe("npm run dev", () => {
   });
 
   it("stops everything on Ctrl-C", async () => {
-    const exited = new Promise<string>((resolve) => dev.once("exit", (code, signal) => resolve(`${code}/${signal}`)));
-    dev.kill("SIGINT");
-    expect(await exited, output.slice(-1500)).toBe("0/null");
+    expect(await stack.stop(), stack.output().slice(-1500)).toBe("0/null");
     await expect(fetch(`http://127.0.0.1:${clickhousePort}/ping`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });

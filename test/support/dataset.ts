@@ -8,17 +8,9 @@ import type { Event } from "../../core/event.ts";
 import { replayChunk, type VisitorStates } from "../../core/replay.ts";
 import { makeEvent } from "./events.ts";
 
-/** mulberry32: small, seedable, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../../core/prng.ts";
+
+import { prng } from "../../core/prng.ts";
 
 const PAGES = ["/", "/pricing", "/blog/launch", "/blog/v1.0-notes", "/docs/start", "/docs/api", "/signup", "/about"];
 const SOURCES: [string, string, Event["channel"]][] = [

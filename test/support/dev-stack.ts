@@ -19,7 +19,8 @@ export interface DevStack {
   demoKey: string;
   /** Everything the stack printed so far. */
   output(): string;
-  stop(): Promise<void>;
+  /** SIGINT (Ctrl-C), then waits: resolves `<exit code>/<signal>`. */
+  stop(): Promise<string>;
 }
 
 export async function startDevStack(
@@ -53,6 +54,7 @@ export async function startDevStack(
       await exited;
     }
     rmSync(dataDir, { recursive: true, force: true });
+    return `${dev.exitCode}/${dev.signalCode}`;
   };
   try {
     await new Promise<void>((resolve, reject) => {

@@ -7,8 +7,8 @@ import { AppError } from "../../core/errors.ts";
 import { buildFunnelSql, type FunnelResult, shapeFunnel } from "../../core/query-funnel.ts";
 import { normaliseQuery } from "../../core/query-normalise.ts";
 import { buildRetentionSql, type RetentionResult, shapeRetention } from "../../core/query-retention.ts";
-import type { Dimension, Metric, QuerySpecInput } from "../../core/query-spec.ts";
-import { BREAKDOWNS, type Breakdown, type ReportParams } from "../../core/report-spec.ts";
+import type { Dimension, QuerySpecInput } from "../../core/query-spec.ts";
+import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS, type ReportParams } from "../../core/report-spec.ts";
 import { clickHouseClient } from "../clickhouse.ts";
 import { loadConfig } from "../config.ts";
 import { propertyConfig, propertyStub } from "../properties.ts";
@@ -22,14 +22,6 @@ export interface Report {
   table: { header: string[]; rows: Cell[][] };
 }
 
-const OVERVIEW_METRICS: Metric[] = [
-  "visitors",
-  "visits",
-  "pageviews",
-  "bounce_rate",
-  "avg_session_duration",
-  "views_per_visit",
-];
 /** `visit:entry_page` → `entry_page`: the row key a report uses for its dimension. */
 const keyOf = (d: Dimension) => d.slice(d.lastIndexOf(":") + 1);
 
