@@ -29,9 +29,9 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { buildFunnelSql } from "../core/query-funnel.ts";
 import { comparisonOf, normaliseQuery, publicQuery, type ResolvedQuery } from "../core/query-normalise.ts";
 import { planQuery } from "../core/query-plan.ts";
-import { type Metric, type QuerySpecInput, QuerySpecSchema } from "../core/query-spec.ts";
+import { type QuerySpecInput, QuerySpecSchema } from "../core/query-spec.ts";
 import { buildQuerySql } from "../core/query-sql.ts";
-import { BREAKDOWNS, type Breakdown } from "../core/report-spec.ts";
+import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS } from "../core/report-spec.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
 import { freePort } from "../test/support/free-port.ts";
@@ -106,15 +106,6 @@ interface Target {
 }
 
 const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-/** reports.ts OVERVIEW_METRICS (not exported; the echo check below catches a drift). */
-const OVERVIEW_METRICS: Metric[] = [
-  "visitors",
-  "visits",
-  "pageviews",
-  "bounce_rate",
-  "avg_session_duration",
-  "views_per_visit",
-];
 const FUNNEL_STEPS = [
   { kind: "page", value: "/" },
   { kind: "page", value: "/pricing" },
