@@ -246,7 +246,14 @@ function metricsSql(leg: Leg, s: Scope): string[] {
   ];
 }
 
-function legSql(leg: Leg, s: Scope): string {
+/** Only the aggregates the outer query reads: ClickHouse does not prune them across a join, and each sketch merge is costly. */
+function wanted(aggregates: string[], needed: ReadonlySet<string>, s: Scope): string[] {
+  // With a goal, the first aggregate defines `_conv` for the others: keep them together.
+  if (s.q.goals.length > 0) return aggregates;
+  return aggregates.filter((a) => needed.has(a.slice(a.lastIndexOf(" AS ") + 4)));
+}
+
+function legSql(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
   const dims = s.q.dimensions.map((d, i) => `${dimensionSql(d, leg, s)} AS d${i}`);
   const where: string[] = [`property_id = ${s.property}`];
   const rollup = leg.table.endsWith("_rollup");
@@ -265,7 +272,7 @@ function legSql(leg: Leg, s: Scope): string {
   const group = dims.length > 0 ? ` GROUP BY ${s.q.dimensions.map((_, i) => `d${i}`).join(", ")}` : "";
   // Signed rows can net a group to nothing (a visit moved to another exit page): raw has no such group.
   const having = leg.table === "sessions_rollup" && dims.length > 0 ? " HAVING s_visits > 0" : "";
-  return `SELECT ${[...dims, ...metricsSql(leg, s)].join(", ")} FROM ${from} WHERE ${where.join(" AND ")}${group}${having}`;
+  return `SELECT ${[...dims, ...wanted(metricsSql(leg, s), needed, s)].join(", ")} FROM ${from} WHERE ${where.join(" AND ")}${group}${having}`;
 }
 
 const ratio = (a: string, b: string, digits: number) => `round(if(${b} = 0, 0, ${a} / ${b}), ${digits})`;
@@ -306,12 +313,15 @@ export function buildQuerySql(q: ResolvedQuery, plan: Plan): BuiltQuery {
     tz: p.add("String", q.timezone),
   };
   const dims = q.dimensions.map((_, i) => `d${i}`);
-  const legs = plan.legs.map((leg) => `(${legSql(leg, s)}) AS ${leg.side === "events" ? "e" : "s"}`);
+  const outer = q.metrics.map((m) => `${metricSql(m, plan)} AS ${m}`);
+  const needed = new Set(outer.join(" ").match(/\b[es]_[a-z_]+\b/g) ?? []);
+  needed.add("s_visits"); // the sessions rollup's HAVING reads it
+  const legs = plan.legs.map((leg) => `(${legSql(leg, s, needed)}) AS ${leg.side === "events" ? "e" : "s"}`);
   const join = dims.length > 0 ? ` FULL OUTER JOIN ${legs[1]} USING (${dims.join(", ")})` : ` CROSS JOIN ${legs[1]}`;
   const from = legs.length === 2 ? `${legs[0]}${join}` : legs[0];
   const gapFill =
     q.dimensions.length === 1 && isTimeDimension(q.dimensions[0] ?? "") ? (q.dimensions[0] as TimeDimension) : null;
-  const select = [...dims, ...q.metrics.map((m) => `${metricSql(m, plan)} AS ${m}`)];
+  const select = [...dims, ...outer];
   if (q.include.total_rows && !gapFill) select.push("count() OVER () AS _total");
   const order = q.order_by.map(([key, dir]) => {
     const i = q.dimensions.indexOf(key as Dimension);
