@@ -29,7 +29,9 @@ export async function startDevStack(
   const port = await freePort();
   const clickhousePort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "tally-e2e-"));
-  const adminToken = `e2e-admin-${crypto.randomUUID()}`;
+  // One token for every stack: parallel test files share the checkout's .dev.vars, where
+  // scripts/dev.ts writes it (wrangler prefers .dev.vars to --var), and must not overwrite each other's.
+  const adminToken = "e2e-admin-token-shared-by-parallel-stacks";
   let output = "";
   const dev: ChildProcess = spawn(process.execPath, ["scripts/dev.ts", ...(options.args ?? [])], {
     env: {
