@@ -1,0 +1,125 @@
+/** Goals: conversions per goal, and adding or deleting them. */
+import { type FormEvent, useState } from "react";
+import { api, type Goal, type GoalsReport } from "../../api.ts";
+import { DataTable } from "../../components/data-table.tsx";
+import { Async, ErrorBox } from "../../components/status.tsx";
+import { useDash } from "../../context.ts";
+import { withFilter } from "../../url-state.ts";
+import { forgetAnswers } from "../../use-api.ts";
+import { useReport } from "./report.ts";
+
+export function Goals() {
+  const dash = useDash();
+  const loaded = useReport<GoalsReport>("goals");
+  return (
+    <Async
+      loaded={loaded}
+      isEmpty={(d) => d.rows.length === 0}
+      empty="This property has no goals yet. Add one below: a page path such as /signup/** or a custom event name."
+    >
+      {(data) => (
+        <DataTable
+          keyLabel="Goal"
+          columns={[
+            { key: "visitors", label: "Converted visitors" },
+            { key: "events", label: "Conversions" },
+            { key: "conversion_rate", label: "Conversion rate" },
+          ]}
+          rows={data.rows.map((r) => ({
+            key: r.goal,
+            label: r.goal,
+            values: { visitors: r.visitors, events: r.events, conversion_rate: r.conversion_rate },
+          }))}
+          csvName="goals"
+          pickHint="Show only visitors who completed this goal"
+          onPick={(goal) => {
+            dash.navigate({ filters: JSON.stringify(withFilter(dash.state.filters, "event:goal", goal)) });
+          }}
+        />
+      )}
+    </Async>
+  );
+}
+
+export function GoalManager({ goals, onChange }: { goals: Goal[]; onChange: () => void }) {
+  const { property, token } = useDash();
+  const [kind, setKind] = useState<"page" | "event">("event");
+  const [name, setName] = useState("");
+  const [target, setTarget] = useState("");
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const base = `/api/v1/properties/${encodeURIComponent(property)}/goals`;
+  const act = async (work: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+      forgetAnswers("report:");
+      onChange();
+      return true;
+    } catch (e) {
+      setError(e);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    const goal = kind === "page" ? { name, kind, page_path: target } : { name, kind, event_name: target };
+    if (await act(() => api(token, base, { body: goal }))) {
+      setName("");
+      setTarget("");
+    }
+  };
+  return (
+    <details className="goal-manager">
+      <summary>Manage goals ({goals.length})</summary>
+      <ul className="goal-list">
+        {goals.map((g) => (
+          <li key={g.name}>
+            <span>
+              <strong>{g.name}</strong>{" "}
+              <span className="muted">{g.kind === "page" ? `page ${g.page_path}` : `event ${g.event_name}`}</span>
+            </span>
+            <button
+              type="button"
+              className="link danger"
+              disabled={busy}
+              aria-label={`Delete goal ${g.name}`}
+              onClick={() => act(() => api(token, `${base}/${encodeURIComponent(g.name)}`, { method: "DELETE" }))}
+            >
+              Delete
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form className="inline-form" onSubmit={add}>
+        <label>
+          Name
+          <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={120} />
+        </label>
+        <label>
+          Kind
+          <select value={kind} onChange={(e) => setKind(e.target.value as "page" | "event")}>
+            <option value="event">Custom event</option>
+            <option value="page">Page visit</option>
+          </select>
+        </label>
+        <label>
+          {kind === "page" ? "Page path (* and ** allowed)" : "Event name"}
+          <input
+            value={target}
+            onChange={(e) => setTarget(e.target.value)}
+            required
+            placeholder={kind === "page" ? "/signup/**" : "signup"}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          Add goal
+        </button>
+      </form>
+      {error !== undefined && <ErrorBox error={error} />}
+    </details>
+  );
+}
