@@ -12,7 +12,7 @@
  * Every value is a hash of (seed, session, event): the same parameters give the same rows.
  *
  * Then `session_log` gets one `+1` row per session computed from the stored events, so `sessions`
- * and both rollups fill through their materialized views exactly as the consumer's writes fill
+ * and the rollups fill through their materialized views exactly as the consumer's writes fill
  * them. The property should hold no other events (the session rows are computed from all of them).
  *
  *   node bench/generate-events.ts [--events 10000000] [--days 30] [--seed 1] [--property UA-BENCH-1] [--end ISO]
@@ -565,10 +565,18 @@ export async function generateEvents(client: ClickHouseClient, options: Generate
   // open, rollup rows merged at query time, `sessions FINAL` collapsing across parts) instead of
   // the steady state. OPTIMIZE … FINAL brings every table to that steady state now.
   const t2 = performance.now();
-  for (const table of ["events", "session_log", "sessions", "events_rollup", "sessions_rollup"])
+  for (const table of [
+    "events",
+    "session_log",
+    "sessions",
+    "events_rollup",
+    "sessions_rollup",
+    "events_rollup_daily",
+    "sessions_rollup_daily",
+  ])
     await client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
   const optimizeSeconds = (performance.now() - t2) / 1000;
-  log(`OPTIMIZE … FINAL of the five tables: ${optimizeSeconds.toFixed(1)} s`);
+  log(`OPTIMIZE … FINAL of the seven tables: ${optimizeSeconds.toFixed(1)} s`);
   return {
     events: inserted,
     sessions,
@@ -595,7 +603,7 @@ export async function tableSizes(client: ClickHouseClient) {
   const r = await client.query({
     query: `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes, count() AS parts
             FROM system.parts WHERE active AND database = currentDatabase()
-              AND table IN ('events', 'session_log', 'sessions', 'events_rollup', 'sessions_rollup')
+              AND table IN ('events', 'session_log', 'sessions', 'events_rollup', 'sessions_rollup', 'events_rollup_daily', 'sessions_rollup_daily')
             GROUP BY table ORDER BY table`,
     format: "JSONEachRow",
   });

@@ -128,12 +128,18 @@ export function compareRange(
   return [shift(from), shift(to)];
 }
 
-/** True when every offset met in [from, to) is whole hours: hourly rollups then cut local hours and days exactly. */
-export function wholeHourZone(tz: string, from: number, to: number): boolean {
+/** True when every offset met in [from, to) is a multiple of `unit`. */
+function offsetsDivisible(tz: string, from: number, to: number, unit: number): boolean {
   const step = Math.max(DAY_MS, Math.ceil((to - from) / 400));
-  for (let t = from; t < to + step; t += step) if (offsetMs(Math.min(t, to), tz) % HOUR_MS !== 0) return false;
+  for (let t = from; t < to + step; t += step) if (offsetMs(Math.min(t, to), tz) % unit !== 0) return false;
   return true;
 }
+
+/** True when every offset met in [from, to) is whole hours: hourly rollups then cut local hours and days exactly. */
+export const wholeHourZone = (tz: string, from: number, to: number) => offsetsDivisible(tz, from, to, HOUR_MS);
+
+/** True when the zone is UTC throughout [from, to): UTC days are then its local days, weeks and months. */
+export const utcLikeZone = (tz: string, from: number, to: number) => offsetsDivisible(tz, from, to, DAY_MS);
 
 const pad = (n: number) => String(n).padStart(2, "0");
 

@@ -1,10 +1,11 @@
 /**
  * validate → normalise → **plan** → SQL → run → shape. A pure function of the normalised query
  * and the clock: which store answers (the live actors, ClickHouse, the warehouse) and, for
- * ClickHouse, which tables — the hourly rollups when the dimensions and filters allow it, the raw
- * `events`/`sessions` otherwise. Table-driven tests pin every rule (test/unit/query-plan.test.ts).
+ * ClickHouse, which tables — the rollups when the dimensions and filters allow it (daily rows for
+ * the whole UTC days inside the range, hourly rows for the rest), the raw `events`/`sessions`
+ * otherwise — and how precisely unique counts are estimated. Table-driven tests pin every rule (test/unit/query-plan.test.ts).
  */
-import { HOUR_MS, wholeHourZone } from "./query-dates.ts";
+import { HOUR_MS, utcLikeZone, wholeHourZone } from "./query-dates.ts";
 import type { ResolvedQuery } from "./query-normalise.ts";
 import { type Filter, isTimeDimension, type Metric, type PlainDimension, scopeOf } from "./query-spec.ts";
 
@@ -20,6 +21,8 @@ export interface Leg {
   rollupDimension: PlainDimension | null;
   /** The events leg joins sessions to read acquisition dimensions. */
   joinSessions: boolean;
+  /** Rollup legs: the whole UTC days [from, to) read from the daily rollup; the hours around them come from the hourly one. */
+  days: { from: number; to: number } | null;
 }
 
 export interface Plan {
@@ -30,7 +33,21 @@ export interface Plan {
   reason: string;
 }
 
-/** Dimensions the rollups are keyed by (migrations/clickhouse/0005_rollups.sql lists the same). */
+/**
+ * Visitors are HyperLogLog estimates at the precisions GA4 uses: 14 (σ ≈ 0.8%) for headline
+ * figures — totals and time series — and 12 (σ ≈ 1.6%, exact below ~100) once a dimension is
+ * named, in a breakdown or a filter, where merging thousands of per-value sketches at 14 would
+ * cost the overview its latency target. Visits counted on events (visits per page) are always at
+ * 12, GA4's precision for sessions. Raw tables and rollups use the same precision for the same
+ * query, so they answer the same numbers.
+ */
+export type SketchPrecision = 12 | 14;
+export function sketchPrecision(q: ResolvedQuery): SketchPrecision {
+  const named = q.dimensions.some((d) => !isTimeDimension(d)) || filterDimensions(q.filters).length > 0;
+  return named ? 12 : 14;
+}
+
+/** Dimensions the rollups are keyed by (migrations/clickhouse/0006_daily_rollups.sql lists the same). */
 export const EVENT_ROLLUP_DIMENSIONS: readonly PlainDimension[] = [
   "event:page",
   "event:name",
@@ -67,6 +84,19 @@ const DAY_MS = 86_400_000;
 
 const EVENT_SIDE: readonly Metric[] = ["visitors", "pageviews", "events", "conversion_rate"];
 const SESSION_SIDE: readonly Metric[] = ["visits", "bounce_rate", "avg_session_duration"];
+
+/**
+ * The whole UTC days inside [from, to) a daily rollup can answer: only when no time bucket needs
+ * finer rows — no time dimension, or days, weeks or months in a zone that is UTC throughout.
+ */
+function dailySpan(q: ResolvedQuery): Leg["days"] {
+  const time = q.dimensions.find(isTimeDimension);
+  if (time === "time:hour" || time === "time:minute") return null;
+  if (time !== undefined && !utcLikeZone(q.timezone, q.from, q.to)) return null;
+  const from = Math.ceil(q.from / DAY_MS) * DAY_MS;
+  const to = Math.floor(q.to / DAY_MS) * DAY_MS;
+  return from < to ? { from, to } : null;
+}
 
 /** Every (dimension) an atom of the filter tree names, goal filters aside. */
 export function filterDimensions(filters: readonly Filter[]): string[] {
@@ -145,10 +175,16 @@ export function planQuery(q: ResolvedQuery, now: number, hotRetentionDays: numbe
       : rollupFor(q, side === "events" ? EVENT_ROLLUP_DIMENSIONS : SESSION_ROLLUP_DIMENSIONS);
     if ("why" in rollup) {
       reasons.push(`${side}: raw (${rollup.why})`);
-      return { side, table: side, rollupDimension: null, joinSessions };
+      return { side, table: side, rollupDimension: null, joinSessions, days: null };
     }
-    reasons.push(`${side}: hourly rollup`);
-    return { side, table: `${side}_rollup`, rollupDimension: rollup.dimension, joinSessions };
+    const days = dailySpan(q);
+    const hours = (q.to - q.from - (days ? days.to - days.from : 0)) / HOUR_MS;
+    const parts = [
+      ...(days ? [`${(days.to - days.from) / DAY_MS} days daily`] : []),
+      ...(hours ? [`${hours} hours hourly`] : []),
+    ];
+    reasons.push(`${side}: rollup (${parts.join(" + ")})`);
+    return { side, table: `${side}_rollup`, rollupDimension: rollup.dimension, joinSessions, days };
   });
   return { source: "clickhouse", mode, legs, reason: reasons.join("; ") };
 }

@@ -6,7 +6,7 @@
  */
 import { goalPathRegex } from "./goals.ts";
 import type { GoalRef, ResolvedQuery } from "./query-normalise.ts";
-import type { Leg, Plan } from "./query-plan.ts";
+import { type Leg, type Plan, type SketchPrecision, sketchPrecision } from "./query-plan.ts";
 import {
   type Dimension,
   type Filter,
@@ -105,6 +105,8 @@ interface Scope {
   from: string;
   to: string;
   tz: string;
+  /** Visitors' HyperLogLog precision for this query (core/query-plan.ts sketchPrecision). */
+  precision: SketchPrecision;
 }
 
 const ms = (placeholder: string) => `fromUnixTimestamp64Milli(${placeholder}, 'UTC')`;
@@ -191,17 +193,18 @@ function dimensionSql(d: Dimension, leg: Leg, s: Scope): string {
 }
 
 function metricsSql(leg: Leg, s: Scope): string[] {
+  const p = s.precision;
   const goal = s.q.goals.length > 0 ? (leg.side === "events" ? goalSql(s.q.goals, s.p) : null) : undefined;
   if (leg.side === "events" && leg.table === "events_rollup")
     return [
-      "uniqCombinedMerge(visitors) AS e_visitors",
-      "uniqCombinedMerge(visits) AS e_visits",
+      `uniqCombinedMerge(${p})(visitors_p${p}) AS e_visitors`,
+      "uniqCombinedMerge(12)(visits_p12) AS e_visits",
       "sum(pageviews) AS e_pageviews",
       "sum(events) AS e_events",
     ];
   if (leg.side === "sessions" && leg.table === "sessions_rollup")
     return [
-      "uniqCombinedMerge(visitors) AS s_visitors",
+      `uniqCombinedMerge(${p})(visitors_p${p}) AS s_visitors`,
       "sum(visits) AS s_visits",
       "sum(bounces) AS s_bounces",
       "sum(duration) AS s_duration",
@@ -211,23 +214,23 @@ function metricsSql(leg: Leg, s: Scope): string[] {
   if (leg.side === "events") {
     if (!goal)
       return [
-        "uniqCombined(client_id) AS e_visitors",
-        "uniqCombined(session_id) AS e_visits",
+        `uniqCombined(${p})(client_id) AS e_visitors`,
+        "uniqCombined(12)(session_id) AS e_visits",
         "countIf(event_type = 'pageview') AS e_pageviews",
         "count() AS e_events",
       ];
     // With a goal: the figures are the converting ones; conversion_rate divides by everyone.
     return [
-      `uniqCombinedIf(client_id, ${goal} AS _conv) AS e_visitors`,
-      "uniqCombinedIf(session_id, _conv) AS e_visits",
+      `uniqCombinedIf(${p})(client_id, ${goal} AS _conv) AS e_visitors`,
+      "uniqCombinedIf(12)(session_id, _conv) AS e_visits",
       "countIf(event_type = 'pageview' AND _conv) AS e_pageviews",
       "countIf(_conv) AS e_events",
-      "uniqCombined(client_id) AS e_conv_total",
+      `uniqCombined(${p})(client_id) AS e_conv_total`,
     ];
   }
   if (goal === undefined)
     return [
-      "uniqCombined(client_id) AS s_visitors",
+      `uniqCombined(${p})(client_id) AS s_visitors`,
       "count() AS s_visits",
       "sum(is_bounce) AS s_bounces",
       "sum(duration) AS s_duration",
@@ -236,13 +239,13 @@ function metricsSql(leg: Leg, s: Scope): string[] {
     ];
   const converted = `(session_id IN (SELECT session_id FROM events WHERE ${eventsInRange(s, DAY_MS)} AND ${goalSql(s.q.goals, s.p)}))`;
   return [
-    `uniqCombinedIf(client_id, ${converted} AS _conv) AS s_visitors`,
+    `uniqCombinedIf(${p})(client_id, ${converted} AS _conv) AS s_visitors`,
     "countIf(_conv) AS s_visits",
     "sumIf(is_bounce, _conv) AS s_bounces",
     "sumIf(duration, _conv) AS s_duration",
     "sumIf(pageviews, _conv) AS s_pageviews",
     "sumIf(events, _conv) AS s_events",
-    "uniqCombined(client_id) AS s_conv_total",
+    `uniqCombined(${p})(client_id) AS s_conv_total`,
   ];
 }
 
@@ -251,6 +254,37 @@ function wanted(aggregates: string[], needed: ReadonlySet<string>, s: Scope): st
   // With a goal, the first aggregate defines `_conv` for the others: keep them together.
   if (s.q.goals.length > 0) return aggregates;
   return aggregates.filter((a) => needed.has(a.slice(a.lastIndexOf(" AS ") + 4)));
+}
+
+/** Rollup columns by side; a leg reads only those its aggregates name. */
+const ROLLUP_COLUMNS = {
+  events: ["visitors_p14", "visitors_p12", "visits_p12", "pageviews", "events"],
+  sessions: ["visitors_p14", "visitors_p12", "visits", "bounces", "duration", "pageviews", "events"],
+} as const;
+
+/**
+ * A rollup leg's rows: the hourly table alone, or the daily table's whole UTC days and the hourly
+ * table's hours around them, as one set of rows with the time in `hour`.
+ */
+function rollupSource(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
+  if (!leg.days) return leg.table;
+  const used = wanted(metricsSql(leg, s), needed, s).join(" ");
+  const cols = [
+    "property_id",
+    "dim",
+    "is_bot",
+    "value",
+    ...ROLLUP_COLUMNS[leg.side].filter((c) => used.includes(`(${c})`)),
+  ];
+  const dayFrom = ms(s.p.add("Int64", leg.days.from));
+  const dayTo = ms(s.p.add("Int64", leg.days.to));
+  const daily = `SELECT ${cols.join(", ")}, day AS hour FROM ${leg.table}_daily WHERE property_id = ${s.property} AND day >= ${dayFrom} AND day < ${dayTo}`;
+  const edges: string[] = [];
+  if (s.q.from < leg.days.from) edges.push(`(hour >= ${ms(s.from)} AND hour < ${dayFrom})`);
+  if (leg.days.to < s.q.to) edges.push(`(hour >= ${dayTo} AND hour < ${ms(s.to)})`);
+  if (edges.length === 0) return `(${daily})`;
+  const hourly = `SELECT ${cols.join(", ")}, hour FROM ${leg.table} WHERE property_id = ${s.property} AND (${edges.join(" OR ")})`;
+  return `(${daily} UNION ALL ${hourly})`;
 }
 
 function legSql(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
@@ -262,7 +296,7 @@ function legSql(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
   if (rollup) where.push(`dim = ${s.p.add("String", leg.rollupDimension ?? "")}`);
   if (!s.q.include.bots) where.push("NOT is_bot");
   for (const f of s.q.filters) if (f[1] !== GOAL_DIMENSION) where.push(filterSql(f, leg, s));
-  let from: string = leg.table === "sessions" ? "sessions FINAL" : leg.table;
+  let from: string = leg.table === "sessions" ? "sessions FINAL" : rollup ? rollupSource(leg, s, needed) : leg.table;
   if (leg.joinSessions) {
     const cols = [...new Set(s.q.dimensions.filter((d) => scopeOf(d) === "session"))].map(
       (d) => `${SESSION_COLUMNS[d as PlainDimension]} AS s_${SESSION_COLUMNS[d as PlainDimension]}`,
@@ -311,6 +345,7 @@ export function buildQuerySql(q: ResolvedQuery, plan: Plan): BuiltQuery {
     from: p.add("Int64", q.from),
     to: p.add("Int64", q.to),
     tz: p.add("String", q.timezone),
+    precision: sketchPrecision(q),
   };
   const dims = q.dimensions.map((_, i) => `d${i}`);
   const outer = q.metrics.map((m) => `${metricSql(m, plan)} AS ${m}`);

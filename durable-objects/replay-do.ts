@@ -51,6 +51,9 @@ const CLEARED: [table: string, column: string][] = [
   ["sessions", "opened_at"],
   ["events_rollup", "hour"],
   ["sessions_rollup", "hour"],
+  // Replays cover whole UTC days (core/replay.ts replayRange), so whole daily rows go and return.
+  ["events_rollup_daily", "day"],
+  ["sessions_rollup_daily", "day"],
 ];
 
 interface Job {

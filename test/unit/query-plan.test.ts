@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type GoalRef, normaliseQuery, type ResolvedQuery } from "../../core/query-normalise.ts";
-import { planQuery } from "../../core/query-plan.ts";
+import { planQuery, sketchPrecision } from "../../core/query-plan.ts";
 import { type QuerySpecInput, QuerySpecSchema } from "../../core/query-spec.ts";
 
 const NOW = Date.parse("2026-11-26T12:34:56.789Z");
@@ -109,6 +109,59 @@ describe("planQuery: modes and legs", () => {
     expect(tables({ dimensions: ["time:day"] }, "Europe/Berlin")).toEqual(["events_rollup"]);
     expect(tables({ dimensions: ["time:day"] }, "America/New_York")).toEqual(["events_rollup"]);
     expect(tables({ dimensions: ["time:day"] }, "Asia/Kolkata")).toEqual(["events"]);
+  });
+
+  const DAY = 86_400_000;
+  const days = (spec: Partial<QuerySpecInput>, tz?: string) => {
+    const d = plan(spec, tz).legs[0]?.days;
+    return d ? [new Date(d.from).toISOString().slice(0, 10), (d.to - d.from) / DAY] : null;
+  };
+  it.each<[string, Partial<QuerySpecInput>, string | undefined, (string | number)[] | null]>([
+    ["totals over 30 days: every day daily", { date_range: ["2026-10-01", "2026-10-30"] }, "UTC", ["2026-10-01", 30]],
+    [
+      "a Berlin month: the UTC days inside it",
+      { date_range: ["2026-10-01", "2026-10-31"] },
+      "Europe/Berlin",
+      ["2026-10-01", 30],
+    ],
+    ["days in UTC", { dimensions: ["time:day"], date_range: ["2026-10-01", "2026-10-07"] }, "UTC", ["2026-10-01", 7]],
+    ["months in UTC", { dimensions: ["time:month"], date_range: "90d" }, "UTC", ["2026-08-29", 90]],
+    [
+      "days in Berlin need hours",
+      { dimensions: ["time:day"], date_range: ["2026-10-01", "2026-10-07"] },
+      "Europe/Berlin",
+      null,
+    ],
+    ["hours need hours", { dimensions: ["time:hour"], date_range: ["2026-10-01", "2026-10-07"] }, "UTC", null],
+    [
+      "pages, part days at both ends",
+      { dimensions: ["event:page"], date_range: ["2026-11-20T05:00:00Z", "2026-11-23T17:00:00Z"] },
+      "UTC",
+      ["2026-11-21", 2],
+    ],
+    ["less than a whole day", { date_range: ["2026-11-20T05:00:00Z", "2026-11-21T04:00:00Z"] }, "UTC", null],
+    ["raw tables have no days", { dimensions: ["visit:city"], date_range: ["2026-10-01", "2026-10-07"] }, "UTC", null],
+  ])("daily rows: %s", (_, spec, tz, expected) => {
+    expect(days(spec, tz)).toEqual(expected);
+  });
+
+  it("says how many days and hours each rollup leg reads", () => {
+    const reason = plan({
+      dimensions: ["event:page"],
+      date_range: ["2026-11-20T05:00:00Z", "2026-11-23T17:00:00Z"],
+    }).reason;
+    expect(reason).toBe("events: rollup (2 days daily + 36 hours hourly)");
+  });
+
+  it.each<[string, Partial<QuerySpecInput>, number]>([
+    ["totals", { metrics: ["visitors", "visits"] }, 14],
+    ["a time series", { dimensions: ["time:day"] }, 14],
+    ["a breakdown", { dimensions: ["event:page"] }, 12],
+    ["a breakdown by day", { dimensions: ["visit:source", "time:day"] }, 12],
+    ["a filtered total", { filters: [["is", "visit:device", ["mobile"]]] }, 12],
+    ["a goal alone", { filters: [["is", "event:goal", ["Signup"]]] }, 14],
+  ])("visitors' sketch precision: %s → %d", (_, spec, precision) => {
+    expect(sketchPrecision(resolve(spec))).toBe(precision);
   });
 
   it("explains itself", () => {
