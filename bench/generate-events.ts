@@ -571,8 +571,8 @@ export async function generateEvents(client: ClickHouseClient, options: Generate
     "sessions",
     "events_rollup",
     "sessions_rollup",
-    "events_rollup_daily",
-    "sessions_rollup_daily",
+    "events_rollup_days",
+    "sessions_rollup_days",
   ])
     await client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
   const optimizeSeconds = (performance.now() - t2) / 1000;
@@ -603,7 +603,7 @@ export async function tableSizes(client: ClickHouseClient) {
   const r = await client.query({
     query: `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes, count() AS parts
             FROM system.parts WHERE active AND database = currentDatabase()
-              AND table IN ('events', 'session_log', 'sessions', 'events_rollup', 'sessions_rollup', 'events_rollup_daily', 'sessions_rollup_daily')
+              AND table IN ('events', 'session_log', 'sessions', 'events_rollup', 'sessions_rollup', 'events_rollup_days', 'sessions_rollup_days')
             GROUP BY table ORDER BY table`,
     format: "JSONEachRow",
   });

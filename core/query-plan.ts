@@ -1,13 +1,14 @@
 /**
  * validate → normalise → **plan** → SQL → run → shape. A pure function of the normalised query
  * and the clock: which store answers (the live actors, ClickHouse, the warehouse) and, for
- * ClickHouse, which tables — the rollups when the dimensions and filters allow it (daily rows for
+ * ClickHouse, which tables — the rollups when the dimensions and filters allow it (day blocks for
  * the whole UTC days inside the range, hourly rows for the rest), the raw `events`/`sessions`
  * otherwise — and how precisely unique counts are estimated. Table-driven tests pin every rule (test/unit/query-plan.test.ts).
  */
 import { HOUR_MS, utcLikeZone, wholeHourZone } from "./query-dates.ts";
 import type { ResolvedQuery } from "./query-normalise.ts";
 import { type Filter, isTimeDimension, type Metric, type PlainDimension, scopeOf } from "./query-spec.ts";
+import { dayBlocks } from "./rollup-spans.ts";
 
 export type Source = "live" | "clickhouse" | "warehouse";
 /** event: any event:* dimension — every metric from events. session: any acquisition dimension — every metric from sessions. mixed: both, joined by dimension. */
@@ -21,8 +22,8 @@ export interface Leg {
   rollupDimension: PlainDimension | null;
   /** The events leg joins sessions to read acquisition dimensions. */
   joinSessions: boolean;
-  /** Rollup legs: the whole UTC days [from, to) read from the daily rollup; the hours around them come from the hourly one. */
-  days: { from: number; to: number } | null;
+  /** Rollup legs: the whole UTC days [from, to) read as day blocks (core/rollup-spans.ts); the hours around them from the hourly rollup. */
+  days: { from: number; to: number; longest: 1 | 64 } | null;
 }
 
 export interface Plan {
@@ -47,7 +48,7 @@ export function sketchPrecision(q: ResolvedQuery): SketchPrecision {
   return named ? 12 : 14;
 }
 
-/** Dimensions the rollups are keyed by (migrations/clickhouse/0006_daily_rollups.sql lists the same). */
+/** Dimensions the rollups are keyed by (migrations/clickhouse/0006_day_rollups.sql lists the same). */
 export const EVENT_ROLLUP_DIMENSIONS: readonly PlainDimension[] = [
   "event:page",
   "event:name",
@@ -86,16 +87,17 @@ const EVENT_SIDE: readonly Metric[] = ["visitors", "pageviews", "events", "conve
 const SESSION_SIDE: readonly Metric[] = ["visits", "bounce_rate", "avg_session_duration"];
 
 /**
- * The whole UTC days inside [from, to) a daily rollup can answer: only when no time bucket needs
+ * The whole UTC days inside [from, to) the day blocks can answer: only when no time bucket needs
  * finer rows — no time dimension, or days, weeks or months in a zone that is UTC throughout.
  */
-function dailySpan(q: ResolvedQuery): Leg["days"] {
+function wholeDays(q: ResolvedQuery): Leg["days"] {
   const time = q.dimensions.find(isTimeDimension);
   if (time === "time:hour" || time === "time:minute") return null;
   if (time !== undefined && !utcLikeZone(q.timezone, q.from, q.to)) return null;
   const from = Math.ceil(q.from / DAY_MS) * DAY_MS;
   const to = Math.floor(q.to / DAY_MS) * DAY_MS;
-  return from < to ? { from, to } : null;
+  // Time buckets group rows by their start: only one-day blocks fall in one bucket each.
+  return from < to ? { from, to, longest: time === undefined ? 64 : 1 } : null;
 }
 
 /** Every (dimension) an atom of the filter tree names, goal filters aside. */
@@ -177,10 +179,11 @@ export function planQuery(q: ResolvedQuery, now: number, hotRetentionDays: numbe
       reasons.push(`${side}: raw (${rollup.why})`);
       return { side, table: side, rollupDimension: null, joinSessions, days: null };
     }
-    const days = dailySpan(q);
+    const days = wholeDays(q);
     const hours = (q.to - q.from - (days ? days.to - days.from : 0)) / HOUR_MS;
+    const blocks = days ? dayBlocks(days.from, days.to, days.longest).length : 0;
     const parts = [
-      ...(days ? [`${(days.to - days.from) / DAY_MS} days daily`] : []),
+      ...(days ? [`${(days.to - days.from) / DAY_MS} days in ${blocks} day blocks`] : []),
       ...(hours ? [`${hours} hours hourly`] : []),
     ];
     reasons.push(`${side}: rollup (${parts.join(" + ")})`);

@@ -20,6 +20,7 @@ import {
   scopeOf,
   type TimeDimension,
 } from "./query-spec.ts";
+import { dayBlocks } from "./rollup-spans.ts";
 
 export interface BuiltQuery {
   sql: string;
@@ -263,8 +264,9 @@ const ROLLUP_COLUMNS = {
 } as const;
 
 /**
- * A rollup leg's rows: the hourly table alone, or the daily table's whole UTC days and the hourly
- * table's hours around them, as one set of rows with the time in `hour`.
+ * A rollup leg's rows: the hourly table alone, or the whole UTC days as day blocks of the days
+ * table (core/rollup-spans.ts) and the hourly table's hours around them, as one set of rows with
+ * the time in `hour`.
  */
 function rollupSource(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
   if (!leg.days) return leg.table;
@@ -276,9 +278,12 @@ function rollupSource(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
     "value",
     ...ROLLUP_COLUMNS[leg.side].filter((c) => used.includes(`(${c})`)),
   ];
+  const blocks = dayBlocks(leg.days.from, leg.days.to, leg.days.longest).map(
+    (b) => `(span = ${s.p.add("UInt8", b.span)} AND day = ${ms(s.p.add("Int64", b.start))})`,
+  );
+  const daily = `SELECT ${cols.join(", ")}, day AS hour FROM ${leg.table}_days WHERE property_id = ${s.property} AND (${blocks.join(" OR ")})`;
   const dayFrom = ms(s.p.add("Int64", leg.days.from));
   const dayTo = ms(s.p.add("Int64", leg.days.to));
-  const daily = `SELECT ${cols.join(", ")}, day AS hour FROM ${leg.table}_daily WHERE property_id = ${s.property} AND day >= ${dayFrom} AND day < ${dayTo}`;
   const edges: string[] = [];
   if (s.q.from < leg.days.from) edges.push(`(hour >= ${ms(s.from)} AND hour < ${dayFrom})`);
   if (leg.days.to < s.q.to) edges.push(`(hour >= ${dayTo} AND hour < ${ms(s.to)})`);

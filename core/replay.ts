@@ -49,6 +49,19 @@ export function replayChunk(
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const HOUR = 3_600_000;
 /** Read around the range so sessions crossing its edges keep their true shape (only rows inside are written). */
+/** The tables a replay rewrites, and the time column that places a row in the range. */
+export const REPLAY_CLEARED: readonly [table: string, column: string][] = [
+  ["events", "event_timestamp"],
+  ["session_log", "opened_at"],
+  ["sessions", "opened_at"],
+  ["events_rollup", "hour"],
+  ["sessions_rollup", "hour"],
+  // One-day rows of the range go and return; longer blocks are rebuilt at the end
+  // (core/rollup-spans.ts respanStatements).
+  ["events_rollup_days", "day"],
+  ["sessions_rollup_days", "day"],
+];
+
 export const REPLAY_MARGIN_MS = HOUR;
 
 export const ReplaySpecSchema = z

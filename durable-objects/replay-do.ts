@@ -22,6 +22,7 @@ import { decodeArchiveFile } from "../core/archive-parquet.ts";
 import { listAll } from "../core/archive-store.ts";
 import type { Event } from "../core/event.ts";
 import {
+  REPLAY_CLEARED,
   type ReplaySpec,
   replayChunk,
   replayHours,
@@ -30,6 +31,7 @@ import {
   withinRange,
 } from "../core/replay.ts";
 import { type ReplayStatus, replayStatusFor } from "../core/replay-job.ts";
+import { alignedCover, DAYS_TABLES, respanStatements } from "../core/rollup-spans.ts";
 import { decodeVisitor, encodeVisitor } from "../core/session-codec.ts";
 import { archiveStore } from "../workers/archive/store.ts";
 import { zstdCodec } from "../workers/archive/zstd.ts";
@@ -43,18 +45,6 @@ const HOURS_PER_STEP = 6;
 const ACTOR_CHUNK = 100;
 /** The session actors keep a visitor's state a day: only the last day is worth re-applying. */
 const ACTORS_WINDOW_MS = 24 * 3_600_000;
-
-/** The tables a replay rewrites, and the time column that places a row in the range. */
-const CLEARED: [table: string, column: string][] = [
-  ["events", "event_timestamp"],
-  ["session_log", "opened_at"],
-  ["sessions", "opened_at"],
-  ["events_rollup", "hour"],
-  ["sessions_rollup", "hour"],
-  // Replays cover whole UTC days (core/replay.ts replayRange), so whole daily rows go and return.
-  ["events_rollup_daily", "day"],
-  ["sessions_rollup_daily", "day"],
-];
 
 interface Job {
   id: string;
@@ -115,7 +105,7 @@ export class ReplayDO extends DurableObject<Env> {
       const client = clickHouseClient(loadConfig(this.env));
       const [from, to] = replayRange(job.spec);
       for (const property of job.properties)
-        for (const [table, column] of CLEARED)
+        for (const [table, column] of REPLAY_CLEARED)
           await client.command({
             query: `DELETE FROM ${table} WHERE property_id = {p:String} AND ${column} >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ${column} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`,
             query_params: { p: property, from, to },
@@ -176,11 +166,30 @@ export class ReplayDO extends DurableObject<Env> {
       await this.ctx.storage.put("job", job);
     }
     if (job.cursor >= total) {
+      if (job.spec.target !== "actors") await this.#respan(job);
       job.status.state = "done";
       job.status.finished_at = new Date().toISOString();
       this.ctx.storage.sql.exec("DELETE FROM visitors");
       await this.ctx.storage.put("job", job);
     } else await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /**
+   * Day blocks longer than a day straddle the replayed range: while it ran they held what the
+   * clear left of them plus what the replay added. Rebuild them from the one-day rows, which are
+   * exact again. Idempotent, so a retried alarm may run it twice.
+   */
+  async #respan(job: Job): Promise<void> {
+    const client = clickHouseClient(loadConfig(this.env));
+    const [from, to] = alignedCover(...replayRange(job.spec));
+    for (const property of job.properties)
+      for (const table of DAYS_TABLES)
+        for (const query of respanStatements(table))
+          await client.command({
+            query,
+            query_params: { p: property, from, to },
+            clickhouse_settings: { lightweight_deletes_sync: "2" },
+          });
   }
 
   /** The live actors only hold the last day: re-apply what falls in it, through the live path. */

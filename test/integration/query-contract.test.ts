@@ -46,8 +46,8 @@ it("the rollups are keyed by exactly the planner's rollup dimensions", async () 
   await client.insert({ table: "session_log", values: [toSessionLogRow(session, 1)], format: "JSONEachRow" });
   const dims = async (table: string) =>
     (await rows<{ dim: string }>(client, `SELECT DISTINCT dim FROM ${table} ORDER BY dim`)).map((r) => r.dim);
-  for (const table of ["events_rollup", "events_rollup_daily"])
+  for (const table of ["events_rollup", "events_rollup_days"])
     expect(await dims(table)).toEqual(["", ...EVENT_ROLLUP_DIMENSIONS].sort());
-  for (const table of ["sessions_rollup", "sessions_rollup_daily"])
+  for (const table of ["sessions_rollup", "sessions_rollup_days"])
     expect(await dims(table)).toEqual(["", ...SESSION_ROLLUP_DIMENSIONS].sort());
 });

@@ -24,22 +24,22 @@ it("computes only the sketches the answer reads (ClickHouse does not prune them 
   expect(sql({ metrics: ["pageviews"] })).not.toContain("uniqCombined");
 });
 
-it("reads whole UTC days from the daily rollup and the hours around them from the hourly one", () => {
+it("reads whole UTC days as day blocks and the hours around them from the hourly rollup", () => {
   const parts = sql({
     metrics: ["visitors"],
     dimensions: ["event:page"],
     date_range: ["2026-11-20T05:00:00Z", "2026-11-23T17:00:00Z"],
   });
-  expect(parts).toContain("FROM events_rollup_daily WHERE");
+  expect(parts).toContain("FROM events_rollup_days WHERE");
   expect(parts).toContain(
     "UNION ALL SELECT property_id, dim, is_bot, value, visitors_p12, hour FROM events_rollup WHERE",
   );
   expect(parts).toContain("uniqCombinedMerge(12)(visitors_p12) AS e_visitors");
   const whole = sql({ metrics: ["visitors"], date_range: ["2026-11-01", "2026-11-07"] });
-  expect(whole).toContain("FROM events_rollup_daily WHERE");
+  expect(whole).toContain("FROM events_rollup_days WHERE");
   expect(whole).not.toContain("UNION ALL");
   const hours = sql({ metrics: ["visitors"], dimensions: ["time:hour"], date_range: ["2026-11-01", "2026-11-07"] });
-  expect(hours).not.toContain("events_rollup_daily");
+  expect(hours).not.toContain("events_rollup_days");
   expect(hours).toContain("FROM events_rollup WHERE");
 });
 
