@@ -20,7 +20,7 @@ import {
   scopeOf,
   type TimeDimension,
 } from "./query-spec.ts";
-import { dayBlocks } from "./rollup-spans.ts";
+import { type DayBlock, dayBlocks } from "./rollup-spans.ts";
 
 export interface BuiltQuery {
   sql: string;
@@ -88,13 +88,18 @@ const TIME_FORMATS: Record<TimeDimension, string> = {
 
 const DAY_MS = 86_400_000;
 
+/** Placeholders, one per distinct (type, value): legs repeat the range and the blocks, and every parameter costs parsing. */
 class Params {
   readonly values: Record<string, string | number | string[]> = {};
-  private n = 0;
+  private readonly seen = new Map<string, string>();
   add(type: string, value: string | number | string[]): string {
-    const name = `p${this.n++}`;
-    this.values[name] = value;
-    return `{${name}:${type}}`;
+    const key = `${type}\u0000${JSON.stringify(value)}`;
+    const known = this.seen.get(key);
+    if (known) return known;
+    const placeholder = `{p${this.seen.size}:${type}}`;
+    this.values[`p${this.seen.size}`] = value;
+    this.seen.set(key, placeholder);
+    return placeholder;
   }
 }
 
@@ -263,6 +268,17 @@ const ROLLUP_COLUMNS = {
   sessions: ["visitors_p14", "visitors_p12", "visits", "bounces", "duration", "pageviews", "events"],
 } as const;
 
+/** Consecutive blocks of one span as one range: one-day blocks of a time series are one condition, not thirty. */
+function spanRuns(blocks: readonly DayBlock[]): { span: number; from: number; to: number }[] {
+  const runs: { span: number; from: number; to: number }[] = [];
+  for (const b of blocks) {
+    const last = runs[runs.length - 1];
+    if (last && last.span === b.span && last.to === b.start) last.to = b.start + b.span * DAY_MS;
+    else runs.push({ span: b.span, from: b.start, to: b.start + b.span * DAY_MS });
+  }
+  return runs;
+}
+
 /**
  * A rollup leg's rows: the hourly table alone, or the whole UTC days as day blocks of the days
  * table (core/rollup-spans.ts) and the hourly table's hours around them, as one set of rows with
@@ -278,8 +294,9 @@ function rollupSource(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
     "value",
     ...ROLLUP_COLUMNS[leg.side].filter((c) => used.includes(`(${c})`)),
   ];
-  const blocks = dayBlocks(leg.days.from, leg.days.to, leg.days.longest).map(
-    (b) => `(span = ${s.p.add("UInt8", b.span)} AND day = ${ms(s.p.add("Int64", b.start))})`,
+  const blocks = spanRuns(dayBlocks(leg.days.from, leg.days.to, leg.days.longest)).map(
+    (r) =>
+      `(span = ${s.p.add("UInt8", r.span)} AND day >= ${ms(s.p.add("Int64", r.from))} AND day < ${ms(s.p.add("Int64", r.to))})`,
   );
   const daily = `SELECT ${cols.join(", ")}, day AS hour FROM ${leg.table}_days WHERE property_id = ${s.property} AND (${blocks.join(" OR ")})`;
   const dayFrom = ms(s.p.add("Int64", leg.days.from));

@@ -96,11 +96,14 @@ async function execute(dataDir: string, request: ParsedRequest) {
   const session = new Session(dataDir, { connectionArgs: SERVER_DEFAULTS });
   try {
     const preamble: string[] = [];
+    const assignments: string[] = [];
     if (request.database !== "default") preamble.push(`USE \`${request.database.replaceAll("`", "")}\``);
-    for (const [name, value] of request.settings) preamble.push(`SET ${name} = ${quoteSetting(value)}`);
+    for (const [name, value] of request.settings) assignments.push(`${name} = ${quoteSetting(value)}`);
     // `SET param_x` hands the engine the raw URL text, which it parses as the HTTP interface does
     // (escaped text); chDB's queryBind takes values verbatim and would keep `\'` in strings.
-    for (const [name, value] of request.params) preamble.push(`SET param_${name} = ${quoteSetting(value)}`);
+    for (const [name, value] of request.params) assignments.push(`param_${name} = ${quoteSetting(value)}`);
+    // One SET for all: each statement of a multi-statement preamble costs the engine ~0.15 ms.
+    if (assignments.length > 0) preamble.push(`SET ${assignments.join(", ")}`);
     if (preamble.length > 0) await session.queryAsync(preamble.join("; "));
     return await session.queryAsync(request.sql, { format: request.format });
   } finally {

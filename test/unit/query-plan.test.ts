@@ -153,7 +153,10 @@ describe("planQuery: modes and legs", () => {
     expect(reason).toBe("events: rollup (2 days in 1 day blocks + 36 hours hourly)");
     const byDay = plan({ dimensions: ["time:day"], date_range: ["2026-10-01", "2026-10-30"] }).reason;
     expect(byDay).toBe("events: rollup (30 days in 30 day blocks)");
-    expect(plan({ date_range: ["2026-10-01", "2026-10-30"] }).reason).toBe("events: rollup (30 days in 5 day blocks)");
+    expect(plan({ date_range: ["2026-10-01", "2026-10-30"] }).reason).toBe("events: rollup (30 days in 30 day blocks)");
+    expect(plan({ dimensions: ["event:page"], date_range: ["2026-10-01", "2026-10-30"] }).reason).toBe(
+      "events: rollup (30 days in 5 day blocks)",
+    );
   });
 
   it.each<[string, Partial<QuerySpecInput>, number]>([
