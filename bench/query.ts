@@ -136,7 +136,7 @@ function queryStatements(name: string, spec: QuerySpecInput, now: number): { sta
     const plan = planQuery(query, now, HOT_RETENTION_DAYS);
     if (plan.source !== "clickhouse") return [];
     const built = buildQuerySql(query, plan);
-    const settings = { output_format_json_quote_64bit_integers: 0 };
+    const settings = { output_format_json_quote_64bit_integers: 0, ...built.settings };
     return [
       { name: i ? `${name} (comparison)` : name, sql: built.sql, params: built.params, settings, plan: plan.reason },
     ];

@@ -49,3 +49,17 @@ it("estimates visitors at one precision per query, rollup or raw", () => {
   const rawTotals = sql({ metrics: ["visitors"], date_range: ["2026-11-20T10:30:00Z", "2026-11-20T14:00:00Z"] });
   expect(rawTotals).toContain("uniqCombined(14)(client_id) AS e_visitors");
 });
+
+it("runs rollup statements on one thread, raw ones with the server's default", () => {
+  const build = (spec: Partial<QuerySpecInput>) => {
+    const q = normaliseQuery(QuerySpecSchema.parse({ property_id: "UA-1-1", metrics: ["visitors"], ...spec }), {
+      propertyTimezone: "UTC",
+      createdAt: NOW - 86_400_000 * 400,
+      now: NOW,
+      goals: [],
+    });
+    return buildQuerySql(q, planQuery(q, NOW, 90));
+  };
+  expect(build({ dimensions: ["event:page"] }).settings).toEqual({ max_threads: 1 });
+  expect(build({ dimensions: ["visit:city"] }).settings).toEqual({});
+});

@@ -73,7 +73,7 @@ async function execute(env: Env, q: ResolvedQuery, now: number): Promise<Execute
     query: built.sql,
     query_params: built.params,
     format: "JSONEachRow",
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...built.settings },
   });
   const rows = await result.json<Record<string, unknown>>();
   return { ...shapeRows(q, rows, built.gapFill === null), plan };
