@@ -5,15 +5,16 @@ import { type QuerySpecInput, QuerySpecSchema } from "../../core/query-spec.ts";
 import { buildQuerySql } from "../../core/query-sql.ts";
 
 const NOW = Date.parse("2026-11-26T12:00:00Z");
-const sql = (spec: Partial<QuerySpecInput>) => {
+const build = (spec: Partial<QuerySpecInput>) => {
   const q = normaliseQuery(QuerySpecSchema.parse({ property_id: "UA-1-1", metrics: ["visitors"], ...spec }), {
     propertyTimezone: "UTC",
     createdAt: NOW - 86_400_000 * 400,
     now: NOW,
     goals: [],
   });
-  return buildQuerySql(q, planQuery(q, NOW, 90)).sql;
+  return buildQuerySql(q, planQuery(q, NOW, 90));
 };
+const sql = (spec: Partial<QuerySpecInput>) => build(spec).sql;
 
 it("computes only the sketches the answer reads (ClickHouse does not prune them across the join)", () => {
   const totals = sql({ metrics: ["visitors", "bounce_rate"] });
@@ -51,15 +52,6 @@ it("estimates visitors at one precision per query, rollup or raw", () => {
 });
 
 it("runs rollup statements on one thread, raw ones with the server's default", () => {
-  const build = (spec: Partial<QuerySpecInput>) => {
-    const q = normaliseQuery(QuerySpecSchema.parse({ property_id: "UA-1-1", metrics: ["visitors"], ...spec }), {
-      propertyTimezone: "UTC",
-      createdAt: NOW - 86_400_000 * 400,
-      now: NOW,
-      goals: [],
-    });
-    return buildQuerySql(q, planQuery(q, NOW, 90));
-  };
   expect(build({ dimensions: ["event:page"] }).settings).toEqual({ max_threads: 1 });
   expect(build({ dimensions: ["visit:city"] }).settings).toEqual({});
 });
