@@ -292,9 +292,9 @@ function spanRuns(blocks: readonly DayBlock[]): { span: number; from: number; to
  * table (core/rollup-spans.ts) and the hourly table's hours around them, as one set of rows with
  * the time in `hour`.
  */
-function rollupSource(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
+function rollupSource(leg: Leg, s: Scope, aggregates: readonly string[]): string {
   if (!leg.days) return leg.table;
-  const used = wanted(metricsSql(leg, s), needed, s).join(" ");
+  const used = aggregates.join(" ");
   const cols = [
     "property_id",
     "dim",
@@ -326,7 +326,9 @@ function legSql(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
   if (rollup) where.push(`dim = ${s.p.add("String", leg.rollupDimension ?? "")}`);
   if (!s.q.include.bots) where.push("NOT is_bot");
   for (const f of s.q.filters) if (f[1] !== GOAL_DIMENSION) where.push(filterSql(f, leg, s));
-  let from: string = leg.table === "sessions" ? "sessions FINAL" : rollup ? rollupSource(leg, s, needed) : leg.table;
+  const aggregates = wanted(metricsSql(leg, s), needed, s);
+  let from: string =
+    leg.table === "sessions" ? "sessions FINAL" : rollup ? rollupSource(leg, s, aggregates) : leg.table;
   if (leg.joinSessions) {
     const cols = [...new Set(s.q.dimensions.filter((d) => scopeOf(d) === "session"))].map(
       (d) => `${SESSION_COLUMNS[d as PlainDimension]} AS s_${SESSION_COLUMNS[d as PlainDimension]}`,
@@ -336,7 +338,7 @@ function legSql(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
   const group = dims.length > 0 ? ` GROUP BY ${s.q.dimensions.map((_, i) => `d${i}`).join(", ")}` : "";
   // Signed rows can net a group to nothing (a visit moved to another exit page): raw has no such group.
   const having = leg.table === "sessions_rollup" && dims.length > 0 ? " HAVING s_visits > 0" : "";
-  return `SELECT ${[...dims, ...wanted(metricsSql(leg, s), needed, s)].join(", ")} FROM ${from} WHERE ${where.join(" AND ")}${group}${having}`;
+  return `SELECT ${[...dims, ...aggregates].join(", ")} FROM ${from} WHERE ${where.join(" AND ")}${group}${having}`;
 }
 
 const ratio = (a: string, b: string, digits: number) => `round(if(${b} = 0, 0, ${a} / ${b}), ${digits})`;
