@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { LruCache } from "../core/enrich/lru.ts";
 import { parseUserAgent, type UserAgentInfo } from "../core/enrich/user-agent.ts";
+import { bundleWorker } from "./bundle.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -61,17 +62,6 @@ const targets: Target[] = [
   { name: "edge code, 1 event", method: "POST", path: "/collect", body: ONE, events: 1, variant: "edge-code" },
   { name: "edge code, 20 events", method: "POST", path: "/collect", body: TWENTY, events: 20, variant: "edge-code" },
 ];
-
-function bundle(): string {
-  // Inside the project: workerd refuses module paths that climb out of the working directory.
-  const outdir = join(".data", "bench");
-  const wrangler = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
-  execFileSync(process.execPath, [wrangler, "deploy", "bench/worker-entry.ts", "--dry-run", "--outdir", outdir], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-  return join(outdir, "worker-entry.js");
-}
 
 /** CPU seconds (user + system) used so far by every workerd process under this one. */
 function workerdCpuSeconds(): number {
@@ -125,7 +115,7 @@ const mf = new Miniflare(
       {
         name: "tally",
         modules: true,
-        scriptPath: bundle(),
+        scriptPath: bundleWorker("bench/worker-entry.ts", join(".data", "bench")),
         compatibilityDate: "2026-11-01",
         compatibilityFlags: ["nodejs_compat"],
         queueProducers: { EVENTS_QUEUE: { queueName: "events" }, ARCHIVE_QUEUE: { queueName: "archive" } },

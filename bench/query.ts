@@ -4,9 +4,9 @@
  *
  * The embedded ClickHouse (scripts/clickhouse-server.ts, chDB) runs in its own process over a
  * dataset made by bench/generate-events.ts, kept under `.bench-data/` and keyed by the generator's
- * parameters, its source and the migrations, so later runs skip generation. The Worker is bundled
- * by wrangler and run in one workerd through Miniflare's API (as bench/ingest.ts does), pointed at
- * that ClickHouse. For each target — the overview report, the pages report, a query with three
+ * parameters, its source (generate-events.ts, generate-model.ts) and the migrations, so later runs
+ * skip generation. The Worker is bundled by wrangler and run in one workerd through Miniflare's API
+ * (as bench/ingest.ts does), pointed at that ClickHouse; the targets are in bench/query-targets.ts. For each target — the overview report, the pages report, a query with three
  * filters by day, a three-step funnel — it alternates A B A B: the API over HTTP, then the SQL the
  * core builders make for it (normaliseQuery → planQuery → buildQuerySql / buildFunnelSql) sent
  * straight to ClickHouse with the Worker's own client and settings; the overview's statements
@@ -18,36 +18,28 @@
  *
  * BENCH_QUERY_EVENTS (10M), BENCH_QUERY_ITERATIONS (40), BENCH_QUERY_FRESH=1 (regenerate) tune it.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { buildFunnelSql } from "../core/query-funnel.ts";
-import { comparisonOf, normaliseQuery, publicQuery, type ResolvedQuery } from "../core/query-normalise.ts";
-import { planQuery } from "../core/query-plan.ts";
-import { type QuerySpecInput, QuerySpecSchema } from "../core/query-spec.ts";
-import { buildQuerySql } from "../core/query-sql.ts";
-import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS } from "../core/report-spec.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
 import { freePort } from "../test/support/free-port.ts";
+import { bundleWorker } from "./bundle.ts";
 import { type GenerateReport, generateEvents, tableSizes } from "./generate-events.ts";
+import { dateOf, HOT_RETENTION_DAYS, PROPERTY, type Statement, type Target, targets } from "./query-targets.ts";
 
 const EVENTS = Number(process.env.BENCH_QUERY_EVENTS ?? 10_000_000);
 const ITERATIONS = Number(process.env.BENCH_QUERY_ITERATIONS ?? 40);
 const WARMUP = 5;
 const DAYS = 30;
 const SEED = 1;
-const PROPERTY = "UA-BENCH-1";
-const HOT_RETENTION_DAYS = 90;
 const DAY_MS = 86_400_000;
 const TARGET_OVERVIEW_P95_MS = 150;
 const TARGET_OVERHEAD = 1.3;
-const require = createRequire(import.meta.url);
 
 // ---------------------------------------------------------------------------------------------
 // The dataset: reused when the generator, the migrations and the parameters are unchanged.
@@ -60,7 +52,8 @@ interface Dataset {
 function datasetDir(): string {
   const hash = createHash("sha256");
   hash.update(JSON.stringify({ EVENTS, DAYS, SEED, PROPERTY }));
-  hash.update(readFileSync(new URL("./generate-events.ts", import.meta.url)));
+  for (const file of ["./generate-events.ts", "./generate-model.ts"])
+    hash.update(readFileSync(new URL(file, import.meta.url)));
   for (const file of readdirSync(CLICKHOUSE_MIGRATIONS_DIR).sort())
     hash.update(readFileSync(join(CLICKHOUSE_MIGRATIONS_DIR, file)));
   return join(".bench-data", `query-${EVENTS}-${hash.digest("hex").slice(0, 12)}`);
@@ -85,122 +78,6 @@ async function startClickHouse(dataDir: string): Promise<{ url: string; child: C
     child.once("exit", (code) => reject(new Error(`ClickHouse exited (${code})`)));
   });
   return { url: `http://127.0.0.1:${port}`, child };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The targets: each an API request and the statements the core builders make for it.
-
-interface Statement {
-  name: string;
-  sql: string;
-  params: Record<string, unknown>;
-  settings?: Record<string, number>;
-  plan: string;
-}
-interface Target {
-  name: string;
-  request: (base: string) => Request;
-  statements: Statement[];
-  /** The normalised query the API's answer must echo: proof that both sides run the same query. */
-  echo?: unknown;
-}
-
-const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const FUNNEL_STEPS = [
-  { kind: "page", value: "/" },
-  { kind: "page", value: "/pricing" },
-  { kind: "event", value: "signup" },
-] as const;
-const FILTERED: Partial<QuerySpecInput> = {
-  metrics: ["visitors", "visits", "pageviews", "bounce_rate"],
-  dimensions: ["time:day"],
-  filters: [
-    ["is", "visit:device", ["mobile"]],
-    ["is_not", "visit:country", ["US"]],
-    ["contains", "event:page", ["/blog"]],
-  ],
-};
-
-function resolve(spec: QuerySpecInput, now: number): ResolvedQuery {
-  return normaliseQuery(QuerySpecSchema.parse(spec), { propertyTimezone: "UTC", createdAt: 0, now, goals: [] });
-}
-
-/**
- * The statements workers/query/run.ts issues for one query (the main one and its comparison), and
- * the normalised query its response echoes as `query`.
- */
-function queryStatements(name: string, spec: QuerySpecInput, now: number): { statements: Statement[]; echo: unknown } {
-  const q = resolve(spec, now);
-  const statements = [q, comparisonOf(q)].flatMap((query, i) => {
-    if (!query) return [];
-    const plan = planQuery(query, now, HOT_RETENTION_DAYS);
-    if (plan.source !== "clickhouse") return [];
-    const built = buildQuerySql(query, plan);
-    const settings = { output_format_json_quote_64bit_integers: 0, ...built.settings };
-    return [
-      { name: i ? `${name} (comparison)` : name, sql: built.sql, params: built.params, settings, plan: plan.reason },
-    ];
-  });
-  return { statements, echo: publicQuery(q) };
-}
-
-function targets(apiKey: string, start: string, end: string, now: number): Target[] {
-  const auth = { Authorization: `Bearer ${apiKey}` };
-  const range = `property=${PROPERTY}&start=${start}&end=${end}`;
-  const report = (query: string) => (base: string) =>
-    new Request(`${base}/api/v1/reports?${range}&${query}`, { headers: auth });
-  // workers/query/reports.ts baseSpec and breakdown(), with the report's default limit of 10.
-  const base: QuerySpecInput = { property_id: PROPERTY, metrics: ["visitors"], date_range: [start, end], filters: [] };
-  const top = (name: Breakdown) =>
-    queryStatements(
-      name,
-      {
-        ...base,
-        metrics: [...BREAKDOWNS[name].metrics],
-        dimensions: [BREAKDOWNS[name].dimension],
-        limit: 10,
-        offset: 0,
-        include: { bots: false, total_rows: true },
-      },
-      now,
-    );
-  const totals = queryStatements("totals", { ...base, metrics: OVERVIEW_METRICS, compare: "previous_period" }, now);
-  const series = { ...base, metrics: ["visitors", "pageviews", "visits"], dimensions: ["time:day"], limit: 10_000 };
-  const overview = [
-    ...totals.statements,
-    ...queryStatements("series", series as QuerySpecInput, now).statements,
-    ...(["pages", "sources", "countries", "devices"] as const).flatMap((name) => top(name).statements),
-  ];
-  const pages = top("pages");
-  const filtered = queryStatements("filtered", { ...base, ...FILTERED }, now);
-  const q = resolve(base, now);
-  const funnel = buildFunnelSql({
-    property_id: PROPERTY,
-    from_ms: q.from,
-    to_ms: q.to,
-    include_bots: false,
-    spec: { steps: [...FUNNEL_STEPS], window_seconds: 86_400 },
-  });
-  return [
-    // reports.ts echoes the totals' query as the overview's `query`.
-    { name: "overview", request: report("report=overview"), statements: overview, echo: totals.echo },
-    { name: "pages", request: report("report=pages"), ...pages },
-    {
-      name: "3 filters × day",
-      request: (b) =>
-        new Request(`${b}/api/v1/query`, {
-          method: "POST",
-          headers: { ...auth, "Content-Type": "application/json" },
-          body: JSON.stringify({ ...base, ...FILTERED }),
-        }),
-      ...filtered,
-    },
-    {
-      name: "funnel, 3 steps",
-      request: report(`report=funnel&steps=${encodeURIComponent(JSON.stringify(FUNNEL_STEPS))}`),
-      statements: [{ name: "funnel", sql: funnel.sql, params: funnel.params, plan: "events (funnel SQL)" }],
-    },
-  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,17 +149,6 @@ function cpuSeconds(): { machine: number; ours: number } | undefined {
   }
 }
 
-function bundle(): string {
-  // Inside the project: workerd refuses module paths that climb out of the working directory.
-  const outdir = join(".bench-data", "worker");
-  const wrangler = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
-  execFileSync(process.execPath, [wrangler, "deploy", "workers/main.ts", "--dry-run", "--outdir", outdir], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-  return join(outdir, "main.js");
-}
-
 function startWorker(clickhouseUrl: string): Miniflare {
   // Miniflare 5 (the one wrangler 4.164 uses) takes a new options shape; the v4 shape converts.
   return new Miniflare(
@@ -291,7 +157,7 @@ function startWorker(clickhouseUrl: string): Miniflare {
         {
           name: "tally",
           modules: true,
-          scriptPath: bundle(),
+          scriptPath: bundleWorker("workers/main.ts", join(".bench-data", "worker")),
           compatibilityDate: "2026-11-01",
           compatibilityFlags: ["nodejs_compat"],
           // The query cache off: a Cache API that never hits (see the header).
