@@ -21,11 +21,9 @@ import {
   type ArchiveManifest,
   ArchiveManifestSchema,
   type ArchivePartition,
-  type ArchiveRecord,
   buildManifest,
   compactedFileKey,
   deterministicId,
-  fileKind,
   HOUR_MS,
   hourPrefix,
   hourStart,
@@ -42,10 +40,10 @@ import {
   concatColumns,
   decodeArchiveColumns,
   encodeArchiveColumns,
-  recordsToColumns,
   selectRows,
 } from "./archive-parquet.ts";
-import { type ArchiveObject, type ArchiveStore, listAll } from "./archive-store.ts";
+import { dedupeOrder, type HourPlan, planHour } from "./archive-plan.ts";
+import { type ArchiveStore, listAll } from "./archive-store.ts";
 
 export interface CompactionOptions {
   /** The clock: deadlines, file ages, `compacted_at`. */
@@ -87,77 +85,6 @@ export class CompactionConflictError extends Error {
 /** A compacted file did not read back as written; nothing was deleted. */
 export class CompactionVerifyError extends Error {
   override name = "CompactionVerifyError";
-}
-
-/** What an hour's listing and manifest call for. */
-export interface HourPlan {
-  /** Files already merged (manifest sources), and old orphans: safe to delete. */
-  deletable: string[];
-  /** Batch files not yet merged, in key order. */
-  live: string[];
-  /** Compacted files small enough to merge again with new batch files. */
-  mergeable: ManifestFile[];
-  /** Orphaned compacted files too young to delete yet. */
-  youngStrays: string[];
-}
-
-/** Decides what to delete and what to merge; pure. */
-export function planHour(
-  listing: readonly ArchiveObject[],
-  manifest: ArchiveManifest | null,
-  now: number,
-  options: { maxRowsPerFile: number; strayMinAgeMs: number },
-): HourPlan {
-  const sources = new Set(manifest?.sources ?? []);
-  const current = new Set(manifest?.files.map((f) => f.key) ?? []);
-  const plan: HourPlan = { deletable: [], live: [], mergeable: [], youngStrays: [] };
-  for (const object of listing) {
-    const kind = fileKind(object.key);
-    if (kind === "batch") (sources.has(object.key) ? plan.deletable : plan.live).push(object.key);
-    else if (kind === "compacted" && !current.has(object.key)) {
-      if (sources.has(object.key) || now - object.uploaded >= options.strayMinAgeMs) plan.deletable.push(object.key);
-      else plan.youngStrays.push(object.key);
-    }
-  }
-  plan.live.sort();
-  if (plan.live.length > 0 && manifest) {
-    const listed = new Set(listing.map((o) => o.key));
-    let rows = 0;
-    for (const file of [...manifest.files].sort((a, b) => a.rows - b.rows)) {
-      if (!listed.has(file.key) || rows + file.rows >= options.maxRowsPerFile / 2) break;
-      plan.mergeable.push(file);
-      rows += file.rows;
-    }
-  }
-  return plan;
-}
-
-/**
- * The rows to keep, in archive order (event time, then event id): one per event id — the earliest
- * accepted — and none whose id is in `exclude`.
- */
-export function dedupeOrder(columns: ArchiveColumns, exclude?: ReadonlySet<string>): number[] {
-  const ids = columns.event_id as string[];
-  const received = columns.received_at as number[];
-  const times = columns.event_timestamp as number[];
-  const best = new Map<string, number>();
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as string;
-    if (exclude?.has(id)) continue;
-    const seen = best.get(id);
-    if (seen === undefined || (received[i] as number) < (received[seen] as number)) best.set(id, i);
-  }
-  return [...best.values()].sort(
-    (a, b) =>
-      (times[a] as number) - (times[b] as number) ||
-      ((ids[a] as string) < (ids[b] as string) ? -1 : (ids[a] as string) > (ids[b] as string) ? 1 : 0),
-  );
-}
-
-/** dedupeOrder over records: one per event id, the earliest accepted, in archive order. */
-export function dedupeRecords(records: readonly ArchiveRecord[]): { kept: ArchiveRecord[]; dropped: number } {
-  const order = dedupeOrder(recordsToColumns(records));
-  return { kept: order.map((i) => records[i] as ArchiveRecord), dropped: records.length - order.length };
 }
 
 async function readManifest(

@@ -17,8 +17,8 @@ import {
   manifestKey,
   partitionOf,
 } from "../core/archive.ts";
-import { dedupeRecords } from "../core/archive-compaction.ts";
 import { decodeArchiveFile } from "../core/archive-parquet.ts";
+import { dedupeRecords } from "../core/archive-plan.ts";
 import { listAll } from "../core/archive-store.ts";
 import type { Event } from "../core/event.ts";
 import {

@@ -21,8 +21,9 @@ import {
   toArchiveRecord,
 } from "../../core/archive.ts";
 import { type ArchiveMessage, encodeGroup, groupMessages, storeGroup } from "../../core/archive-batch.ts";
-import { CompactionConflictError, compactHour, compactPending, dedupeRecords } from "../../core/archive-compaction.ts";
+import { CompactionConflictError, compactHour, compactPending } from "../../core/archive-compaction.ts";
 import { decodeArchiveFile } from "../../core/archive-parquet.ts";
+import { dedupeRecords } from "../../core/archive-plan.ts";
 import { type ArchiveStore, listAll, MemoryArchiveStore, type PutCondition } from "../../core/archive-store.ts";
 import type { Event } from "../../core/event.ts";
 import { S3ArchiveStore } from "../../workers/archive/s3-store.ts";
