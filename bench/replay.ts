@@ -1,7 +1,7 @@
 /**
  * `npm run bench` (replay): how fast the event log rebuilds the projections, in one Node process
  * (the same code ReplayDO runs per hour: decode the hour's Parquet, drop repeats, run the session
- * reducer, insert `events` and `session_log` — whose views fill `sessions` and both rollups — into
+ * reducer, insert `events` and `session_log` — whose views fill `sessions` and the rollups — into
  * the embedded ClickHouse). Prints events/s per stage and end to end.
  * BENCH_REPLAY_EVENTS (default 200,000) sets the volume: one property, 24 hours.
  */
@@ -98,7 +98,7 @@ try {
   console.log(`  decode Parquet (ZSTD)        ${rate(EVENTS, time.decode)}`);
   console.log(`  dedupe + session reducer     ${rate(EVENTS, time.reduce)}`);
   console.log(
-    `  insert events + session_log  ${rate(EVENTS, time.insert)}  (ClickHouse fills sessions and both rollups through views)`,
+    `  insert events + session_log  ${rate(EVENTS, time.insert)}  (ClickHouse fills sessions and the rollups through views)`,
   );
   console.log(`  end to end                   ${rate(written, total)}  (${total.toFixed(1)} s)`);
 } finally {
