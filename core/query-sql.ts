@@ -198,8 +198,7 @@ function timeSql(dim: TimeDimension, col: string, s: Scope): string {
   return `formatDateTime(${col}, '${TIME_FORMATS[dim]}', ${s.tz})`;
 }
 
-function dimensionSql(d: Dimension, leg: Leg, s: Scope): string {
-  const time = leg.table.endsWith("_rollup") ? "hour" : leg.side === "events" ? "event_timestamp" : "opened_at";
+function dimensionSql(d: Dimension, leg: Leg, time: string, s: Scope): string {
   if (isTimeDimension(d)) return timeSql(d, time, s);
   if (leg.table.endsWith("_rollup")) return "value";
   if (leg.joinSessions && scopeOf(d) === "session") return `s_${SESSION_COLUMNS[d as PlainDimension]}`;
@@ -288,57 +287,82 @@ function spanRuns(blocks: readonly DayBlock[]): { span: number; from: number; to
 }
 
 /**
- * A rollup leg's rows: the hourly table alone, or the whole UTC days as day blocks of the days
- * table (core/rollup-spans.ts) and the hourly table's hours around them, as one set of rows with
- * the time in `hour`.
+ * Which rows of a days table are the blocks: one run of one-day rows is a range; mixed spans are
+ * a set of (span, day) keys, which ClickHouse plans several times faster than a chain of ORed
+ * ranges (measured: 5 ms against 14 ms for a 30-day breakdown's eight blocks).
  */
-function rollupSource(leg: Leg, s: Scope, aggregates: readonly string[]): string {
-  if (!leg.days) return leg.table;
-  const used = aggregates.join(" ");
-  const cols = [
-    "property_id",
-    "dim",
-    "is_bot",
-    "value",
-    ...ROLLUP_COLUMNS[leg.side].filter((c) => used.includes(`(${c})`)),
-  ];
-  const blocks = spanRuns(dayBlocks(leg.days.from, leg.days.to, leg.days.longest)).map(
-    (r) =>
-      `(span = ${s.p.add("UInt8", r.span)} AND day >= ${ms(s.p.add("Int64", r.from))} AND day < ${ms(s.p.add("Int64", r.to))})`,
-  );
-  const daily = `SELECT ${cols.join(", ")}, day AS hour FROM ${leg.table}_days WHERE property_id = ${s.property} AND (${blocks.join(" OR ")})`;
-  const dayFrom = ms(s.p.add("Int64", leg.days.from));
-  const dayTo = ms(s.p.add("Int64", leg.days.to));
+function blocksSql(days: NonNullable<Leg["days"]>, p: Params): string {
+  const blocks = dayBlocks(days.from, days.to, days.longest);
+  const runs = spanRuns(blocks);
+  const [run] = runs;
+  if (runs.length === 1 && run)
+    return `span = ${p.add("UInt8", run.span)} AND day >= ${ms(p.add("Int64", run.from))} AND day < ${ms(p.add("Int64", run.to))}`;
+  const keys = blocks.map((b) => `(${p.add("UInt8", b.span)}, toDateTime(${p.add("UInt32", b.start / 1000)}, 'UTC'))`);
+  return `(span, day) IN (${keys.join(", ")})`;
+}
+
+interface Source {
+  from: string;
+  /** The time column the leg's buckets read. */
+  time: string;
+  /** Row conditions; empty when the source applies them itself. */
+  where: string[];
+}
+
+/**
+ * A rollup leg's rows: the hourly table alone; the days table alone (whole UTC days as day blocks,
+ * core/rollup-spans.ts); or both, the hours around the days from the hourly table, as one set of
+ * rows with the time in `hour`. Every condition sits in the branch that reads the table: an
+ * outer filter over a subquery costs the planner more than the statement's reading.
+ */
+function rollupSource(leg: Leg, s: Scope, conditions: readonly string[], aggregates: readonly string[]): Source {
+  if (!leg.days)
+    return {
+      from: leg.table,
+      time: "hour",
+      where: [`property_id = ${s.property}`, `hour >= ${ms(s.from)}`, `hour < ${ms(s.to)}`, ...conditions],
+    };
+  const daily = [`property_id = ${s.property}`, blocksSql(leg.days, s.p), ...conditions];
   const edges: string[] = [];
-  if (s.q.from < leg.days.from) edges.push(`(hour >= ${ms(s.from)} AND hour < ${dayFrom})`);
-  if (leg.days.to < s.q.to) edges.push(`(hour >= ${dayTo} AND hour < ${ms(s.to)})`);
-  if (edges.length === 0) return `(${daily})`;
-  const hourly = `SELECT ${cols.join(", ")}, hour FROM ${leg.table} WHERE property_id = ${s.property} AND (${edges.join(" OR ")})`;
-  return `(${daily} UNION ALL ${hourly})`;
+  if (s.q.from < leg.days.from) edges.push(`(hour >= ${ms(s.from)} AND hour < ${ms(s.p.add("Int64", leg.days.from))})`);
+  if (leg.days.to < s.q.to) edges.push(`(hour >= ${ms(s.p.add("Int64", leg.days.to))} AND hour < ${ms(s.to)})`);
+  if (edges.length === 0) return { from: `${leg.table}_days`, time: "day", where: daily };
+  const used = aggregates.join(" ");
+  const cols = ["value", ...ROLLUP_COLUMNS[leg.side].filter((c) => used.includes(`(${c})`))].join(", ");
+  const hourly = [`property_id = ${s.property}`, `(${edges.join(" OR ")})`, ...conditions];
+  return {
+    from: `(SELECT ${cols}, day AS hour FROM ${leg.table}_days WHERE ${daily.join(" AND ")} UNION ALL SELECT ${cols}, hour FROM ${leg.table} WHERE ${hourly.join(" AND ")})`,
+    time: "hour",
+    where: [],
+  };
 }
 
 function legSql(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
-  const dims = s.q.dimensions.map((d, i) => `${dimensionSql(d, leg, s)} AS d${i}`);
-  const where: string[] = [`property_id = ${s.property}`];
   const rollup = leg.table.endsWith("_rollup");
-  const timeCol = rollup ? "hour" : leg.side === "events" ? "event_timestamp" : "opened_at";
-  where.push(`${timeCol} >= ${ms(s.from)}`, `${timeCol} < ${ms(s.to)}`);
-  if (rollup) where.push(`dim = ${s.p.add("String", leg.rollupDimension ?? "")}`);
-  if (!s.q.include.bots) where.push("NOT is_bot");
-  for (const f of s.q.filters) if (f[1] !== GOAL_DIMENSION) where.push(filterSql(f, leg, s));
+  const conditions: string[] = [];
+  if (rollup) conditions.push(`dim = ${s.p.add("String", leg.rollupDimension ?? "")}`);
+  if (!s.q.include.bots) conditions.push("NOT is_bot");
+  for (const f of s.q.filters) if (f[1] !== GOAL_DIMENSION) conditions.push(filterSql(f, leg, s));
   const aggregates = wanted(metricsSql(leg, s), needed, s);
-  let from: string =
-    leg.table === "sessions" ? "sessions FINAL" : rollup ? rollupSource(leg, s, aggregates) : leg.table;
+  let source: Source;
+  if (rollup) source = rollupSource(leg, s, conditions, aggregates);
+  else {
+    const time = leg.side === "events" ? "event_timestamp" : "opened_at";
+    const where = [`property_id = ${s.property}`, `${time} >= ${ms(s.from)}`, `${time} < ${ms(s.to)}`, ...conditions];
+    source = { from: leg.table === "sessions" ? "sessions FINAL" : leg.table, time, where };
+  }
   if (leg.joinSessions) {
     const cols = [...new Set(s.q.dimensions.filter((d) => scopeOf(d) === "session"))].map(
       (d) => `${SESSION_COLUMNS[d as PlainDimension]} AS s_${SESSION_COLUMNS[d as PlainDimension]}`,
     );
-    from = `events LEFT JOIN (SELECT session_id AS s_session_id, ${cols.join(", ")} FROM sessions FINAL WHERE ${sessionsInRange(s)}) AS js ON session_id = js.s_session_id`;
+    source.from = `events LEFT JOIN (SELECT session_id AS s_session_id, ${cols.join(", ")} FROM sessions FINAL WHERE ${sessionsInRange(s)}) AS js ON session_id = js.s_session_id`;
   }
+  const dims = s.q.dimensions.map((d, i) => `${dimensionSql(d, leg, source.time, s)} AS d${i}`);
+  const where = source.where.length > 0 ? ` WHERE ${source.where.join(" AND ")}` : "";
   const group = dims.length > 0 ? ` GROUP BY ${s.q.dimensions.map((_, i) => `d${i}`).join(", ")}` : "";
   // Signed rows can net a group to nothing (a visit moved to another exit page): raw has no such group.
   const having = leg.table === "sessions_rollup" && dims.length > 0 ? " HAVING s_visits > 0" : "";
-  return `SELECT ${[...dims, ...aggregates].join(", ")} FROM ${from} WHERE ${where.join(" AND ")}${group}${having}`;
+  return `SELECT ${[...dims, ...aggregates].join(", ")} FROM ${source.from}${where}${group}${having}`;
 }
 
 const ratio = (a: string, b: string, digits: number) => `round(if(${b} = 0, 0, ${a} / ${b}), ${digits})`;
@@ -394,9 +418,12 @@ export function buildQuerySql(q: ResolvedQuery, plan: Plan): BuiltQuery {
     const i = q.dimensions.indexOf(key as Dimension);
     return `${i >= 0 ? `d${i}` : key} ${dir === "desc" ? "DESC" : "ASC"}`;
   });
-  const page = gapFill
-    ? ""
-    : ` ORDER BY ${order.join(", ")} LIMIT ${p.add("UInt32", q.limit)} OFFSET ${p.add("UInt32", q.offset)}`;
+  // One row without dimensions: only an offset can change it, and sorting it costs planning time.
+  const single = q.dimensions.length === 0 && q.offset === 0;
+  const page =
+    gapFill || single
+      ? ""
+      : ` ORDER BY ${order.join(", ")} LIMIT ${p.add("UInt32", q.limit)} OFFSET ${p.add("UInt32", q.offset)}`;
   const settings = plan.legs.every((l) => l.table.endsWith("_rollup")) ? ROLLUP_SETTINGS : {};
   return { sql: `SELECT ${select.join(", ")} FROM ${from}${page}`, params: p.values, gapFill, settings };
 }

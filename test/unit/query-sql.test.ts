@@ -31,17 +31,41 @@ it("reads whole UTC days as day blocks and the hours around them from the hourly
     dimensions: ["event:page"],
     date_range: ["2026-11-20T05:00:00Z", "2026-11-23T17:00:00Z"],
   });
-  expect(parts).toContain("FROM events_rollup_days WHERE");
-  expect(parts).toContain(
-    "UNION ALL SELECT property_id, dim, is_bot, value, visitors_p12, hour FROM events_rollup WHERE",
+  // Each branch filters its own table: no outer WHERE over the union.
+  expect(parts).toMatch(
+    /FROM \(SELECT value, visitors_p12, day AS hour FROM events_rollup_days WHERE property_id = \{p0:String\} AND .* AND dim = \{p\d+:String\} AND NOT is_bot UNION ALL SELECT value, visitors_p12, hour FROM events_rollup WHERE property_id = \{p0:String\} AND \(\(hour >= .*\)\) AND dim = \{p\d+:String\} AND NOT is_bot\) GROUP BY d0\)/,
   );
   expect(parts).toContain("uniqCombinedMerge(12)(visitors_p12) AS e_visitors");
   const whole = sql({ metrics: ["visitors"], date_range: ["2026-11-01", "2026-11-07"] });
-  expect(whole).toContain("FROM events_rollup_days WHERE");
+  expect(whole).toMatch(
+    /FROM events_rollup_days WHERE property_id = \{p0:String\} AND span = \{p\d+:UInt8\} AND day >= /,
+  );
   expect(whole).not.toContain("UNION ALL");
   const hours = sql({ metrics: ["visitors"], dimensions: ["time:hour"], date_range: ["2026-11-01", "2026-11-07"] });
   expect(hours).not.toContain("events_rollup_days");
   expect(hours).toContain("FROM events_rollup WHERE");
+});
+
+it("names a breakdown's day blocks as a set of (span, day) keys, a time series' days as one range", () => {
+  const top = build({ metrics: ["visitors"], dimensions: ["event:page"], date_range: ["2026-10-01", "2026-10-30"] });
+  const keys = [...top.sql.matchAll(/\(\{(p\d+):UInt8\}, toDateTime\(\{(p\d+):UInt32\}, 'UTC'\)\)/g)].map((m) => [
+    top.params[m[1] ?? ""],
+    new Date(Number(top.params[m[2] ?? ""]) * 1000).toISOString().slice(0, 10),
+  ]);
+  expect(top.sql).toContain("(span, day) IN (");
+  expect(keys.reduce((days, [span]) => days + Number(span), 0)).toBe(30);
+  expect(keys[0]?.[1]).toBe("2026-10-01");
+  expect(Math.max(...keys.map(([span]) => Number(span)))).toBeGreaterThan(1);
+  expect(top.sql).not.toContain(" OR ");
+  const series = sql({ metrics: ["visitors"], dimensions: ["time:day"], date_range: ["2026-10-01", "2026-10-30"] });
+  expect(series).not.toContain("(span, day) IN");
+  expect(series).toMatch(/span = \{p\d+:UInt8\} AND day >= .* AND day < /);
+});
+
+it("does not sort or page a one-row answer unless an offset asks to skip it", () => {
+  expect(sql({ metrics: ["visitors"] })).not.toMatch(/ORDER BY|LIMIT/);
+  expect(sql({ metrics: ["visitors"], offset: 1 })).toContain("OFFSET");
+  expect(sql({ metrics: ["visitors"], dimensions: ["event:page"] })).toContain("ORDER BY");
 });
 
 it("estimates visitors at one precision per query, rollup or raw", () => {
