@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { type Event, EventSchema } from "./event.ts";
+import { jsonSizeBound } from "./json-size.ts";
 
 /** Target size of one message; Cloudflare's hard limit is 128 KB. */
 export const MAX_MESSAGE_BYTES = 64_000;
@@ -16,22 +17,35 @@ export const EventsMessageSchema = z.strictObject({
 });
 export type EventsMessage = z.infer<typeof EventsMessageSchema>;
 
-const encoder = new TextEncoder();
+/** Exact UTF-8 length of a string, without encoding it. */
+function utf8Length(s: string): number {
+  let bytes = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // 0x80–0x7ff: 2 bytes; the rest of the BMP 3; a surrogate pair (two units) 4; a lone surrogate is written escaped.
+    if (c >= 0x80) bytes += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  }
+  return bytes;
+}
 
-/** Splits accepted events into messages of at most `maxBytes` of JSON each. */
+/**
+ * Splits accepted events into messages of at most `maxBytes` of JSON each. A request's events
+ * nearly always fit in one: a size bound (core/json-size.ts) says so without serialising them;
+ * only when it does not are the events serialised, once each, to be measured.
+ */
 export function packMessages(
   events: readonly Event[],
   receivedAt: number,
   maxBytes = MAX_MESSAGE_BYTES,
 ): EventsMessage[] {
-  const whole = JSON.stringify(events);
-  // A UTF-16 unit is at most 3 UTF-8 bytes, so the common small batch needs no byte count.
-  if (whole.length * 3 <= maxBytes) return [{ v: 1, received_at: receivedAt, events: [...events] }];
+  let bound = 2 + events.length;
+  for (const event of events) bound += jsonSizeBound(event);
+  if (bound <= maxBytes) return [{ v: 1, received_at: receivedAt, events: [...events] }];
   const messages: EventsMessage[] = [];
   let current: Event[] = [];
   let size = 0;
   for (const event of events) {
-    const bytes = encoder.encode(JSON.stringify(event)).byteLength + 1;
+    const bytes = utf8Length(JSON.stringify(event)) + 1;
     if (current.length > 0 && size + bytes > maxBytes) {
       messages.push({ v: 1, received_at: receivedAt, events: current });
       current = [];

@@ -31,11 +31,20 @@ export const CLICK_ID_PARAMS = [
 
 const MAX_PARAM = 256;
 
-/** Parses a validated http(s) URL; `hashRouting` keeps `#/route` as part of the path (SPAs). */
+/**
+ * Parses a validated http(s) URL; `hashRouting` keeps `#/route` as part of the path (SPAs).
+ * Each search-parameter lookup is a call into the runtime's URL implementation, and most page
+ * URLs carry none of the eighteen names looked for: a name absent from the raw query string is
+ * skipped. That holds only where names are written as they read, so a query with `%` or `+`
+ * (which URLSearchParams decodes) is looked up in full.
+ */
 export function parsePage(pageUrl: string, hashRouting = false): PageInfo {
   const url = new URL(pageUrl);
-  const q = url.searchParams;
-  const param = (name: string) => (q.get(name) ?? "").slice(0, MAX_PARAM);
+  const search = url.search;
+  const q = search.length > 1 ? url.searchParams : undefined;
+  const literal = !/[%+]/.test(search);
+  const present = (name: string) => q !== undefined && (!literal || search.includes(name));
+  const param = (name: string) => (present(name) ? (q?.get(name) ?? "").slice(0, MAX_PARAM) : "");
   const path = hashRouting && url.hash ? `${url.pathname}${url.hash}` : url.pathname;
   return {
     page_host: url.hostname.toLowerCase(),
@@ -45,6 +54,6 @@ export function parsePage(pageUrl: string, hashRouting = false): PageInfo {
     utm_campaign: param("utm_campaign"),
     utm_term: param("utm_term"),
     utm_content: param("utm_content"),
-    click_id_type: CLICK_ID_PARAMS.find((p) => q.has(p)) ?? "",
+    click_id_type: CLICK_ID_PARAMS.find((p) => present(p) && q?.has(p)) ?? "",
   };
 }

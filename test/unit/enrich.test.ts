@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { classifyBot, DATACENTER_ASNS, VELOCITY_LIMIT_PER_MINUTE } from "../../core/enrich/bot.ts";
 import { enrichEvent, NO_GEO } from "../../core/enrich/enrich.ts";
-import { parsePage } from "../../core/enrich/page.ts";
+import { CLICK_ID_PARAMS, parsePage } from "../../core/enrich/page.ts";
 import { cookielessVisitorId, saltDay, truncateIp } from "../../core/enrich/privacy.ts";
 import { classifyReferrer } from "../../core/enrich/referrer.ts";
 import { parseUserAgent, userAgentCache } from "../../core/enrich/user-agent.ts";
@@ -67,6 +67,40 @@ describe("parsePage", () => {
       utm_content: "a",
       click_id_type: "gclid",
     });
+  });
+
+  it("reads parameters as URLSearchParams does, encoded names and values included", () => {
+    const reference = (url: string) => {
+      const q = new URL(url).searchParams;
+      const get = (name: string) => (q.get(name) ?? "").slice(0, 256);
+      return {
+        utm_source: get("utm_source"),
+        utm_medium: get("utm_medium"),
+        utm_campaign: get("utm_campaign"),
+        utm_term: get("utm_term"),
+        utm_content: get("utm_content"),
+        click_id_type: CLICK_ID_PARAMS.find((p) => q.has(p)) ?? "",
+      };
+    };
+    const queries = [
+      "",
+      "?",
+      "?utm_source=news&utm_medium=email",
+      "?%75tm_source=encoded+name&fbclid",
+      "?utm_source=a+b&utm_term=%E2%82%AC",
+      "?x=utm_source&y=gclid",
+      "?UTM_SOURCE=upper&msclkid=1&gclid=2",
+      "?utm_source&utm_campaign=",
+      "?utm_content=%zz&li_fat_id=9",
+      `?utm_campaign=${"c".repeat(300)}`,
+    ];
+    for (const query of queries) {
+      const url = `https://example.com/p${query}#frag`;
+      expect(parsePage(url), url).toMatchObject(reference(url));
+    }
+    // The name only as a value: no parameter of that name.
+    expect(parsePage("https://example.com/?x=gclid").click_id_type).toBe("");
+    expect(parsePage("https://example.com/?%67clid=1").click_id_type).toBe("gclid");
   });
 
   it("keeps #/route in the path only with hash routing", () => {

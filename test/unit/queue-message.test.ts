@@ -30,4 +30,13 @@ describe("packMessages", () => {
     }
     expect(messages.flatMap((m) => m.events.map((e) => e.event_id))).toEqual(events.map((e) => e.event_id));
   });
+
+  it("measures events exactly when the size bound is not enough: non-ASCII text that fits stays one message", () => {
+    // 20 × 10 × 100 "é": 40 KB as written (2 bytes each), 60 KB at the bound's 3 bytes each: with the rest, under and over 64 KB.
+    const events = Array.from({ length: 20 }, (_, i) => event(i, 100));
+    const written = new TextEncoder().encode(JSON.stringify(events)).byteLength;
+    expect(written).toBeLessThan(MAX_MESSAGE_BYTES);
+    expect(events.reduce((n, e) => n + 3 * JSON.stringify(e).length, 0)).toBeGreaterThan(MAX_MESSAGE_BYTES);
+    expect(packMessages(events, 1)).toHaveLength(1);
+  });
 });
