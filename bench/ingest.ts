@@ -5,20 +5,29 @@
  * `wrangler dev`, whose proxy and logging add milliseconds and hide the code's own cost). Load
  * comes from a second process (autocannon), targets alternate A B C A B C, and the report gives
  * medians of requests/s and of workerd CPU per request, with ratios to the trivial route.
+ *
+ * On two or more cores workerd is pinned to one and autocannon to another (taskset), so the load
+ * generator's own work does not land on workerd's core: unpinned, one target's CPU per request
+ * varied by ±25% between rounds of one run. Every request's events carry a page URL of their own
+ * (autocannon's `[<id>]` replacement), so nothing keyed by URL is warm that real traffic would
+ * not find warm; the user agent repeats, as it does in real traffic (see the UA cache report).
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { LruCache } from "../core/enrich/lru.ts";
 import { parseUserAgent, type UserAgentInfo } from "../core/enrich/user-agent.ts";
 import { bundleWorker } from "./bundle.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const require = createRequire(import.meta.url);
+/** workerd on core 0, the load generator on core 1 (see above). */
+const PINNED = availableParallelism() >= 2 && spawnSync("taskset", ["-V"]).status === 0;
 
 const BROWSER_UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -28,7 +37,7 @@ function event(i: number) {
     property_id: "UA-DEMO-1",
     client_id: `client-${i % 97}`,
     event_type: i % 5 === 0 ? "signup" : "pageview",
-    page_url: `https://shop.example.com/products/item-${i}?utm_source=newsletter&utm_medium=email`,
+    page_url: `https://shop.example.com/products/item-${i}-[<id>]?utm_source=newsletter&utm_medium=email`,
     page_title: `Item ${i} — Example Shop`,
     referrer: "https://www.google.com/",
     user_agent:
@@ -84,10 +93,11 @@ function load(url: string, target: Target): Promise<{ rps: number; requests: num
   const args = [bin, "-j", "-c", String(CONNECTIONS), "-d", String(SECONDS), "-m", target.method];
   args.push("-H", `user-agent=${BROWSER_UA}`, "-H", "cf-connecting-ip=203.0.113.7");
   if (target.variant) args.push("-H", `x-bench-variant=${target.variant}`);
-  if (target.body) args.push("-H", "content-type=application/json", "-b", target.body);
+  if (target.body) args.push("-H", "content-type=application/json", "-b", target.body, "-I");
   args.push(url + target.path);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "ignore"] });
+    const command = PINNED ? ["taskset", "-c", "1", process.execPath, ...args] : [process.execPath, ...args];
+    const child = spawn(command[0] ?? process.execPath, command.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
@@ -140,6 +150,9 @@ const mf = new Miniflare(
   }),
 );
 const url = (await mf.ready).toString().replace(/\/$/, "");
+if (PINNED)
+  for (const pid of execFileSync("pgrep", ["-f", "workerd"], { encoding: "utf8" }).trim().split("\n"))
+    execFileSync("taskset", ["-a", "-p", "-c", "0", pid], { stdio: "ignore" });
 const created = await fetch(`${url}/api/v1/properties`, {
   method: "POST",
   headers: { Authorization: "Bearer bench-admin", "Content-Type": "application/json" },
@@ -167,14 +180,19 @@ for (let round = 1; round <= ROUNDS; round++) {
 await mf.dispose();
 
 const base = results.get(targets[0]?.name ?? "");
-console.log(`\nIngest bench: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, one workerd; medians\n`);
+const pinning = PINNED ? "workerd pinned to core 0, autocannon to core 1" : "not pinned";
+console.log(
+  `\nIngest bench: ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, one workerd (${pinning}); medians\n`,
+);
 console.log(
   "edge only = the same app with a queue binding that drops messages (Miniflare's queue simulator runs in\n" +
     "the same workerd); edge code = also rate limiters that always allow (Miniflare's limiter simulator costs\n" +
     "~1 ms of CPU per call here). Production has neither simulator.\n",
 );
 const post = results.get("trivial POST");
-console.log("target                  req/s    events/s   CPU µs/req   p50 ms   CPU vs trivial GET   vs trivial POST");
+console.log(
+  "target                  req/s    events/s   CPU µs/req   p50 ms   CPU vs trivial GET   vs trivial POST   per round vs GET (p25–p75)",
+);
 for (const t of targets) {
   const r = results.get(t.name);
   if (!r || !base || !post) continue;
@@ -182,8 +200,11 @@ for (const t of targets) {
   const cpu = median(r.cpuUs);
   const vsGet = cpu / median(base.cpuUs);
   const vsPost = cpu / median(post.cpuUs);
+  // Each round's figure over the trivial GET of the same round: how much the ratio moves between rounds.
+  const paired = r.cpuUs.map((c, i) => c / (base.cpuUs[i] ?? Number.NaN)).sort((a, b) => a - b);
+  const quartile = (q: number) => (paired[Math.floor((paired.length - 1) * q)] ?? Number.NaN).toFixed(2);
   console.log(
-    `${t.name.padEnd(22)} ${rps.toFixed(0).padStart(6)} ${(rps * t.events).toFixed(0).padStart(10)} ${cpu.toFixed(0).padStart(12)} ${median(r.p50).toFixed(1).padStart(8)} ${vsGet.toFixed(2).padStart(17)}× ${vsPost.toFixed(2).padStart(16)}×`,
+    `${t.name.padEnd(22)} ${rps.toFixed(0).padStart(6)} ${(rps * t.events).toFixed(0).padStart(10)} ${cpu.toFixed(0).padStart(12)} ${median(r.p50).toFixed(1).padStart(8)} ${vsGet.toFixed(2).padStart(17)}× ${vsPost.toFixed(2).padStart(16)}×   ${quartile(0.25)}–${quartile(0.75)}×`,
   );
 }
 

@@ -20,7 +20,7 @@ import {
 } from "../core/archive-batch.ts";
 import type { ArchiveCodec } from "../core/archive-parquet.ts";
 import type { ArchiveStore } from "../core/archive-store.ts";
-import { EventsMessageSchema } from "../core/queue-message.ts";
+import { decodeEventsMessage } from "../core/queue-message.ts";
 import { archiveStore } from "../workers/archive/store.ts";
 import { zstdCodec } from "../workers/archive/zstd.ts";
 import { backoffSeconds } from "./backoff.ts";
@@ -84,7 +84,7 @@ export async function deliverArchiveBatch(
 ): Promise<void> {
   const parsed = new Map<string, ArchiveMessage>();
   for (const message of messages) {
-    const result = EventsMessageSchema.safeParse(message.body);
+    const result = decodeEventsMessage(message.body);
     if (result.success) parsed.set(message.id, { id: message.id, body: result.data });
     else {
       // Kept, not dropped: after max_retries it rests in archive-dlq for inspection.

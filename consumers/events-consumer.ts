@@ -12,7 +12,7 @@
  */
 import { resyncRows, type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../core/clickhouse-row.ts";
 import type { Event } from "../core/event.ts";
-import { type EventsMessage, EventsMessageSchema } from "../core/queue-message.ts";
+import { decodeEventsMessage, type EventsMessage } from "../core/queue-message.ts";
 import type { Session, SessionChange } from "../core/session.ts";
 import { loadConfig } from "../workers/config.ts";
 import { type Annotation, applyToActors } from "./actors.ts";
@@ -82,7 +82,7 @@ export async function deliverBatch(
 ): Promise<void> {
   const parsed: Parsed[] = [];
   for (const message of messages) {
-    const result = EventsMessageSchema.safeParse(message.body);
+    const result = decodeEventsMessage(message.body);
     if (result.success) parsed.push({ message, body: result.data });
     else {
       // Kept, not dropped: after max_retries it rests in events-dlq for inspection.

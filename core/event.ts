@@ -8,6 +8,7 @@ import { BOT_REASONS } from "./enrich/bot.ts";
 import { CHANNELS } from "./enrich/referrer.ts";
 import { DEVICE_TYPES } from "./enrich/user-agent.ts";
 import { parseTimestamp } from "./timestamp.ts";
+import { parseUrl } from "./url.ts";
 
 /** Our spec's `UA-XXXXX-Y`, or any short slug; Umami's UUIDs fit too. */
 export const PROPERTY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
@@ -33,7 +34,7 @@ const plainText = (max: number) =>
     .refine((s) => !CONTROL_CHARS.test(s), "must not contain control characters");
 
 export function isHttpUrl(value: string): boolean {
-  const url = URL.parse(value);
+  const url = parseUrl(value);
   return url !== null && (url.protocol === "http:" || url.protocol === "https:") && url.hostname.length > 0;
 }
 

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { IP_MODES } from "./enrich/privacy.ts";
 import { PROPERTY_ID_PATTERN } from "./event.ts";
+import { parseUrl } from "./url.ts";
 
 const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -85,8 +86,8 @@ export function newPropertyId(random: () => number = Math.random): string {
 
 /** True when an `Origin` header belongs to the property: a listed host or a subdomain of one; ports ignored. */
 export function originAllowed(origin: string, domains: readonly string[]): boolean {
-  if (!URL.canParse(origin)) return false;
-  const host = new URL(origin).hostname.toLowerCase();
+  const host = parseUrl(origin)?.hostname.toLowerCase();
+  if (host === undefined) return false;
   return domains.some((d) => host === d || host.endsWith(`.${d}`));
 }
 

@@ -4,7 +4,6 @@
  */
 import { z } from "zod";
 import { type Event, EventSchema } from "./event.ts";
-import { jsonSizeBound } from "./json-size.ts";
 
 /** Target size of one message; Cloudflare's hard limit is 128 KB. */
 export const MAX_MESSAGE_BYTES = 64_000;
@@ -17,43 +16,67 @@ export const EventsMessageSchema = z.strictObject({
 });
 export type EventsMessage = z.infer<typeof EventsMessageSchema>;
 
-/** Exact UTF-8 length of a string, without encoding it. */
-function utf8Length(s: string): number {
-  let bytes = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // 0x80–0x7ff: 2 bytes; the rest of the BMP 3; a surrogate pair (two units) 4; a lone surrogate is written escaped.
-    if (c >= 0x80) bytes += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
-  }
-  return bytes;
+const encoder = new TextEncoder();
+const ASCII = /^[^\u0080-\uffff]*$/;
+
+/** UTF-8 length of a string: its length when ASCII (JSON of most events is), else counted by encoding. */
+const utf8Length = (s: string) => (ASCII.test(s) ? s.length : encoder.encode(s).byteLength);
+
+/** A message and its JSON, written once by the producer and sent as text. */
+export interface PackedMessage {
+  message: EventsMessage;
+  json: string;
 }
 
+const envelope = (receivedAt: number, eventsJson: string) =>
+  `{"v":1,"received_at":${receivedAt},"events":${eventsJson}}`;
+
 /**
- * Splits accepted events into messages of at most `maxBytes` of JSON each. A request's events
- * nearly always fit in one: a size bound (core/json-size.ts) says so without serialising them;
- * only when it does not are the events serialised, once each, to be measured.
+ * Splits accepted events into messages of at most `maxBytes` of JSON each, serialised here once:
+ * the queues get the text (a `json` message would be serialised again by the runtime, once per
+ * queue). A request's events nearly always fit in one message, which one serialisation shows;
+ * only when they do not is each event serialised and measured.
  */
 export function packMessages(
   events: readonly Event[],
   receivedAt: number,
   maxBytes = MAX_MESSAGE_BYTES,
-): EventsMessage[] {
-  let bound = 2 + events.length;
-  for (const event of events) bound += jsonSizeBound(event);
-  if (bound <= maxBytes) return [{ v: 1, received_at: receivedAt, events: [...events] }];
-  const messages: EventsMessage[] = [];
+): PackedMessage[] {
+  const whole = JSON.stringify(events);
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a small batch needs no count at all.
+  if (whole.length * 3 <= maxBytes || utf8Length(whole) <= maxBytes)
+    return [{ message: { v: 1, received_at: receivedAt, events: [...events] }, json: envelope(receivedAt, whole) }];
+  const packed: PackedMessage[] = [];
   let current: Event[] = [];
+  let parts: string[] = [];
   let size = 0;
+  const flush = () => {
+    packed.push({
+      message: { v: 1, received_at: receivedAt, events: current },
+      json: envelope(receivedAt, `[${parts.join(",")}]`),
+    });
+    current = [];
+    parts = [];
+    size = 0;
+  };
   for (const event of events) {
-    const bytes = utf8Length(JSON.stringify(event)) + 1;
-    if (current.length > 0 && size + bytes > maxBytes) {
-      messages.push({ v: 1, received_at: receivedAt, events: current });
-      current = [];
-      size = 0;
-    }
+    const json = JSON.stringify(event);
+    const bytes = utf8Length(json) + 1;
+    if (current.length > 0 && size + bytes > maxBytes) flush();
     current.push(event);
+    parts.push(json);
     size += bytes;
   }
-  if (current.length > 0) messages.push({ v: 1, received_at: receivedAt, events: current });
-  return messages;
+  if (current.length > 0) flush();
+  return packed;
+}
+
+/** A queue message's body as the consumers read it: text from the producer, or an object (older messages, tests). */
+export function decodeEventsMessage(body: unknown): ReturnType<typeof EventsMessageSchema.safeParse> {
+  if (typeof body !== "string") return EventsMessageSchema.safeParse(body);
+  try {
+    return EventsMessageSchema.safeParse(JSON.parse(body));
+  } catch {
+    return EventsMessageSchema.safeParse(undefined);
+  }
 }

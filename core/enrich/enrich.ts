@@ -80,26 +80,56 @@ export function enrichEvent(a: EnrichArgs): Event {
     eventsThisMinute: a.eventsThisMinute,
     userAgentExpected: !a.imported,
   });
-  return {
-    ...a.input,
+  const input = a.input;
+  const geo = a.facts.geo;
+  // Every field written out, in one literal: V8 gives the object one fixed shape, which the
+  // queue's JSON.stringify and every later reader walk several times faster than an object
+  // assembled from spreads (the ingest bench's profile). The check below makes a field the
+  // schema gains and this literal lacks a compile error rather than a silently dropped value.
+  const event = {
+    property_id: input.property_id,
+    user_id: input.user_id,
+    event_type: input.event_type,
+    page_url: input.page_url,
+    page_title: input.page_title,
+    referrer: input.referrer,
+    user_agent: userAgent || undefined,
+    screen_resolution: input.screen_resolution,
+    viewport_size: input.viewport_size,
+    language: input.language,
+    custom_dimensions: input.custom_dimensions,
+    custom_metrics: input.custom_metrics,
     client_id: a.visitorId,
     event_id: a.event_id,
     event_timestamp: a.event_timestamp,
-    user_agent: userAgent || undefined,
     visitor_id_source: a.visitorIdSource,
     source_protocol: a.sourceProtocol,
-    interactive: a.interactive ?? !NON_INTERACTIVE_EVENT_TYPES.has(a.input.event_type),
-    ...ua,
+    interactive: a.interactive ?? !NON_INTERACTIVE_EVENT_TYPES.has(input.event_type),
+    browser: ua.browser,
+    browser_version: ua.browser_version,
+    os: ua.os,
+    os_version: ua.os_version,
     device_type: bot.is_bot ? "bot" : ua.device_type,
-    country: a.facts.geo.country,
-    region: a.facts.geo.region,
-    city: a.facts.geo.city,
-    continent: a.facts.geo.continent,
-    geo_timezone: a.facts.geo.timezone,
-    asn: a.facts.geo.asn,
-    ...page,
-    ...ref,
+    country: geo.country,
+    region: geo.region,
+    city: geo.city,
+    continent: geo.continent,
+    geo_timezone: geo.timezone,
+    asn: geo.asn,
+    page_host: page.page_host,
+    page_path: page.page_path,
+    utm_source: page.utm_source,
+    utm_medium: page.utm_medium,
+    utm_campaign: page.utm_campaign,
+    utm_term: page.utm_term,
+    utm_content: page.utm_content,
+    click_id_type: page.click_id_type,
+    referrer_host: ref.referrer_host,
+    source: ref.source,
+    channel: ref.channel,
     ip_prefix: truncateIp(a.facts.ip, a.policy.ipMode),
-    ...bot,
-  };
+    is_bot: bot.is_bot,
+    bot_reason: bot.bot_reason,
+  } satisfies Record<keyof Event, unknown>;
+  return event;
 }

@@ -1,4 +1,5 @@
 /** What a page URL says: host, path, campaign parameters and ad click ids. */
+import { parseUrl } from "../url.ts";
 
 export interface PageInfo {
   page_host: string;
@@ -39,7 +40,8 @@ const MAX_PARAM = 256;
  * (which URLSearchParams decodes) is looked up in full.
  */
 export function parsePage(pageUrl: string, hashRouting = false): PageInfo {
-  const url = new URL(pageUrl);
+  // Validated already; `new URL` throws as before should an unvalidated string come here.
+  const url = parseUrl(pageUrl) ?? new URL(pageUrl);
   const search = url.search;
   const q = search.length > 1 ? url.searchParams : undefined;
   const literal = !/[%+]/.test(search);

@@ -4,6 +4,7 @@
  * navigation, not sources.
  */
 
+import { parseUrl } from "../url.ts";
 import { LruCache } from "./lru.ts";
 
 export const CHANNELS = [
@@ -104,7 +105,7 @@ export function classifyReferrer(input: {
   clickIdType: string;
 }): ReferrerInfo {
   let referrerHost = "";
-  if (input.referrer) referrerHost = URL.parse(input.referrer)?.hostname.toLowerCase() ?? "";
+  if (input.referrer) referrerHost = parseUrl(input.referrer)?.hostname.toLowerCase() ?? "";
   const internal = referrerHost !== "" && isSameSite(referrerHost, input.pageHost, input.siteDomains ?? []);
   const external = internal ? "" : referrerHost;
   const fromHost = external ? known(external) : undefined;

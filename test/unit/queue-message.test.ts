@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Event } from "../../core/event.ts";
-import { EventsMessageSchema, MAX_MESSAGE_BYTES, packMessages } from "../../core/queue-message.ts";
+import { decodeEventsMessage, EventsMessageSchema, MAX_MESSAGE_BYTES, packMessages } from "../../core/queue-message.ts";
 import { makeEvent } from "../support/events.ts";
 
 const event = (n: number, padding = 0): Event =>
@@ -18,7 +18,10 @@ describe("packMessages", () => {
     const events = Array.from({ length: 20 }, (_, i) => event(i));
     const messages = packMessages(events, 1);
     expect(messages).toHaveLength(1);
-    expect(EventsMessageSchema.parse(JSON.parse(JSON.stringify(messages[0]))).events).toHaveLength(20);
+    // The text sent is the message: what the consumers decode equals what was packed.
+    const decoded = decodeEventsMessage(messages[0]?.json);
+    expect(decoded.success && decoded.data).toEqual(messages[0]?.message);
+    expect(EventsMessageSchema.parse(JSON.parse(messages[0]?.json ?? "")).events).toHaveLength(20);
   });
 
   it("splits large events into messages under the byte budget, keeping order and every event", () => {
@@ -26,17 +29,30 @@ describe("packMessages", () => {
     const messages = packMessages(events, 1);
     expect(messages.length).toBeGreaterThan(1);
     for (const m of messages) {
-      expect(new TextEncoder().encode(JSON.stringify(m)).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES + 200);
+      expect(new TextEncoder().encode(m.json).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES + 200);
+      expect(JSON.parse(m.json)).toEqual(JSON.parse(JSON.stringify(m.message)));
     }
-    expect(messages.flatMap((m) => m.events.map((e) => e.event_id))).toEqual(events.map((e) => e.event_id));
+    expect(messages.flatMap((m) => m.message.events.map((e) => e.event_id))).toEqual(events.map((e) => e.event_id));
   });
 
-  it("measures events exactly when the size bound is not enough: non-ASCII text that fits stays one message", () => {
-    // 20 × 10 × 100 "é": 40 KB as written (2 bytes each), 60 KB at the bound's 3 bytes each: with the rest, under and over 64 KB.
+  it("counts bytes exactly when 3 bytes a character would not fit: non-ASCII text that fits stays one message", () => {
+    // 20 × 10 × 100 "é": 40 KB as written (2 bytes each), 60 KB at 3 bytes each: with the rest, under and over 64 KB.
     const events = Array.from({ length: 20 }, (_, i) => event(i, 100));
     const written = new TextEncoder().encode(JSON.stringify(events)).byteLength;
     expect(written).toBeLessThan(MAX_MESSAGE_BYTES);
     expect(events.reduce((n, e) => n + 3 * JSON.stringify(e).length, 0)).toBeGreaterThan(MAX_MESSAGE_BYTES);
     expect(packMessages(events, 1)).toHaveLength(1);
+  });
+});
+
+describe("decodeEventsMessage", () => {
+  it("reads text and objects alike, and refuses broken text as it refuses a bad object", () => {
+    const message = { v: 1, received_at: 5, events: [event(1)] };
+    const fromText = decodeEventsMessage(JSON.stringify(message));
+    expect(fromText.success && fromText.data).toEqual(message);
+    const fromObject = decodeEventsMessage(message);
+    expect(fromObject.success && fromObject.data).toEqual(message);
+    expect(decodeEventsMessage('{"v":1,').success).toBe(false);
+    expect(decodeEventsMessage({ v: 2 }).success).toBe(false);
   });
 });

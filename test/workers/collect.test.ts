@@ -2,8 +2,8 @@
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type EventsMessage, EventsMessageSchema } from "../../core/queue-message.ts";
-import { call, createProperty, envelope } from "./helpers.ts";
+import type { EventsMessage } from "../../core/queue-message.ts";
+import { call, createProperty, envelope, sentMessage } from "./helpers.ts";
 
 const PROPERTY = "UA-COLLECT-1";
 const pageview = { property_id: PROPERTY, client_id: "c1", event_type: "pageview", page_url: "https://example.com/" };
@@ -16,7 +16,7 @@ function post(body: BodyInit | unknown, headers: Record<string, string> = {}): P
 
 function watchQueue() {
   const send = vi.spyOn(env.EVENTS_QUEUE, "sendBatch");
-  return () => send.mock.calls.flatMap(([batch]) => [...batch].map((m) => EventsMessageSchema.parse(m.body)));
+  return () => send.mock.calls.flatMap(([batch]) => [...batch].map((m) => sentMessage(m)));
 }
 
 beforeAll(async () => {

@@ -1,8 +1,7 @@
 /** Drop-in protocols in workerd, with each protocol's documented payloads. */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { EventsMessageSchema } from "../../core/queue-message.ts";
-import { type CreatedProperty, call, createProperty, envelope } from "./helpers.ts";
+import { type CreatedProperty, call, createProperty, envelope, sentMessage } from "./helpers.ts";
 
 const UA =
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15";
@@ -11,8 +10,7 @@ let ga: CreatedProperty;
 
 function watchQueue() {
   const send = vi.spyOn(env.EVENTS_QUEUE, "sendBatch");
-  return () =>
-    send.mock.calls.flatMap(([batch]) => [...batch].flatMap((m) => EventsMessageSchema.parse(m.body).events));
+  return () => send.mock.calls.flatMap(([batch]) => [...batch].flatMap((m) => sentMessage(m).events));
 }
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {

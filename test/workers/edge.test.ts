@@ -5,10 +5,9 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { EventsMessageSchema } from "../../core/queue-message.ts";
 import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "../../core/rate-limits.ts";
 import { TEST_RATE_LIMITS } from "../support/admin.ts";
-import { ADMIN, call, createProperty, envelope } from "./helpers.ts";
+import { ADMIN, call, createProperty, envelope, sentMessage } from "./helpers.ts";
 
 const CHROME =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -31,8 +30,7 @@ function post(body: unknown, headers: Record<string, string> = {}, cf?: Record<s
 
 function watchQueue() {
   const send = vi.spyOn(env.EVENTS_QUEUE, "sendBatch");
-  return () =>
-    send.mock.calls.flatMap(([batch]) => [...batch].flatMap((m) => EventsMessageSchema.parse(m.body).events));
+  return () => send.mock.calls.flatMap(([batch]) => [...batch].flatMap((m) => sentMessage(m).events));
 }
 
 beforeAll(async () => {

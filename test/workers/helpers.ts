@@ -2,7 +2,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/queue-message.ts";
+import { type EventsMessage, EventsMessageSchema } from "../../core/queue-message.ts";
 import worker from "../../workers/main.ts";
 import { TEST_ADMIN_TOKEN } from "../support/admin.ts";
 
@@ -56,4 +56,11 @@ export async function consumeMessages(messages: { id: string; events: Event[]; a
   const ctx = createExecutionContext();
   await worker.queue(batch, env, ctx);
   return getQueueResult(batch, ctx);
+}
+
+/** A message the edge sent, as the consumers read it: JSON text (the producer serialises once), validated. */
+export function sentMessage(m: MessageSendRequest): EventsMessage {
+  if (m.contentType !== "text" || typeof m.body !== "string")
+    throw new Error(`queue message sent as ${m.contentType} ${typeof m.body}, not as JSON text`);
+  return EventsMessageSchema.parse(JSON.parse(m.body));
 }

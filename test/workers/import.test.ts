@@ -1,8 +1,7 @@
 /** POST /api/v1/import in workerd: NDJSON history, streamed, with per-line errors and key scoping. */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { EventsMessageSchema } from "../../core/queue-message.ts";
-import { ADMIN, type CreatedProperty, call, createProperty, envelope } from "./helpers.ts";
+import { ADMIN, type CreatedProperty, call, createProperty, envelope, sentMessage } from "./helpers.ts";
 
 let property: CreatedProperty;
 let other: CreatedProperty;
@@ -25,8 +24,7 @@ function importBody(body: BodyInit, key: string, property_id = "UA-IMPORT-1") {
 
 function watchQueue() {
   const send = vi.spyOn(env.EVENTS_QUEUE, "sendBatch");
-  return () =>
-    send.mock.calls.flatMap(([batch]) => [...batch].flatMap((m) => EventsMessageSchema.parse(m.body).events));
+  return () => send.mock.calls.flatMap(([batch]) => [...batch].flatMap((m) => sentMessage(m).events));
 }
 
 beforeAll(async () => {
@@ -54,7 +52,8 @@ describe("POST /api/v1/import", () => {
       ip_prefix: "",
       is_bot: false,
     });
-    expect(b).toMatchObject({ country: "", user_agent: undefined, is_bot: false, bot_reason: "" });
+    expect(b?.user_agent).toBeUndefined();
+    expect(b).toMatchObject({ country: "", is_bot: false, bot_reason: "" });
   });
 
   it("streams thousands of lines in chunks, naming each bad line", async () => {
