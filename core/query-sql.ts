@@ -5,6 +5,7 @@
  * whitelists below, keyed by the dimension names the query spec allows.
  */
 import { goalPathRegex } from "./goals.ts";
+import { EVENT_COLUMNS, SESSION_COLUMNS } from "./query-columns.ts";
 import type { GoalRef, ResolvedQuery } from "./query-normalise.ts";
 import { type Leg, type Plan, type SketchPrecision, sketchPrecision } from "./query-plan.ts";
 import {
@@ -22,6 +23,8 @@ import {
 } from "./query-spec.ts";
 import { type DayBlock, dayBlocks } from "./rollup-spans.ts";
 
+export { DIMENSION_COLUMNS } from "./query-columns.ts";
+
 export interface BuiltQuery {
   sql: string;
   params: Record<string, string | number | string[]>;
@@ -36,54 +39,6 @@ export interface BuiltQuery {
  * seven concurrent statements then do not oversubscribe the cores (measured: overview p95 ~15% lower).
  */
 const ROLLUP_SETTINGS = { max_threads: 1 };
-
-/** Dimension → column of `events` (acquisition dimensions are not on events: null). */
-const EVENT_COLUMNS: Record<PlainDimension, string | null> = {
-  "event:page": "page_path",
-  "event:name": "event_type",
-  "event:hostname": "page_host",
-  "visit:entry_page": null,
-  "visit:exit_page": null,
-  "visit:source": null,
-  "visit:referrer": null,
-  "visit:channel": null,
-  "visit:utm_source": null,
-  "visit:utm_medium": null,
-  "visit:utm_campaign": null,
-  "visit:utm_term": null,
-  "visit:utm_content": null,
-  "visit:device": "device_type",
-  "visit:browser": "browser",
-  "visit:browser_version": "browser_version",
-  "visit:os": "os",
-  "visit:os_version": "os_version",
-  "visit:country": "country",
-  "visit:region": "region",
-  "visit:city": "city",
-  "visit:language": "language",
-  "visit:screen": "screen_resolution",
-};
-
-/** Dimension → column of `sessions` (event-only dimensions: null). */
-const SESSION_COLUMNS: Record<PlainDimension, string | null> = {
-  ...EVENT_COLUMNS,
-  "event:page": null,
-  "event:name": null,
-  "event:hostname": null,
-  "visit:entry_page": "entry_page",
-  "visit:exit_page": "exit_page",
-  "visit:source": "source",
-  "visit:referrer": "referrer_host",
-  "visit:channel": "channel",
-  "visit:utm_source": "utm_source",
-  "visit:utm_medium": "utm_medium",
-  "visit:utm_campaign": "utm_campaign",
-  "visit:utm_term": "utm_term",
-  "visit:utm_content": "utm_content",
-};
-
-/** The whitelists, for the contract test that holds them to the migrated tables. */
-export const DIMENSION_COLUMNS = { events: EVENT_COLUMNS, sessions: SESSION_COLUMNS } as const;
 
 /** Bucket labels; core/query-dates.ts bucketLabel writes the same strings for gap-filling. */
 const TIME_FORMATS: Record<TimeDimension, string> = {
