@@ -22,53 +22,36 @@ const ASCII = /^[^\u0080-\uffff]*$/;
 /** UTF-8 length of a string: its length when ASCII (JSON of most events is), else counted by encoding. */
 const utf8Length = (s: string) => (ASCII.test(s) ? s.length : encoder.encode(s).byteLength);
 
-/** A message and its JSON, written once by the producer and sent as text. */
-export interface PackedMessage {
-  message: EventsMessage;
-  json: string;
-}
-
 const envelope = (receivedAt: number, eventsJson: string) =>
   `{"v":1,"received_at":${receivedAt},"events":${eventsJson}}`;
 
 /**
- * Splits accepted events into messages of at most `maxBytes` of JSON each, serialised here once:
- * the queues get the text (a `json` message would be serialised again by the runtime, once per
- * queue). A request's events nearly always fit in one message, which one serialisation shows;
- * only when they do not is each event serialised and measured.
+ * Splits accepted events into messages of at most `maxBytes` of JSON each and returns each
+ * message's JSON text (an `EventsMessage`), serialised here once: the queues get the text (a `json`
+ * message would be serialised again by the runtime, once per queue). A request's events nearly
+ * always fit in one message, which one serialisation shows; only when they do not is each event
+ * serialised and measured.
  */
-export function packMessages(
-  events: readonly Event[],
-  receivedAt: number,
-  maxBytes = MAX_MESSAGE_BYTES,
-): PackedMessage[] {
+export function packMessages(events: readonly Event[], receivedAt: number, maxBytes = MAX_MESSAGE_BYTES): string[] {
   const whole = JSON.stringify(events);
   // A UTF-16 unit is at most 3 UTF-8 bytes: a small batch needs no count at all.
-  if (whole.length * 3 <= maxBytes || utf8Length(whole) <= maxBytes)
-    return [{ message: { v: 1, received_at: receivedAt, events: [...events] }, json: envelope(receivedAt, whole) }];
-  const packed: PackedMessage[] = [];
-  let current: Event[] = [];
+  if (whole.length * 3 <= maxBytes || utf8Length(whole) <= maxBytes) return [envelope(receivedAt, whole)];
+  const messages: string[] = [];
   let parts: string[] = [];
   let size = 0;
-  const flush = () => {
-    packed.push({
-      message: { v: 1, received_at: receivedAt, events: current },
-      json: envelope(receivedAt, `[${parts.join(",")}]`),
-    });
-    current = [];
-    parts = [];
-    size = 0;
-  };
   for (const event of events) {
     const json = JSON.stringify(event);
     const bytes = utf8Length(json) + 1;
-    if (current.length > 0 && size + bytes > maxBytes) flush();
-    current.push(event);
+    if (parts.length > 0 && size + bytes > maxBytes) {
+      messages.push(envelope(receivedAt, `[${parts.join(",")}]`));
+      parts = [];
+      size = 0;
+    }
     parts.push(json);
     size += bytes;
   }
-  if (current.length > 0) flush();
-  return packed;
+  if (parts.length > 0) messages.push(envelope(receivedAt, `[${parts.join(",")}]`));
+  return messages;
 }
 
 /** A queue message's body as the consumers read it: text from the producer, or an object (older messages, tests). */

@@ -19,9 +19,9 @@ describe("packMessages", () => {
     const messages = packMessages(events, 1);
     expect(messages).toHaveLength(1);
     // The text sent is the message: what the consumers decode equals what was packed.
-    const decoded = decodeEventsMessage(messages[0]?.json);
-    expect(decoded.success && decoded.data).toEqual(messages[0]?.message);
-    expect(EventsMessageSchema.parse(JSON.parse(messages[0]?.json ?? "")).events).toHaveLength(20);
+    const decoded = decodeEventsMessage(messages[0]);
+    expect(decoded.success && decoded.data).toEqual(JSON.parse(JSON.stringify({ v: 1, received_at: 1, events })));
+    expect(EventsMessageSchema.parse(JSON.parse(messages[0] ?? "")).events).toHaveLength(20);
   });
 
   it("splits large events into messages under the byte budget, keeping order and every event", () => {
@@ -29,10 +29,12 @@ describe("packMessages", () => {
     const messages = packMessages(events, 1);
     expect(messages.length).toBeGreaterThan(1);
     for (const m of messages) {
-      expect(new TextEncoder().encode(m.json).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES + 200);
-      expect(JSON.parse(m.json)).toEqual(JSON.parse(JSON.stringify(m.message)));
+      expect(new TextEncoder().encode(m).byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES + 200);
+      expect(EventsMessageSchema.parse(JSON.parse(m)).received_at).toBe(1);
     }
-    expect(messages.flatMap((m) => m.message.events.map((e) => e.event_id))).toEqual(events.map((e) => e.event_id));
+    const sent = messages.flatMap((m) => EventsMessageSchema.parse(JSON.parse(m)).events);
+    expect(sent.map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
+    expect(sent).toEqual(JSON.parse(JSON.stringify(events)));
   });
 
   it("counts bytes exactly when 3 bytes a character would not fit: non-ASCII text that fits stays one message", () => {

@@ -49,7 +49,7 @@ export async function enqueueEvents(
     for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) {
       const batch = messages
         .slice(i, i + MESSAGES_PER_SEND)
-        .map(({ json }): MessageSendRequest => ({ body: json, contentType: "text" }));
+        .map((json): MessageSendRequest => ({ body: json, contentType: "text" }));
       batches.push({ shard, batch });
     }
   }
