@@ -4,7 +4,7 @@
  *
  * The embedded ClickHouse (scripts/clickhouse-server.ts, chDB) runs in its own process over a
  * dataset made by bench/generate-events.ts, kept under `.bench-data/` and keyed by the generator's
- * parameters, its source (generate-events.ts, generate-model.ts) and the migrations, so later runs
+ * parameters, its source (generate-events.ts, generate-model.ts, generate-sql.ts) and the migrations, so later runs
  * skip generation. The Worker is bundled by wrangler and run in one workerd through Miniflare's API
  * (as bench/ingest.ts does), pointed at that ClickHouse; the targets are in bench/query-targets.ts. For each target — the overview report, the pages report, a query with three
  * filters by day, a three-step funnel — it alternates A B A B: the API over HTTP, then the SQL the
@@ -52,7 +52,7 @@ interface Dataset {
 function datasetDir(): string {
   const hash = createHash("sha256");
   hash.update(JSON.stringify({ EVENTS, DAYS, SEED, PROPERTY }));
-  for (const file of ["./generate-events.ts", "./generate-model.ts"])
+  for (const file of ["./generate-events.ts", "./generate-model.ts", "./generate-sql.ts"])
     hash.update(readFileSync(new URL(file, import.meta.url)));
   for (const file of readdirSync(CLICKHOUSE_MIGRATIONS_DIR).sort())
     hash.update(readFileSync(join(CLICKHOUSE_MIGRATIONS_DIR, file)));
