@@ -6,14 +6,14 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "./core/rate-limits.ts";
+import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "./core/ingest/rate-limits.ts";
+import { freePort } from "./dev/free-port.ts";
 import { TEST_ADMIN_TOKEN, TEST_RATE_LIMITS } from "./test/support/admin.ts";
-import { freePort } from "./test/support/free-port.ts";
 import { WORKERS_TEST_DATABASE } from "./test/support/global-setup.ts";
 
 const clickhousePort = Number(process.env.TALLY_TEST_CLICKHOUSE_PORT ?? (await freePort()));
 process.env.TALLY_TEST_CLICKHOUSE_PORT = String(clickhousePort);
-// The Upstash adapter (dev/upstash-server.ts) over the local Redis: global setup starts it on this
+// The Upstash adapter (dev/servers/upstash-server.ts) over the local Redis: global setup starts it on this
 // port with this token; the workers project gets both as TEST_UPSTASH_* bindings.
 const upstashPort = Number(process.env.TALLY_TEST_UPSTASH_PORT ?? (await freePort()));
 process.env.TALLY_TEST_UPSTASH_PORT = String(upstashPort);
@@ -78,10 +78,10 @@ export default defineConfig({
             },
           }),
         ],
-        // As wrangler.toml's [alias]: the S3 SDK's XML parser without DOMParser (workers/archive/aws-xml-builder.js).
+        // As wrangler.toml's [alias]: the S3 SDK's XML parser without DOMParser (platform/archive/aws-xml-builder.js).
         resolve: {
           alias: {
-            "@aws-sdk/xml-builder": fileURLToPath(new URL("./workers/archive/aws-xml-builder.js", import.meta.url)),
+            "@aws-sdk/xml-builder": fileURLToPath(new URL("./platform/archive/aws-xml-builder.js", import.meta.url)),
           },
         },
         test: { name: "workers", include: ["test/workers/**/*.test.ts"] },

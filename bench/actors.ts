@@ -7,11 +7,11 @@
  * dev stack.
  */
 import { hash64 } from "../core/hash.ts";
-import { HyperLogLog } from "../core/hll.ts";
-import { advanceSession, EMPTY_VISITOR, type VisitorState } from "../core/session.ts";
-import { encodeVisitor } from "../core/session-codec.ts";
-import { minuteOf } from "../core/window.ts";
-import { makeEvent } from "../test/support/events.ts";
+import { encodeVisitor } from "../core/session/codec.ts";
+import { HyperLogLog } from "../core/session/hll.ts";
+import { advanceSession, EMPTY_VISITOR, type VisitorState } from "../core/session/session.ts";
+import { minuteOf } from "../core/session/window.ts";
+import { makeEvent } from "../dev/fixtures/events.ts";
 
 const EVENTS = Number(process.env.BENCH_COST_EVENTS ?? 1_000_000);
 const EVENTS_PER_REQUEST = 5;

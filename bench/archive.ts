@@ -9,18 +9,20 @@
  *   for one-property batches;
  * - compaction of one property's hour into ≤ 25,000-row files (read, dedupe, sort, encode, verify by
  *   reading back, manifest): rows/s, bytes per event, ms per step against the 20 s budget of a Cron
- *   run (workers/archive/scheduled.ts).
+ *   run (consumers/scheduled.ts).
  * BENCH_ARCHIVE_EVENTS (default 100,000) sets the volume of the one-property runs.
  */
-import { HOUR_MS, partitionOf, toArchiveRecord } from "../core/archive.ts";
-import { type ArchiveMessage, encodeGroup, groupMessages, PendingMarks, storeGroup } from "../core/archive-batch.ts";
-import { COMPACTION_DEFAULTS, compactHour } from "../core/archive-compaction.ts";
-import { COMPRESS_FROM_ROWS, encodeArchiveFile } from "../core/archive-parquet.ts";
-import { type ArchiveStore, listAll, MemoryArchiveStore } from "../core/archive-store.ts";
+
+import { type ArchiveMessage, encodeGroup, groupMessages, PendingMarks, storeGroup } from "../core/archive/batch.ts";
+import { COMPACTION_DEFAULTS, compactHour } from "../core/archive/compaction.ts";
+import { partitionOf, toArchiveRecord } from "../core/archive/layout.ts";
+import { COMPRESS_FROM_ROWS, encodeArchiveFile } from "../core/archive/parquet.ts";
+import { type ArchiveStore, listAll, MemoryArchiveStore } from "../core/archive/store.ts";
 import type { Event } from "../core/event.ts";
+import { HOUR_MS } from "../core/time.ts";
 import { uuidv7 } from "../core/uuid.ts";
-import { makeEvent } from "../test/support/events.ts";
-import { zstdCodec } from "../workers/archive/zstd.ts";
+import { makeEvent } from "../dev/fixtures/events.ts";
+import { zstdCodec } from "../platform/archive/zstd.ts";
 
 const EVENTS = Number(process.env.BENCH_ARCHIVE_EVENTS ?? 100_000);
 const EVENTS_PER_MESSAGE = 5;

@@ -4,7 +4,7 @@
  * and property actor RPCs, SQLite rows written). Worker requests and queue operations are counted
  * at the edge. Scaled to 1M events; bench/actors.ts models the same at our spec's scale.
  */
-import { startDevStack } from "./dev-stack.ts";
+import { startDevStack } from "../dev/stack.ts";
 
 const EVENTS = Number(process.env.BENCH_COST_LIVE_EVENTS ?? 10_000);
 const PER_REQUEST = 5;
@@ -17,7 +17,7 @@ const stack = await startDevStack();
 try {
   const admin = { Authorization: `Bearer ${stack.adminToken}`, "Content-Type": "application/json" };
   for (let p = 1; p <= PROPERTIES; p++) {
-    await fetch(`${stack.base}/api/v1/properties`, {
+    await fetch(`${stack.url}/api/v1/properties`, {
       method: "POST",
       headers: admin,
       body: JSON.stringify({ property_id: `UA-COST-${p}`, name: `Cost ${p}`, domains: ["cost.example"] }),
@@ -39,7 +39,7 @@ try {
           page_url: `https://cost.example/page/${i}`,
           event_timestamp: Date.now() - (PER_REQUEST - i) * 1000,
         }));
-        const res = await fetch(`${stack.base}/collect`, {
+        const res = await fetch(`${stack.url}/collect`, {
           method: "POST",
           headers: { "User-Agent": UA, "CF-Connecting-IP": `198.51.100.${r % 200}` },
           body: JSON.stringify(events),

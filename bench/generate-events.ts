@@ -23,8 +23,9 @@
  */
 import { parseArgs } from "node:util";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
+import { DAY_MS } from "../core/time.ts";
 import { cumulative, dayWeights, tables } from "./generate-model.ts";
-import { DAY_MS, eventsSql, MAX_SESSION_SPAN_MS, SESSION_LOG_SQL, sessionLength } from "./generate-sql.ts";
+import { eventsSql, MAX_SESSION_SPAN_MS, SESSION_LOG_SQL, sessionLength } from "./generate-sql.ts";
 
 export interface GenerateOptions {
   property_id: string;

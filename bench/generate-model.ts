@@ -4,8 +4,7 @@
  * Data and its shaping only; the SQL that draws from it stays with the generator.
  */
 import { classifyReferrer } from "../core/enrich/referrer.ts";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../core/time.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The distributions, as parallel arrays the SQL indexes into (weights become cumulative shares).

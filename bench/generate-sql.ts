@@ -4,10 +4,10 @@
  * sessions and their events server-side, and the statement that computes one `session_log` row per
  * session from the stored events.
  */
+
+import { DAY_MS, HOUR_MS } from "../core/time.ts";
 import type { Tables } from "./generate-model.ts";
 
-export const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 /** Geometric session lengths, P(L = k) = (1 − p) p^(k−1): mean 1 / (1 − p) ≈ 2.6 before the cap. */
 const LENGTH_P = 0.62;
 const MAX_SESSION_EVENTS = 30;
@@ -142,7 +142,7 @@ export function eventsSql(t: Tables): string {
 
 /**
  * One `+1` row per session whose first event falls in [from, to), computed from its events as the
- * session reducer (core/session.ts) would: the first event opens it, the first and last pageviews
+ * session reducer (core/session/session.ts) would: the first event opens it, the first and last pageviews
  * are the entry and exit pages, the first event names the acquisition and the visitor's device and
  * place, bounce = one pageview and no interactive custom event, duration in whole seconds.
  */

@@ -3,12 +3,12 @@
  * builders make for it — the same path workers/query/run.ts and reports.ts take — so the bench can
  * time the API and the very same SQL sent straight to ClickHouse.
  */
-import { buildFunnelSql } from "../core/query-funnel.ts";
-import { comparisonOf, normaliseQuery, publicQuery, type ResolvedQuery } from "../core/query-normalise.ts";
-import { planQuery } from "../core/query-plan.ts";
-import { type QuerySpecInput, QuerySpecSchema } from "../core/query-spec.ts";
-import { buildQuerySql } from "../core/query-sql.ts";
-import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS } from "../core/report-spec.ts";
+import { buildFunnelSql } from "../core/query/funnel.ts";
+import { comparisonOf, normaliseQuery, publicQuery, type ResolvedQuery } from "../core/query/normalise.ts";
+import { planQuery } from "../core/query/plan.ts";
+import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS } from "../core/query/report-spec.ts";
+import { type QuerySpecInput, QuerySpecSchema } from "../core/query/spec.ts";
+import { buildQuerySql } from "../core/query/sql.ts";
 
 export const PROPERTY = "UA-BENCH-1";
 export const HOT_RETENTION_DAYS = 90;

@@ -25,9 +25,10 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { DAY_MS } from "../core/time.ts";
+import { freePort } from "../dev/free-port.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
-import { freePort } from "../test/support/free-port.ts";
 import { bundleWorker } from "./bundle.ts";
 import { type GenerateReport, generateEvents, tableSizes } from "./generate-events.ts";
 import { dateOf, HOT_RETENTION_DAYS, PROPERTY, type Statement, type Target, targets } from "./query-targets.ts";
@@ -37,7 +38,6 @@ const ITERATIONS = Number(process.env.BENCH_QUERY_ITERATIONS ?? 40);
 const WARMUP = 5;
 const DAYS = 30;
 const SEED = 1;
-const DAY_MS = 86_400_000;
 const TARGET_OVERVIEW_P95_MS = 150;
 const TARGET_OVERHEAD = 1.3;
 
@@ -225,7 +225,7 @@ mkdirSync(dir, { recursive: true });
 const clickhouse = await startClickHouse(join(dir, "clickhouse"));
 let mf: Miniflare | undefined;
 const client = createClient({ url: clickhouse.url, request_timeout: 1_800_000 });
-// As workers/clickhouse.ts makes the Worker's client.
+// As platform/clickhouse.ts makes the Worker's client.
 const direct = createClient({ url: clickhouse.url, keep_alive: { enabled: false }, request_timeout: 30_000 });
 try {
   await migrate(client, readClickHouseMigrations());

@@ -3,13 +3,13 @@
  * wrangler dev, the embedded ClickHouse). Each sample POSTs one event to /collect and waits for
  * the push that counts it; samples are spaced past the one-push-per-second throttle.
  */
-import { startDevStack } from "./dev-stack.ts";
+import { startDevStack } from "../dev/stack.ts";
 
 const SAMPLES = Number(process.env.BENCH_REALTIME_SAMPLES ?? 40);
 const UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
 const stack = await startDevStack();
-const { port, apiKey: key } = stack;
+const { port, demoKey: key } = stack;
 try {
   const base = `http://127.0.0.1:${port}`;
   const { token } = (await (

@@ -3,7 +3,7 @@
  *
  * The archive has its own queue, so a ClickHouse outage never makes it rewrite files and a storage
  * outage never holds back ClickHouse. Each batch becomes one file per property and hour
- * (core/archive-batch.ts), keyed by the ids of the messages in it, so a redelivered batch overwrites
+ * (core/archive/batch.ts), keyed by the ids of the messages in it, so a redelivered batch overwrites
  * its own files. Every message is acked or retried on its own: a message that does not match the
  * schema is retried until it rests in `archive-dlq`; a group the encoder refuses is split into one
  * file per message, so only the message at fault is retried; a failed write retries the messages
@@ -17,12 +17,12 @@ import {
   groupMessages,
   PendingMarks,
   storeGroup,
-} from "../core/archive-batch.ts";
-import type { ArchiveCodec } from "../core/archive-parquet.ts";
-import type { ArchiveStore } from "../core/archive-store.ts";
-import { decodeEventsMessage } from "../core/queue-message.ts";
-import { archiveStore } from "../workers/archive/store.ts";
-import { zstdCodec } from "../workers/archive/zstd.ts";
+} from "../core/archive/batch.ts";
+import type { ArchiveCodec } from "../core/archive/parquet.ts";
+import type { ArchiveStore } from "../core/archive/store.ts";
+import { decodeEventsMessage } from "../core/ingest/queue-message.ts";
+import { archiveStore } from "../platform/archive/store.ts";
+import { zstdCodec } from "../platform/archive/zstd.ts";
 import { backoffSeconds } from "./backoff.ts";
 
 /** Open hours this isolate has marked pending already, per store (one marker write per property and hour). */

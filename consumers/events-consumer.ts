@@ -12,10 +12,11 @@
  */
 import { resyncRows, type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../core/clickhouse-row.ts";
 import type { Event } from "../core/event.ts";
-import { decodeEventsMessage, type EventsMessage } from "../core/queue-message.ts";
-import type { Session, SessionChange } from "../core/session.ts";
-import { loadConfig } from "../workers/config.ts";
-import { type Annotation, applyToActors } from "./actors.ts";
+import { sha256Hex } from "../core/hash.ts";
+import { decodeEventsMessage, type EventsMessage } from "../core/ingest/queue-message.ts";
+import type { Session, SessionChange } from "../core/session/session.ts";
+import { type Annotation, applyToActors } from "../durable-objects/client.ts";
+import { loadConfig } from "../platform/config.ts";
 import { backoffSeconds } from "./backoff.ts";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "./clickhouse-sink.ts";
 
@@ -29,9 +30,7 @@ export type Annotate = (events: readonly Event[]) => Promise<Annotation>;
 
 /** Deterministic token for a set of messages: the same messages give the same token, in any order. */
 export async function dedupToken(messageIds: readonly string[]): Promise<string> {
-  const data = new TextEncoder().encode([...messageIds].sort().join("\n"));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return `events-${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `events-${await sha256Hex([...messageIds].sort().join("\n"))}`;
 }
 
 function retry(message: Message<unknown>): void {

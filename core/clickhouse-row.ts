@@ -3,7 +3,7 @@
  * contract that the migrations must match (checked by test/integration/contract.test.ts).
  */
 import type { Event } from "./event.ts";
-import { durationSeconds, isBounce, type Session } from "./session.ts";
+import { durationSeconds, isBounce, type Session } from "./session/session.ts";
 
 /** Every column of ClickHouse `events`, with its type, in table order. */
 export const EVENT_COLUMNS = {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { BOT_REASONS } from "./enrich/bot.ts";
 import { CHANNELS } from "./enrich/referrer.ts";
 import { DEVICE_TYPES } from "./enrich/user-agent.ts";
-import { parseTimestamp } from "./timestamp.ts";
+import { parseTimestamp } from "./ingest/timestamp.ts";
 import { parseUrl } from "./url.ts";
 
 /** Our spec's `UA-XXXXX-Y`, or any short slug; Umami's UUIDs fit too. */

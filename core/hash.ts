@@ -1,3 +1,5 @@
+/** Hashes: a fast non-cryptographic 64-bit hash for sketches and sharding, and SHA-256 as hex. */
+
 /**
  * A fast, well-mixed 64-bit hash of a string, returned as two unsigned 32-bit halves (BigInt would
  * be an order of magnitude slower). Two multiply-xorshift lanes in the manner of cyrb53, kept at
@@ -21,4 +23,11 @@ export function hash64(text: string, seed = 0): [hi: number, lo: number] {
   h2 = Math.imul(h2 ^ (h2 >>> 15), 0x2c1b3c6d);
   h2 = Math.imul(h2 ^ (h2 >>> 12), 0x297a2d39);
   return [(h1 ^ (h1 >>> 15)) >>> 0, (h2 ^ (h2 >>> 15)) >>> 0];
+}
+
+/** Lowercase hex SHA-256 of bytes or text (WebCrypto: the same in workerd, Node and the browser). */
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const bytes = (typeof data === "string" ? new TextEncoder().encode(data) : data) as Uint8Array<ArrayBuffer>;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

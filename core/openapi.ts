@@ -4,10 +4,10 @@
  */
 import { z } from "zod";
 import { EventInputSchema } from "./event.ts";
-import { CreateGoalSchema } from "./goals.ts";
-import { CreatePropertySchema, PatchPropertySchema } from "./property.ts";
-import { METRICS, QuerySpecSchema } from "./query-spec.ts";
-import { ReportParamsSchema } from "./report-spec.ts";
+import { CreateGoalSchema } from "./property/goals.ts";
+import { CreatePropertySchema, PatchPropertySchema } from "./property/property.ts";
+import { ReportParamsSchema } from "./query/report-spec.ts";
+import { METRICS, QuerySpecSchema } from "./query/spec.ts";
 
 export const ErrorEnvelopeSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), status: z.number().int() }),

@@ -3,7 +3,7 @@
  * once a second and only when it changed. Per-connection state lives in attachments and the
  * last push in storage, so hibernation loses nothing.
  */
-import type { RealtimeSnapshot } from "../core/realtime.ts";
+import type { RealtimeSnapshot } from "../core/session/realtime.ts";
 
 export const MAX_SOCKETS = 1_000;
 export const PUSH_INTERVAL_MS = 1_000;

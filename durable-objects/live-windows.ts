@@ -3,7 +3,7 @@
  * per consumer batch in one storage write and pruned as the hour moves on.
  */
 import type { Event } from "../core/event.ts";
-import type { SessionChange, SessionOutcome } from "../core/session.ts";
+import type { SessionChange, SessionOutcome } from "../core/session/session.ts";
 import {
   countEvent,
   countSessionChange,
@@ -11,12 +11,12 @@ import {
   inHorizon,
   LIVE_HORIZON_MINUTES,
   loadWindow,
-  MINUTE_MS,
   type MinuteWindow,
   minuteOf,
   type StoredWindow,
   storeWindow,
-} from "../core/window.ts";
+} from "../core/session/window.ts";
+import { MINUTE_MS } from "../core/time.ts";
 
 export interface LiveItem {
   event: Event;

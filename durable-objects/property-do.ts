@@ -4,12 +4,14 @@
  * hour of minute windows. The public surface is typed RPC; nothing here speaks HTTP.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Goal, goalKey, MAX_GOALS } from "../core/goals.ts";
-import { digestsEqual, newApiKey, newMpSecret, parseApiKey, sha256Hex } from "../core/keys.ts";
-import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property.ts";
-import { type RealtimeSnapshot, realtimeSnapshot } from "../core/realtime.ts";
-import type { SessionChange } from "../core/session.ts";
-import { inHorizon, type StoredWindow } from "../core/window.ts";
+import { sha256Hex } from "../core/hash.ts";
+import { type Goal, goalKey, MAX_GOALS } from "../core/property/goals.ts";
+import { digestsEqual, newApiKey, newMpSecret, parseApiKey } from "../core/property/keys.ts";
+import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property/property.ts";
+import { type RealtimeSnapshot, realtimeSnapshot } from "../core/session/realtime.ts";
+import type { SessionChange } from "../core/session/session.ts";
+import { inHorizon, type StoredWindow } from "../core/session/window.ts";
+import { HOUR_MS } from "../core/time.ts";
 import { addCounts, readCounts } from "./counters.ts";
 import { fingerprint, MAX_SOCKETS, PUSH_INTERVAL_MS, type SocketAttachment, snapshotMessage } from "./live-sockets.ts";
 import { applyToWindows, type LiveItem, liveWindows } from "./live-windows.ts";
@@ -149,7 +151,6 @@ export class PropertyDO extends DurableObject<Env> {
     now: number,
     limit: number,
   ): Promise<{ allowed: boolean; remaining: number; retry_after_seconds: number }> {
-    const HOUR_MS = 3_600_000;
     const hourStart = now - (now % HOUR_MS);
     const key = `quota:${hourStart}`;
     const retry_after_seconds = Math.max(1, Math.ceil((hourStart + HOUR_MS - now) / 1000));

@@ -7,7 +7,6 @@
  * twice, and a new job (after deleting the range) writes afresh.
  */
 import { DurableObject } from "cloudflare:workers";
-import { applyToActors } from "../consumers/actors.ts";
 import { createClickHouseSink } from "../consumers/clickhouse-sink.ts";
 import {
   ArchiveManifestSchema,
@@ -16,11 +15,13 @@ import {
   liveFiles,
   manifestKey,
   partitionOf,
-} from "../core/archive.ts";
-import { decodeArchiveFile } from "../core/archive-parquet.ts";
-import { dedupeRecords } from "../core/archive-plan.ts";
-import { listAll } from "../core/archive-store.ts";
+} from "../core/archive/layout.ts";
+import { decodeArchiveFile } from "../core/archive/parquet.ts";
+import { dedupeRecords } from "../core/archive/plan.ts";
+import { listAll } from "../core/archive/store.ts";
 import type { Event } from "../core/event.ts";
+import { alignedCover, DAYS_TABLES, respanStatements } from "../core/query/rollup-spans.ts";
+import { type ReplayStatus, replayStatusFor } from "../core/replay/job.ts";
 import {
   REPLAY_CLEARED,
   type ReplaySpec,
@@ -29,15 +30,14 @@ import {
   replayRange,
   type VisitorStates,
   withinRange,
-} from "../core/replay.ts";
-import { type ReplayStatus, replayStatusFor } from "../core/replay-job.ts";
-import { alignedCover, DAYS_TABLES, respanStatements } from "../core/rollup-spans.ts";
-import { decodeVisitor, encodeVisitor } from "../core/session-codec.ts";
-import { archiveStore } from "../workers/archive/store.ts";
-import { zstdCodec } from "../workers/archive/zstd.ts";
-import { clickHouseClient } from "../workers/clickhouse.ts";
-import { loadConfig } from "../workers/config.ts";
-import { registryStub } from "../workers/properties.ts";
+} from "../core/replay/replay.ts";
+import { decodeVisitor, encodeVisitor } from "../core/session/codec.ts";
+import { archiveStore } from "../platform/archive/store.ts";
+import { zstdCodec } from "../platform/archive/zstd.ts";
+import { clickHouseClient } from "../platform/clickhouse.ts";
+import { loadConfig } from "../platform/config.ts";
+import { registryStub } from "../platform/properties.ts";
+import { applyToActors } from "./client.ts";
 
 /** Hours per alarm: small enough to stay well inside the CPU limit for a busy property's hour. */
 const HOURS_PER_STEP = 6;

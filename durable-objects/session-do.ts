@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Event } from "../core/event.ts";
+import { decodeVisitor, encodeVisitor } from "../core/session/codec.ts";
 import {
   advanceSession,
   EMPTY_VISITOR,
@@ -14,8 +15,7 @@ import {
   type Session,
   type SessionChange,
   type VisitorState,
-} from "../core/session.ts";
-import { decodeVisitor, encodeVisitor } from "../core/session-codec.ts";
+} from "../core/session/session.ts";
 
 /** How long a visitor's recent event ids are kept for duplicate detection after their last event. */
 const FORGET_AFTER_MS = 24 * 3600_000;

@@ -4,6 +4,7 @@
  * changed is an error: migrations are history, new changes get a new number.
  */
 import type { ClickHouseClient } from "@clickhouse/client-web";
+import { sha256Hex } from "../core/hash.ts";
 
 export interface Migration {
   version: number;
@@ -44,10 +45,7 @@ export function splitStatements(sql: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-async function checksum(sql: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sql)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+const checksum = sha256Hex;
 
 /** Applies every pending migration in order; safe to run any number of times. */
 export async function migrate(client: ClickHouseClient, migrations: readonly Migration[]): Promise<MigrationReport> {

@@ -1,5 +1,5 @@
 /** `npm run clickhouse`: the embedded engine alone, for tools that want ClickHouse without the Worker. */
-import { startClickHouseServer } from "../dev/clickhouse-server.ts";
+import { startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
 
 const port = Number(process.env.CLICKHOUSE_PORT ?? 8123);
 const dataDir = process.env.CLICKHOUSE_DATA_DIR ?? ".data/clickhouse";

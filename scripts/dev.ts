@@ -2,11 +2,11 @@
  * `npm run dev`: the whole stack on one machine. Starts the embedded ClickHouse engine (chDB) unless
  * CLICKHOUSE_URL names a real server, applies migrations, then runs `wrangler dev` (Worker, Queues,
  * R2 in workerd). When Redis answers (REDIS_URL, default redis://127.0.0.1:6379), the query cache is
- * Upstash's REST protocol over it (dev/upstash-server.ts); otherwise the Worker uses the Cache API.
+ * Upstash's REST protocol over it (dev/servers/upstash-server.ts); otherwise the Worker uses the Cache API.
  * Ctrl-C stops everything.
  *
  * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL.
- * `--demo` (`npm run demo`): once the stack is up, scripts/demo-traffic.ts imports 30 days of history
+ * `--demo` (`npm run demo`): once the stack is up, scripts/demo/traffic.ts imports 30 days of history
  * for UA-DEMO-1, creates its goals and keeps sending live visits, so every dashboard module has data.
  */
 import { spawn } from "node:child_process";
@@ -14,11 +14,11 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
-import { type RunningClickHouse, startClickHouseServer } from "../dev/clickhouse-server.ts";
-import { type RunningUpstashServer, startUpstashServer } from "../dev/upstash-server.ts";
+import { type RunningClickHouse, startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
+import { type RunningUpstashServer, startUpstashServer } from "../dev/servers/upstash-server.ts";
 import { readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
-import type { LiveTraffic } from "./demo-traffic.ts";
+import type { LiveTraffic } from "./demo/traffic.ts";
 
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
@@ -101,7 +101,7 @@ Ctrl-C stops everything.
 // In the background, so Ctrl-C works while history is still being imported.
 let demoTraffic: LiveTraffic | undefined;
 if (process.argv.includes("--demo"))
-  import("./demo-traffic.ts")
+  import("./demo/traffic.ts")
     .then(({ runDemo }) => runDemo({ url: `http://127.0.0.1:${port}`, token: adminToken }))
     .then(
       (live) => {

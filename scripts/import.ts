@@ -6,10 +6,10 @@
 import { statSync } from "node:fs";
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_GA4_SKIP } from "../core/compat/ga4-bigquery.ts";
-import { formatSummary } from "./import-progress.ts";
-import { exitCode, runImport } from "./import-run.ts";
-import { FORMATS, type Format } from "./import-source.ts";
+import { DEFAULT_GA4_SKIP } from "./import/ga4-bigquery.ts";
+import { formatSummary } from "./import/progress.ts";
+import { exitCode, runImport } from "./import/run.ts";
+import { FORMATS, type Format } from "./import/source.ts";
 
 const USAGE = `Usage: npm run import -- --file <path> --property <id> [options]
 

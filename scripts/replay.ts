@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type ReplayStatus, ReplayStatusSchema } from "../core/replay-job.ts";
+import { type ReplayStatus, ReplayStatusSchema } from "../core/replay/job.ts";
 
 const { values } = parseArgs({
   options: {

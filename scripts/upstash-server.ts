@@ -1,5 +1,5 @@
-/** The Upstash REST adapter alone (dev/upstash-server.ts), for poking the @upstash/redis SDK at the local Redis. */
-import { startUpstashServer } from "../dev/upstash-server.ts";
+/** The Upstash REST adapter alone (dev/servers/upstash-server.ts), for poking the @upstash/redis SDK at the local Redis. */
+import { startUpstashServer } from "../dev/servers/upstash-server.ts";
 
 const server = await startUpstashServer({
   redisUrl: process.env.REDIS_URL,

@@ -1,15 +1,15 @@
 /** The HTTP face of the Worker: every route group mounted on one Hono app with one error shell. */
 import { Hono } from "hono";
+import { loadConfig } from "../platform/config.ts";
+import { goalRoutes } from "./admin/goals.ts";
 import { replayRoutes } from "./admin/replay.ts";
 import { adminRoutes } from "./admin/routes.ts";
-import { botRoutes } from "./bots/route.ts";
 import { flushRefusals, hasPendingRefusals } from "./collect/refusals.ts";
 import { collectRoutes } from "./collect/route.ts";
 import { compatRoutes } from "./compat/routes.ts";
-import { loadConfig } from "./config.ts";
 import { renderError, renderNotFound } from "./errors.ts";
-import { goalRoutes } from "./goals/routes.ts";
 import { importRoutes } from "./import/route.ts";
+import { botRoutes } from "./query/bots.ts";
 import { queryRoutes } from "./query/route.ts";
 import { realtimeRoutes } from "./realtime/route.ts";
 import { socketRoutes } from "./realtime/socket.ts";

@@ -4,9 +4,10 @@
  */
 import type { Context } from "hono";
 import { AppError } from "../core/errors.ts";
-import { digestsEqual, sha256Hex } from "../core/keys.ts";
-import { loadConfig } from "./config.ts";
-import { propertyStub } from "./properties.ts";
+import { sha256Hex } from "../core/hash.ts";
+import { digestsEqual } from "../core/property/keys.ts";
+import { loadConfig } from "../platform/config.ts";
+import { propertyStub } from "../platform/properties.ts";
 
 type Ctx = Context<{ Bindings: Env }>;
 

@@ -1,12 +1,12 @@
 /**
  * The one Worker. tracker ─► POST /collect ─► Queues "events" and "archive" ─► consumers/ ─►
  * ClickHouse and the Parquet archive; the actors (PropertyDO, RegistryDO) are exported from here
- * (see README "The shape"). A Cron Trigger compacts the archive (workers/archive/scheduled.ts).
+ * (see README "The shape"). A Cron Trigger compacts the archive (consumers/scheduled.ts).
  */
 import { handleArchiveBatch } from "../consumers/archive-consumer.ts";
 import { handleEventsBatch } from "../consumers/events-consumer.ts";
+import { handleScheduled } from "../consumers/scheduled.ts";
 import { app } from "./app.ts";
-import { handleScheduled } from "./archive/scheduled.ts";
 
 export { PropertyDO } from "../durable-objects/property-do.ts";
 export { RegistryDO } from "../durable-objects/registry-do.ts";

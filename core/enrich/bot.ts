@@ -2,7 +2,7 @@
  * Auditable bot classification: every hit keeps its `bot_reason` instead of being dropped, so
  * reports exclude bots by default while the traffic stays countable, sampleable and
  * re-classifiable. The rules are data (patterns, ASN list) so queries can re-apply them to stored
- * events (see workers/bots/).
+ * events (see workers/query/bots.ts).
  */
 import { isbot } from "isbot";
 import { LruCache } from "./lru.ts";

@@ -4,7 +4,7 @@
  */
 import { createClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type DevStack, startDevStack } from "../support/dev-stack.ts";
+import { type DevStack, startDevStack } from "../../dev/stack.ts";
 
 let stack: DevStack;
 let output = "";

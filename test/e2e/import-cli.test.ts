@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ImportSummary } from "../../scripts/import-progress.ts";
-import { type DevStack, startDevStack } from "../support/dev-stack.ts";
+import { type DevStack, startDevStack } from "../../dev/stack.ts";
+import type { ImportSummary } from "../../scripts/import/progress.ts";
 
 let stack: DevStack;
 let clickhouse: ClickHouseClient;

@@ -6,10 +6,10 @@
 import { spawn } from "node:child_process";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { prng } from "../../dev/fixtures/dataset.ts";
+import { type DevStack, startDevStack } from "../../dev/stack.ts";
 import { readClickHouseMigrations } from "../../migrations/files.ts";
 import { migrate } from "../../migrations/migrator.ts";
-import { prng } from "../support/dataset.ts";
-import { type DevStack, startDevStack } from "../support/dev-stack.ts";
 
 const UA =
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15";

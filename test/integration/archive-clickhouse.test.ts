@@ -8,22 +8,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeGroup, groupMessages, storeGroup } from "../../core/archive/batch.ts";
+import { compactHour } from "../../core/archive/compaction.ts";
 import {
   ARCHIVE_COLUMNS,
   ArchiveManifestSchema,
   manifestKey,
   partitionOf,
   toArchiveRecord,
-} from "../../core/archive.ts";
-import { encodeGroup, groupMessages, storeGroup } from "../../core/archive-batch.ts";
-import { compactHour } from "../../core/archive-compaction.ts";
-import { encodeArchiveFile } from "../../core/archive-parquet.ts";
-import { MemoryArchiveStore } from "../../core/archive-store.ts";
+} from "../../core/archive/layout.ts";
+import { encodeArchiveFile } from "../../core/archive/parquet.ts";
+import { MemoryArchiveStore } from "../../core/archive/store.ts";
 import { EVENT_COLUMNS, type EventRow, toClickHouseRow } from "../../core/clickhouse-row.ts";
 import type { Event } from "../../core/event.ts";
-import { zstdCodec } from "../../workers/archive/zstd.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { zstdCodec } from "../../platform/archive/zstd.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
-import { makeEvent } from "../support/events.ts";
 
 const T = Date.UTC(2026, 10, 26, 9, 30, 15, 123);
 const RECEIVED = T + 2_500;

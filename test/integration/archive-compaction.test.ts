@@ -5,30 +5,30 @@
  * read back, and never lets two overlapping runs lose data.
  */
 import { describe, expect, inject, it } from "vitest";
+import { type ArchiveMessage, encodeGroup, groupMessages, storeGroup } from "../../core/archive/batch.ts";
+import { CompactionConflictError, compactHour, compactPending } from "../../core/archive/compaction.ts";
 import {
   ArchiveManifestSchema,
   type ArchivePartition,
   type ArchiveRecord,
   fileKind,
   fromArchiveRecord,
-  HOUR_MS,
   hourPrefix,
   liveFiles,
   manifestKey,
   partitionOf,
   pendingKey,
-  sha256Hex,
   toArchiveRecord,
-} from "../../core/archive.ts";
-import { type ArchiveMessage, encodeGroup, groupMessages, storeGroup } from "../../core/archive-batch.ts";
-import { CompactionConflictError, compactHour, compactPending } from "../../core/archive-compaction.ts";
-import { decodeArchiveFile } from "../../core/archive-parquet.ts";
-import { dedupeRecords } from "../../core/archive-plan.ts";
-import { type ArchiveStore, listAll, MemoryArchiveStore, type PutCondition } from "../../core/archive-store.ts";
+} from "../../core/archive/layout.ts";
+import { decodeArchiveFile } from "../../core/archive/parquet.ts";
+import { dedupeRecords } from "../../core/archive/plan.ts";
+import { type ArchiveStore, listAll, MemoryArchiveStore, type PutCondition } from "../../core/archive/store.ts";
 import type { Event } from "../../core/event.ts";
-import { S3ArchiveStore } from "../../workers/archive/s3-store.ts";
-import { zstdCodec } from "../../workers/archive/zstd.ts";
-import { makeEvent } from "../support/events.ts";
+import { sha256Hex } from "../../core/hash.ts";
+import { HOUR_MS } from "../../core/time.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { S3ArchiveStore } from "../../platform/archive/s3-store.ts";
+import { zstdCodec } from "../../platform/archive/zstd.ts";
 import { TEST_ARCHIVE_S3 } from "../support/global-setup.ts";
 
 const HOUR = Date.UTC(2026, 10, 26, 9, 0);
@@ -73,7 +73,7 @@ async function writeBatches(store: ArchiveStore, batches: ArchiveMessage[][]): P
     for (const group of groupMessages(batch)) await storeGroup(store, await encodeGroup(group, zstdCodec));
 }
 
-/** Every event the hour's readable files hold (core/archive.ts liveFiles), sorted by event id. */
+/** Every event the hour's readable files hold (core/archive/layout.ts liveFiles), sorted by event id. */
 async function readableEvents(store: ArchiveStore, p: ArchivePartition): Promise<ArchiveRecord[]> {
   const listing = await listAll(store, hourPrefix(p));
   const manifestObject = await store.get(manifestKey(p));

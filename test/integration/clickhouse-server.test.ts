@@ -1,5 +1,5 @@
 /**
- * dev/clickhouse-server.ts: the embedded chDB engine must look like ClickHouse to the unmodified
+ * dev/servers/clickhouse-server.ts: the embedded chDB engine must look like ClickHouse to the unmodified
  * @clickhouse/client-web — values, settings, errors, compression and auth as the real server does.
  */
 import { mkdtempSync } from "node:fs";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ClickHouseError, createClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningClickHouse, startClickHouseServer } from "../../dev/clickhouse-server.ts";
+import { type RunningClickHouse, startClickHouseServer } from "../../dev/servers/clickhouse-server.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
 
 let url: string;

@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../../consumers/clickhouse-sink.ts";
 import { type EventRow, toClickHouseRow, toSessionLogRow } from "../../core/clickhouse-row.ts";
 import { ConfigSchema } from "../../core/config.ts";
-import { advanceSession, EMPTY_VISITOR, type Session } from "../../core/session.ts";
+import { advanceSession, EMPTY_VISITOR, type Session } from "../../core/session/session.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
-import { makeEvent } from "../support/events.ts";
 
 let sink: EventSink;
 let query: <T>(sql: string) => Promise<T[]>;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { DERIVED_COLUMNS, EVENT_COLUMNS, SESSION_COLUMNS, SESSION_LOG_COLUMNS } from "../../core/clickhouse-row.ts";
 import { EventSchema } from "../../core/event.ts";
-import { SessionSchema } from "../../core/session.ts";
+import { SessionSchema } from "../../core/session/session.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
 
 describe("contract: events table ⇔ core/event.ts", () => {

@@ -1,15 +1,15 @@
 /**
- * core/query-funnel.ts and core/query-retention.ts against the real engine: hand-built visitor
+ * core/query/funnel.ts and core/query/retention.ts against the real engine: hand-built visitor
  * journeys whose funnel counts and cohort shares are known exactly.
  */
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type EventRow, toClickHouseRow } from "../../core/clickhouse-row.ts";
 import type { Event } from "../../core/event.ts";
-import { buildFunnelSql, type FunnelSpec, FunnelSpecSchema, shapeFunnel } from "../../core/query-funnel.ts";
-import { buildRetentionSql, shapeRetention } from "../../core/query-retention.ts";
+import { buildFunnelSql, type FunnelSpec, FunnelSpecSchema, shapeFunnel } from "../../core/query/funnel.ts";
+import { buildRetentionSql, shapeRetention } from "../../core/query/retention.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
-import { makeEvent } from "../support/events.ts";
 
 const FUNNEL = "UA-FUNNEL-1";
 const RETENTION = "UA-RETAIN-1";

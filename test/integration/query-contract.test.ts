@@ -5,11 +5,11 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { beforeAll, expect, it } from "vitest";
 import { toClickHouseRow, toSessionLogRow } from "../../core/clickhouse-row.ts";
-import { EVENT_ROLLUP_DIMENSIONS, SESSION_ROLLUP_DIMENSIONS } from "../../core/query-plan.ts";
-import { DIMENSION_COLUMNS } from "../../core/query-sql.ts";
-import { advanceSession, EMPTY_VISITOR } from "../../core/session.ts";
+import { EVENT_ROLLUP_DIMENSIONS, SESSION_ROLLUP_DIMENSIONS } from "../../core/query/plan.ts";
+import { DIMENSION_COLUMNS } from "../../core/query/sql.ts";
+import { advanceSession, EMPTY_VISITOR } from "../../core/session/session.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
-import { makeEvent } from "../support/events.ts";
 
 let client: ClickHouseClient;
 let database: string;

@@ -6,14 +6,14 @@
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Event } from "../../core/event.ts";
-import { type GoalRef, normaliseQuery, type ResolvedQuery } from "../../core/query-normalise.ts";
-import { type Plan, planQuery } from "../../core/query-plan.ts";
-import { shapeRows } from "../../core/query-shape.ts";
-import { type QuerySpecInput, QuerySpecSchema } from "../../core/query-spec.ts";
-import { buildQuerySql } from "../../core/query-sql.ts";
+import { type GoalRef, normaliseQuery, type ResolvedQuery } from "../../core/query/normalise.ts";
+import { type Plan, planQuery } from "../../core/query/plan.ts";
+import { shapeRows } from "../../core/query/shape.ts";
+import { type QuerySpecInput, QuerySpecSchema } from "../../core/query/spec.ts";
+import { buildQuerySql } from "../../core/query/sql.ts";
+import { generateDataset, replay } from "../../dev/fixtures/dataset.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
-import { generateDataset, replay } from "../support/dataset.ts";
-import { makeEvent } from "../support/events.ts";
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0);
 const DAY = Date.UTC(2026, 10, 20);

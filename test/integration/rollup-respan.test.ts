@@ -5,16 +5,16 @@
  */
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { beforeAll, expect, it } from "vitest";
-import { normaliseQuery, type ResolvedQuery } from "../../core/query-normalise.ts";
-import { type Plan, planQuery } from "../../core/query-plan.ts";
-import { type QuerySpecInput, QuerySpecSchema } from "../../core/query-spec.ts";
-import { buildQuerySql } from "../../core/query-sql.ts";
-import { REPLAY_CLEARED } from "../../core/replay.ts";
-import { alignedCover, DAYS_TABLES, respanStatements } from "../../core/rollup-spans.ts";
+import { normaliseQuery, type ResolvedQuery } from "../../core/query/normalise.ts";
+import { type Plan, planQuery } from "../../core/query/plan.ts";
+import { alignedCover, DAYS_TABLES, respanStatements } from "../../core/query/rollup-spans.ts";
+import { type QuerySpecInput, QuerySpecSchema } from "../../core/query/spec.ts";
+import { buildQuerySql } from "../../core/query/sql.ts";
+import { REPLAY_CLEARED } from "../../core/replay/replay.ts";
+import { DAY_MS } from "../../core/time.ts";
+import { generateDataset } from "../../dev/fixtures/dataset.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
-import { generateDataset } from "../support/dataset.ts";
 
-const DAY_MS = 86_400_000;
 const START = Date.UTC(2026, 10, 20); // epoch day 20,777: [20th, 23rd) is a 1-day and a 2-day block
 const NOW = START + 10 * DAY_MS;
 const PROPERTY = "UA-RESPAN-1";

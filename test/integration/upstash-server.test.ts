@@ -1,5 +1,5 @@
 /**
- * dev/upstash-server.ts: the unmodified @upstash/redis SDK must work against it over the real Redis
+ * dev/servers/upstash-server.ts: the unmodified @upstash/redis SDK must work against it over the real Redis
  * at 127.0.0.1:6379 — single commands, pipelines, transactions, auto-pipelining, both response
  * encodings — and the wire format must be Upstash's (base64 strings, raw integers and null,
  * `{"error"}` envelopes, 401 without the token).
@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "@upstash/redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { type RunningUpstashServer, startUpstashServer } from "../../dev/upstash-server.ts";
+import { type RunningUpstashServer, startUpstashServer } from "../../dev/servers/upstash-server.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 // Parallel runs share the one Redis: every key of this run starts with its own prefix.

@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createClient } from "@clickhouse/client-web";
 import type { TestProject } from "vitest/node";
-import { startClickHouseServer } from "../../dev/clickhouse-server.ts";
-import { type RunningUpstashServer, startUpstashServer } from "../../dev/upstash-server.ts";
+import { freePort } from "../../dev/free-port.ts";
+import { startClickHouseServer } from "../../dev/servers/clickhouse-server.ts";
+import { type RunningUpstashServer, startUpstashServer } from "../../dev/servers/upstash-server.ts";
 import { readClickHouseMigrations } from "../../migrations/files.ts";
 import { migrate } from "../../migrations/migrator.ts";
-import { freePort } from "./free-port.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -5,6 +5,7 @@
 import { parquetMetadata } from "hyparquet";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { groupMessages, PendingMarks } from "../../core/archive/batch.ts";
 import {
   ARCHIVE_COLUMNS,
   ARCHIVE_ENVELOPE_COLUMNS,
@@ -22,12 +23,11 @@ import {
   partitionOf,
   pendingKey,
   toArchiveRecord,
-} from "../../core/archive.ts";
-import { groupMessages, PendingMarks } from "../../core/archive-batch.ts";
-import { decodeArchiveFile, encodeArchiveFile, recordsChecksum } from "../../core/archive-parquet.ts";
+} from "../../core/archive/layout.ts";
+import { decodeArchiveFile, encodeArchiveFile, recordsChecksum } from "../../core/archive/parquet.ts";
 import { EventSchema } from "../../core/event.ts";
-import { zstdCodec } from "../../workers/archive/zstd.ts";
-import { makeEvent } from "../support/events.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { zstdCodec } from "../../platform/archive/zstd.ts";
 
 const T = Date.UTC(2026, 10, 26, 9, 30, 15, 123);
 

@@ -8,8 +8,8 @@ import {
   toSessionLogRow,
   toSessionRow,
 } from "../../core/clickhouse-row.ts";
-import { advanceSession, EMPTY_VISITOR, type Session } from "../../core/session.ts";
-import { makeEvent } from "../support/events.ts";
+import { advanceSession, EMPTY_VISITOR, type Session } from "../../core/session/session.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 
 describe("toClickHouseRow", () => {
   const event = makeEvent({ event_timestamp: Date.UTC(2026, 10, 26, 9, 30, 0, 123) });

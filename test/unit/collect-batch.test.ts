@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_EVENTS_PER_REQUEST, type ParseOptions, parseCollectBody } from "../../core/collect-batch.ts";
+import { MAX_EVENTS_PER_REQUEST, type ParseOptions, parseCollectBody } from "../../core/ingest/collect-batch.ts";
 
 const now = Date.UTC(2026, 10, 26, 10, 0, 0);
 let counter = 0;

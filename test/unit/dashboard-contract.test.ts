@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DIMENSION_SCOPE, METRICS } from "../../core/query-spec.ts";
+import { DIMENSION_SCOPE, METRICS } from "../../core/query/spec.ts";
 import { DIMENSION_LABELS, METRIC_LABELS } from "../../web/dashboard/src/format.ts";
 
 function sourceFiles(dir: string): string[] {

@@ -1,7 +1,7 @@
 /** The fast path must never accept what EventInputSchema refuses, and must take the common event. */
 import { describe, expect, it } from "vitest";
 import { EventInputSchema } from "../../core/event.ts";
-import { fastEventInput } from "../../core/event-fast.ts";
+import { fastEventInput } from "../../core/ingest/event-fast.ts";
 
 const base = {
   property_id: "UA-DEMO-1",

@@ -1,9 +1,10 @@
 /**
- * GA4 BigQuery export rows → import lines (core/compat/ga4-bigquery.ts): realistic rows as
+ * GA4 BigQuery export rows → import lines (scripts/import/ga4-bigquery.ts): realistic rows as
  * BigQuery's JSON export writes them (INT64 as strings, absent or null values), mapped field for
  * field; our bounds; deterministic ids; and every mapped line accepted by the real import judge.
  */
 import { describe, expect, it } from "vitest";
+import { judgeImportLine } from "../../core/ingest/import-line.ts";
 import {
   countryCode,
   DEFAULT_GA4_SKIP,
@@ -11,8 +12,7 @@ import {
   ga4EventId,
   type ImportLineInput,
   mapGa4BigQueryRow,
-} from "../../core/compat/ga4-bigquery.ts";
-import { judgeImportLine } from "../../core/import-line.ts";
+} from "../../scripts/import/ga4-bigquery.ts";
 
 type Param = { key: string; value: Record<string, string | number | null> };
 const s = (key: string, v: string): Param => ({ key, value: { string_value: v } });

@@ -1,7 +1,7 @@
-/** Goal contracts (core/goals.ts): the schema's field-naming errors and the page-pattern regex. */
+/** Goal contracts (core/property/goals.ts): the schema's field-naming errors and the page-pattern regex. */
 import { describe, expect, it } from "vitest";
-import { CreateGoalSchema, GoalSchema, GoalsSchema, goalPathRegex, MAX_GOALS } from "../../core/goals.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
+import { CreateGoalSchema, GoalSchema, GoalsSchema, goalPathRegex, MAX_GOALS } from "../../core/property/goals.ts";
 
 /** The 400 message the API would give for `input`, or "ok". */
 function verdict(input: unknown): string {

@@ -2,17 +2,17 @@
  * `npm run import`'s parts in Node, without a server: CSV (quoted commas, line breaks, doubled
  * quotes), byte-level line splitting, the CSV columns, deterministic ids, chunking, mapping the
  * server's chunk-relative line numbers back to the file, retries, and a whole run against a fake
- * endpoint that judges lines with the real import judge (core/import-line.ts).
+ * endpoint that judges lines with the real import judge (core/ingest/import-line.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type CsvItem, createCsvParser } from "../../core/csv.ts";
-import { judgeImportText } from "../../core/import-line.ts";
+import { judgeImportText } from "../../core/ingest/import-line.ts";
 import { describeIssues } from "../../core/issues.ts";
-import { createProgress, progressLine } from "../../scripts/import-progress.ts";
-import { exitCode, type ImportOptions, runImport } from "../../scripts/import-run.ts";
+import { type CsvItem, createCsvParser } from "../../scripts/import/csv.ts";
+import { createProgress, progressLine } from "../../scripts/import/progress.ts";
+import { exitCode, type ImportOptions, runImport } from "../../scripts/import/run.ts";
 import {
   backoffMs,
   type Chunk,
@@ -21,7 +21,7 @@ import {
   retryAfterMs,
   sendChunk,
   toFileLines,
-} from "../../scripts/import-send.ts";
+} from "../../scripts/import/send.ts";
 import {
   csvColumns,
   csvRecordToEvent,
@@ -30,7 +30,7 @@ import {
   type SourceContext,
   type SourceItem,
   sourceItems,
-} from "../../scripts/import-source.ts";
+} from "../../scripts/import/source.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tally-import-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import {
   normalizeDomain,
   originAllowed,
   PatchPropertySchema,
-} from "../../core/property.ts";
+} from "../../core/property/property.ts";
 
 describe("property configuration", () => {
   it.each([
@@ -58,7 +58,7 @@ describe("rate-limit budgets", () => {
     const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
     const limit = (name: string) => Number(new RegExp(`name = "${name}"[\\s\\S]*?limit = (\\d+)`).exec(toml)?.[1]);
     const { IP_EVENTS_PER_MINUTE, IP_TOKEN_EVENTS, PROPERTY_EVENTS_PER_MINUTE, PROPERTY_TOKEN_EVENTS } = await import(
-      "../../core/rate-limits.ts"
+      "../../core/ingest/rate-limits.ts"
     );
     expect(limit("IP_RATE_LIMITER") * IP_TOKEN_EVENTS).toBe(IP_EVENTS_PER_MINUTE);
     expect(limit("PROPERTY_RATE_LIMITER") * PROPERTY_TOKEN_EVENTS).toBe(PROPERTY_EVENTS_PER_MINUTE);

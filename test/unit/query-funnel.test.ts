@@ -1,5 +1,5 @@
 /**
- * The pure halves of core/query-funnel.ts and core/query-retention.ts: input schemas, parameters
+ * The pure halves of core/query/funnel.ts and core/query/retention.ts: input schemas, parameters
  * instead of values in SQL, path patterns, and shaping rows into reports. The SQL itself is
  * proved against the engine in test/integration/funnel-retention.test.ts.
  */
@@ -10,8 +10,8 @@ import {
   FunnelSpecSchema,
   FunnelStepSchema,
   shapeFunnel,
-} from "../../core/query-funnel.ts";
-import { buildRetentionSql, RetentionQuerySchema, shapeRetention } from "../../core/query-retention.ts";
+} from "../../core/query/funnel.ts";
+import { buildRetentionSql, RetentionQuerySchema, shapeRetention } from "../../core/query/retention.ts";
 
 const spec = (...values: string[]): FunnelSpec =>
   FunnelSpecSchema.parse({ steps: values.map((value) => ({ kind: "page", value })) });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type GoalRef, normaliseQuery, type ResolvedQuery } from "../../core/query-normalise.ts";
-import { planQuery, sketchPrecision } from "../../core/query-plan.ts";
-import { type QuerySpecInput, QuerySpecSchema } from "../../core/query-spec.ts";
+import { type GoalRef, normaliseQuery, type ResolvedQuery } from "../../core/query/normalise.ts";
+import { planQuery, sketchPrecision } from "../../core/query/plan.ts";
+import { type QuerySpecInput, QuerySpecSchema } from "../../core/query/spec.ts";
 
 const NOW = Date.parse("2026-11-26T12:34:56.789Z");
 const GOALS: GoalRef[] = [{ name: "Signup", kind: "event", event_name: "signup" }];

@@ -1,8 +1,8 @@
 import { expect, it } from "vitest";
-import { normaliseQuery } from "../../core/query-normalise.ts";
-import { planQuery } from "../../core/query-plan.ts";
-import { type QuerySpecInput, QuerySpecSchema } from "../../core/query-spec.ts";
-import { buildQuerySql } from "../../core/query-sql.ts";
+import { normaliseQuery } from "../../core/query/normalise.ts";
+import { planQuery } from "../../core/query/plan.ts";
+import { type QuerySpecInput, QuerySpecSchema } from "../../core/query/spec.ts";
+import { buildQuerySql } from "../../core/query/sql.ts";
 
 const NOW = Date.parse("2026-11-26T12:00:00Z");
 const build = (spec: Partial<QuerySpecInput>) => {

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Event } from "../../core/event.ts";
-import { decodeEventsMessage, EventsMessageSchema, MAX_MESSAGE_BYTES, packMessages } from "../../core/queue-message.ts";
-import { makeEvent } from "../support/events.ts";
+import {
+  decodeEventsMessage,
+  EventsMessageSchema,
+  MAX_MESSAGE_BYTES,
+  packMessages,
+} from "../../core/ingest/queue-message.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 
 const event = (n: number, padding = 0): Event =>
   makeEvent({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { alignedCover, DAY_MS, dayBlocks, SPANS } from "../../core/rollup-spans.ts";
+import { alignedCover, dayBlocks, SPANS } from "../../core/query/rollup-spans.ts";
+import { DAY_MS } from "../../core/time.ts";
 
 const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
 const days = (from: string, to: string) =>

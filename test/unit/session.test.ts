@@ -11,8 +11,8 @@ import {
   SESSION_TIMEOUT_MS,
   type SessionChange,
   type VisitorState,
-} from "../../core/session.ts";
-import { makeEvent } from "../support/events.ts";
+} from "../../core/session/session.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 
 const T0 = Date.UTC(2026, 10, 26, 9, 0);
 const min = 60_000;
@@ -181,7 +181,7 @@ describe("netSessionChanges", () => {
 
 describe("visitor state storage", () => {
   it("round-trips and stays within 500 bytes for a typical active session", async () => {
-    const { encodeVisitor, decodeVisitor } = await import("../../core/session-codec.ts");
+    const { encodeVisitor, decodeVisitor } = await import("../../core/session/codec.ts");
     const events = Array.from({ length: 40 }, (_, i) =>
       ev(i * 20_000, {
         page_path: `/docs/section-${i}/page`,
@@ -197,7 +197,7 @@ describe("visitor state storage", () => {
   });
 
   it("decodes a state stored before the visit dimensions were added, with those fields empty", async () => {
-    const { encodeVisitor, decodeVisitor } = await import("../../core/session-codec.ts");
+    const { encodeVisitor, decodeVisitor } = await import("../../core/session/codec.ts");
     const { state } = run([ev(0, { language: "de-DE", screen_resolution: "1920x1080" })]);
     const [values, previous, recent] = JSON.parse(encodeVisitor(state)) as [unknown[], string, string];
     // Stored sessions ended at `version` (25 fields) until hostname … city were appended.

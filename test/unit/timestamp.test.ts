@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTimestamp } from "../../core/timestamp.ts";
+import { parseTimestamp } from "../../core/ingest/timestamp.ts";
 
 const NOV_26 = Date.UTC(2026, 10, 26, 9, 30, 0);
 

@@ -4,9 +4,9 @@
  * them without bundling zod), so the two cannot drift apart.
  */
 import { describe, expect, it } from "vitest";
-import { MAX_EVENTS_PER_REQUEST as CORE_MAX_EVENTS } from "../../core/collect-batch.ts";
 import { MAX_URL_LENGTH as CORE_MAX_URL, EVENT_ID_PATTERN, EventInputSchema } from "../../core/event.ts";
-import { goalPathRegex } from "../../core/goals.ts";
+import { MAX_EVENTS_PER_REQUEST as CORE_MAX_EVENTS } from "../../core/ingest/collect-batch.ts";
+import { goalPathRegex } from "../../core/property/goals.ts";
 import {
   buildEvent,
   DOWNLOADS,

@@ -1,9 +1,9 @@
 /** Minute windows, heavy hitters and the realtime snapshot built from them. */
 import { describe, expect, it } from "vitest";
 import type { Event } from "../../core/event.ts";
-import { realtimeSnapshot } from "../../core/realtime.ts";
-import { advanceSession, EMPTY_VISITOR, type VisitorState } from "../../core/session.ts";
-import { SpaceSaving } from "../../core/top-k.ts";
+import { realtimeSnapshot } from "../../core/session/realtime.ts";
+import { advanceSession, EMPTY_VISITOR, type VisitorState } from "../../core/session/session.ts";
+import { SpaceSaving } from "../../core/session/top-k.ts";
 import {
   countEvent,
   countSessionChange,
@@ -13,8 +13,8 @@ import {
   type MinuteWindow,
   minuteOf,
   storeWindow,
-} from "../../core/window.ts";
-import { makeEvent } from "../support/events.ts";
+} from "../../core/session/window.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 
 const NOW = Date.UTC(2026, 10, 26, 10, 0, 30);
 const min = 60_000;

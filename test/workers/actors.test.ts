@@ -7,10 +7,10 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
-import { sessionActorKey } from "../../consumers/actors.ts";
 import type { Event } from "../../core/event.ts";
-import { decodeVisitor } from "../../core/session-codec.ts";
-import { makeEvent } from "../support/events.ts";
+import { decodeVisitor } from "../../core/session/codec.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { sessionActorKey } from "../../durable-objects/client.ts";
 import { type CreatedProperty, call, consumeMessage, createProperty } from "./helpers.ts";
 
 const PROPERTY = "UA-ACTORS-1";

@@ -6,14 +6,14 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { batchFileKey, deterministicId, partitionOf, pendingKey, toArchiveRecord } from "../../core/archive.ts";
-import { decodeArchiveFile } from "../../core/archive-parquet.ts";
-import { listAll } from "../../core/archive-store.ts";
-import type { EventsMessage } from "../../core/queue-message.ts";
-import { S3ArchiveStore } from "../../workers/archive/s3-store.ts";
-import { zstdCodec } from "../../workers/archive/zstd.ts";
+import { batchFileKey, deterministicId, partitionOf, pendingKey, toArchiveRecord } from "../../core/archive/layout.ts";
+import { decodeArchiveFile } from "../../core/archive/parquet.ts";
+import { listAll } from "../../core/archive/store.ts";
+import type { EventsMessage } from "../../core/ingest/queue-message.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { S3ArchiveStore } from "../../platform/archive/s3-store.ts";
+import { zstdCodec } from "../../platform/archive/zstd.ts";
 import worker from "../../workers/main.ts";
-import { makeEvent } from "../support/events.ts";
 
 const testEnv = env as typeof env & { TEST_ARCHIVE_S3_ENDPOINT: string };
 const S3 = {

@@ -14,20 +14,20 @@ import {
   batchFileKey,
   deterministicId,
   fileKind,
-  HOUR_MS,
   manifestKey,
   partitionOf,
   pendingKey,
   toArchiveRecord,
-} from "../../core/archive.ts";
-import { type ArchiveCodec, decodeArchiveFile } from "../../core/archive-parquet.ts";
-import { type ArchiveStore, listAll } from "../../core/archive-store.ts";
+} from "../../core/archive/layout.ts";
+import { type ArchiveCodec, decodeArchiveFile } from "../../core/archive/parquet.ts";
+import { type ArchiveStore, listAll } from "../../core/archive/store.ts";
 import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/queue-message.ts";
-import { R2ArchiveStore } from "../../workers/archive/r2-store.ts";
-import { zstdCodec } from "../../workers/archive/zstd.ts";
+import type { EventsMessage } from "../../core/ingest/queue-message.ts";
+import { HOUR_MS } from "../../core/time.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { R2ArchiveStore } from "../../platform/archive/r2-store.ts";
+import { zstdCodec } from "../../platform/archive/zstd.ts";
 import worker from "../../workers/main.ts";
-import { makeEvent } from "../support/events.ts";
 import { call, createProperty, envelope, sentMessage } from "./helpers.ts";
 
 afterEach(() => vi.restoreAllMocks());

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toClickHouseRow } from "../../core/clickhouse-row.ts";
-import { makeEvent } from "../support/events.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import { type CreatedProperty, call, createProperty, envelope } from "./helpers.ts";
 
 let property: CreatedProperty;

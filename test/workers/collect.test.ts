@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { EventsMessage } from "../../core/queue-message.ts";
+import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import { call, createProperty, envelope, sentMessage } from "./helpers.ts";
 
 const PROPERTY = "UA-COLLECT-1";

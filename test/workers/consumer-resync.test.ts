@@ -8,13 +8,13 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { expect, it } from "vitest";
-import { applyToActors } from "../../consumers/actors.ts";
 import { createClickHouseSink, type EventSink } from "../../consumers/clickhouse-sink.ts";
 import { deliverBatch } from "../../consumers/events-consumer.ts";
 import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/queue-message.ts";
-import { loadConfig } from "../../workers/config.ts";
-import { makeEvent } from "../support/events.ts";
+import type { EventsMessage } from "../../core/ingest/queue-message.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { applyToActors } from "../../durable-objects/client.ts";
+import { loadConfig } from "../../platform/config.ts";
 
 const PROPERTY = "UA-RESYNC-1";
 const run = crypto.randomUUID().slice(0, 8);

@@ -10,9 +10,9 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { backoffSeconds } from "../../consumers/backoff.ts";
 import { SESSION_COLUMNS } from "../../core/clickhouse-row.ts";
 import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/queue-message.ts";
+import type { EventsMessage } from "../../core/ingest/queue-message.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import worker from "../../workers/main.ts";
-import { makeEvent } from "../support/events.ts";
 import { consumeMessage, consumeMessages } from "./helpers.ts";
 
 const clickhouse = createClient({

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "../../core/rate-limits.ts";
+import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "../../core/ingest/rate-limits.ts";
 import { TEST_RATE_LIMITS } from "../support/admin.ts";
 import { ADMIN, call, createProperty, envelope, sentMessage } from "./helpers.ts";
 

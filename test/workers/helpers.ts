@@ -2,7 +2,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import type { Event } from "../../core/event.ts";
-import { type EventsMessage, EventsMessageSchema } from "../../core/queue-message.ts";
+import { type EventsMessage, EventsMessageSchema } from "../../core/ingest/queue-message.ts";
 import worker from "../../workers/main.ts";
 import { TEST_ADMIN_TOKEN } from "../support/admin.ts";
 

@@ -1,6 +1,6 @@
 /**
- * workers/query/cache.ts in workerd: keys that separate properties and ignore key order, the two
- * TTLs, the Cache API store (the default) and the Upstash store against dev/upstash-server.ts over
+ * platform/query-cache.ts in workerd: keys that separate properties and ignore key order, the two
+ * TTLs, the Cache API store (the default) and the Upstash store against dev/servers/upstash-server.ts over
  * the real Redis; a failing store is a miss, never an error.
  */
 import { env } from "cloudflare:workers";
@@ -12,7 +12,7 @@ import {
   cacheTtlSeconds,
   OPEN_RANGE_TTL_SECONDS,
   queryCache,
-} from "../../workers/query/cache.ts";
+} from "../../platform/query-cache.ts";
 
 // Set in vitest.config.ts: the adapter global setup starts; kept out of `Env` (tests only).
 const testEnv = env as typeof env & { TEST_UPSTASH_URL: string; TEST_UPSTASH_TOKEN: string };
@@ -113,7 +113,7 @@ describe("the query cache on the Cache API (no Upstash configured)", () => {
   });
 });
 
-describe("the query cache on Upstash (dev/upstash-server.ts over the real Redis)", () => {
+describe("the query cache on Upstash (dev/servers/upstash-server.ts over the real Redis)", () => {
   const cache = () => queryCache(withUpstash(testEnv.TEST_UPSTASH_URL, testEnv.TEST_UPSTASH_TOKEN));
 
   /** One raw command to the adapter, to see what Redis holds. */

@@ -6,8 +6,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Event } from "../../core/event.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import type { QueryResponse } from "../../workers/query/run.ts";
-import { makeEvent } from "../support/events.ts";
 import { ADMIN, type CreatedProperty, call, consumeMessage, createProperty, envelope } from "./helpers.ts";
 
 const run = crypto.randomUUID().slice(0, 8);

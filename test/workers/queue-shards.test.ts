@@ -1,8 +1,8 @@
 /** Sharding the events stream over several queues by property, and what a queue outage answers. */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import { enqueueEvents, shardOf } from "../../workers/collect/queue.ts";
-import { makeEvent } from "../support/events.ts";
 import { call, createProperty, envelope, sentMessage } from "./helpers.ts";
 
 afterEach(() => vi.restoreAllMocks());

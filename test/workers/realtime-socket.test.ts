@@ -7,8 +7,8 @@ import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { Event } from "../../core/event.ts";
-import type { RealtimeSnapshot } from "../../core/realtime.ts";
-import { makeEvent } from "../support/events.ts";
+import type { RealtimeSnapshot } from "../../core/session/realtime.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
 import { type CreatedProperty, call, consumeMessage, createProperty } from "./helpers.ts";
 
 const PROPERTY = "UA-LIVE-1";

@@ -4,14 +4,14 @@
  * Everything is clipped to what /collect accepts, because /collect refuses a whole event for one
  * bad field and a visitor's browser cannot be asked to fix it.
  *
- * NOTE (#6): core/event.ts and core/goals.ts build zod schemas at their top level, so importing a
+ * NOTE (#6): core/event.ts and core/property/goals.ts build zod schemas at their top level, so importing a
  * value from them bundles zod (~100 KB gzipped) whatever esbuild's tree-shaking does. The few
  * values needed are copied here instead, and test/unit/tracker-events.test.ts asserts each copy
  * equals core's, so they cannot drift apart.
  */
 import type { EventInput } from "../../core/event.ts";
 
-/** core/collect-batch.ts `MAX_EVENTS_PER_REQUEST`: events in one /collect request. */
+/** core/ingest/collect-batch.ts `MAX_EVENTS_PER_REQUEST`: events in one /collect request. */
 export const MAX_EVENTS_PER_REQUEST = 20;
 /** core/event.ts `MAX_URL_LENGTH`. */
 export const MAX_URL_LENGTH = 2048;
@@ -26,7 +26,7 @@ export const MAX_RETRIES = 3;
 export const CLIENT_ID_KEY = "tally_id";
 
 /**
- * A path pattern as a regex with core/goals.ts `goalPathRegex`'s rules: `**` across segments, `*`
+ * A path pattern as a regex with core/property/goals.ts `goalPathRegex`'s rules: `**` across segments, `*`
  * within one, everything else literal (escaped one by one: `\~` is `~` in a non-unicode regex).
  */
 export const pathRegex = (pattern: string): string =>

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
-import { ReplaySpecSchema } from "../../core/replay.ts";
+import { ReplaySpecSchema } from "../../core/replay/replay.ts";
 import { requireAdmin } from "../auth.ts";
 import { parseJson } from "../json.ts";
 

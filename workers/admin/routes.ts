@@ -6,10 +6,15 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../core/errors.ts";
 import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
-import { CreatePropertySchema, newPropertyId, PatchPropertySchema, type PropertyConfig } from "../../core/property.ts";
+import {
+  CreatePropertySchema,
+  newPropertyId,
+  PatchPropertySchema,
+  type PropertyConfig,
+} from "../../core/property/property.ts";
+import { forgetProperty, propertyStub, registryStub } from "../../platform/properties.ts";
 import { requireAdmin } from "../auth.ts";
 import { parseJson } from "../json.ts";
-import { forgetProperty, propertyStub, registryStub } from "../properties.ts";
 
 export const adminRoutes = new Hono<{ Bindings: Env }>();
 

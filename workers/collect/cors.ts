@@ -4,7 +4,7 @@
  * registry's index, cached 60 s); the POST itself is judged against the event's own property.
  */
 import type { Context, Next } from "hono";
-import { registryStub } from "../properties.ts";
+import { registryStub } from "../../platform/properties.ts";
 
 const TTL_MS = 60_000;
 const known = new Map<string, { ok: boolean; expires: number }>();

@@ -3,14 +3,15 @@
  * judged candidates ─► property (404) ─► origin (403) ─► DNT ─► rate limits (429) ─► visitor id
  * ─► enrichment ─► queue. Each event succeeds or fails on its own; the caller shapes the answer.
  */
-import type { Candidate } from "../../core/collect-batch.ts";
+
 import { type EdgeFacts, enrichEvent, type Geo, NO_GEO } from "../../core/enrich/enrich.ts";
 import { asksNotToTrack, cookielessVisitorId } from "../../core/enrich/privacy.ts";
 import type { Event } from "../../core/event.ts";
+import type { Candidate } from "../../core/ingest/collect-batch.ts";
 import type { FieldIssue } from "../../core/issues.ts";
-import { originAllowed, type PropertyConfig } from "../../core/property.ts";
-import { loadConfig } from "../config.ts";
-import { cachedPropertyConfig, propertyConfig } from "../properties.ts";
+import { originAllowed, type PropertyConfig } from "../../core/property/property.ts";
+import { loadConfig } from "../../platform/config.ts";
+import { cachedPropertyConfig, propertyConfig } from "../../platform/properties.ts";
 import { edgeFacts } from "./edge-facts.ts";
 import { enqueueEvents } from "./queue.ts";
 import { enforceRateLimits } from "./rate-limit.ts";

@@ -5,7 +5,7 @@
  * 5,000 messages/s (README "Scale"); both kinds carry the same messages.
  */
 import type { Event } from "../../core/event.ts";
-import { packMessages } from "../../core/queue-message.ts";
+import { packMessages } from "../../core/ingest/queue-message.ts";
 
 /** sendBatch takes ≤ 256 KB: three messages of ≤ 64 KB (MAX_MESSAGE_BYTES) and their framing fit. */
 const MESSAGES_PER_SEND = 3;

@@ -9,7 +9,7 @@
  * per isolate and key.
  */
 import { AppError } from "../../core/errors.ts";
-import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "../../core/rate-limits.ts";
+import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "../../core/ingest/rate-limits.ts";
 import { countRefusal } from "./refusals.ts";
 
 const MAX_KEYS = 50_000;

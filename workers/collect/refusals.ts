@@ -3,7 +3,7 @@
  * flushed to the actors at most every REFUSAL_FLUSH_SECONDS, so a flood of refused requests is
  * not also a flood of actor writes.
  */
-import { propertyStub, registryStub } from "../properties.ts";
+import { propertyStub, registryStub } from "../../platform/properties.ts";
 
 const pending = new Map<string, Map<string, number>>();
 let lastFlush = 0;

@@ -3,8 +3,8 @@
  * accepted events. Nothing downstream runs in the request.
  */
 import { Hono } from "hono";
-import { parseCollectBody } from "../../core/collect-batch.ts";
 import { AppError } from "../../core/errors.ts";
+import { parseCollectBody } from "../../core/ingest/collect-batch.ts";
 import { describeIssues } from "../../core/issues.ts";
 import { uuidv7 } from "../../core/uuid.ts";
 import { readJsonBody } from "./body.ts";

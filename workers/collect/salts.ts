@@ -1,6 +1,6 @@
 /** The daily salt of cookieless visitor ids, fetched from the RegistryDO once per isolate per day. */
 import { saltDay } from "../../core/enrich/privacy.ts";
-import { registryStub } from "../properties.ts";
+import { registryStub } from "../../platform/properties.ts";
 
 let cached: { day: string; salt: Promise<string> } | undefined;
 

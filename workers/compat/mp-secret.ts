@@ -1,6 +1,6 @@
 /** GA4 api_secret checks, remembered per isolate for a minute so each hit costs no actor call. */
-import { sha256Hex } from "../../core/keys.ts";
-import { propertyStub } from "../properties.ts";
+import { sha256Hex } from "../../core/hash.ts";
+import { propertyStub } from "../../platform/properties.ts";
 
 const TTL_MS = 60_000;
 const verified = new Map<string, { ok: boolean; expires: number }>();

@@ -5,19 +5,19 @@
  */
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
-import { judgeEvent, type ParseOptions } from "../../core/collect-batch.ts";
 import { Ga4BodySchema, mapGa4 } from "../../core/compat/ga4.ts";
 import { mapPlausible, PlausibleBodySchema } from "../../core/compat/plausible.ts";
 import { mapUmami, UmamiBodySchema } from "../../core/compat/umami.ts";
 import { AppError } from "../../core/errors.ts";
+import { judgeEvent, type ParseOptions } from "../../core/ingest/collect-batch.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { uuidv7 } from "../../core/uuid.ts";
+import { propertyConfig, propertyForDomain } from "../../platform/properties.ts";
 import { readJsonBody } from "../collect/body.ts";
 import { collectCors } from "../collect/cors.ts";
 import { queueFailure } from "../collect/failures.ts";
 import { runPipeline } from "../collect/pipeline.ts";
 import { refusal } from "../collect/respond.ts";
-import { propertyConfig, propertyForDomain } from "../properties.ts";
 import { verifyMpSecret } from "./mp-secret.ts";
 
 export const compatRoutes = new Hono<{ Bindings: Env }>();

@@ -4,14 +4,14 @@
  * fails alone; the answer counts both and lists the first 100 failures by line number.
  */
 import { Hono } from "hono";
-import { MAX_EVENT_BYTES } from "../../core/collect-batch.ts";
 import { AppError } from "../../core/errors.ts";
-import { type ImportLine, judgeImportText } from "../../core/import-line.ts";
+import { MAX_EVENT_BYTES } from "../../core/ingest/collect-batch.ts";
+import { type ImportLine, judgeImportText } from "../../core/ingest/import-line.ts";
 import { describeIssues } from "../../core/issues.ts";
 import { uuidv7 } from "../../core/uuid.ts";
+import { propertyConfig } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
 import { runPipeline } from "../collect/pipeline.ts";
-import { propertyConfig } from "../properties.ts";
 import { ndjsonLines } from "./lines.ts";
 
 export const importRoutes = new Hono<{ Bindings: Env }>();

@@ -4,15 +4,15 @@
  * their own pure SQL builders over the same resolved date range.
  */
 import { AppError } from "../../core/errors.ts";
-import { buildFunnelSql, type FunnelResult, shapeFunnel } from "../../core/query-funnel.ts";
-import { normaliseQuery } from "../../core/query-normalise.ts";
-import { buildRetentionSql, type RetentionResult, shapeRetention } from "../../core/query-retention.ts";
-import type { Dimension, QuerySpecInput } from "../../core/query-spec.ts";
-import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS, type ReportParams } from "../../core/report-spec.ts";
-import { clickHouseClient } from "../clickhouse.ts";
-import { loadConfig } from "../config.ts";
-import { propertyConfig, propertyStub } from "../properties.ts";
-import { cacheKey, cacheTtlSeconds, queryCache } from "./cache.ts";
+import { buildFunnelSql, type FunnelResult, shapeFunnel } from "../../core/query/funnel.ts";
+import { normaliseQuery } from "../../core/query/normalise.ts";
+import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS, type ReportParams } from "../../core/query/report-spec.ts";
+import { buildRetentionSql, type RetentionResult, shapeRetention } from "../../core/query/retention.ts";
+import type { Dimension, QuerySpecInput } from "../../core/query/spec.ts";
+import { clickHouseClient } from "../../platform/clickhouse.ts";
+import { loadConfig } from "../../platform/config.ts";
+import { propertyConfig, propertyStub } from "../../platform/properties.ts";
+import { cacheKey, cacheTtlSeconds, queryCache } from "../../platform/query-cache.ts";
 import { parseQuerySpec, type QueryResponse, type RunOptions, runQuery } from "./run.ts";
 
 type Cell = string | number;

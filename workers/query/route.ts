@@ -3,14 +3,14 @@
  * over HTTP. JSON by default; CSV with `Accept: text/csv` or `format=csv`.
  */
 import { type Context, Hono } from "hono";
+import { toCsv } from "../../core/csv.ts";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { openApiDocument } from "../../core/openapi.ts";
-import { toCsv } from "../../core/query-shape.ts";
-import { ReportParamsSchema } from "../../core/report-spec.ts";
+import { ReportParamsSchema } from "../../core/query/report-spec.ts";
+import { loadConfig } from "../../platform/config.ts";
+import { propertyStub } from "../../platform/properties.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
-import { loadConfig } from "../config.ts";
-import { propertyStub } from "../properties.ts";
 import { runReport } from "./reports.ts";
 import { documented, parseQuerySpec, type QueryResponse, type RunOptions, runQuery } from "./run.ts";
 

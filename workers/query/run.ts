@@ -6,22 +6,22 @@ import type { z } from "zod";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import type { QueryResponseSchema } from "../../core/openapi.ts";
-import { liveRows } from "../../core/query-live.ts";
+import { liveRows } from "../../core/query/live.ts";
 import {
   comparisonOf,
   type NormalisedQuery,
   normaliseQuery,
   publicQuery,
   type ResolvedQuery,
-} from "../../core/query-normalise.ts";
-import { type Plan, planQuery } from "../../core/query-plan.ts";
-import { type ResultRow, shapeRows } from "../../core/query-shape.ts";
-import { GOAL_DIMENSION, type QuerySpec, QuerySpecSchema } from "../../core/query-spec.ts";
-import { buildQuerySql } from "../../core/query-sql.ts";
-import { clickHouseClient } from "../clickhouse.ts";
-import { loadConfig } from "../config.ts";
-import { propertyConfig, propertyStub } from "../properties.ts";
-import { cacheKey, cacheTtlSeconds, queryCache } from "./cache.ts";
+} from "../../core/query/normalise.ts";
+import { type Plan, planQuery } from "../../core/query/plan.ts";
+import { type ResultRow, shapeRows } from "../../core/query/shape.ts";
+import { GOAL_DIMENSION, type QuerySpec, QuerySpecSchema } from "../../core/query/spec.ts";
+import { buildQuerySql } from "../../core/query/sql.ts";
+import { clickHouseClient } from "../../platform/clickhouse.ts";
+import { loadConfig } from "../../platform/config.ts";
+import { propertyConfig, propertyStub } from "../../platform/properties.ts";
+import { cacheKey, cacheTtlSeconds, queryCache } from "../../platform/query-cache.ts";
 
 export interface QueryResponse {
   results: ResultRow[];

@@ -1,8 +1,8 @@
 /** GET /api/v1/realtime?property=…: the last hour, answered by the property's actor. */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
+import { propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
-import { propertyConfig, propertyStub } from "../properties.ts";
 
 export const realtimeRoutes = new Hono<{ Bindings: Env }>();
 

@@ -5,10 +5,10 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
-import { signWsToken, verifyWsToken } from "../../core/ws-token.ts";
+import { signWsToken, verifyWsToken } from "../../core/property/ws-token.ts";
+import { loadConfig } from "../../platform/config.ts";
+import { propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
-import { loadConfig } from "../config.ts";
-import { propertyConfig, propertyStub } from "../properties.ts";
 
 export const socketRoutes = new Hono<{ Bindings: Env }>();
 

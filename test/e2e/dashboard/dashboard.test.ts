@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureGoals, importHistory, sendLive } from "../../../scripts/demo-traffic.ts";
-import { type DevStack, startDevStack } from "../../support/dev-stack.ts";
+import { type DevStack, startDevStack } from "../../../dev/stack.ts";
+import { ensureGoals, importHistory, sendLive } from "../../../scripts/demo/traffic.ts";
 
 const SHOTS = "test-results/dashboard";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -173,7 +173,7 @@ describe("dashboard", () => {
     expect(download.suggestedFilename()).toBe("top-pages.csv");
     const csv = readFileSync((await download.path()) ?? "", "utf8")
       .trim()
-      .split("\n");
+      .split("\r\n");
     expect(csv[0]).toBe("page,visitors,pageviews");
     expect(csv[1]).toBe(`${top?.dimensions[0]},${top?.metrics[0]},${top?.metrics[1]}`);
     expect(csv.length).toBeGreaterThan(5);

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
 import { type Browser, chromium } from "playwright-core";
-import { freePort } from "../../support/free-port.ts";
+import { freePort } from "../../../dev/free-port.ts";
 
 export const FIXTURES = import.meta.dirname;
 

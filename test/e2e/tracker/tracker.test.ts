@@ -9,8 +9,8 @@ import { readdirSync } from "node:fs";
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import type { Browser, BrowserContext, BrowserContextOptions, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from "vitest";
+import { type DevStack, startDevStack } from "../../../dev/stack.ts";
 import { TRACKER_CODE, TRACKER_SRI, TRACKER_VERSION } from "../../../web/tracker/tracker.gen.ts";
-import { type DevStack, startDevStack } from "../../support/dev-stack.ts";
 import {
   clickhouse,
   type EventRow,

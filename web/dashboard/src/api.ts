@@ -4,12 +4,12 @@
  * Types come from the server's own contracts in core/ (type-only imports: nothing of zod ships).
  */
 import type { z } from "zod";
-import type { Goal } from "../../../core/goals.ts";
 import type { QueryResponseSchema } from "../../../core/openapi.ts";
-import type { FunnelResult } from "../../../core/query-funnel.ts";
-import type { RetentionResult } from "../../../core/query-retention.ts";
-import type { QuerySpecInput } from "../../../core/query-spec.ts";
-import type { RealtimeSnapshot } from "../../../core/realtime.ts";
+import type { Goal } from "../../../core/property/goals.ts";
+import type { FunnelResult } from "../../../core/query/funnel.ts";
+import type { RetentionResult } from "../../../core/query/retention.ts";
+import type { QuerySpecInput } from "../../../core/query/spec.ts";
+import type { RealtimeSnapshot } from "../../../core/session/realtime.ts";
 
 export type QueryResponse = z.infer<typeof QueryResponseSchema>;
 export type ResultRow = QueryResponse["results"][number];
@@ -31,7 +31,7 @@ export interface PropertySummary {
   name: string;
   domains: string[];
 }
-/** GET /api/v1/bots (workers/bots/route.ts). */
+/** GET /api/v1/bots (workers/query/bots.ts). */
 export interface BotReport {
   total_events: number;
   human_events: number;

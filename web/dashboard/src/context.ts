@@ -3,7 +3,7 @@
  * chosen date range, filters and comparison.
  */
 import { createContext, useContext } from "react";
-import type { Filter } from "../../../core/query-spec.ts";
+import type { Filter } from "../../../core/query/spec.ts";
 import { type QueryResponse, type QuerySpecInput, runQuery } from "./api.ts";
 import { dateRangeOf, type navigate, type ViewState } from "./url-state.ts";
 import { type Loaded, useApi } from "./use-api.ts";

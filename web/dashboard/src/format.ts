@@ -2,7 +2,7 @@
  * Words and numbers: what each metric and dimension is called, how a value is written, country
  * names (the browser's own Intl tables: no data shipped), bot reasons, and CSV export.
  */
-import type { Dimension, Metric } from "../../../core/query-spec.ts";
+import type { Dimension, Metric } from "../../../core/query/spec.ts";
 
 /** The query language's metrics, in the order the dashboard offers them (test/unit/dashboard-contract.test.ts holds it to core). */
 export const METRIC_LABELS: Record<Metric, string> = {
@@ -139,19 +139,7 @@ export const BOT_REASONS: Record<string, string> = {
 export const compactNumber = (n: number) => compact.format(n);
 export const integerNumber = (n: number) => integer.format(n);
 
-function csvCell(v: string | number): string {
-  if (typeof v === "number") return String(v);
-  // Cells a spreadsheet would run as formulas are defused, as the API's own CSV does.
-  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\n\r']/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-export function toCsv(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  return [header, ...rows]
-    .map((r) => r.map(csvCell).join(","))
-    .join("\n")
-    .concat("\n");
-}
+export { toCsv } from "../../../core/csv.ts";
 
 /** Saves text as a file through the browser's download. */
 export function download(filename: string, text: string, type = "text/csv;charset=utf-8"): void {

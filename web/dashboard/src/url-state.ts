@@ -3,7 +3,7 @@
  * navigated with Back: property, module, date range, comparison, filters and each module's choices.
  */
 import { useCallback, useSyncExternalStore } from "react";
-import type { DateRange, Filter } from "../../../core/query-spec.ts";
+import type { DateRange, Filter } from "../../../core/query/spec.ts";
 
 export const VIEWS = [
   { id: "overview", label: "Overview" },

@@ -3,7 +3,7 @@
  * click on a row filters the dashboard by that value.
  */
 import { useState } from "react";
-import type { Filter, Metric } from "../../../../core/query-spec.ts";
+import type { Filter, Metric } from "../../../../core/query/spec.ts";
 import type { QueryResponse } from "../api.ts";
 import { useDash, useQuery } from "../context.ts";
 import { dimensionLabel, displayValue, METRIC_LABELS } from "../format.ts";

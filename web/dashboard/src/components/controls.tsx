@@ -1,6 +1,6 @@
 /** The header's controls: property switcher, date range (presets and custom), comparison, theme; and the filter bar. */
 import { type FormEvent, useState } from "react";
-import type { Filter } from "../../../../core/query-spec.ts";
+import type { Filter } from "../../../../core/query/spec.ts";
 import { dimensionLabel, displayValue } from "../format.ts";
 import { setTheme, useTheme } from "../theme.ts";
 import { type Compare, navigate, RANGE_PRESETS, type ViewState } from "../url-state.ts";

@@ -4,7 +4,7 @@
  * URL (`report=`), so it can be shared; saved reports are kept in this browser, per property.
  */
 import { type FormEvent, useMemo, useState } from "react";
-import type { Filter, FilterOperator, Metric } from "../../../../core/query-spec.ts";
+import type { Filter, FilterOperator, Metric } from "../../../../core/query/spec.ts";
 import { Card } from "../components/card.tsx";
 import { describeFilter } from "../components/controls.tsx";
 import { Async } from "../components/status.tsx";

@@ -1,6 +1,6 @@
 /** Overview: the six headline figures with their change, a time series (with the comparison period), and the top lists. */
 import { useMemo } from "react";
-import type { Metric, TimeDimension } from "../../../../core/query-spec.ts";
+import type { Metric, TimeDimension } from "../../../../core/query/spec.ts";
 import { Breakdown } from "../components/breakdown.tsx";
 import { Card } from "../components/card.tsx";
 import { Async } from "../components/status.tsx";

@@ -1,6 +1,6 @@
 /** The funnel editor and its drop-off chart. */
 import { type FormEvent, useState } from "react";
-import type { FunnelStep } from "../../../../../core/query-funnel.ts";
+import type { FunnelStep } from "../../../../../core/query/funnel.ts";
 import type { FunnelReport, Goal } from "../../api.ts";
 import { Async } from "../../components/status.tsx";
 import { useDash } from "../../context.ts";

@@ -1,0 +1,101 @@
+/**
+ * A property: one site or app being measured. Its configuration lives in its PropertyDO; the
+ * collect edge caches it per isolate for at most a minute.
+ */
+import { z } from "zod";
+import { IP_MODES } from "../enrich/privacy.ts";
+import { PROPERTY_ID_PATTERN } from "../event.ts";
+import { parseUrl } from "../url.ts";
+
+const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** `https://www.Example.com:8443/path` → `www.example.com`: domains are hosts; scheme, port and path are ignored. */
+export function normalizeDomain(value: string): string {
+  const trimmed = value.trim().toLowerCase();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//.test(trimmed) ? trimmed : `https://${trimmed}`;
+  return URL.canParse(withScheme) ? new URL(withScheme).hostname : trimmed;
+}
+
+const DomainSchema = z
+  .string()
+  .max(300)
+  .transform(normalizeDomain)
+  .refine((d) => HOSTNAME.test(d), "must be a host name such as example.com");
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const PrivacySchema = z.strictObject({
+  /** What is kept of the IP: a /24 (IPv4) or /48 (IPv6) prefix, or nothing. The raw IP never is. */
+  ip_mode: z.enum(IP_MODES).default("truncate"),
+  /** Ignore first-party client ids and always use the daily cookieless id. */
+  cookieless_only: z.boolean().default(false),
+  /** Drop hits from visitors who send `DNT: 1` or `Sec-GPC: 1`. */
+  respect_dnt: z.boolean().default(false),
+});
+
+const mutable = {
+  name: z.string().trim().min(1).max(200),
+  domains: z.array(DomainSchema).min(1).max(50),
+  timezone: z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin"),
+  disabled: z.boolean(),
+  /** Single-page apps with `#/route` URLs: keep the fragment as part of the path. */
+  hash_routing: z.boolean(),
+  privacy: PrivacySchema,
+};
+
+export const PropertyConfigSchema = z.strictObject({
+  property_id: z.string().regex(PROPERTY_ID_PATTERN),
+  ...mutable,
+  created_at: z.number().int(),
+});
+export type PropertyConfig = z.infer<typeof PropertyConfigSchema>;
+
+/** `POST /api/v1/properties` body. */
+export const CreatePropertySchema = z.strictObject({
+  property_id: z.string().regex(PROPERTY_ID_PATTERN, "must look like UA-12345-1 or a 3-64 character slug").optional(),
+  name: mutable.name,
+  domains: mutable.domains,
+  timezone: mutable.timezone.default("UTC"),
+  hash_routing: mutable.hash_routing.default(false),
+  privacy: PrivacySchema.default({ ip_mode: "truncate", cookieless_only: false, respect_dnt: false }),
+});
+export type CreateProperty = z.infer<typeof CreatePropertySchema>;
+
+/** `PATCH /api/v1/properties/:id` body: some or all of the mutable fields. */
+export const PatchPropertySchema = z.strictObject({
+  name: mutable.name.optional(),
+  domains: mutable.domains.optional(),
+  timezone: mutable.timezone.optional(),
+  disabled: mutable.disabled.optional(),
+  hash_routing: mutable.hash_routing.optional(),
+  privacy: PrivacySchema.partial().optional(),
+});
+export type PatchProperty = z.infer<typeof PatchPropertySchema>;
+
+/** A fresh id in our spec's `UA-XXXXX-Y` form. */
+export function newPropertyId(random: () => number = Math.random): string {
+  return `UA-${Math.floor(10_000_000 + random() * 89_999_999)}-1`;
+}
+
+/** True when an `Origin` header belongs to the property: a listed host or a subdomain of one; ports ignored. */
+export function originAllowed(origin: string, domains: readonly string[]): boolean {
+  const host = parseUrl(origin)?.hostname.toLowerCase();
+  if (host === undefined) return false;
+  return domains.some((d) => host === d || host.endsWith(`.${d}`));
+}
+
+/** Applies a patch to a configuration (pure; the DO stores the result). */
+export function applyPatch(config: PropertyConfig, patch: PatchProperty): PropertyConfig {
+  return {
+    ...config,
+    ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== "privacy")),
+    privacy: { ...config.privacy, ...patch.privacy },
+  };
+}

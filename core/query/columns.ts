@@ -1,0 +1,53 @@
+/**
+ * The query language's dimensions as columns of the raw tables: the SQL builder's identifier
+ * whitelists (core/query/sql.ts), held to the migrated tables by a contract test. Pure data.
+ */
+import type { PlainDimension } from "./spec.ts";
+
+/** Dimension → column of `events` (acquisition dimensions are not on events: null). */
+export const EVENT_COLUMNS: Record<PlainDimension, string | null> = {
+  "event:page": "page_path",
+  "event:name": "event_type",
+  "event:hostname": "page_host",
+  "visit:entry_page": null,
+  "visit:exit_page": null,
+  "visit:source": null,
+  "visit:referrer": null,
+  "visit:channel": null,
+  "visit:utm_source": null,
+  "visit:utm_medium": null,
+  "visit:utm_campaign": null,
+  "visit:utm_term": null,
+  "visit:utm_content": null,
+  "visit:device": "device_type",
+  "visit:browser": "browser",
+  "visit:browser_version": "browser_version",
+  "visit:os": "os",
+  "visit:os_version": "os_version",
+  "visit:country": "country",
+  "visit:region": "region",
+  "visit:city": "city",
+  "visit:language": "language",
+  "visit:screen": "screen_resolution",
+};
+
+/** Dimension → column of `sessions` (event-only dimensions: null). */
+export const SESSION_COLUMNS: Record<PlainDimension, string | null> = {
+  ...EVENT_COLUMNS,
+  "event:page": null,
+  "event:name": null,
+  "event:hostname": null,
+  "visit:entry_page": "entry_page",
+  "visit:exit_page": "exit_page",
+  "visit:source": "source",
+  "visit:referrer": "referrer_host",
+  "visit:channel": "channel",
+  "visit:utm_source": "utm_source",
+  "visit:utm_medium": "utm_medium",
+  "visit:utm_campaign": "utm_campaign",
+  "visit:utm_term": "utm_term",
+  "visit:utm_content": "utm_content",
+};
+
+/** The whitelists, for the contract test that holds them to the migrated tables. */
+export const DIMENSION_COLUMNS = { events: EVENT_COLUMNS, sessions: SESSION_COLUMNS } as const;

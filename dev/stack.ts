@@ -1,0 +1,96 @@
+/**
+ * Starts `npm run dev` (scripts/dev.ts) as a person would, on free ports and a fresh data
+ * directory, for end-to-end and browser tests and for the benches that drive the whole stack. Every
+ * test file or bench that needs the stack starts its own.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./free-port.ts";
+
+export interface DevStack {
+  /** `http://127.0.0.1:<port>`: the Worker (collect, API, dashboard). */
+  url: string;
+  port: number;
+  clickhouseUrl: string;
+  clickhousePort: number;
+  adminToken: string;
+  /** The demo property's API key, as `npm run dev` printed it. */
+  demoKey: string;
+  /** Everything the stack printed so far. */
+  output(): string;
+  /** SIGINT (Ctrl-C), then waits: resolves `<exit code>/<signal>`. */
+  stop(): Promise<string>;
+}
+
+export async function startDevStack(
+  options: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<DevStack> {
+  const port = await freePort();
+  const clickhousePort = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "tally-e2e-"));
+  // One token for every stack: parallel test files share the checkout's .dev.vars, where
+  // scripts/dev.ts writes it (wrangler prefers .dev.vars to --var), and must not overwrite each other's.
+  const adminToken = "e2e-admin-token-shared-by-parallel-stacks";
+  let output = "";
+  const dev: ChildProcess = spawn(process.execPath, ["scripts/dev.ts", ...(options.args ?? [])], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      CLICKHOUSE_PORT: String(clickhousePort),
+      TALLY_DATA_DIR: dataDir,
+      ADMIN_TOKEN: adminToken,
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const collect = (d: Buffer) => {
+    output += d.toString();
+  };
+  dev.stdout?.on("data", collect);
+  dev.stderr?.on("data", collect);
+  const stop = async () => {
+    if (dev.exitCode === null && dev.signalCode === null) {
+      const exited = new Promise((resolve) => dev.once("exit", resolve));
+      dev.kill("SIGINT");
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    return `${dev.exitCode}/${dev.signalCode}`;
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`npm run dev was not ready in 90 s:\n${output}`)), 90_000);
+      const check = () => {
+        if (!output.includes("Ctrl-C stops everything")) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      dev.stdout?.on("data", check);
+      dev.stderr?.on("data", check);
+      dev.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`npm run dev exited early with ${code}:\n${output}`));
+      });
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const demoKey = /API key (tk_\S+)/.exec(output)?.[1];
+  if (!demoKey) {
+    await stop();
+    throw new Error(`no demo API key in the dev output:\n${output}`);
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    clickhouseUrl: `http://127.0.0.1:${clickhousePort}`,
+    clickhousePort,
+    adminToken,
+    demoKey,
+    output: () => output,
+    stop,
+  };
+}
