@@ -2,7 +2,7 @@
  * What `npm run import` shows: a progress bar on stderr (redrawn in place with "\r" on a terminal,
  * a line every few seconds otherwise) and the summary at the end. No dependency.
  */
-import { GA4_DROPS, type Ga4Drop } from "./ga4-bigquery.ts";
+import { GA4_DROPS, type Ga4Drop } from "./ga4-row.ts";
 import type { LineError } from "./send.ts";
 
 export interface ProgressState {

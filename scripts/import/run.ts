@@ -4,7 +4,7 @@
  */
 import { createReadStream, statSync } from "node:fs";
 import { basename } from "node:path";
-import type { Ga4Drop } from "./ga4-bigquery.ts";
+import type { Ga4Drop } from "./ga4-row.ts";
 import { createProgress, type ImportSummary, type Output, rate } from "./progress.ts";
 import { chunks, ImportStopped, type LineError, sendChunk } from "./send.ts";
 import { type Format, physicalLines, type SourceContext, SourceError, type SourceItem, sourceItems } from "./source.ts";

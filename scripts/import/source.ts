@@ -8,7 +8,8 @@ import { EventInputSchema } from "../../core/event.ts";
 import { MAX_EVENT_BYTES } from "../../core/ingest/collect-batch.ts";
 import { ImportGeoSchema } from "../../core/ingest/import-line.ts";
 import { createCsvParser } from "./csv.ts";
-import { type Ga4Drop, mapGa4BigQueryRow, stableEventId } from "./ga4-bigquery.ts";
+import { mapGa4BigQueryRow, stableEventId } from "./ga4-bigquery.ts";
+import type { Ga4Drop } from "./ga4-row.ts";
 
 export const FORMATS = ["ndjson", "csv", "ga4-bigquery"] as const;
 export type Format = (typeof FORMATS)[number];
