@@ -13,7 +13,8 @@
  */
 
 import { existsSync, readFileSync } from "node:fs";
-import { BOT_AGENTS, type DemoEvent, historyLines, newVisitor, oneOf, SITE, seeded, visitEvents } from "./model.ts";
+import { type DemoEvent, historyLines, newVisitor, oneOf, seeded, visitEvents } from "./model.ts";
+import { BOT_AGENTS, SITE } from "./tables.ts";
 
 export * from "./model.ts";
 
