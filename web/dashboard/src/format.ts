@@ -1,6 +1,6 @@
 /**
  * Words and numbers: what each metric and dimension is called, how a value is written, country
- * names (the browser's own Intl tables: no data shipped), bot reasons, and CSV export.
+ * names (the browser's own Intl tables: no data shipped) and bot reasons.
  */
 import type { Dimension, Metric } from "../../../core/query/spec.ts";
 
@@ -138,17 +138,3 @@ export const BOT_REASONS: Record<string, string> = {
 
 export const compactNumber = (n: number) => compact.format(n);
 export const integerNumber = (n: number) => integer.format(n);
-
-export { toCsv } from "../../../core/csv.ts";
-
-/** Saves text as a file through the browser's download. */
-export function download(filename: string, text: string, type = "text/csv;charset=utf-8"): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1_000);
-}

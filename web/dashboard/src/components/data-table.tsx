@@ -4,7 +4,8 @@
  * each row's share, and CSV export of exactly what the table holds.
  */
 import type { CSSProperties, ReactNode } from "react";
-import { change, download, formatChange, formatMetric, LOWER_IS_BETTER, toCsv } from "../format.ts";
+import { change, formatChange, formatMetric, LOWER_IS_BETTER } from "../format.ts";
+import { CsvButton } from "./csv-button.tsx";
 
 export interface TableRow {
   /** The dimension's raw value (what a filter matches). */
@@ -51,15 +52,13 @@ export function DataTable({
 }: Props) {
   const barMetric = columns[0]?.key ?? "";
   const max = Math.max(1, ...rows.map((r) => r.values[barMetric] ?? 0));
-  const exportCsv = () => {
-    const header = [csvKey ?? keyLabel, ...columns.map((c) => c.key), ...(comparing ? [`${barMetric}_previous`] : [])];
-    const body = rows.map((r) => [
+  const csvHeader = [csvKey ?? keyLabel, ...columns.map((c) => c.key), ...(comparing ? [`${barMetric}_previous`] : [])];
+  const csvRows = () =>
+    rows.map((r) => [
       r.key,
       ...columns.map((c) => r.values[c.key] ?? 0),
       ...(comparing ? [r.previous?.[barMetric] ?? ""] : []),
     ]);
-    download(`${csvName}.csv`, toCsv(header, body));
-  };
   return (
     <div className="table-wrap">
       <table className="data">
@@ -117,9 +116,7 @@ export function DataTable({
       </table>
       <div className="table-foot">
         {footer}
-        <button type="button" className="link csv" onClick={exportCsv} disabled={rows.length === 0}>
-          Export CSV
-        </button>
+        <CsvButton filename={`${csvName}.csv`} header={csvHeader} rows={csvRows} disabled={rows.length === 0} />
       </div>
     </div>
   );

@@ -2,10 +2,11 @@
 import { useState } from "react";
 import { api, type BotReport } from "../api.ts";
 import { Card } from "../components/card.tsx";
+import { CsvButton } from "../components/csv-button.tsx";
 import { DataTable } from "../components/data-table.tsx";
 import { Async, Empty } from "../components/status.tsx";
 import { useDash } from "../context.ts";
-import { BOT_REASONS, countryName, download, formatMetric, toCsv } from "../format.ts";
+import { BOT_REASONS, countryName, formatMetric } from "../format.ts";
 import type { ViewState } from "../url-state.ts";
 import { useApi } from "../use-api.ts";
 
@@ -139,28 +140,20 @@ export function Bots() {
                 </tbody>
               </table>
               <div className="table-foot">
-                <button
-                  type="button"
-                  className="link csv"
-                  onClick={() =>
-                    download(
-                      "bot-samples.csv",
-                      toCsv(
-                        ["event_timestamp", "reason", "user_agent", "page_url", "country", "asn"],
-                        data.samples.map((s) => [
-                          s.event_timestamp,
-                          s.reason,
-                          s.user_agent,
-                          s.page_url,
-                          s.country,
-                          String(s.asn),
-                        ]),
-                      ),
-                    )
+                <CsvButton
+                  filename="bot-samples.csv"
+                  header={["event_timestamp", "reason", "user_agent", "page_url", "country", "asn"]}
+                  rows={() =>
+                    data.samples.map((s) => [
+                      s.event_timestamp,
+                      s.reason,
+                      s.user_agent,
+                      s.page_url,
+                      s.country,
+                      String(s.asn),
+                    ])
                   }
-                >
-                  Export CSV
-                </button>
+                />
               </div>
             </div>
           )}

@@ -7,19 +7,18 @@ import { type FormEvent, useMemo, useState } from "react";
 import type { Filter, FilterOperator, Metric } from "../../../../core/query/spec.ts";
 import { Card } from "../components/card.tsx";
 import { describeFilter } from "../components/controls.tsx";
+import { CsvButton } from "../components/csv-button.tsx";
 import { Async } from "../components/status.tsx";
 import { bucketSeconds, TimeChart } from "../components/time-chart.tsx";
 import { specOf, useDash, useQuery } from "../context.ts";
 import {
   dimensionLabel,
   displayValue,
-  download,
   formatMetric,
   METRIC_LABELS,
   METRICS,
   PLAIN_DIMENSIONS,
   TIME_DIMENSION_LABELS,
-  toCsv,
 } from "../format.ts";
 import { parseJsonParam } from "../url-state.ts";
 
@@ -314,21 +313,11 @@ function Results({ report }: { report: ReportDraft }) {
                 <span className="muted">
                   {data.results.length} of {data.meta.total_rows ?? data.results.length} rows · {data.meta.plan}
                 </span>
-                <button
-                  type="button"
-                  className="link csv"
-                  onClick={() =>
-                    download(
-                      "custom-report.csv",
-                      toCsv(
-                        header,
-                        data.results.map((r) => [...r.dimensions, ...r.metrics]),
-                      ),
-                    )
-                  }
-                >
-                  Export CSV
-                </button>
+                <CsvButton
+                  filename="custom-report.csv"
+                  header={header}
+                  rows={() => data.results.map((r) => [...r.dimensions, ...r.metrics])}
+                />
               </div>
             </div>
           </>

@@ -2,9 +2,10 @@
 import { type FormEvent, useState } from "react";
 import type { FunnelStep } from "../../../../../core/query/funnel.ts";
 import type { FunnelReport, Goal } from "../../api.ts";
+import { CsvButton } from "../../components/csv-button.tsx";
 import { Async } from "../../components/status.tsx";
 import { useDash } from "../../context.ts";
-import { download, formatMetric, toCsv } from "../../format.ts";
+import { formatMetric } from "../../format.ts";
 import { parseJsonParam } from "../../url-state.ts";
 import { useReport } from "./report.ts";
 
@@ -131,28 +132,13 @@ export function Funnel({ goals }: { goals: Goal[] }) {
                 ))}
               </ol>
               <div className="table-foot">
-                <button
-                  type="button"
-                  className="link csv"
-                  onClick={() =>
-                    download(
-                      "funnel.csv",
-                      toCsv(
-                        ["step", "label", "visitors", "conversion_rate", "drop_off", "drop_off_rate"],
-                        data.steps.map((s) => [
-                          s.step,
-                          s.label,
-                          s.visitors,
-                          s.conversion_rate,
-                          s.drop_off,
-                          s.drop_off_rate,
-                        ]),
-                      ),
-                    )
+                <CsvButton
+                  filename="funnel.csv"
+                  header={["step", "label", "visitors", "conversion_rate", "drop_off", "drop_off_rate"]}
+                  rows={() =>
+                    data.steps.map((s) => [s.step, s.label, s.visitors, s.conversion_rate, s.drop_off, s.drop_off_rate])
                   }
-                >
-                  Export CSV
-                </button>
+                />
               </div>
             </>
           );

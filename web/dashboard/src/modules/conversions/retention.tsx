@@ -1,8 +1,9 @@
 /** The weekly retention cohort grid. */
 import type { CSSProperties } from "react";
 import type { RetentionReport } from "../../api.ts";
+import { CsvButton } from "../../components/csv-button.tsx";
 import { Async } from "../../components/status.tsx";
-import { download, formatMetric, toCsv } from "../../format.ts";
+import { formatMetric } from "../../format.ts";
 import { useReport } from "./report.ts";
 
 export function Retention() {
@@ -53,21 +54,11 @@ export function Retention() {
               </tbody>
             </table>
             <div className="table-foot">
-              <button
-                type="button"
-                className="link csv"
-                onClick={() =>
-                  download(
-                    "retention.csv",
-                    toCsv(
-                      header,
-                      data.cohorts.map((c) => [c.cohort, c.visitors, ...c.retention]),
-                    ),
-                  )
-                }
-              >
-                Export CSV
-              </button>
+              <CsvButton
+                filename="retention.csv"
+                header={header}
+                rows={() => data.cohorts.map((c) => [c.cohort, c.visitors, ...c.retention])}
+              />
             </div>
           </div>
         );
