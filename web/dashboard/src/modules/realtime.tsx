@@ -1,109 +1,18 @@
 /**
- * Real-time: the PropertyDO's snapshot over its WebSocket (`/ws/realtime`, a one-minute token from
- * `POST /api/v1/realtime/token`, since browsers cannot set headers on sockets), reconnecting with
- * backoff and polling `GET /api/v1/realtime` while the socket is down. The recent-events stream
- * reads ClickHouse through the query API, refreshed when a push says something changed.
+ * Real-time: the PropertyDO's live snapshot (../use-live-snapshot.ts: pushed over its WebSocket, else
+ * polled) as counters, a per-minute chart and top lists. The recent-events stream reads ClickHouse
+ * through the query API, refreshed when a push says something changed.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
-import { api, type RealtimeSnapshot } from "../api.ts";
 import { Card } from "../components/card.tsx";
 import { DataTable, type TableRow } from "../components/data-table.tsx";
 import { Async, Empty, ErrorBox, Loading } from "../components/status.tsx";
 import { TimeChart } from "../components/time-chart.tsx";
 import { useDash, useQuery } from "../context.ts";
 import { displayValue, formatMetric } from "../format.ts";
+import { type LiveStatus, useLiveSnapshot } from "../use-live-snapshot.ts";
 
-type Status = "connecting" | "live" | "polling";
-
-/** The live snapshot for a property: pushed over the socket, else polled. */
-function useLiveSnapshot(property: string, token: string) {
-  const [snapshot, setSnapshot] = useState<RealtimeSnapshot>();
-  const [status, setStatus] = useState<Status>("connecting");
-  const [error, setError] = useState<unknown>();
-  useEffect(() => {
-    let closed = false;
-    let socket: WebSocket | undefined;
-    let failures = 0;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let poll: ReturnType<typeof setInterval> | undefined;
-    let ping: ReturnType<typeof setInterval> | undefined;
-    const fetchOnce = () =>
-      api<RealtimeSnapshot>(token, `/api/v1/realtime?property=${encodeURIComponent(property)}`).then(
-        (s) => {
-          if (!closed) {
-            setSnapshot(s);
-            setError(undefined);
-          }
-        },
-        (e: unknown) => !closed && setError(e),
-      );
-    const startPolling = () => {
-      if (poll) return;
-      setStatus("polling");
-      void fetchOnce();
-      poll = setInterval(fetchOnce, 5_000);
-    };
-    const connect = async () => {
-      try {
-        const { token: wsToken } = await api<{ token: string }>(
-          token,
-          `/api/v1/realtime/token?property=${encodeURIComponent(property)}`,
-          { method: "POST" },
-        );
-        if (closed) return;
-        const scheme = location.protocol === "https:" ? "wss" : "ws";
-        const ws = new WebSocket(
-          `${scheme}://${location.host}/ws/realtime?property=${encodeURIComponent(property)}&token=${encodeURIComponent(wsToken)}`,
-        );
-        socket = ws;
-        ws.onopen = () => {
-          failures = 0;
-          setStatus("live");
-          if (poll) clearInterval(poll);
-          poll = undefined;
-          ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send("ping"), 25_000);
-        };
-        ws.onmessage = (m) => {
-          if (typeof m.data !== "string" || m.data === "pong") return;
-          try {
-            const message = JSON.parse(m.data) as { type?: string; data?: RealtimeSnapshot };
-            if (message.type === "snapshot" && message.data) {
-              setSnapshot(message.data);
-              setError(undefined);
-            }
-          } catch {
-            // Not JSON: nothing this dashboard understands.
-          }
-        };
-        ws.onclose = () => {
-          clearInterval(ping);
-          if (!closed) scheduleRetry();
-        };
-      } catch (e) {
-        if (closed) return;
-        setError(e);
-        scheduleRetry();
-      }
-    };
-    const scheduleRetry = () => {
-      failures++;
-      if (failures >= 2) startPolling();
-      else setStatus("connecting");
-      retry = setTimeout(connect, Math.min(30_000, 1_000 * 2 ** failures));
-    };
-    void connect();
-    return () => {
-      closed = true;
-      clearTimeout(retry);
-      clearInterval(poll);
-      clearInterval(ping);
-      socket?.close();
-    };
-  }, [property, token]);
-  return { snapshot, status, error };
-}
-
-const STATUS_WORDS: Record<Status, string> = {
+const STATUS_WORDS: Record<LiveStatus, string> = {
   connecting: "Connecting…",
   live: "Live",
   polling: "Live updates interrupted: refreshing every 5 s",
