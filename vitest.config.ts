@@ -1,7 +1,12 @@
 /**
- * Test projects by runtime: `unit` (Node: pure core, dev tools), `integration` (Node against the
- * real embedded ClickHouse engine and the dev stack), `workers` (workerd via @cloudflare/vitest-plugin).
- * One embedded ClickHouse serves them all (test/support/global-setup.ts).
+ * Test projects by runtime and cost, all run by one `vitest run` (`npm test`); pick one with `--project`:
+ * - `unit` (Node): pure core and dev tools, no services; seconds.
+ * - `build` (Node): what the bundles weigh and whether the committed tracker is the current build (Vite, esbuild, tsc).
+ * - `integration` (Node): against the real embedded ClickHouse engine, the Upstash adapter and the local S3 server.
+ * - `workers` (workerd via @cloudflare/vitest-plugin): the Worker's routes, consumers and actors.
+ * - `e2e` (Node): the dev stack as a person starts it, and Chromium on the tracker and the dashboard.
+ * One embedded ClickHouse serves `integration` and `workers` (test/support/global-setup.ts, started only when one
+ * of them runs); each e2e file starts its own dev stack.
  */
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
@@ -32,9 +37,21 @@ export default defineConfig({
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
       },
       {
+        test: { name: "build", include: ["test/build/**/*.test.ts"], environment: "node", testTimeout: 60_000 },
+      },
+      {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -2,7 +2,8 @@
  * One embedded ClickHouse engine for the whole test run (chDB binds one data directory per process,
  * and this is the one process that outlives every test file). Each test file makes its own database.
  * Also the Upstash REST adapter over the local Redis, for the query cache's tests, and a local
- * S3-compatible server (s3rver) for the archive's S3 path.
+ * S3-compatible server (s3rver) for the archive's S3 path. Only the `integration` and `workers` projects use
+ * them; the e2e tests start their own dev stacks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -52,7 +53,12 @@ async function startS3Server(port: number, directory: string): Promise<ChildProc
   return child;
 }
 
+/** The projects whose tests reach these services; a run of only the others (unit, build, e2e) starts none. */
+const SERVICE_PROJECTS = new Set(["integration", "workers"]);
+
 export default async function setup(project: TestProject) {
+  // `--project` narrows vitest.projects, so `vitest run --project unit` skips the engine's start-up.
+  if (!project.vitest.projects.some((p) => SERVICE_PROJECTS.has(p.name))) return;
   const dataDir = mkdtempSync(join(tmpdir(), "tally-test-clickhouse-"));
   const server = await startClickHouseServer({ dataDir, port: Number(process.env.TALLY_TEST_CLICKHOUSE_PORT ?? 0) });
   // The workers project's bindings point here: the consumer running in workerd writes to this database.
