@@ -3,6 +3,7 @@
  * per consumer batch in one storage write and pruned as the hour moves on.
  */
 import type { Event } from "../core/event.ts";
+import { type RealtimeSnapshot, realtimeSnapshot } from "../core/session/realtime.ts";
 import type { SessionChange, SessionOutcome } from "../core/session/session.ts";
 import {
   countEvent,
@@ -28,10 +29,26 @@ const key = (minute: number) => `w:${minute}`;
 /** What the windows need of storage: the Storage API and a transaction both offer it. */
 type WindowStore = Pick<DurableObjectTransaction, "get" | "put" | "list" | "delete">;
 
+/** The windows still inside the horizon, in storage form (the query API's live leg). */
+export async function storedWindows(storage: WindowStore, now: number): Promise<StoredWindow[]> {
+  const stored = await storage.list<StoredWindow>({ prefix: "w:" });
+  return [...stored.values()].filter((w) => inHorizon(w.minute, now));
+}
+
 /** All windows still inside the horizon. */
 export async function liveWindows(storage: WindowStore, now: number): Promise<MinuteWindow[]> {
-  const stored = await storage.list<StoredWindow>({ prefix: "w:" });
-  return [...stored.values()].filter((w) => inHorizon(w.minute, now)).map(loadWindow);
+  return (await storedWindows(storage, now)).map(loadWindow);
+}
+
+/** The realtime snapshot of the last hour, from the windows. */
+export async function liveSnapshot(storage: WindowStore, propertyId: string, now: number): Promise<RealtimeSnapshot> {
+  return realtimeSnapshot(propertyId, await liveWindows(storage, now), now);
+}
+
+/** Drops every window (a replay of the actors rebuilds them); storage deletes at most 128 keys per call. */
+export async function dropWindows(storage: WindowStore): Promise<void> {
+  const keys = [...(await storage.list({ prefix: "w:" })).keys()];
+  for (let i = 0; i < keys.length; i += 128) await storage.delete(keys.slice(i, i + 128));
 }
 
 /** Counts a batch into its windows; returns the rows written (windows stored and pruned). Older-than-horizon events are left to ClickHouse. */
