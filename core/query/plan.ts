@@ -168,10 +168,29 @@ function liveEligible(q: ResolvedQuery, now: number): boolean {
   );
 }
 
+/**
+ * Every question's first rule, whatever it asks: a range that starts beyond the hot retention is
+ * the warehouse's (ClickHouse keeps `hotRetentionDays`). Returns why, or null when it is not.
+ */
+export function beyondHotRetention(from: number, now: number, hotRetentionDays: number): string | null {
+  return from < now - hotRetentionDays * DAY_MS ? `the range starts more than ${hotRetentionDays} days ago` : null;
+}
+
+/** Questions outside the query language, each with its own SQL builder over raw events. */
+export type RawQuestion = "funnel" | "retention" | "bots";
+
+/** Funnels, retention and the bot audit read raw events, from whichever store holds the range. */
+export function planRawQuestion(kind: RawQuestion, from: number, now: number, hotRetentionDays: number): Plan {
+  const cold = beyondHotRetention(from, now, hotRetentionDays);
+  if (cold) return { source: "warehouse", mode: "event", legs: [], reason: cold };
+  const events: Leg = { side: "events", table: "events", rollupDimension: null, joinSessions: false, days: null };
+  return { source: "clickhouse", mode: "event", legs: [events], reason: `${kind}: raw events` };
+}
+
 export function planQuery(q: ResolvedQuery, now: number, hotRetentionDays: number): Plan {
   const mode = modeOf(q);
-  if (q.from < now - hotRetentionDays * DAY_MS)
-    return { source: "warehouse", mode, legs: [], reason: `the range starts more than ${hotRetentionDays} days ago` };
+  const cold = beyondHotRetention(q.from, now, hotRetentionDays);
+  if (cold) return { source: "warehouse", mode, legs: [], reason: cold };
   if (liveEligible(q, now))
     return { source: "live", mode, legs: [], reason: "the last hour, answered by the property's actor" };
   const reasons: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type GoalRef, normaliseQuery, type ResolvedQuery } from "../../core/query/normalise.ts";
-import { planQuery, sketchPrecision } from "../../core/query/plan.ts";
+import { planQuery, planRawQuestion, sketchPrecision } from "../../core/query/plan.ts";
 import { type QuerySpecInput, QuerySpecSchema } from "../../core/query/spec.ts";
 
 const NOW = Date.parse("2026-11-26T12:34:56.789Z");
@@ -40,6 +40,21 @@ describe("planQuery: which store answers", () => {
   ])("%s → %s", (_, spec, source) => {
     expect(plan(spec).source).toBe(source);
   });
+});
+
+describe("planRawQuestion: funnels, retention and the bot audit follow the same routing rule", () => {
+  it.each(["funnel", "retention", "bots"] as const)(
+    "%s: raw events in ClickHouse inside the hot retention, the warehouse beyond",
+    (kind) => {
+      const hot = planRawQuestion(kind, NOW - 89 * 86_400_000, NOW, 90);
+      expect(hot).toMatchObject({ source: "clickhouse", reason: `${kind}: raw events` });
+      expect(hot.legs.map((l) => l.table)).toEqual(["events"]);
+      const cold = planRawQuestion(kind, NOW - 91 * 86_400_000, NOW, 90);
+      expect(cold).toMatchObject({ source: "warehouse", legs: [], reason: "the range starts more than 90 days ago" });
+      // The same boundary as the query language's own plans.
+      expect(planQuery(resolve({ date_range: ["2025-10-01", "2025-10-31"] }), NOW, 90).reason).toBe(cold.reason);
+    },
+  );
 });
 
 describe("planQuery: modes and legs", () => {

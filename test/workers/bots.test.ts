@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toClickHouseRow } from "../../core/clickhouse-row.ts";
+import { DAY_MS } from "../../core/time.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { type CreatedProperty, call, createProperty, envelope } from "./helpers.ts";
 
@@ -10,7 +11,9 @@ let property: CreatedProperty;
 let other: CreatedProperty;
 const HEADLESS =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36";
-const day = Date.UTC(2026, 10, 20, 12);
+// Ten days ago at noon UTC: inside the hot retention, which routes the audit to ClickHouse like any question.
+const day = Math.floor(Date.now() / DAY_MS) * DAY_MS - 10 * DAY_MS + 12 * 3_600_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 beforeAll(async () => {
   property = await createProperty({ property_id: "UA-BOTS-1" });
@@ -44,7 +47,7 @@ beforeAll(async () => {
 });
 
 function report(query: string, key = property.api_key) {
-  return call(`/api/v1/bots?property=UA-BOTS-1&from=2026-11-19&to=2026-11-21${query}`, {
+  return call(`/api/v1/bots?property=UA-BOTS-1&from=${isoDay(day - DAY_MS)}&to=${isoDay(day + DAY_MS)}${query}`, {
     headers: { Authorization: `Bearer ${key}` },
   });
 }

@@ -1,18 +1,18 @@
 /**
- * Reports: canned bundles over the query engine. Breakdowns and `overview` are queries in the
- * query language (so they share its planner, rollups and cache); `funnel` and `retention` run
- * their own pure SQL builders over the same resolved date range.
+ * Reports: canned bundles over the query engine. Breakdowns, `overview` and `goals` are queries in
+ * the query language (so they share its planner, rollups and cache); `funnel` and `retention` are
+ * planned by the same rules and run by the same engine, with their own pure SQL builders.
  */
 import { AppError } from "../../core/errors.ts";
-import { buildFunnelSql, type FunnelResult, shapeFunnel } from "../../core/query/funnel.ts";
+import { buildFunnelSql, shapeFunnel } from "../../core/query/funnel.ts";
 import { normaliseQuery } from "../../core/query/normalise.ts";
+import { planRawQuestion, type RawQuestion } from "../../core/query/plan.ts";
 import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS, type ReportParams } from "../../core/query/report-spec.ts";
-import { buildRetentionSql, type RetentionResult, shapeRetention } from "../../core/query/retention.ts";
+import { buildRetentionSql, shapeRetention } from "../../core/query/retention.ts";
 import type { Dimension, QuerySpecInput } from "../../core/query/spec.ts";
-import { clickHouseClient } from "../../platform/clickhouse.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
-import { cacheKey, cacheTtlSeconds, queryCache } from "../../platform/query-cache.ts";
+import { cached, storeFor } from "./engine.ts";
 import { parseQuerySpec, type QueryResponse, type RunOptions, runQuery } from "./run.ts";
 
 type Cell = string | number;
@@ -133,63 +133,37 @@ async function goals(x: Run, p: ReportParams): Promise<Report> {
   return { body: { report: "goals", rows }, table: tableOf(rows, ["goal", "visitors", "events", "conversion_rate"]) };
 }
 
-/** Funnel and retention: the date range resolved exactly as a query's would be, then their own SQL. */
-async function resolved(x: Run, p: ReportParams, now: number) {
+/**
+ * Funnel and retention: the date range resolved exactly as a query's would be, then planned like
+ * every question (core/query/plan.ts), built by their own pure SQL builders and run by the engine.
+ */
+async function resolved(x: Run, p: ReportParams, now: number, kind: RawQuestion) {
   if (p.filters?.length) throw new AppError("invalid_query", 400, `filters: not supported by report=${p.report}`);
   const property = await propertyConfig(x.env, p.property);
   if (!property) throw new AppError("property_not_found", 404, `property ${p.property} does not exist`);
-  return normaliseQuery(parseQuerySpec(baseSpec(p)), {
+  const q = normaliseQuery(parseQuerySpec(baseSpec(p)), {
     propertyTimezone: property.timezone,
     createdAt: property.created_at,
     now,
     goals: [],
   });
+  const plan = planRawQuestion(kind, q.from, now, loadConfig(x.env).HOT_RETENTION_DAYS);
+  return { q, store: storeFor(x.env, p.property, plan, now) };
 }
 
-async function runSql(x: Run, built: { sql: string; params: Record<string, unknown> }) {
-  const result = await clickHouseClient(loadConfig(x.env)).query({
-    query: built.sql,
-    query_params: built.params,
-    format: "JSONEachRow",
-  });
-  return result.json<Record<string, unknown>>();
-}
-
-async function cachedReport<T>(
-  x: Run,
-  p: ReportParams,
-  to: number,
-  now: number,
-  compute: () => Promise<T>,
-): Promise<T> {
-  const cache = queryCache(x.env);
-  const key = await cacheKey(p.property, { report: p });
-  const hit = x.options.fresh ? undefined : await cache.get<T>(key);
-  if (hit) return hit;
-  const value = await compute();
-  const write = cache.put(key, value, cacheTtlSeconds(to, now));
-  if (x.options.defer) x.options.defer(write);
-  else await write;
-  return value;
-}
+const cacheKeyOf = (p: ReportParams, rangeEnd: number, now: number) => ({
+  property: p.property,
+  question: { report: p },
+  rangeEnd,
+  now,
+});
 
 async function funnel(x: Run, p: ReportParams, now: number): Promise<Report> {
-  const q = await resolved(x, p, now);
+  const { q, store } = await resolved(x, p, now, "funnel");
   const spec = { steps: p.steps ?? [], window_seconds: p.window_seconds ?? 86_400 };
-  const result = await cachedReport<FunnelResult>(x, p, q.to, now, async () =>
-    shapeFunnel(
-      spec,
-      await runSql(
-        x,
-        buildFunnelSql({
-          property_id: p.property,
-          from_ms: q.from,
-          to_ms: q.to,
-          include_bots: p.bots === "true",
-          spec,
-        }),
-      ),
-    ),
+  const query = { property_id: p.property, from_ms: q.from, to_ms: q.to, include_bots: p.bots === "true", spec };
+  const { value: result } = await cached(x.env, cacheKeyOf(p, q.to, now), x.options, async () =>
+    shapeFunnel(spec, await store.rows(buildFunnelSql(query))),
   );
   return {
     body: { report: "funnel", ...result, window_seconds: spec.window_seconds, date_range: q.date_range },
@@ -198,23 +172,18 @@ async function funnel(x: Run, p: ReportParams, now: number): Promise<Report> {
 }
 
 async function retention(x: Run, p: ReportParams, now: number): Promise<Report> {
-  const q = await resolved(x, p, now);
+  const { q, store } = await resolved(x, p, now, "retention");
   const weeks = p.weeks ?? 8;
-  const result = await cachedReport<RetentionResult>(x, p, q.to, now, async () =>
-    shapeRetention(
-      await runSql(
-        x,
-        buildRetentionSql({
-          property_id: p.property,
-          from_ms: q.from,
-          to_ms: q.to,
-          include_bots: p.bots === "true",
-          timezone: q.timezone,
-          weeks,
-        }),
-      ),
-      weeks,
-    ),
+  const query = {
+    property_id: p.property,
+    from_ms: q.from,
+    to_ms: q.to,
+    include_bots: p.bots === "true",
+    timezone: q.timezone,
+    weeks,
+  };
+  const { value: result } = await cached(x.env, cacheKeyOf(p, q.to, now), x.options, async () =>
+    shapeRetention(await store.rows(buildRetentionSql(query)), weeks),
   );
   const header = ["cohort", "visitors", ...Array.from({ length: weeks + 1 }, (_, k) => `week_${k}`)];
   return {
