@@ -1,6 +1,6 @@
 /** Writes event rows to ClickHouse `events` and session changes to `session_log` with the official web client (works in Workers and Node). */
 import { ClickHouseError } from "@clickhouse/client-web";
-import { type EventRow, SESSION_COLUMNS, type SessionLogRow } from "../core/clickhouse-row.ts";
+import { type EventRow, loggedSessionsStatement, type SessionLogRow } from "../core/clickhouse-row.ts";
 import type { Config } from "../core/config.ts";
 import type { Session } from "../core/session/session.ts";
 import { clickHouseClient } from "../platform/clickhouse.ts";
@@ -39,20 +39,15 @@ export function createClickHouseSink(config: Config): EventSink {
       },
     });
   };
-  const columns = Object.keys(SESSION_COLUMNS).join(", ");
   return {
     insert: (rows, dedupToken) => write("events", rows, dedupToken),
     insertSessionLog: (rows, dedupToken) => write("session_log", rows, dedupToken),
     async loggedSessions(sessions) {
       if (sessions.length === 0) return [];
+      const statement = loggedSessionsStatement(sessions);
       const result = await client.query({
-        // Rows of one version are identical, so grouping by every column nets each version's signs.
-        query: `SELECT ${columns}, toInt8(sum(sign)) AS sign FROM session_log WHERE property_id IN {p:Array(String)} AND opened_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND session_id IN {ids:Array(String)} GROUP BY ${columns} HAVING sign > 0`,
-        query_params: {
-          p: [...new Set(sessions.map((s) => s.property_id))],
-          from: Math.min(...sessions.map((s) => s.opened_at)),
-          ids: sessions.map((s) => s.session_id),
-        },
+        query: statement.sql,
+        query_params: statement.params,
         format: "JSONEachRow",
         clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
       });

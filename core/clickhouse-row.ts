@@ -236,3 +236,20 @@ export function resyncRows(current: readonly Session[], logged: readonly Session
     return row ? [{ ...row, sign: -1 as const }, toSessionLogRow(s, 1)] : [toSessionLogRow(s, 1)];
   });
 }
+
+/**
+ * What `session_log` nets to for these sessions: one +1 row per logged version (a redelivery's
+ * resync compares it with the actors' state). Rows of one version are identical, so grouping by
+ * every column nets each version's signs.
+ */
+export function loggedSessionsStatement(sessions: readonly Session[]) {
+  const columns = Object.keys(SESSION_COLUMNS).join(", ");
+  return {
+    sql: `SELECT ${columns}, toInt8(sum(sign)) AS sign FROM session_log WHERE property_id IN {p:Array(String)} AND opened_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND session_id IN {ids:Array(String)} GROUP BY ${columns} HAVING sign > 0`,
+    params: {
+      p: [...new Set(sessions.map((s) => s.property_id))],
+      from: Math.min(...sessions.map((s) => s.opened_at)),
+      ids: sessions.map((s) => s.session_id),
+    },
+  };
+}

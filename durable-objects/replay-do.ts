@@ -23,7 +23,7 @@ import type { Event } from "../core/event.ts";
 import { alignedCover, DAYS_TABLES, respanStatements } from "../core/query/rollup-spans.ts";
 import { type ReplayStatus, replayStatusFor } from "../core/replay/job.ts";
 import {
-  REPLAY_CLEARED,
+  clearStatements,
   type ReplaySpec,
   replayChunk,
   replayHours,
@@ -105,12 +105,8 @@ export class ReplayDO extends DurableObject<Env> {
       const client = clickHouseClient(loadConfig(this.env));
       const [from, to] = replayRange(job.spec);
       for (const property of job.properties)
-        for (const [table, column] of REPLAY_CLEARED)
-          await client.command({
-            query: `DELETE FROM ${table} WHERE property_id = {p:String} AND ${column} >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ${column} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`,
-            query_params: { p: property, from, to },
-            clickhouse_settings: { lightweight_deletes_sync: "2" },
-          });
+        for (const s of clearStatements(property, from, to))
+          await client.command({ query: s.sql, query_params: s.params, clickhouse_settings: s.settings });
     }
     if (job.spec.target !== "clickhouse") {
       // Re-applied events would only be recognised as repeats within a visitor's last 32: start clean.

@@ -14,7 +14,7 @@ import {
   type SessionChange,
   type VisitorState,
 } from "../session/session.ts";
-import { HOUR_MS } from "../time.ts";
+import { DAY_MS, HOUR_MS } from "../time.ts";
 
 export interface ReplayRows {
   events: EventRow[];
@@ -54,8 +54,6 @@ export function replayChunk(
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const HOUR = HOUR_MS;
-/** Read around the range so sessions crossing its edges keep their true shape (only rows inside are written). */
 /** The tables a replay rewrites, and the time column that places a row in the range. */
 export const REPLAY_CLEARED: readonly [table: string, column: string][] = [
   ["events", "event_timestamp"],
@@ -69,7 +67,21 @@ export const REPLAY_CLEARED: readonly [table: string, column: string][] = [
   ["sessions_rollup_days", "day"],
 ];
 
-export const REPLAY_MARGIN_MS = HOUR;
+/**
+ * The statements that clear one property's rows in [from, to) from every table a replay rewrites:
+ * lightweight deletes, run synchronously (`lightweight_deletes_sync`) so the replay writes into
+ * tables that no longer hold the range. Table and column names come from REPLAY_CLEARED only.
+ */
+export function clearStatements(propertyId: string, from: number, to: number) {
+  return REPLAY_CLEARED.map(([table, column]) => ({
+    sql: `DELETE FROM ${table} WHERE property_id = {p:String} AND ${column} >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ${column} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`,
+    params: { p: propertyId, from, to },
+    settings: { lightweight_deletes_sync: "2" },
+  }));
+}
+
+/** Read around the range so sessions crossing its edges keep their true shape (only rows inside are written). */
+export const REPLAY_MARGIN_MS = HOUR_MS;
 
 export const ReplaySpecSchema = z
   .strictObject({
@@ -85,7 +97,7 @@ export const ReplaySpecSchema = z
     path: ["from"],
   })
   .refine((s) => s.from <= s.to, { message: "must not be after to", path: ["from"] })
-  .refine((s) => Date.parse(s.to) - Date.parse(s.from) <= 366 * 24 * HOUR, {
+  .refine((s) => Date.parse(s.to) - Date.parse(s.from) <= 366 * DAY_MS, {
     message: "a replay spans at most 366 days; run several",
     path: ["to"],
   });
@@ -93,14 +105,14 @@ export type ReplaySpec = z.infer<typeof ReplaySpecSchema>;
 
 /** The instants a spec covers: whole UTC days, `to` inclusive. */
 export function replayRange(spec: ReplaySpec): [number, number] {
-  return [Date.parse(`${spec.from}T00:00:00Z`), Date.parse(`${spec.to}T00:00:00Z`) + 24 * HOUR];
+  return [Date.parse(`${spec.from}T00:00:00Z`), Date.parse(`${spec.to}T00:00:00Z`) + DAY_MS];
 }
 
 /** The hours to read, in order, margins included. */
 export function replayHours(spec: ReplaySpec): number[] {
   const [from, to] = replayRange(spec);
   const hours: number[] = [];
-  for (let h = from - REPLAY_MARGIN_MS; h < to + REPLAY_MARGIN_MS; h += HOUR) hours.push(h);
+  for (let h = from - REPLAY_MARGIN_MS; h < to + REPLAY_MARGIN_MS; h += HOUR_MS) hours.push(h);
   return hours;
 }
 
