@@ -1,14 +1,8 @@
 /**
  * Compaction of closed hours: many small batch files become few compacted files and a manifest.
  *
- * One step of an hour, each write finished before the next begins:
- *   1. read up to `maxRowsPerFile` rows from batch files (and the hour's small compacted files),
- *      drop repeated event ids, sort;
- *   2. write `compacted-<id of the inputs>.parquet`;
- *   3. verify it: read it back, compare the bytes' SHA-256, the row count and the records' checksum;
- *   4. write the manifest naming the new file and, as `sources`, the inputs — conditionally on the
- *      manifest version read in step 1, so two overlapping runs cannot overwrite each other;
- *   5. delete the inputs.
+ * An hour is compacted in steps (core/archive/compaction-step.ts: merge, write, verify, write the
+ * manifest conditionally, delete the inputs), each write finished before the next begins.
  * The readable set of an hour (core/archive/layout.ts `liveFiles`) holds every event exactly once before
  * and after each write, so a crash anywhere leaves nothing lost or doubled, and a re-run converges:
  * sources still present are deleted, a compacted file no manifest names is an orphan (deleted once
@@ -17,34 +11,21 @@
  * deadline passes (the next run resumes).
  */
 
-import { sha256Hex } from "../hash.ts";
 import { HOUR_MS } from "../time.ts";
+import { compactStep, readManifest } from "./compaction-step.ts";
 import {
   ARCHIVE_PENDING_PREFIX,
-  type ArchiveManifest,
-  ArchiveManifestSchema,
   type ArchivePartition,
-  buildManifest,
-  compactedFileKey,
-  deterministicId,
   hourPrefix,
   hourStart,
-  type ManifestFile,
-  manifestKey,
   parsePendingKey,
   pendingKey,
 } from "./layout.ts";
-import {
-  type ArchiveCodec,
-  type ArchiveColumns,
-  columnsChecksum,
-  concatColumns,
-  decodeArchiveColumns,
-  encodeArchiveColumns,
-  selectRows,
-} from "./parquet.ts";
-import { dedupeOrder, type HourPlan, planHour } from "./plan.ts";
+import type { ArchiveCodec } from "./parquet.ts";
+import { planHour } from "./plan.ts";
 import { type ArchiveStore, listAll } from "./store.ts";
+
+export { CompactionConflictError, CompactionVerifyError } from "./compaction-step.ts";
 
 export interface CompactionOptions {
   /** The clock: deadlines, file ages, `compacted_at`. */
@@ -70,44 +51,6 @@ export const COMPACTION_DEFAULTS = {
   closedAfterMs: 5 * 60_000,
 } as const;
 
-/**
- * Event ids one run remembers across the steps of an hour (~100 bytes each), so an event accepted
- * twice (a client retry after a partial enqueue failure) is written once even when its two copies
- * fall into different steps. Beyond this many the memory is not worth it: repeats across files can
- * then remain, and readers dedupe by event_id as the live sinks do.
- */
-const MAX_SEEN_IDS = 200_000;
-
-/** The manifest changed between reading and writing it: another run works on the hour. */
-export class CompactionConflictError extends Error {
-  override name = "CompactionConflictError";
-}
-
-/** A compacted file did not read back as written; nothing was deleted. */
-export class CompactionVerifyError extends Error {
-  override name = "CompactionVerifyError";
-}
-
-async function readManifest(
-  store: ArchiveStore,
-  partition: ArchivePartition,
-): Promise<{ manifest: ArchiveManifest | null; etag: string | null }> {
-  const object = await store.get(manifestKey(partition));
-  if (!object) return { manifest: null, etag: null };
-  const manifest = ArchiveManifestSchema.parse(JSON.parse(new TextDecoder().decode(object.body)));
-  return { manifest, etag: object.etag };
-}
-
-async function readFile(
-  store: ArchiveStore,
-  key: string,
-  codec: ArchiveCodec,
-): Promise<{ rows: number; columns: ArchiveColumns }> {
-  const object = await store.get(key);
-  if (!object) throw new CompactionConflictError(`${key} vanished while compacting`);
-  return decodeArchiveColumns(object.body, codec);
-}
-
 export interface HourResult {
   partition: ArchivePartition;
   /** True when no batch file is left to merge. */
@@ -123,123 +66,6 @@ type Settings = Required<Omit<CompactionOptions, "deadline" | "log">> & Pick<Com
 
 function settings(options: CompactionOptions): Settings {
   return { ...COMPACTION_DEFAULTS, now: Date.now, ...options };
-}
-
-interface Merged {
-  inputs: string[];
-  columns: ArchiveColumns;
-  rows: number;
-  dropped: number;
-}
-
-/**
- * Step 1: the chunk's files read and merged — one row per event id, archive order. An event an
- * earlier step of this run wrote (a retry that landed in another batch file) is dropped too.
- */
-async function mergeInputs(
-  store: ArchiveStore,
-  codec: ArchiveCodec,
-  plan: HourPlan,
-  maxRows: number,
-  seen: Set<string>,
-): Promise<Merged> {
-  const inputs: string[] = [];
-  const parts: ArchiveColumns[] = [];
-  let total = 0;
-  for (const file of plan.mergeable) {
-    const read = await readFile(store, file.key, codec);
-    // Rewritten here: their ids leave `seen` and come back with this step's file.
-    for (const id of read.columns.event_id as string[]) seen.delete(id);
-    parts.push(read.columns);
-    total += read.rows;
-    inputs.push(file.key);
-  }
-  let batches = 0;
-  for (const key of plan.live) {
-    if (batches > 0 && total >= maxRows) break;
-    const read = await readFile(store, key, codec);
-    parts.push(read.columns);
-    total += read.rows;
-    inputs.push(key);
-    batches++;
-  }
-  const all = concatColumns(parts);
-  parts.length = 0;
-  const order = dedupeOrder(all, seen);
-  return { inputs, columns: selectRows(all, order), rows: order.length, dropped: total - order.length };
-}
-
-interface Encoded {
-  key: string;
-  bytes: Uint8Array;
-  file: ManifestFile;
-}
-
-/** Step 2's bytes, with what the manifest will say of them. */
-async function encodeMerged(partition: ArchivePartition, codec: ArchiveCodec, merged: Merged): Promise<Encoded> {
-  const key = compactedFileKey(partition, await deterministicId(merged.inputs));
-  const bytes = encodeArchiveColumns(merged.columns, merged.rows, codec, {
-    metadata: { "tally.archive.sources": String(merged.inputs.length) },
-  });
-  const times = merged.columns.event_timestamp as number[];
-  const file: ManifestFile = {
-    key,
-    rows: merged.rows,
-    bytes: bytes.byteLength,
-    sha256: await sha256Hex(bytes),
-    checksum: await columnsChecksum(merged.columns),
-    min_event_timestamp: times[0] ?? 0,
-    max_event_timestamp: times[merged.rows - 1] ?? 0,
-  };
-  return { key, bytes, file };
-}
-
-/** Step 3: the stored file read back — same bytes, same row count, same records' checksum. */
-async function verify(store: ArchiveStore, codec: ArchiveCodec, { key, file }: Encoded): Promise<void> {
-  const back = await store.get(key);
-  if (!back || (await sha256Hex(back.body)) !== file.sha256) throw new CompactionVerifyError(`${key}: bytes differ`);
-  const reread = await decodeArchiveColumns(back.body, codec);
-  if (reread.rows !== file.rows || (await columnsChecksum(reread.columns)) !== file.checksum)
-    throw new CompactionVerifyError(`${key}: rows or checksum differ`);
-}
-
-/** One step: steps 1–5 of the module comment over the first chunk of the plan. */
-async function compactStep(
-  store: ArchiveStore,
-  codec: ArchiveCodec,
-  partition: ArchivePartition,
-  state: { manifest: ArchiveManifest | null; etag: string | null },
-  plan: HourPlan,
-  s: Settings,
-  result: HourResult,
-  seen: Set<string>,
-): Promise<void> {
-  // Phases in functions of their own, so the decoded rows are garbage before the file is read back:
-  // at most one copy of a step's rows is alive at a time (the Worker has 128 MB).
-  const { inputs, dropped, encoded } = await (async () => {
-    const merged = await mergeInputs(store, codec, plan, s.maxRowsPerFile, seen);
-    if (seen.size < MAX_SEEN_IDS) for (const id of merged.columns.event_id as string[]) seen.add(id);
-    return { inputs: merged.inputs, dropped: merged.dropped, encoded: await encodeMerged(partition, codec, merged) };
-  })();
-  await store.put(encoded.key, encoded.bytes);
-  await verify(store, codec, encoded);
-
-  const merged = new Set(inputs);
-  const files = [...(state.manifest?.files ?? []).filter((f) => !merged.has(f.key)), encoded.file];
-  const next = await buildManifest(partition, files, [...(state.manifest?.sources ?? []), ...inputs], s.now());
-  const body = new TextEncoder().encode(JSON.stringify(next));
-  const written = await store.put(
-    manifestKey(partition),
-    body,
-    state.etag ? { etagMatches: state.etag } : { absent: true },
-  );
-  if (!written) throw new CompactionConflictError(`${manifestKey(partition)} changed during compaction`);
-  await store.delete(inputs);
-  result.steps++;
-  result.files_merged += inputs.length;
-  result.rows_written += encoded.file.rows;
-  result.duplicates_dropped += dropped;
-  result.files_deleted += inputs.length;
 }
 
 /** Compacts one hour until no batch file is left or the deadline passes. */
@@ -273,7 +99,12 @@ export async function compactHour(
       return result;
     }
     if (s.deadline !== undefined && s.now() >= s.deadline) return result;
-    await compactStep(store, codec, partition, state, plan, s, result, seen);
+    const step = await compactStep(store, codec, partition, state, plan, s, seen);
+    result.steps++;
+    result.files_merged += step.files;
+    result.rows_written += step.rows;
+    result.duplicates_dropped += step.dropped;
+    result.files_deleted += step.files;
   }
 }
 
