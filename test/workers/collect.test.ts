@@ -68,12 +68,20 @@ describe("POST /collect", () => {
   });
 
   it("accepts gzip-compressed bodies", async () => {
+    const sent = watchQueue();
     const gz = new Response(new Blob([JSON.stringify(pageview)]).stream().pipeThrough(new CompressionStream("gzip")));
     const res = await post(new Uint8Array(await gz.arrayBuffer()), { "Content-Encoding": "gzip" });
     expect(res.status).toBe(202);
+    const body = await res.json<{ status: string; event_id: string }>();
+    expect(body).toEqual({ status: "accepted", event_id: expect.stringMatching(UUID_V7) });
+    // The inflated event itself is what was queued, once.
+    expect(sent().flatMap((m) => m.events)).toEqual([
+      expect.objectContaining({ ...pageview, event_id: body.event_id, visitor_id_source: "client" }),
+    ]);
   });
 
   it("refuses a gzip bomb with 413 after reading only the allowed size", async () => {
+    const sent = watchQueue();
     const bomb = new Response(
       new Blob([new Uint8Array(50 * 1024 * 1024).fill(0x20)]).stream().pipeThrough(new CompressionStream("gzip")),
     );
@@ -81,7 +89,10 @@ describe("POST /collect", () => {
     expect(bytes.byteLength).toBeLessThan(200_000);
     const res = await post(bytes, { "Content-Encoding": "gzip" });
     expect(res.status).toBe(413);
-    expect((await envelope(res)).error.code).toBe("payload_too_large");
+    expect(await envelope(res)).toEqual({
+      error: { code: "payload_too_large", message: "body: exceeds 262144 bytes (after decompression)", status: 413 },
+    });
+    expect(sent()).toEqual([]);
   });
 
   it("accepts the valid events of a mixed batch and lists each rejected one", async () => {
@@ -136,9 +147,11 @@ describe("POST /collect", () => {
     ["a body over 256 KB", JSON.stringify({ ...pageview, page_title: "x".repeat(300_000) }), 413, "payload_too_large"],
     ["one event over 32 KB", JSON.stringify({ ...pageview, page_title: "x".repeat(40_000) }), 413, "event_too_large"],
   ])("answers %s with %i and the envelope", async (_name, body, status, code) => {
+    const sent = watchQueue();
     const res = await post(body);
     expect(res.status).toBe(status);
     expect((await envelope(res)).error).toMatchObject({ code, status });
+    expect(sent()).toEqual([]);
   });
 
   it("refuses other media types with 415 naming the header", async () => {
