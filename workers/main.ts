@@ -1,7 +1,7 @@
 /**
- * The one Worker. tracker ─► POST /collect ─► Queues "events" and "archive" ─► consumers/ ─►
- * ClickHouse and the Parquet archive; the actors (PropertyDO, RegistryDO) are exported from here
- * (see README "The shape"). A Cron Trigger compacts the archive (consumers/scheduled.ts).
+ * The one Worker's entry: HTTP routes (app.ts), the queue consumers and the Cron Trigger
+ * (consumers/), and the four actors it hosts (durable-objects/: SessionDO, PropertyDO, RegistryDO,
+ * ReplayDO). Data flow and folders: docs/architecture.md.
  */
 import { handleArchiveBatch } from "../consumers/archive-consumer.ts";
 import { handleEventsBatch } from "../consumers/events-consumer.ts";
