@@ -1,0 +1,128 @@
+/**
+ * What the dashboard's browser tests stand on: per test file, `npm run dev`'s stack on free ports
+ * seeded through the API (goals, 14 days of imported history) and Debian's Chromium through
+ * playwright-core; per test, a fresh browser context (empty storage: signed out, light theme, no
+ * saved reports), so no test depends on another's page. Screenshots go to test-results/dashboard/.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { type DevStack, startDevStack } from "../../../dev/stack.ts";
+import { ensureGoals, importHistory } from "../../../scripts/demo/traffic.ts";
+
+const SHOTS = "test-results/dashboard";
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const PROPERTY = "UA-DEMO-1";
+export const UA =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+export const number = new Intl.NumberFormat("en-US");
+/** Waits for a value in the page: queries run on a shared 2-core machine, so allow them time. */
+export const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout, interval: 100 });
+
+/** The file's stack and browser, and the current test's own context and page (set by the hooks). */
+export interface Dashboard {
+  stack: DevStack;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+}
+
+/**
+ * Registers the hooks: a seeded stack and a browser for the file; a fresh context and page for each
+ * test, signed in with the demo property's API key when `signedIn` (else left on a blank page).
+ */
+export function setupDashboard({ signedIn }: { signedIn: boolean }): Dashboard {
+  const dash = {} as Dashboard;
+  beforeAll(async () => {
+    expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (apt-get install -y chromium)`).toBe(true);
+    mkdirSync(SHOTS, { recursive: true });
+    dash.stack = await startSeededStack();
+    dash.browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await dash.browser?.close();
+    await dash.stack?.stop();
+  });
+  beforeEach(async () => {
+    dash.context = await dash.browser.newContext({
+      locale: "en-US",
+      timezoneId: "UTC",
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+      colorScheme: "light",
+    });
+    dash.page = await dash.context.newPage();
+    if (signedIn) await signIn(dash.page, dash.stack);
+  });
+  afterEach(async () => {
+    await dash.context?.close();
+  });
+  return dash;
+}
+
+async function startSeededStack(): Promise<DevStack> {
+  // No Redis: the query cache stays inside this stack (a shared Redis would mix in other stacks' demo answers).
+  const stack = await startDevStack({ env: { REDIS_URL: "redis://127.0.0.1:1" } });
+  const target = { url: stack.url, token: stack.demoKey, propertyId: PROPERTY };
+  expect(await ensureGoals(target)).toBe(3);
+  const imported = await importHistory(target, { days: 14, visitsPerDay: 30, seed: 7 });
+  expect(imported.rejected).toBe(0);
+  expect(imported.accepted).toBeGreaterThan(500);
+  // The consumer writes in the background: wait until every event and the visits' sessions are stored.
+  const deadline = Date.now() + 60_000;
+  while ((await clickhouseCount(stack, "SELECT count() FROM events")) < imported.accepted && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 500));
+  expect(await clickhouseCount(stack, "SELECT count() FROM events")).toBe(imported.accepted);
+  return stack;
+}
+
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Signs in through the form as a person would, with the demo property's key, and waits for the overview's figures. */
+export async function signIn(page: Page, stack: DevStack): Promise<void> {
+  await page.goto(`${stack.url}/`);
+  await page.getByLabel("API key or admin token").fill(stack.demoKey);
+  await page.getByLabel(/Property ID/).fill(PROPERTY);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("kpi-visitors").waitFor();
+}
+
+/** The API's answer to a query, with the demo key (what the dashboard must show). */
+export async function apiQuery(
+  stack: DevStack,
+  spec: Record<string, unknown>,
+): Promise<{ dimensions: string[]; metrics: number[] }[]> {
+  const res = await fetch(`${stack.url}/api/v1/query`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${stack.demoKey}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ property_id: PROPERTY, date_range: "30d", ...spec }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { results: { dimensions: string[]; metrics: number[] }[] }).results;
+}
+
+export async function clickhouseCount(stack: DevStack, sql: string): Promise<number> {
+  const res = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(`${sql} FORMAT TSV`)}`);
+  return Number((await res.text()).trim());
+}
+
+export const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+export async function openModule(page: Page, label: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Reports" }).getByRole("link", { name: label, exact: true }).click();
+}
