@@ -6,13 +6,13 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { type DevStack, startDevStack } from "../../../dev/stack.ts";
 import { ensureGoals, importHistory } from "../../../scripts/demo/traffic.ts";
+import { CHROMIUM_PATH, launchChromium } from "../../support/chromium.ts";
 
 const SHOTS = "test-results/dashboard";
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PROPERTY = "UA-DEMO-1";
 export const UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -36,7 +36,9 @@ export interface Dashboard {
 export function setupDashboard({ signedIn }: { signedIn: boolean }): Dashboard {
   const dash = {} as Dashboard;
   beforeAll(async () => {
-    expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (apt-get install -y chromium)`).toBe(true);
+    expect(existsSync(CHROMIUM_PATH), `Chromium is needed at ${CHROMIUM_PATH} (apt-get install -y chromium)`).toBe(
+      true,
+    );
     mkdirSync(SHOTS, { recursive: true });
     dash.stack = await startSeededStack();
     dash.browser = await launchChromium();
@@ -76,21 +78,6 @@ async function startSeededStack(): Promise<DevStack> {
     await new Promise((r) => setTimeout(r, 500));
   expect(await clickhouseCount(stack, "SELECT count() FROM events")).toBe(imported.accepted);
   return stack;
-}
-
-function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
 }
 
 /** Signs in through the form as a person would, with the demo property's key, and waits for the overview's figures. */

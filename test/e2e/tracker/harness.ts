@@ -8,14 +8,8 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page, Request } fr
 import { expect, onTestFailed, vi } from "vitest";
 import { type DevStack, startDevStack } from "../../../dev/stack.ts";
 import { TRACKER_SRI, TRACKER_VERSION } from "../../../web/tracker/tracker.gen.ts";
-import {
-  clickhouse,
-  type EventRow,
-  eventsUnder,
-  type FixtureServer,
-  launchChromium,
-  startFixtureServer,
-} from "./support.ts";
+import { launchChromium } from "../../support/chromium.ts";
+import { clickhouse, type EventRow, eventsUnder, type FixtureServer, startFixtureServer } from "./support.ts";
 
 export let stack: DevStack;
 export let fixtures: FixtureServer;

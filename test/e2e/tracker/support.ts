@@ -1,31 +1,16 @@
 /**
  * What the tracker's browser tests stand on: the fixture folders served over HTTP (placeholders
- * filled in), Debian's Chromium through playwright-core, and the dev stack's ClickHouse.
+ * filled in) and the dev stack's ClickHouse.
  */
 import { readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
-import { type Browser, chromium } from "playwright-core";
 import { freePort } from "../../../dev/free-port.ts";
 
 export const FIXTURES = import.meta.dirname;
 
-/** Chromium as the issue asks: Debian's package, flags that work on these machines. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-}
-
+/** The fixture folders over HTTP, on two origins. */
 export interface FixtureServer {
   /** `http://localhost:<port>`: a domain of the demo property (and of UA-HASH-1). */
   origin: string;
