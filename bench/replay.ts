@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
-import { createClickHouseSink } from "../consumers/clickhouse-sink.ts";
+import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 import { fromArchiveRecord, toArchiveRecord } from "../core/archive/layout.ts";
 import { decodeArchiveFile, encodeArchiveFile } from "../core/archive/parquet.ts";
 import { dedupeRecords } from "../core/archive/plan.ts";

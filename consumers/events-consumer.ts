@@ -18,7 +18,7 @@ import type { Session, SessionChange } from "../core/session/session.ts";
 import { type Annotation, applyToActors } from "../durable-objects/client.ts";
 import { loadConfig } from "../platform/config.ts";
 import { backoffSeconds } from "./backoff.ts";
-import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "./clickhouse-sink.ts";
+import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 
 interface Parsed {
   message: Message<unknown>;

@@ -7,7 +7,7 @@
  * twice, and a new job (after deleting the range) writes afresh.
  */
 import { DurableObject } from "cloudflare:workers";
-import { createClickHouseSink } from "../consumers/clickhouse-sink.ts";
+import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 import {
   ArchiveManifestSchema,
   fromArchiveRecord,

@@ -5,7 +5,7 @@
  * is both the ETag and the pinned URL /t.js?v=<version>.
  *
  * The generated module is committed, so a fresh clone runs `npm run dev`, `npm test`, typecheck and
- * the Worker tests with no build step; test/unit/tracker-build.test.ts fails when it is stale.
+ * the Worker tests with no build step; test/build/tracker-build.test.ts fails when it is stale.
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";

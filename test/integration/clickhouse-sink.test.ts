@@ -1,10 +1,10 @@
 /**
- * consumers/clickhouse-sink.ts against the real engine: rows land, retries do not duplicate (in
+ * platform/clickhouse-sink.ts against the real engine: rows land, retries do not duplicate (in
  * session_log nor in `sessions` behind its materialized view), errors surface.
  */
 import { ClickHouseError } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../../consumers/clickhouse-sink.ts";
+import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../../platform/clickhouse-sink.ts";
 import { type EventRow, toClickHouseRow, toSessionLogRow } from "../../core/clickhouse-row.ts";
 import { ConfigSchema } from "../../core/config.ts";
 import { advanceSession, EMPTY_VISITOR, type Session } from "../../core/session/session.ts";

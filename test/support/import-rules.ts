@@ -103,6 +103,12 @@ export const RULES = {
     name: "workers/ routes import nothing from consumers/ (only the Worker's entry, workers/main.ts, hosts them)",
     breaks: (imp) => under(imp.file, "workers") && imp.file !== "workers/main.ts" && inAny(imp.target, ["consumers"]),
   },
+  actorsBelowTheirCallers: {
+    name: "durable-objects/ and consumers/ import nothing from workers/, and the actors nothing from consumers/",
+    breaks: (imp) =>
+      (under(imp.file, "durable-objects") && inAny(imp.target, ["workers", "consumers"])) ||
+      (under(imp.file, "consumers") && inAny(imp.target, ["workers"])),
+  },
 } satisfies Record<string, Rule>;
 
 /** Every import that breaks `rule`, as `file → specifier` lines (readable as a test failure). */

@@ -1,7 +1,7 @@
 /**
  * The layout's import rules (issue #13) hold in the tree: core/ is pure, production code never
  * reaches into dev tooling, the collect and query routes stay apart, adapters sit below routes,
- * consumers and actors. The checker is tested too, on synthetic files, so these tests can fail.
+ * consumers and actors, and actors below the consumers that call them. The checker is tested too, on synthetic files, so these tests can fail.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -17,7 +17,14 @@ import {
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const tree = readSources(ROOT, PRODUCTION);
-const { corePurity, noTooling, collectApartFromQuery, platformBelowItsUsers, routesWithoutConsumers } = RULES;
+const {
+  corePurity,
+  noTooling,
+  collectApartFromQuery,
+  platformBelowItsUsers,
+  routesWithoutConsumers,
+  actorsBelowTheirCallers,
+} = RULES;
 
 describe("the layout's import rules", () => {
   it.each(Object.values(RULES).map((rule) => [rule.name, rule] as const))(
@@ -105,7 +112,7 @@ describe("the import checker", () => {
       "platform importing consumers/",
       platformBelowItsUsers,
       "platform/archive/x.ts",
-      'import { s } from "../../consumers/clickhouse-sink.ts";',
+      'import { h } from "../../consumers/events-consumer.ts";',
     ],
     [
       "platform importing durable-objects/",
@@ -118,6 +125,18 @@ describe("the import checker", () => {
       routesWithoutConsumers,
       "workers/query/x.ts",
       'import { b } from "../../consumers/backoff.ts";',
+    ],
+    [
+      "an actor importing consumers/",
+      actorsBelowTheirCallers,
+      "durable-objects/replay-do.ts",
+      'import { s } from "../consumers/events-consumer.ts";',
+    ],
+    [
+      "a consumer importing a route",
+      actorsBelowTheirCallers,
+      "consumers/x.ts",
+      'import { a } from "../workers/auth.ts";',
     ],
   ])("catches %s", (_what, rule, path, text) => {
     expect(violations(rule, [{ path, text }])).toHaveLength(1);

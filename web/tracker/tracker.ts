@@ -6,7 +6,7 @@
  * scroll depth on leaving a page. Events are batched (≤ 20, /collect's limit) and retried with
  * their client `event_id`s, so a retry is never counted twice.
  *
- * Written for size (budget 1.5 KB gzipped, test/unit/tracker-size.test.ts): browser globals are
+ * Written for size (budget 1.5 KB gzipped, test/build/tracker-size.test.ts): browser globals are
  * used directly, and the testable parts live in events.ts.
  */
 import type { EventInput } from "../../core/event.ts";

@@ -3,7 +3,7 @@ import { ClickHouseError } from "@clickhouse/client-web";
 import { type EventRow, loggedSessionsStatement, type SessionLogRow } from "../core/clickhouse-row.ts";
 import type { Config } from "../core/config.ts";
 import type { Session } from "../core/session/session.ts";
-import { clickHouseClient } from "../platform/clickhouse.ts";
+import { clickHouseClient } from "./clickhouse.ts";
 
 /** Where the consumer puts rows; one insert per call, idempotent for a repeated token. */
 export interface EventSink {
