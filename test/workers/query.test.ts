@@ -164,28 +164,6 @@ describe("POST and GET /api/v1/query", () => {
     expect(res.status).toBe(501);
     expect((await envelope(res)).error.message).toMatch(/more than 90 days ago.*warehouse/);
   });
-
-  it("routes every question by the same rule: reports, funnel, retention and the bot audit 501 beyond the hot retention", async () => {
-    const steps = encodeURIComponent(
-      JSON.stringify([
-        { kind: "page", value: "/" },
-        { kind: "page", value: "/pricing" },
-      ]),
-    );
-    const old = "start=2024-01-01&end=2024-01-31";
-    for (const path of [
-      `/api/v1/reports?property=${a.property_id}&report=pages&${old}`,
-      `/api/v1/reports?property=${a.property_id}&report=funnel&steps=${steps}&${old}`,
-      `/api/v1/reports?property=${a.property_id}&report=retention&${old}`,
-      `/api/v1/bots?property=${a.property_id}&from=2024-01-01&to=2024-01-31`,
-    ]) {
-      const res = await call(path, { headers: auth(a) });
-      expect(res.status, path).toBe(501);
-      const { error } = await envelope(res);
-      expect(error.code, path).toBe("warehouse_unavailable");
-      expect(error.message, path).toMatch(/more than 90 days ago.*warehouse/);
-    }
-  });
 });
 
 describe("reports", () => {
