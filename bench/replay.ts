@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
-import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 import { fromArchiveRecord, toArchiveRecord } from "../core/archive/layout.ts";
 import { decodeArchiveFile, encodeArchiveFile } from "../core/archive/parquet.ts";
 import { dedupeRecords } from "../core/archive/plan.ts";
@@ -22,6 +21,7 @@ import { startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
 import { readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
+import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 
 const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 200_000);
 const HOUR = 3_600_000;

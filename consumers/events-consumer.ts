@@ -16,9 +16,9 @@ import { sha256Hex } from "../core/hash.ts";
 import { decodeEventsMessage, type EventsMessage } from "../core/ingest/queue-message.ts";
 import type { Session, SessionChange } from "../core/session/session.ts";
 import { type Annotation, applyToActors } from "../durable-objects/client.ts";
+import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
 import { backoffSeconds } from "./backoff.ts";
-import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 
 interface Parsed {
   message: Message<unknown>;

@@ -7,7 +7,6 @@
  * twice, and a new job (after deleting the range) writes afresh.
  */
 import { DurableObject } from "cloudflare:workers";
-import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 import {
   ArchiveManifestSchema,
   fromArchiveRecord,
@@ -35,6 +34,7 @@ import { decodeVisitor, encodeVisitor } from "../core/session/codec.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 import { clickHouseClient } from "../platform/clickhouse.ts";
+import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
 import { registryStub } from "../platform/properties.ts";
 import { applyToActors } from "./client.ts";

@@ -4,11 +4,11 @@
  */
 import { ClickHouseError } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../../platform/clickhouse-sink.ts";
 import { type EventRow, toClickHouseRow, toSessionLogRow } from "../../core/clickhouse-row.ts";
 import { ConfigSchema } from "../../core/config.ts";
 import { advanceSession, EMPTY_VISITOR, type Session } from "../../core/session/session.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
+import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../../platform/clickhouse-sink.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
 
 let sink: EventSink;
