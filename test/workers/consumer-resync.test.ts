@@ -8,12 +8,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { expect, it } from "vitest";
-import { createClickHouseSink, type EventSink } from "../../platform/clickhouse-sink.ts";
 import { deliverBatch } from "../../consumers/events-consumer.ts";
 import type { Event } from "../../core/event.ts";
 import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { applyToActors } from "../../durable-objects/client.ts";
+import { createClickHouseSink, type EventSink } from "../../platform/clickhouse-sink.ts";
 import { loadConfig } from "../../platform/config.ts";
 
 const PROPERTY = "UA-RESYNC-1";
