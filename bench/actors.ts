@@ -9,14 +9,16 @@
 import { hash64 } from "../core/hash.ts";
 import { encodeVisitor } from "../core/session/codec.ts";
 import { HyperLogLog } from "../core/session/hll.ts";
-import { advanceSession, EMPTY_VISITOR, type VisitorState } from "../core/session/session.ts";
+import { advanceSession, EMPTY_VISITOR, SESSION_TIMEOUT_MS, type VisitorState } from "../core/session/session.ts";
+import { MAX_DELTAS } from "../core/session/visitor-log.ts";
 import { minuteOf } from "../core/session/window.ts";
 import { makeEvent } from "../dev/fixtures/events.ts";
 
 const EVENTS = Number(process.env.BENCH_COST_EVENTS ?? 1_000_000);
 const EVENTS_PER_REQUEST = 5;
 const MESSAGES_PER_BATCH = 100;
-const BUCKETS = 64;
+/** Session buckets per property: 64 is the dev default (SESSION_BUCKETS); BENCH_BUCKETS=1 shows a small site's single actor. */
+const BUCKETS = Number(process.env.BENCH_BUCKETS ?? 64);
 const PROPERTIES = 200;
 
 function hllReport(): void {
@@ -44,15 +46,15 @@ function costReport(): void {
   const spacing = (24 * 3600_000) / EVENTS;
   let sessionRpcs = 0;
   let propertyRpcs = 0;
-  let visitorRows = 0;
   let windowRows = 0;
+  /** (actor, half hour) pairs: an actor arms its alarm at most once per session timeout. */
+  const alarms = new Set<string>();
   let batches = 0;
   const batchSize = EVENTS_PER_REQUEST * MESSAGES_PER_BATCH;
   const stateBytes: number[] = [];
   for (let offset = 0; offset < EVENTS; offset += batchSize) {
     const actors = new Set<string>();
     const properties = new Set<string>();
-    const visitorsTouched = new Set<string>();
     const windows = new Set<string>();
     for (let i = offset; i < Math.min(EVENTS, offset + batchSize); i++) {
       // Each request carries one visitor's events (a tracker batch); visitors come back now and then.
@@ -70,24 +72,27 @@ function costReport(): void {
       const step = advanceSession(states.get(visitor) ?? EMPTY_VISITOR, e);
       states.set(visitor, step.state);
       if (i % 997 === 0 && step.state.session) stateBytes.push(encodeVisitor(step.state).length);
-      actors.add(`${property}|${hash64(visitor)[1] % BUCKETS}`);
+      const actor = `${property}|${hash64(visitor)[1] % BUCKETS}`;
+      actors.add(actor);
+      alarms.add(`${actor}|${Math.floor(at / SESSION_TIMEOUT_MS)}`);
       properties.add(property);
-      visitorsTouched.add(visitor);
       windows.add(`${property}|${minuteOf(at)}`);
     }
     batches++;
     sessionRpcs += actors.size;
     propertyRpcs += properties.size;
-    visitorRows += visitorsTouched.size;
     windowRows += windows.size;
   }
   const per1M = (x: number) => (x * 1_000_000) / EVENTS;
   const requests = EVENTS / EVENTS_PER_REQUEST;
   const queueOps = (requests * 3) / 1; // one message per request: write, read, delete
   const rpcs = sessionRpcs + propertyRpcs;
-  // SQLite rows written: one visitor row per visitor per batch, one window row per property-minute
-  // per batch, plus one alarm row per session-actor call (setAlarm counts as a row write).
-  const rows = visitorRows + windowRows + sessionRpcs;
+  // SQLite rows written: one visitor-log row per session-actor call, however many visitors it
+  // touches (durable-objects/visitor-store.ts), plus a snapshot every MAX_DELTAS calls (one chunk
+  // for actors of this size); one window row per property-minute per batch; one alarm row per
+  // actor per session timeout (setAlarm counts as a row write; an armed alarm is not set again).
+  const sessionRows = sessionRpcs + sessionRpcs / MAX_DELTAS + alarms.size;
+  const rows = sessionRows + windowRows;
   const avgBytes = Math.round(stateBytes.reduce((a, b) => a + b, 0) / Math.max(1, stateBytes.length));
   console.log(
     `\nPer 1M events (${EVENTS.toLocaleString()} simulated over one day; ${EVENTS_PER_REQUEST} events/request, ${MESSAGES_PER_BATCH} messages/consumer batch, ${PROPERTIES} properties, ${BUCKETS} session buckets):`,
@@ -98,7 +103,9 @@ function costReport(): void {
   console.log(
     `  DO RPCs                ${per1M(rpcs).toFixed(0)}  (session ${per1M(sessionRpcs).toFixed(0)}, property ${per1M(propertyRpcs).toFixed(0)})`,
   );
-  console.log(`  SQLite rows written    ${per1M(rows).toFixed(0)}`);
+  console.log(
+    `  SQLite rows written    ${per1M(rows).toFixed(0)}  (session actors ${per1M(sessionRows).toFixed(0)}, live windows ${per1M(windowRows).toFixed(0)})`,
+  );
   console.log(`  state per active session ${avgBytes} bytes (as the SessionDO stores it)`);
   const perDay = 50e9 / 1e6;
   const monthly = {

@@ -1,12 +1,15 @@
 /**
  * SessionDO: a session actor for one bucket of one property's visitors (key `property|bucket`).
- * It hosts the pure session reducer over visitor states kept in SQLite, answers each event with
- * its session id and whether it opened a session or repeats one, and returns every session change
- * it made. An alarm closes expired sessions and forgets visitors idle for a day.
+ * It hosts the pure session reducer over visitor states kept in memory and persisted as a log of a
+ * few rows (visitor-store.ts: one row per call, not one per visitor — SQLite rows written are billed
+ * one by one), answers each event with its session id and whether it opened a session or repeats
+ * one, and returns every session change it made. Every call commits before it answers, so an
+ * eviction or crash loses nothing it acknowledged. An alarm closes expired sessions and forgets
+ * visitors idle for a day.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Event } from "../core/event.ts";
-import { decodeVisitor, encodeVisitor } from "../core/session/codec.ts";
+import { encodeVisitor } from "../core/session/codec.ts";
 import {
   advanceSession,
   EMPTY_VISITOR,
@@ -16,11 +19,10 @@ import {
   type SessionChange,
   type VisitorState,
 } from "../core/session/session.ts";
+import { migrateRowPerVisitor, VisitorStore } from "./visitor-store.ts";
 
 /** How long a visitor's recent event ids are kept for duplicate detection after their last event. */
 const FORGET_AFTER_MS = 24 * 3600_000;
-/** SQLite binds at most 100 parameters per statement in Durable Objects. */
-const IN_CHUNK = 90;
 
 export interface AppliedEvent {
   event_id: string;
@@ -45,18 +47,20 @@ export interface ApplyResult {
 }
 
 export class SessionDO extends DurableObject<Env> {
+  /** The actor's visitors (tests reach it through runInDurableObject). */
+  readonly visitors: VisitorStore;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // `last_event_at` holds when the row was last written (processing time): the alarm closes and
-    // forgets by it, so a backlog being worked through is not cut into sessions by the wall clock.
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS visitors (client_id TEXT PRIMARY KEY, state TEXT NOT NULL, last_event_at INTEGER NOT NULL)",
-    );
+    this.visitors = new VisitorStore(ctx.storage.sql);
+    // Visitors kept one row each before the log (dropped once read: nothing else reads it).
+    migrateRowPerVisitor(ctx.storage.sql, this.visitors);
   }
 
-  /** Applies a batch (one RPC per actor per consumer batch), in event-time order, in one transaction. */
+  /** Applies a batch (one RPC per actor per consumer batch), in event-time order, committed before it answers. */
   async applyEvents(events: Event[], now: number, timeoutMs = SESSION_TIMEOUT_MS): Promise<ApplyResult> {
-    const states = this.#load([...new Set(events.map((e) => e.client_id))]);
+    const states = new Map<string, VisitorState>();
+    for (const e of events) states.set(e.client_id, this.visitors.get(e.client_id)?.state ?? EMPTY_VISITOR);
     const outcomes: AppliedEvent[] = new Array(events.length);
     const changes: SessionChange[] = [];
     const order = events
@@ -76,13 +80,10 @@ export class SessionDO extends DurableObject<Env> {
       if (o.is_duplicate && open?.session_id === o.session_id && !changed.has(o.session_id))
         resync.set(o.session_id, open);
     }
-    let rowsWritten = 0;
-    this.ctx.storage.transactionSync(() => {
-      for (const [clientId, state] of states) {
-        const sql = "INSERT OR REPLACE INTO visitors VALUES (?, ?, ?)";
-        rowsWritten += this.ctx.storage.sql.exec(sql, clientId, encodeVisitor(state), now).rowsWritten;
-      }
-    });
+    // `last_event_at` is processing time: the alarm closes and forgets by it, so a backlog being
+    // worked through is not cut into sessions by the wall clock.
+    for (const [clientId, state] of states) this.visitors.set(clientId, { state, last_event_at: now });
+    let rowsWritten = this.ctx.storage.transactionSync(() => this.visitors.commit());
     if ((await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(now + timeoutMs);
       rowsWritten++; // setAlarm is billed as one row written
@@ -93,59 +94,35 @@ export class SessionDO extends DurableObject<Env> {
   /** Closes sessions past their timeout and forgets visitors idle for a day; re-arms while any remain. */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.ctx.storage.sql.exec("DELETE FROM visitors WHERE last_event_at < ?", now - FORGET_AFTER_MS);
-    const rows = this.ctx.storage.sql
-      .exec<{ client_id: string; state: string }>(
-        "SELECT client_id, state FROM visitors WHERE last_event_at < ?",
-        now - SESSION_TIMEOUT_MS,
-      )
-      .toArray();
-    this.ctx.storage.transactionSync(() => {
-      for (const row of rows) {
-        const state = decodeVisitor(row.state);
-        if (!expired(state, now)) continue;
+    for (const [clientId, { state, last_event_at }] of [...this.visitors.entries()]) {
+      if (last_event_at < now - FORGET_AFTER_MS) this.visitors.forget(clientId);
+      else if (last_event_at < now - SESSION_TIMEOUT_MS && expired(state, now)) {
         const closed: VisitorState = {
           session: null,
           previous_session_id: state.session?.session_id ?? "",
           recent: state.recent,
         };
-        this.ctx.storage.sql.exec(
-          "UPDATE visitors SET state = ? WHERE client_id = ?",
-          encodeVisitor(closed),
-          row.client_id,
-        );
+        this.visitors.set(clientId, { state: closed, last_event_at });
       }
-    });
-    const next = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM visitors").one().n;
-    if (next > 0) await this.ctx.storage.setAlarm(now + SESSION_TIMEOUT_MS);
+    }
+    this.ctx.storage.transactionSync(() => this.visitors.commit());
+    if (this.visitors.size > 0) await this.ctx.storage.setAlarm(now + SESSION_TIMEOUT_MS);
   }
 
   /** Forgets every visitor (replay of the actors starts from a clean state). */
   async reset(): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM visitors");
+    this.visitors.clear();
   }
 
   /** Open sessions and stored bytes per visitor: for tests and the bench's state-size figure. */
   async stats(): Promise<{ visitors: number; open_sessions: number; avg_state_bytes: number }> {
-    const rows = this.ctx.storage.sql.exec<{ state: string }>("SELECT state FROM visitors").toArray();
-    const open = rows.filter((r) => decodeVisitor(r.state).session !== null).length;
-    const bytes = rows.reduce((n, r) => n + r.state.length, 0);
-    return {
-      visitors: rows.length,
-      open_sessions: open,
-      avg_state_bytes: rows.length ? Math.round(bytes / rows.length) : 0,
-    };
-  }
-
-  #load(clientIds: string[]): Map<string, VisitorState> {
-    const states = new Map<string, VisitorState>();
-    for (let i = 0; i < clientIds.length; i += IN_CHUNK) {
-      const chunk = clientIds.slice(i, i + IN_CHUNK);
-      const sql = `SELECT client_id, state FROM visitors WHERE client_id IN (${chunk.map(() => "?").join(",")})`;
-      for (const row of this.ctx.storage.sql.exec<{ client_id: string; state: string }>(sql, ...chunk)) {
-        states.set(row.client_id, decodeVisitor(row.state));
-      }
+    let open = 0;
+    let bytes = 0;
+    for (const [, v] of this.visitors.entries()) {
+      if (v.state.session !== null) open++;
+      bytes += encodeVisitor(v.state).length;
     }
-    return states;
+    const n = this.visitors.size;
+    return { visitors: n, open_sessions: open, avg_state_bytes: n ? Math.round(bytes / n) : 0 };
   }
 }
