@@ -3,7 +3,7 @@
  * session as the SessionDO stores it, and a model of what 1M events cost at our spec's scale (many
  * properties and visitors, so batches spread wide) — counted by running the consumer's own grouping
  * (sessionActorKey, one RPC per session actor and per property actor per batch) over a generated
- * stream — with the monthly cost at 50B events/day. bench/cost-live.ts measures the same on the
+ * stream — with the monthly cost at 50B events/day. bench/cost.ts measures the same on the
  * dev stack.
  */
 import { hash64 } from "../core/hash.ts";

@@ -93,7 +93,7 @@ export async function deliverBatch(
   try {
     const events = parsed.flatMap((p) => p.body.events);
     const annotation = await annotate(events);
-    // One line per batch: the measured cost of the live path (bench/cost-live.ts sums these).
+    // One line per batch: the measured cost of the live path (bench/cost.ts sums these).
     console.log(
       JSON.stringify({
         tally_metric: "consumer_batch",
