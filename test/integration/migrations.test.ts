@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../core/hash.ts";
 import { readClickHouseMigrations } from "../../migrations/files.ts";
-import { migrate } from "../../migrations/migrator.ts";
+import { migrate, splitStatements } from "../../migrations/migrator.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
 
 describe("npm run migrate (migrations/migrator.ts) against the real engine", () => {
@@ -14,6 +15,35 @@ describe("npm run migrate (migrations/migrator.ts) against the real engine", () 
     expect(await rows(client, "SELECT name FROM schema_migrations ORDER BY version")).toEqual(
       migrations.map((m) => ({ name: m.name })),
     );
+  });
+
+  it("resumes a migration interrupted halfway (Ctrl-C on a first start) and ends as a clean run does", async () => {
+    const migrations = readClickHouseMigrations();
+    const last = migrations[migrations.length - 1];
+    if (!last) throw new Error("no migrations");
+    const statements = splitStatements(last.sql);
+    // Interrupted in the last migration, right after a CREATE completed but before it was recorded.
+    const cut = statements.findIndex((s) => /^CREATE TABLE events_rollup_days\b/.test(s)) + 1;
+    expect(cut).toBeGreaterThan(1);
+    const { client } = await freshDatabase("migrate", { migrated: false });
+    await migrate(client, migrations.slice(0, -1));
+    const sum = await sha256Hex(last.sql);
+    for (const [step, statement] of statements.slice(0, cut).entries()) {
+      await client.command({ query: statement });
+      if (step < cut - 1)
+        await client.insert({
+          table: "schema_migration_steps",
+          values: [{ version: last.version, step, checksum: sum }],
+          format: "JSONEachRow",
+        });
+    }
+    const resumed = await migrate(client, migrations);
+    expect(resumed.applied).toEqual([last.name]);
+    const clean = await freshDatabase("migrate");
+    const schema = (c: typeof client) =>
+      rows(c, "SELECT name, engine, sorting_key FROM system.tables WHERE database = currentDatabase() ORDER BY name");
+    expect(await schema(client)).toEqual(await schema(clean.client));
+    expect((await migrate(client, migrations)).applied).toEqual([]);
   });
 
   it("refuses to run when an applied migration's file has changed", async () => {
