@@ -9,9 +9,10 @@
  * `--demo` (`npm run demo`): once the stack is up, scripts/demo/traffic.ts imports 30 days of history
  * for UA-DEMO-1, creates its goals and keeps sending live visits, so every dashboard module has data.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
 import { type RunningClickHouse, startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
@@ -23,10 +24,24 @@ import type { LiveTraffic } from "./demo/traffic.ts";
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
 
+// Ctrl-C works from the first moment: whatever has started by then is stopped, nothing is left running.
+let embedded: RunningClickHouse | undefined;
+let upstash: RunningUpstashServer | undefined;
+let wrangler: ChildProcess | undefined;
+let demoTraffic: LiveTraffic | undefined;
+let stopping = false;
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+// Another stack (or anything) on the Worker's port would answer our start-up checks in its place.
+if (await portAnswers(port)) {
+  console.error(`Port ${port} is already in use (another \`npm run dev\`?). Stop it, or set PORT to a free port.`);
+  process.exit(1);
+}
+
 if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
 const adminToken = ensureAdminToken();
 
-let embedded: RunningClickHouse | undefined;
 let clickhouseUrl = process.env.CLICKHOUSE_URL;
 if (!clickhouseUrl) {
   embedded = await startClickHouseServer({
@@ -44,7 +59,6 @@ const client = createClient({
 const report = await migrate(client, readClickHouseMigrations());
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-let upstash: RunningUpstashServer | undefined;
 try {
   upstash = await startUpstashServer({ redisUrl, token: `up_${crypto.randomUUID().replaceAll("-", "")}` });
 } catch (error) {
@@ -64,7 +78,9 @@ const wranglerBin = join(
   "bin",
   "wrangler.js",
 );
-const wrangler = spawn(
+// Ctrl-C came while the engine was starting: start nothing more (stop() is ending the process).
+if (stopping) await new Promise<never>(() => undefined);
+wrangler = spawn(
   process.execPath,
   [
     wranglerBin,
@@ -82,6 +98,10 @@ const wrangler = spawn(
   ],
   { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
+wrangler.on("exit", (code) => {
+  if (!stopping) console.error(`wrangler dev exited (code ${code}); stopping the stack.`);
+  void stop(code ?? 0);
+});
 
 const demo = await ensureDemoProperty(`http://127.0.0.1:${port}`, adminToken);
 console.log(`
@@ -94,12 +114,13 @@ Tally dev stack
   Admin token                   ${adminToken}   (ADMIN_TOKEN; in .dev.vars)
   Demo property                 UA-DEMO-1 ${demo}
 Try:
-  curl -X POST localhost:${port}/collect -d '{"property_id":"UA-DEMO-1","client_id":"c1","event_type":"pageview","page_url":"https://example.com/"}'
+  curl -X POST localhost:${port}/collect -A 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36' \\
+    -d '{"property_id":"UA-DEMO-1","client_id":"c1","event_type":"pageview","page_url":"https://example.com/"}'
+  (a browser User-Agent: curl's own is a bot's, recorded but left out of reports)
 Ctrl-C stops everything.
 `);
 
 // In the background, so Ctrl-C works while history is still being imported.
-let demoTraffic: LiveTraffic | undefined;
 if (process.argv.includes("--demo"))
   import("./demo/traffic.ts")
     .then(({ runDemo }) => runDemo({ url: `http://127.0.0.1:${port}`, token: adminToken }))
@@ -111,24 +132,33 @@ if (process.argv.includes("--demo"))
       (error: unknown) => console.error(`demo traffic stopped: ${String(error)}`),
     );
 
-let stopping = false;
 /** Stops the Worker first (so nothing writes any more), then the engine and the cache; never hangs past 15 s. */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   setTimeout(() => process.exit(code || 1), 15_000).unref();
   await demoTraffic?.stop();
-  if (wrangler.exitCode === null && wrangler.signalCode === null) {
-    const exited = new Promise((resolve) => wrangler.once("exit", resolve));
-    wrangler.kill("SIGTERM");
+  const worker = wrangler;
+  if (worker && worker.exitCode === null && worker.signalCode === null) {
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    worker.kill("SIGTERM");
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
   }
   await Promise.all([embedded?.close(), upstash?.close()]);
   process.exit(code);
 }
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
-wrangler.on("exit", (code) => void stop(code ?? 0));
+
+/** Whether something already accepts connections on this port of the loopback address. */
+function portAnswers(p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port: p });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
 
 /**
  * ADMIN_TOKEN from the environment, else the one in .dev.vars, else a new one. It is written to
