@@ -5,8 +5,10 @@
  */
 import type { Event } from "../core/event.ts";
 import { hash64 } from "../core/hash.ts";
+import { sessionShards } from "../core/property/property.ts";
 import { netSessionChanges, type Session, type SessionChange } from "../core/session/session.ts";
 import { loadConfig } from "../platform/config.ts";
+import { propertyConfig } from "../platform/properties.ts";
 import type { AppliedEvent } from "./session-do.ts";
 
 export interface Annotation {
@@ -20,7 +22,7 @@ export interface Annotation {
   metrics: { session_rpcs: number; property_rpcs: number; do_rows_written: number };
 }
 
-/** The session actor of a visitor: `property|bucket`, buckets spread by a hash of the visitor id. */
+/** The session actor of a visitor: `property|bucket`, buckets (the property's session shards) spread by a hash of the visitor id. */
 export function sessionActorKey(propertyId: string, clientId: string, buckets: number): string {
   return `${propertyId}|${hash64(clientId)[1] % buckets}`;
 }
@@ -36,10 +38,23 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   return groups;
 }
 
+/** Each property's session actor count (its configuration is cached per isolate for a minute). */
+async function shardCounts(env: Env, propertyIds: Iterable<string>): Promise<Map<string, number>> {
+  const fallback = loadConfig(env).SESSION_BUCKETS;
+  const ids = [...new Set(propertyIds)];
+  const configs = await Promise.all(ids.map((id) => propertyConfig(env, id)));
+  return new Map(ids.map((id, i) => [id, sessionShards(configs[i], fallback)]));
+}
+
 /** Applies a batch's events to the session actors, then to the property actors. */
 export async function applyToActors(env: Env, events: readonly Event[], now: number): Promise<Annotation> {
-  const buckets = loadConfig(env).SESSION_BUCKETS;
-  const bySessionActor = groupBy(events, (e) => sessionActorKey(e.property_id, e.client_id, buckets));
+  const shards = await shardCounts(
+    env,
+    events.map((e) => e.property_id),
+  );
+  const bySessionActor = groupBy(events, (e) =>
+    sessionActorKey(e.property_id, e.client_id, shards.get(e.property_id) ?? 1),
+  );
   const groups = [...bySessionActor];
   const results = await Promise.all(
     groups.map(([key, group]) => env.SESSION_DO.getByName(key).applyEvents(group, now)),

@@ -19,6 +19,7 @@ import { decodeArchiveFile } from "../core/archive/parquet.ts";
 import { dedupeRecords } from "../core/archive/plan.ts";
 import { listAll } from "../core/archive/store.ts";
 import type { Event } from "../core/event.ts";
+import { sessionShards } from "../core/property/property.ts";
 import { alignedCover, DAYS_TABLES, respanStatements } from "../core/query/rollup-spans.ts";
 import { type ReplayStatus, replayStatusFor } from "../core/replay/job.ts";
 import {
@@ -36,7 +37,7 @@ import { zstdCodec } from "../platform/archive/zstd.ts";
 import { clickHouseClient } from "../platform/clickhouse.ts";
 import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
-import { registryStub } from "../platform/properties.ts";
+import { propertyConfig, registryStub } from "../platform/properties.ts";
 import { applyToActors } from "./client.ts";
 
 /** Hours per alarm: small enough to stay well inside the CPU limit for a busy property's hour. */
@@ -110,8 +111,9 @@ export class ReplayDO extends DurableObject<Env> {
     }
     if (job.spec.target !== "clickhouse") {
       // Re-applied events would only be recognised as repeats within a visitor's last 32: start clean.
-      const buckets = loadConfig(this.env).SESSION_BUCKETS;
+      const fallback = loadConfig(this.env).SESSION_BUCKETS;
       for (const property of job.properties) {
+        const buckets = sessionShards(await propertyConfig(this.env, property), fallback);
         await this.env.PROPERTY_DO.getByName(property).resetLive();
         for (let b = 0; b < buckets; b++) await this.env.SESSION_DO.getByName(`${property}|${b}`).reset();
       }

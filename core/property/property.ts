@@ -48,11 +48,19 @@ const mutable = {
   /** Single-page apps with `#/route` URLs: keep the fragment as part of the path. */
   hash_routing: z.boolean(),
   privacy: PrivacySchema,
+  /**
+   * Session actors for this property's visitors: 1 for a small site (one actor call per consumer
+   * batch), more for a busy one (each actor handles ~1,000 calls/s). Changing it moves visitors
+   * between actors: a visit in progress then starts a new session once.
+   */
+  session_shards: z.number().int().min(1).max(256),
 };
 
 export const PropertyConfigSchema = z.strictObject({
   property_id: z.string().regex(PROPERTY_ID_PATTERN),
   ...mutable,
+  // Absent in configurations stored before it existed: those keep SESSION_BUCKETS actors (sessionShards).
+  session_shards: mutable.session_shards.optional(),
   created_at: z.number().int(),
 });
 export type PropertyConfig = z.infer<typeof PropertyConfigSchema>;
@@ -65,6 +73,7 @@ export const CreatePropertySchema = z.strictObject({
   timezone: mutable.timezone.default("UTC"),
   hash_routing: mutable.hash_routing.default(false),
   privacy: PrivacySchema.default({ ip_mode: "truncate", cookieless_only: false, respect_dnt: false }),
+  session_shards: mutable.session_shards.default(1),
 });
 export type CreateProperty = z.infer<typeof CreatePropertySchema>;
 
@@ -76,6 +85,7 @@ export const PatchPropertySchema = z.strictObject({
   disabled: mutable.disabled.optional(),
   hash_routing: mutable.hash_routing.optional(),
   privacy: PrivacySchema.partial().optional(),
+  session_shards: mutable.session_shards.optional(),
 });
 export type PatchProperty = z.infer<typeof PatchPropertySchema>;
 
@@ -98,4 +108,9 @@ export function applyPatch(config: PropertyConfig, patch: PatchProperty): Proper
     ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== "privacy")),
     privacy: { ...config.privacy, ...patch.privacy },
   };
+}
+
+/** How many session actors hold a property's visitors: its own setting, else the deployment's SESSION_BUCKETS. */
+export function sessionShards(config: Pick<PropertyConfig, "session_shards"> | undefined, fallback: number): number {
+  return config?.session_shards ?? fallback;
 }

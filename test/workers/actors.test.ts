@@ -125,7 +125,7 @@ describe("session and property actors", () => {
   it("keeps visitor state small, in a log of a few rows, and lets the alarm close expired sessions", async () => {
     const stale = ev("c1", "carol", 40 * 60_000);
     await deliver("m2", [stale]);
-    const stub = env.SESSION_DO.getByName(sessionActorKey(PROPERTY, stale.client_id, 64));
+    const stub = env.SESSION_DO.getByName(sessionActorKey(PROPERTY, stale.client_id, 1));
     const before = await stub.stats();
     expect(before.open_sessions).toBeGreaterThanOrEqual(1);
     expect(before.avg_state_bytes).toBeLessThanOrEqual(500);
@@ -160,6 +160,34 @@ describe("session and property actors", () => {
       expect(reread.size).toBe(20);
       expect(new Map(reread.entries())).toEqual(new Map(actor.visitors.entries()));
     });
+  });
+
+  it("keeps a property's visitors in as many session actors as its session_shards: one for a small site", async () => {
+    const visitors = Array.from({ length: 12 }, (_, i) => `shard-visitor-${i}`);
+    const send = (property: string, id: string) =>
+      consumeMessage(
+        `${run}-${id}`,
+        visitors.map((v, i) => makeEvent({ property_id: property, event_id: `${run}-${id}-${i}`, client_id: v })),
+      );
+    const small = `UA-SHARDS-1-${run}`;
+    const busy = `UA-SHARDS-4-${run}`;
+    await createProperty({ property_id: small });
+    await createProperty({ property_id: busy, session_shards: 4 });
+    await send(small, "small");
+    await send(busy, "busy");
+    const held = async (property: string, shards: number) =>
+      Promise.all(
+        Array.from(
+          { length: shards },
+          async (_, b) => (await env.SESSION_DO.getByName(`${property}|${b}`).stats()).visitors,
+        ),
+      );
+    // The default: every visitor in one actor, so a consumer batch makes one session-actor call.
+    expect(await held(small, 2)).toEqual([12, 0]);
+    const spread = await held(busy, 4);
+    expect(spread.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(spread.filter((n) => n > 0).length).toBeGreaterThan(1);
+    for (const v of visitors) expect(sessionActorKey(busy, v, 4)).toMatch(new RegExp(`^${busy}\\|[0-3]$`));
   });
 
   it("refuses /api/v1/realtime without this property's key", async () => {

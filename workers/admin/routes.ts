@@ -51,6 +51,7 @@ adminRoutes.post("/api/v1/properties", async function createProperty(c) {
     disabled: false,
     hash_routing: input.hash_routing,
     privacy: input.privacy,
+    session_shards: input.session_shards,
     created_at: Date.now(),
   };
   const summary = {
