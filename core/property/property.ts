@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { IP_MODES } from "../enrich/privacy.ts";
 import { PROPERTY_ID_PATTERN } from "../event.ts";
+import { isTimeZone } from "../time.ts";
 import { parseUrl } from "../url.ts";
 
 const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -21,15 +22,6 @@ const DomainSchema = z
   .max(300)
   .transform(normalizeDomain)
   .refine((d) => HOSTNAME.test(d), "must be a host name such as example.com");
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const PrivacySchema = z.strictObject({
   /** What is kept of the IP: a /24 (IPv4) or /48 (IPv6) prefix, or nothing. The raw IP never is. */

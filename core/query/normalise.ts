@@ -5,6 +5,7 @@
  * key hashes — so two spellings of the same question share one cache entry.
  */
 import { AppError } from "../errors.ts";
+import { isTimeZone } from "../time.ts";
 import { addDays, bucketCount, compareRange, parseDate, presetRange, startOfDay } from "./dates.ts";
 import {
   type Dimension,
@@ -61,15 +62,6 @@ const SESSION_METRICS: readonly Metric[] = ["bounce_rate", "avg_session_duration
 
 const bad = (message: string) => new AppError("invalid_query", 400, message);
 
-function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function resolveRange(spec: QuerySpec, tz: string, ctx: NormaliseContext): [number, number] {
   const range = spec.date_range;
   if (typeof range === "string") return presetRange(range, tz, ctx.now, ctx.createdAt);
@@ -114,7 +106,7 @@ function resolveGoals(filters: readonly Filter[], goals: readonly GoalRef[]): Go
 
 export function normaliseQuery(spec: QuerySpec, ctx: NormaliseContext): ResolvedQuery {
   const timezone = spec.timezone ?? ctx.propertyTimezone;
-  if (!validTimeZone(timezone)) throw bad(`timezone: ${timezone} is not an IANA time zone such as Europe/Berlin`);
+  if (!isTimeZone(timezone)) throw bad(`timezone: ${timezone} is not an IANA time zone such as Europe/Berlin`);
   const [from, to] = resolveRange(spec, timezone, ctx);
   const time = spec.dimensions.find(isTimeDimension);
   if (time && bucketCount(from, to, time) > MAX_TIME_BUCKETS)
