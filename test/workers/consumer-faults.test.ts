@@ -1,0 +1,78 @@
+/**
+ * Fault test for the consumer's hand-off to ClickHouse (#14), in workerd against the real engine:
+ * ClickHouse refuses every insert of a batch for several deliveries (as through a 60 s outage,
+ * the queue retrying with backoff), then accepts. The actors saw the events on the first delivery,
+ * so later deliveries find them repeated; every report must still end equal to a run without the
+ * fault: nothing lost, nothing counted twice.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import { deliverBatch } from "../../consumers/events-consumer.ts";
+import type { Event } from "../../core/event.ts";
+import type { EventsMessage } from "../../core/ingest/queue-message.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { applyToActors } from "../../durable-objects/client.ts";
+import { createClickHouseSink, type EventSink } from "../../platform/clickhouse-sink.ts";
+import { loadConfig } from "../../platform/config.ts";
+import { type CreatedProperty, call, createProperty } from "./helpers.ts";
+
+const run = crypto.randomUUID().slice(0, 8);
+const HOUR = 3_600_000;
+const base = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 14 * HOUR;
+const day = new Date(base).toISOString().slice(0, 10);
+
+function traffic(property: string): Event[][] {
+  const ev = (id: string, client: string, minutes: number, path: string) =>
+    makeEvent({
+      property_id: property,
+      event_id: `${property}-${id}`,
+      client_id: `${property}-${client}`,
+      event_timestamp: base + minutes * 60_000,
+      page_path: path,
+    });
+  return [
+    [ev("a1", "alice", 0, "/"), ev("b1", "bob", 1, "/"), ev("a2", "alice", 3, "/pricing")],
+    [ev("c1", "carol", 5, "/"), ev("a3", "alice", 6, "/signup"), ev("b2", "bob", 50, "/")],
+  ];
+}
+
+async function deliver(id: string, events: Event[], attempts: number, sink: EventSink) {
+  const body: EventsMessage = { v: 1, received_at: Date.now(), events };
+  const batch = createMessageBatch("events", [{ id, timestamp: new Date(), attempts, body }]);
+  const ctx = createExecutionContext();
+  await deliverBatch(batch.messages, sink, (all) => applyToActors(env, all, Date.now()));
+  return getQueueResult(batch, ctx);
+}
+
+async function overview(p: CreatedProperty) {
+  const res = await call(
+    `/api/v1/reports?property=${p.property_id}&report=overview&start=${day}&end=${day}&timezone=UTC`,
+    { headers: { Authorization: `Bearer ${p.api_key}`, "Cache-Control": "no-cache" } },
+  );
+  expect(res.status).toBe(200);
+  const { meta: _meta, query: _query, ...figures } = await res.json<Record<string, unknown>>();
+  return figures;
+}
+
+it("ClickHouse refusing inserts for several deliveries: once it accepts, every report equals the run without the fault", async () => {
+  const real = createClickHouseSink(loadConfig(env));
+  const refusing: EventSink = {
+    insert: async () => Promise.reject(new Error("Connection refused")),
+    insertSessionLog: async () => Promise.reject(new Error("Connection refused")),
+    loggedSessions: async () => Promise.reject(new Error("Connection refused")),
+  };
+  const control = await createProperty({ property_id: `CC-${run}` });
+  const faulted = await createProperty({ property_id: `CF-${run}` });
+  for (const [i, events] of traffic(control.property_id).entries()) await deliver(`${run}-c${i}`, events, 1, real);
+  for (const [i, events] of traffic(faulted.property_id).entries()) {
+    const id = `${run}-f${i}`;
+    // Five refused deliveries (the queue's backoff spans about a minute), then ClickHouse is back.
+    for (let attempt = 1; attempt <= 5; attempt++)
+      expect((await deliver(id, events, attempt, refusing)).retryMessages).toHaveLength(1);
+    expect((await deliver(id, events, 6, real)).explicitAcks).toEqual([id]);
+  }
+  const expected = await overview(control);
+  expect(expected).toMatchObject({ visitors: 3, visits: 4, pageviews: 6 });
+  expect(await overview(faulted)).toEqual(expected);
+});
