@@ -34,6 +34,7 @@ interface Counts {
   archiveMessages: number;
   sessionRpcs: number;
   propertyRpcs: number;
+  configRpcs: number;
   doRows: number;
   archiveFiles: number;
   propertyHours: number;
@@ -109,6 +110,7 @@ async function scenario(stack: DevStack, size: RequestSize): Promise<Counts> {
     archiveMessages: sum(archive, "messages"),
     sessionRpcs: sum(live, "session_rpcs"),
     propertyRpcs: sum(live, "property_rpcs"),
+    configRpcs: sum(live, "config_rpcs"),
     doRows: sum(live, "do_rows_written"),
     archiveFiles: sum(archive, "files"),
     propertyHours: hours.size,
@@ -123,6 +125,7 @@ function lines(c: Counts): [string, number, number][] {
   const perRequest = c.events / c.requests;
   // Compaction, per property-hour: one LIST, one compacted file and one manifest written; each batch file read once.
   const r2A = c.archiveFiles * 2 + c.propertyHours * 3;
+  const rpcs = c.sessionRpcs + c.propertyRpcs + c.configRpcs;
   return [
     ["Worker requests", per1B(c.requests), per1B(c.requests) * PRICE.request],
     [
@@ -132,7 +135,7 @@ function lines(c: Counts): [string, number, number][] {
     ],
     ["Queue events (ops)", per1B(c.messages * 3), per1B(c.messages * 3) * PRICE.queueOp],
     ["Queue archive (ops)", per1B(c.archiveMessages * 3), per1B(c.archiveMessages * 3) * PRICE.queueOp],
-    ["DO RPCs", per1B(c.sessionRpcs + c.propertyRpcs), per1B(c.sessionRpcs + c.propertyRpcs) * PRICE.doRequest],
+    ["DO RPCs (incl. config lookups)", per1B(rpcs), per1B(rpcs) * PRICE.doRequest],
     ["DO SQLite rows written", per1B(c.doRows), per1B(c.doRows) * PRICE.doRow],
     ["R2 Class A (files, markers, compaction)", per1B(r2A), per1B(r2A) * PRICE.r2A],
     ["R2 Class B (compaction reads)", per1B(c.archiveFiles), per1B(c.archiveFiles) * PRICE.r2B],
@@ -172,7 +175,7 @@ try {
     );
   }
   console.log(
-    "\nNot counted yet: Durable Object duration, consumer CPU, the edge's own property lookups (cached per isolate). " +
+    "\nNot counted yet: Durable Object duration, consumer CPU, the edge's own property lookups (cached per isolate; the consumer's are in DO RPCs). " +
       "Per-isolate rate: the edge sends each request's events as its own message (no packing across requests), so 1, 10 and 100 requests/s per isolate cost the same.",
   );
   for (const rate of [1, 10, 100])

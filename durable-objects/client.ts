@@ -8,7 +8,7 @@ import { hash64 } from "../core/hash.ts";
 import { sessionShards } from "../core/property/property.ts";
 import { netSessionChanges, type Session, type SessionChange } from "../core/session/session.ts";
 import { loadConfig } from "../platform/config.ts";
-import { propertyConfig } from "../platform/properties.ts";
+import { cachedPropertyConfig, propertyConfig } from "../platform/properties.ts";
 import type { AppliedEvent } from "./session-do.ts";
 
 export interface Annotation {
@@ -19,7 +19,7 @@ export interface Annotation {
   /** Open sessions of repeated events, unchanged by this batch: a redelivery checks they were logged. */
   resync: Session[];
   /** What the batch cost in actor calls and rows written (logged per batch; docs/cost.md). */
-  metrics: { session_rpcs: number; property_rpcs: number; do_rows_written: number };
+  metrics: { session_rpcs: number; property_rpcs: number; config_rpcs: number; do_rows_written: number };
 }
 
 /** The session actor of a visitor: `property|bucket`, buckets (the property's session shards) spread by a hash of the visitor id. */
@@ -38,17 +38,24 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   return groups;
 }
 
-/** Each property's session actor count (its configuration is cached per isolate for a minute). */
-async function shardCounts(env: Env, propertyIds: Iterable<string>): Promise<Map<string, number>> {
+/**
+ * Each property's session actor count, and how many configurations had to be asked of their
+ * PropertyDO (each is cached per isolate for a minute; a miss is one more actor call to bill).
+ */
+async function shardCounts(
+  env: Env,
+  propertyIds: Iterable<string>,
+): Promise<{ shards: Map<string, number>; lookups: number }> {
   const fallback = loadConfig(env).SESSION_BUCKETS;
   const ids = [...new Set(propertyIds)];
+  const lookups = ids.filter((id) => cachedPropertyConfig(id) === null).length;
   const configs = await Promise.all(ids.map((id) => propertyConfig(env, id)));
-  return new Map(ids.map((id, i) => [id, sessionShards(configs[i], fallback)]));
+  return { shards: new Map(ids.map((id, i) => [id, sessionShards(configs[i], fallback)])), lookups };
 }
 
 /** Applies a batch's events to the session actors, then to the property actors. */
 export async function applyToActors(env: Env, events: readonly Event[], now: number): Promise<Annotation> {
-  const shards = await shardCounts(
+  const { shards, lookups } = await shardCounts(
     env,
     events.map((e) => e.property_id),
   );
@@ -85,6 +92,11 @@ export async function applyToActors(env: Env, events: readonly Event[], now: num
     outcomes,
     sessionChanges: netSessionChanges(changes),
     resync: results.flatMap((r) => r.resync),
-    metrics: { session_rpcs: groups.length, property_rpcs: byProperty.size, do_rows_written: rows },
+    metrics: {
+      session_rpcs: groups.length,
+      property_rpcs: byProperty.size,
+      config_rpcs: lookups,
+      do_rows_written: rows,
+    },
   };
 }
