@@ -7,12 +7,10 @@ import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Event } from "../../core/event.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
-import { type CreatedProperty, call, consumeMessage, createProperty } from "./helpers.ts";
+import { consumeMessage, createProperty, overviewFigures, YESTERDAY_10H } from "./helpers.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
-const HOUR = 3_600_000;
-// Yesterday 10:00 UTC onwards: whole-day reports cover it, and the visits are closed by now.
-const base = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 14 * HOUR;
+const base = YESTERDAY_10H;
 const day = new Date(base).toISOString().slice(0, 10);
 
 /** Three visitors; the second batch continues their visits, repeats one event, and starts a new visit. */
@@ -35,16 +33,6 @@ function traffic(property: string): [Event[], Event[]] {
   return [first, second];
 }
 
-async function overview(p: CreatedProperty) {
-  const res = await call(
-    `/api/v1/reports?property=${p.property_id}&report=overview&start=${day}&end=${day}&timezone=UTC`,
-    { headers: { Authorization: `Bearer ${p.api_key}`, "Cache-Control": "no-cache" } },
-  );
-  expect(res.status).toBe(200);
-  const { meta: _meta, query: _query, ...figures } = await res.json<Record<string, unknown>>();
-  return figures;
-}
-
 describe("session actors under faults", () => {
   it("an actor aborted between two batches loses nothing: every report equals the run without the fault", async () => {
     const control = await createProperty({ property_id: `FC-${run}` });
@@ -57,8 +45,8 @@ describe("session actors under faults", () => {
     // In-memory state of every actor is gone; what each call committed before answering remains.
     await abortAllDurableObjects();
     await consumeMessage(`${run}-f2`, f2);
-    const expected = await overview(control);
+    const expected = await overviewFigures(control, day);
     expect(expected).toMatchObject({ visitors: 3, visits: 4, pageviews: 6 });
-    expect(await overview(faulted)).toEqual(expected);
+    expect(await overviewFigures(faulted, day)).toEqual(expected);
   });
 });

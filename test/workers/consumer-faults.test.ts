@@ -15,11 +15,10 @@ import { makeEvent } from "../../dev/fixtures/events.ts";
 import { applyToActors } from "../../durable-objects/client.ts";
 import { createClickHouseSink, type EventSink } from "../../platform/clickhouse-sink.ts";
 import { loadConfig } from "../../platform/config.ts";
-import { type CreatedProperty, call, createProperty } from "./helpers.ts";
+import { createProperty, overviewFigures, YESTERDAY_10H } from "./helpers.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
-const HOUR = 3_600_000;
-const base = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR - 14 * HOUR;
+const base = YESTERDAY_10H;
 const day = new Date(base).toISOString().slice(0, 10);
 
 function traffic(property: string): Event[][] {
@@ -45,16 +44,6 @@ async function deliver(id: string, events: Event[], attempts: number, sink: Even
   return getQueueResult(batch, ctx);
 }
 
-async function overview(p: CreatedProperty) {
-  const res = await call(
-    `/api/v1/reports?property=${p.property_id}&report=overview&start=${day}&end=${day}&timezone=UTC`,
-    { headers: { Authorization: `Bearer ${p.api_key}`, "Cache-Control": "no-cache" } },
-  );
-  expect(res.status).toBe(200);
-  const { meta: _meta, query: _query, ...figures } = await res.json<Record<string, unknown>>();
-  return figures;
-}
-
 it("ClickHouse refusing inserts for several deliveries: once it accepts, every report equals the run without the fault", async () => {
   const real = createClickHouseSink(loadConfig(env));
   const refusing: EventSink = {
@@ -72,7 +61,7 @@ it("ClickHouse refusing inserts for several deliveries: once it accepts, every r
       expect((await deliver(id, events, attempt, refusing)).retryMessages).toHaveLength(1);
     expect((await deliver(id, events, 6, real)).explicitAcks).toEqual([id]);
   }
-  const expected = await overview(control);
+  const expected = await overviewFigures(control, day);
   expect(expected).toMatchObject({ visitors: 3, visits: 4, pageviews: 6 });
-  expect(await overview(faulted)).toEqual(expected);
+  expect(await overviewFigures(faulted, day)).toEqual(expected);
 });

@@ -64,3 +64,17 @@ export function sentMessage(m: MessageSendRequest): EventsMessage {
     throw new Error(`queue message sent as ${m.contentType} ${typeof m.body}, not as JSON text`);
   return EventsMessageSchema.parse(JSON.parse(m.body));
 }
+
+/** Yesterday 10:00 UTC: traffic placed there is in whole-day reports and its visits are closed by now. */
+export const YESTERDAY_10H = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 14 * 3_600_000;
+
+/** The overview report's figures for one UTC day, read past the cache (fault tests compare two properties' figures). */
+export async function overviewFigures(p: CreatedProperty, day: string): Promise<Record<string, unknown>> {
+  const res = await call(
+    `/api/v1/reports?property=${p.property_id}&report=overview&start=${day}&end=${day}&timezone=UTC`,
+    { headers: { Authorization: `Bearer ${p.api_key}`, "Cache-Control": "no-cache" } },
+  );
+  if (res.status !== 200) throw new Error(`overview failed: ${res.status} ${await res.text()}`);
+  const { meta: _meta, query: _query, ...figures } = await res.json<Record<string, unknown>>();
+  return figures;
+}
