@@ -12,8 +12,9 @@ import { buildRetentionSql, shapeRetention } from "../../core/query/retention.ts
 import type { Dimension, QuerySpecInput } from "../../core/query/spec.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
+import type { RunOptions } from "./engine.ts";
 import { cached, storeFor } from "./engine.ts";
-import { parseQuerySpec, type QueryResponse, type RunOptions, runQuery } from "./run.ts";
+import { parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
 
 type Cell = string | number;
 export interface Report {

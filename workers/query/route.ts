@@ -11,8 +11,9 @@ import { ReportParamsSchema } from "../../core/query/report-spec.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
+import type { RunOptions } from "./engine.ts";
 import { runReport } from "./reports.ts";
-import { documented, parseQuerySpec, type QueryResponse, type RunOptions, runQuery } from "./run.ts";
+import { documented, parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
 
 type Ctx = Context<{ Bindings: Env }>;
 

@@ -22,8 +22,6 @@ import { loadConfig } from "../../platform/config.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { cached, type RunOptions, storeFor } from "./engine.ts";
 
-export type { RunOptions } from "./engine.ts";
-
 export interface QueryResponse {
   results: ResultRow[];
   comparison?: ResultRow[] | null;
