@@ -1,7 +1,10 @@
 /**
- * Queue "events" ─► SessionDO ─► PropertyDO ─► ClickHouse (events, session_log ─► sessions).
+ * Queue "events" ─► archive (one staging Parquet file) ─► SessionDO ─► PropertyDO ─► ClickHouse
+ * (events, session_log ─► sessions).
  *
- * Each batch first passes the actors (one RPC per session actor and per property actor), which
+ * The batch is archived first, as one staging file (core/archive/staging.ts), and nothing acts on it
+ * unless that write succeeded: an event is archived and not yet live, never the reverse. Then it
+ * passes the actors (one RPC per session actor and per property actor), which
  * give every event its session id and mark repeats; then it becomes one insert per table whose
  * deduplication token derives from the message ids, so a redelivered batch writes nothing twice.
  * Repeats are not inserted again — except on redelivery (attempts > 1), when the actors have seen
@@ -10,12 +13,19 @@
  * no log rows. Every message is acked or retried on its own; a message ClickHouse refuses is
  * isolated so its neighbours still land.
  */
+
+import type { ArchiveMessage } from "../core/archive/batch.ts";
+import type { ArchiveCodec } from "../core/archive/parquet.ts";
+import { encodeStagingIsolating } from "../core/archive/staging.ts";
+import type { ArchiveStore } from "../core/archive/store.ts";
 import { resyncRows, type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../core/clickhouse-row.ts";
 import type { Event } from "../core/event.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { decodeEventsMessage, type EventsMessage } from "../core/ingest/queue-message.ts";
 import type { Session, SessionChange } from "../core/session/session.ts";
 import { type Annotation, applyToActors } from "../durable-objects/client.ts";
+import { archiveStore } from "../platform/archive/store.ts";
+import { zstdCodec } from "../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
 import { backoffSeconds } from "./backoff.ts";
@@ -27,6 +37,28 @@ interface Parsed {
 
 /** Gives events their session ids; the production one is the actors. */
 export type Annotate = (events: readonly Event[]) => Promise<Annotation>;
+
+/** Where a batch is archived before anything acts on it. */
+export interface Archive {
+  store: ArchiveStore;
+  codec: ArchiveCodec;
+}
+
+/**
+ * Writes the batch's staging file. Returns the messages it holds (the ones to act on) and retries
+ * the ones the encoder refuses; throws when the write fails, so the whole batch is retried.
+ */
+async function archiveFirst(parsed: readonly Parsed[], archive: Archive): Promise<{ kept: Parsed[]; bytes: number }> {
+  const messages: ArchiveMessage[] = parsed.map((p) => ({ id: p.message.id, body: p.body }));
+  const { file, refused } = await encodeStagingIsolating(messages, archive.codec);
+  for (const p of parsed)
+    if (refused.includes(p.message.id)) {
+      console.error(`events message ${p.message.id} cannot be archived; retrying`);
+      retry(p.message);
+    }
+  if (file) await archive.store.put(file.key, file.bytes);
+  return { kept: parsed.filter((p) => !refused.includes(p.message.id)), bytes: file?.bytes.byteLength ?? 0 };
+}
 
 /** Deterministic token for a set of messages: the same messages give the same token, in any order. */
 export async function dedupToken(messageIds: readonly string[]): Promise<string> {
@@ -73,13 +105,14 @@ async function insertGroup(
   if (logRows.length > 0) await sink.insertSessionLog(logRows, `${token}-session-log`);
 }
 
-/** Delivers one batch: actors first, then ClickHouse, acking or retrying each message. */
+/** Delivers one batch: the archive first, then the actors, then ClickHouse, acking or retrying each message. */
 export async function deliverBatch(
   messages: readonly Message<unknown>[],
   sink: EventSink,
   annotate: Annotate,
+  archive: Archive,
 ): Promise<void> {
-  const parsed: Parsed[] = [];
+  let parsed: Parsed[] = [];
   for (const message of messages) {
     const result = decodeEventsMessage(message.body);
     if (result.success) parsed.push({ message, body: result.data });
@@ -90,6 +123,16 @@ export async function deliverBatch(
     }
   }
   if (parsed.length === 0) return;
+  let archived: { kept: Parsed[]; bytes: number };
+  try {
+    archived = await archiveFirst(parsed, archive);
+  } catch (error) {
+    console.error(`archiving ${parsed.length} messages failed; retrying them all`, error);
+    for (const { message } of parsed) retry(message);
+    return;
+  }
+  parsed = archived.kept;
+  if (parsed.length === 0) return;
   try {
     const events = parsed.flatMap((p) => p.body.events);
     const annotation = await annotate(events);
@@ -99,6 +142,8 @@ export async function deliverBatch(
         tally_metric: "consumer_batch",
         messages: parsed.length,
         events: events.length,
+        archive_files: 1,
+        archive_bytes: archived.bytes,
         ...annotation.metrics,
       }),
     );
@@ -138,7 +183,10 @@ async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation
 
 /** The Worker's `queue` handler. */
 export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-  await deliverBatch(batch.messages, createClickHouseSink(loadConfig(env)), (events) =>
-    applyToActors(env, events, Date.now()),
+  await deliverBatch(
+    batch.messages,
+    createClickHouseSink(loadConfig(env)),
+    (events) => applyToActors(env, events, Date.now()),
+    { store: await archiveStore(env), codec: zstdCodec },
   );
 }

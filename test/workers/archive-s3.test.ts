@@ -1,14 +1,14 @@
 /**
- * archive-s3-integration: with ARCHIVE_S3_* configured the archive consumer writes through
+ * archive-s3-integration: with ARCHIVE_S3_* configured the events consumer archives through
  * @aws-sdk/client-s3 instead of the R2 binding — here against the run's local S3-compatible server
  * (s3rver, started by test/support/global-setup.ts), from inside workerd.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { batchFileKey, deterministicId, partitionOf, pendingKey, toArchiveRecord } from "../../core/archive/layout.ts";
+import { toArchiveRecord } from "../../core/archive/layout.ts";
 import { decodeArchiveFile } from "../../core/archive/parquet.ts";
-import { listAll } from "../../core/archive/store.ts";
+import { stagingKey } from "../../core/archive/staging.ts";
 import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { S3ArchiveStore } from "../../platform/archive/s3-store.ts";
@@ -36,7 +36,7 @@ const s3 = () =>
 
 async function deliver(messages: { id: string; body: EventsMessage; attempts?: number }[]) {
   const batch = createMessageBatch(
-    "archive",
+    "events",
     messages.map(({ id, body, attempts = 1 }) => ({ id, body, attempts, timestamp: new Date() })),
   );
   const ctx = createExecutionContext();
@@ -45,8 +45,8 @@ async function deliver(messages: { id: string; body: EventsMessage; attempts?: n
   return getQueueResult(batch, ctx);
 }
 
-describe("the archive consumer over the S3 API", () => {
-  it("writes the batch's Parquet files to the S3 bucket, not R2, and they read back exactly", async () => {
+describe("the archive write over the S3 API", () => {
+  it("writes the batch's staging Parquet file to the S3 bucket, not R2, and it reads back exactly", async () => {
     const property = `UA-S3-${run}`;
     const events = [1, 2, 3].map((n) =>
       makeEvent({ property_id: property, event_id: `${run}-${n}`, event_timestamp: T + n, user_id: `u${n}` }),
@@ -56,11 +56,8 @@ describe("the archive consumer over the S3 API", () => {
     expect(result.explicitAcks).toEqual([m.id]);
     expect(result.retryMessages).toEqual([]);
 
-    const partition = partitionOf(property, T);
-    const key = batchFileKey(partition, await deterministicId([m.id]));
-    const listed = await listAll(s3(), `events/property_id=${property}/`);
-    expect(listed.map((o) => o.key)).toEqual([key]);
-    expect((await listAll(s3(), pendingKey(partition))).map((o) => o.key)).toEqual([pendingKey(partition)]);
+    const key = await stagingKey([m.id]);
+    expect((await s3().list(key)).objects.map((o) => o.key)).toEqual([key]);
     const object = await s3().get(key);
     expect(await decodeArchiveFile(object?.body ?? new Uint8Array(), zstdCodec)).toEqual(
       events.map((e) => toArchiveRecord(e, T + 99)),
@@ -75,11 +72,12 @@ describe("the archive consumer over the S3 API", () => {
       body: { v: 1, received_at: T, events: [makeEvent({ property_id: property, event_id: `${run}-r` })] },
     } satisfies { id: string; body: EventsMessage };
     await deliver([m]);
-    const before = await listAll(s3(), `events/property_id=${property}/`);
+    const key = await stagingKey([m.id]);
+    const before = (await s3().list(key)).objects;
     const again = await deliver([{ ...m, attempts: 2 }]);
     expect(again.explicitAcks).toEqual([m.id]);
-    const after = await listAll(s3(), `events/property_id=${property}/`);
-    expect(after.map((o) => [o.key, o.etag])).toEqual(before.map((o) => [o.key, o.etag]));
+    const after = (await s3().list(key)).objects;
+    expect(after.map((o) => [o.key, o.size])).toEqual(before.map((o) => [o.key, o.size]));
     expect(after).toHaveLength(1);
   });
 
@@ -88,7 +86,7 @@ describe("the archive consumer over the S3 API", () => {
       id: `${run}-down`,
       body: { v: 1, received_at: T, events: [makeEvent({ property_id: `UA-S3D-${run}` })] } satisfies EventsMessage,
     };
-    const batch = createMessageBatch("archive", [{ ...m, attempts: 1, timestamp: new Date() }]);
+    const batch = createMessageBatch("events", [{ ...m, attempts: 1, timestamp: new Date() }]);
     const ctx = createExecutionContext();
     await worker.queue(batch, { ...env, ...S3, ARCHIVE_S3_ENDPOINT: "http://127.0.0.1:9" }, ctx);
     const result = await getQueueResult(batch, ctx);

@@ -13,6 +13,8 @@ import type { Event } from "../../core/event.ts";
 import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { applyToActors } from "../../durable-objects/client.ts";
+import { R2ArchiveStore } from "../../platform/archive/r2-store.ts";
+import { zstdCodec } from "../../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink } from "../../platform/clickhouse-sink.ts";
 import { loadConfig } from "../../platform/config.ts";
 
@@ -38,7 +40,10 @@ async function deliver(id: string, events: Event[], attempts: number, sink: Even
   const body: EventsMessage = { v: 1, received_at: Date.now(), events };
   const batch = createMessageBatch("events", [{ id: `${run}-${id}`, timestamp: new Date(), attempts, body }]);
   const ctx = createExecutionContext();
-  await deliverBatch(batch.messages, sink, (all) => applyToActors(env, all, Date.now()));
+  await deliverBatch(batch.messages, sink, (all) => applyToActors(env, all, Date.now()), {
+    store: new R2ArchiveStore(env.ARCHIVE_BUCKET),
+    codec: zstdCodec,
+  });
   return getQueueResult(batch, ctx);
 }
 
