@@ -8,7 +8,7 @@
  * give every event its session id and mark repeats; then it becomes one insert per table whose
  * deduplication token derives from the message ids, so a redelivered batch writes nothing twice.
  * Repeats are not inserted again — except on redelivery (attempts > 1), when the actors have seen
- * the events but ClickHouse may not have. Sessions are written as their net change in the batch
+ * the events but ClickHouse may not have: then those the events table lacks are. Sessions are written as their net change in the batch
  * (-1 the state before, +1 the state after), once each; repeats change no session, so they write
  * no log rows. Every message is acked or retried on its own; a message ClickHouse refuses is
  * isolated so its neighbours still land.
@@ -88,10 +88,16 @@ async function insertGroup(
   resync: readonly Session[],
   sink: EventSink,
 ): Promise<void> {
+  // A redelivery's repeats may have reached ClickHouse on the first delivery, perhaps in another
+  // grouping (another insert token): write only those the events table does not hold.
+  const redelivered = group.flatMap(({ message, body }) =>
+    message.attempts > 1 ? body.events.filter((e) => annotation.outcomes.get(e)?.is_duplicate) : [],
+  );
+  const stored = redelivered.length > 0 ? await sink.storedEventIds(redelivered) : new Set<string>();
   const rows = group.flatMap(({ message, body }) =>
     body.events.flatMap((e) => {
       const outcome = annotation.outcomes.get(e);
-      if (outcome?.is_duplicate && message.attempts <= 1) return [];
+      if (outcome?.is_duplicate && (message.attempts <= 1 || stored.has(e.event_id))) return [];
       return [toClickHouseRow(e, body.received_at, outcome?.session_id ?? "")];
     }),
   );

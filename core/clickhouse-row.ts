@@ -253,3 +253,21 @@ export function loggedSessionsStatement(sessions: readonly Session[]) {
     },
   };
 }
+
+/**
+ * Which of these events the events table holds already. A redelivered message whose events the
+ * actors had seen may or may not have reached ClickHouse; when it comes back grouped with other
+ * messages its insert token is new, so only this check keeps its events from being written twice.
+ */
+export function storedEventIdsStatement(events: readonly Event[]) {
+  const times = events.map((e) => e.event_timestamp);
+  return {
+    sql: "SELECT DISTINCT event_id FROM events WHERE property_id IN {p:Array(String)} AND event_timestamp BETWEEN fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND fromUnixTimestamp64Milli({to:Int64}, 'UTC') AND event_id IN {ids:Array(String)}",
+    params: {
+      p: [...new Set(events.map((e) => e.property_id))],
+      from: Math.min(...times),
+      to: Math.max(...times),
+      ids: events.map((e) => e.event_id),
+    },
+  };
+}

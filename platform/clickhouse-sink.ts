@@ -1,7 +1,13 @@
 /** Writes event rows to ClickHouse `events` and session changes to `session_log` with the official web client (works in Workers and Node). */
 import { ClickHouseError } from "@clickhouse/client-web";
-import { type EventRow, loggedSessionsStatement, type SessionLogRow } from "../core/clickhouse-row.ts";
+import {
+  type EventRow,
+  loggedSessionsStatement,
+  type SessionLogRow,
+  storedEventIdsStatement,
+} from "../core/clickhouse-row.ts";
 import type { Config } from "../core/config.ts";
+import type { Event } from "../core/event.ts";
 import type { Session } from "../core/session/session.ts";
 import { clickHouseClient } from "./clickhouse.ts";
 
@@ -12,6 +18,8 @@ export interface EventSink {
   insertSessionLog(rows: readonly SessionLogRow[], dedupToken: string): Promise<void>;
   /** What session_log nets to for these sessions: one +1 row per logged session (for a redelivery's resync). */
   loggedSessions(sessions: readonly Session[]): Promise<SessionLogRow[]>;
+  /** The ids of these events that the events table holds already (for a redelivery's repeats). */
+  storedEventIds(events: readonly Event[]): Promise<Set<string>>;
 }
 
 /** True when ClickHouse itself refused the data (retrying the same rows cannot help). */
@@ -52,6 +60,16 @@ export function createClickHouseSink(config: Config): EventSink {
         clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
       });
       return result.json<SessionLogRow>();
+    },
+    async storedEventIds(events) {
+      if (events.length === 0) return new Set();
+      const statement = storedEventIdsStatement(events);
+      const result = await client.query({
+        query: statement.sql,
+        query_params: statement.params,
+        format: "JSONEachRow",
+      });
+      return new Set((await result.json<{ event_id: string }>()).map((r) => r.event_id));
     },
   };
 }

@@ -61,6 +61,7 @@ function recordingSink(): EventSink & { rows: number } {
     },
     insertSessionLog: async () => {},
     loggedSessions: async () => [],
+    storedEventIds: async () => new Set<string>(),
   };
   return sink;
 }

@@ -1,9 +1,10 @@
 /**
- * Fault test for the consumer's hand-off to ClickHouse (#14), in workerd against the real engine:
- * ClickHouse refuses every insert of a batch for several deliveries (as through a 60 s outage,
- * the queue retrying with backoff), then accepts. The actors saw the events on the first delivery,
- * so later deliveries find them repeated; every report must still end equal to a run without the
- * fault: nothing lost, nothing counted twice.
+ * Fault tests for the consumer's hand-offs (#14), in workerd against the real engine, each ending
+ * with every report equal to a run without the fault — nothing lost, nothing counted twice:
+ * ClickHouse refusing every insert for several deliveries (as through a 60 s outage, the queue
+ * retrying with backoff); the consumer dying after its writes and before the ack; a batch
+ * redelivered regrouped with other messages (a new insert token, so only the consumer's check of
+ * what ClickHouse holds keeps its events from being written twice).
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -39,8 +40,17 @@ function traffic(property: string): Event[][] {
 }
 
 async function deliver(id: string, events: Event[], attempts: number, sink: EventSink) {
-  const body: EventsMessage = { v: 1, received_at: Date.now(), events };
-  const batch = createMessageBatch("events", [{ id, timestamp: new Date(), attempts, body }]);
+  return deliverMany([{ id, events, attempts }], sink);
+}
+
+async function deliverMany(messages: { id: string; events: Event[]; attempts: number }[], sink: EventSink) {
+  const batch = createMessageBatch(
+    "events",
+    messages.map(({ id, events, attempts }) => {
+      const body: EventsMessage = { v: 1, received_at: Date.now(), events };
+      return { id, timestamp: new Date(), attempts, body };
+    }),
+  );
   const ctx = createExecutionContext();
   await deliverBatch(batch.messages, sink, (all) => applyToActors(env, all, Date.now()), {
     store: new R2ArchiveStore(env.ARCHIVE_BUCKET),
@@ -55,6 +65,7 @@ it("ClickHouse refusing inserts for several deliveries: once it accepts, every r
     insert: async () => Promise.reject(new Error("Connection refused")),
     insertSessionLog: async () => Promise.reject(new Error("Connection refused")),
     loggedSessions: async () => Promise.reject(new Error("Connection refused")),
+    storedEventIds: async () => Promise.reject(new Error("Connection refused")),
   };
   const control = await createProperty({ property_id: `CC-${run}` });
   const faulted = await createProperty({ property_id: `CF-${run}` });
@@ -66,6 +77,64 @@ it("ClickHouse refusing inserts for several deliveries: once it accepts, every r
       expect((await deliver(id, events, attempt, refusing)).retryMessages).toHaveLength(1);
     expect((await deliver(id, events, 6, real)).explicitAcks).toEqual([id]);
   }
+  const expected = await overviewFigures(control, day);
+  expect(expected).toMatchObject({ visitors: 3, visits: 4, pageviews: 6 });
+  expect(await overviewFigures(faulted, day)).toEqual(expected);
+});
+
+it("the consumer dying after its writes and before the ack: the redelivery changes no report", async () => {
+  const real = createClickHouseSink(loadConfig(env));
+  // Everything lands (archive, actors, ClickHouse), then the isolate dies: no ack reaches the queue.
+  const dying: EventSink = {
+    ...real,
+    insertSessionLog: async (rows, token) => {
+      await real.insertSessionLog(rows, token);
+      throw new Error("isolate evicted");
+    },
+  };
+  const control = await createProperty({ property_id: `DC-${run}` });
+  const faulted = await createProperty({ property_id: `DF-${run}` });
+  for (const [i, events] of traffic(control.property_id).entries()) await deliver(`${run}-dc${i}`, events, 1, real);
+  for (const [i, events] of traffic(faulted.property_id).entries()) {
+    const id = `${run}-df${i}`;
+    expect((await deliver(id, events, 1, dying)).retryMessages).toHaveLength(1);
+    expect((await deliver(id, events, 2, real)).explicitAcks).toEqual([id]);
+  }
+  const expected = await overviewFigures(control, day);
+  expect(expected).toMatchObject({ visitors: 3, visits: 4, pageviews: 6 });
+  expect(await overviewFigures(faulted, day)).toEqual(expected);
+});
+
+it("a batch redelivered regrouped with other messages: no event is written twice", async () => {
+  const real = createClickHouseSink(loadConfig(env));
+  const control = await createProperty({ property_id: `GC-${run}` });
+  const faulted = await createProperty({ property_id: `GF-${run}` });
+  const [first = [], second = []] = traffic(control.property_id);
+  await deliverMany(
+    [
+      { id: `${run}-gc0`, events: first, attempts: 1 },
+      { id: `${run}-gc1`, events: second, attempts: 1 },
+    ],
+    real,
+  );
+  const [f0 = [], f1 = []] = traffic(faulted.property_id);
+  const dying: EventSink = {
+    ...real,
+    insertSessionLog: async (rows, token) => {
+      await real.insertSessionLog(rows, token);
+      throw new Error("isolate evicted");
+    },
+  };
+  // Both messages land in one batch whose ack is lost; the queue hands them back one per batch.
+  await deliverMany(
+    [
+      { id: `${run}-gf0`, events: f0, attempts: 1 },
+      { id: `${run}-gf1`, events: f1, attempts: 1 },
+    ],
+    dying,
+  );
+  expect((await deliver(`${run}-gf0`, f0, 2, real)).explicitAcks).toEqual([`${run}-gf0`]);
+  expect((await deliver(`${run}-gf1`, f1, 2, real)).explicitAcks).toEqual([`${run}-gf1`]);
   const expected = await overviewFigures(control, day);
   expect(expected).toMatchObject({ visitors: 3, visits: 4, pageviews: 6 });
   expect(await overviewFigures(faulted, day)).toEqual(expected);
