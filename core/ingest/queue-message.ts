@@ -1,6 +1,7 @@
 /**
- * What travels on the `events` queue: a packet of accepted events from one request. Packing many
- * events per message is what keeps Queues affordable (a message is billed per 64 KB).
+ * What travels on the `events` queue: a packet of accepted events, from one request or from several
+ * concurrent ones (core/ingest/packer.ts). Packing many events per message is what keeps Queues
+ * affordable (a message is billed per 64 KB).
  */
 import { z } from "zod";
 import { type Event, EventSchema } from "../event.ts";
@@ -10,7 +11,7 @@ export const MAX_MESSAGE_BYTES = 64_000;
 
 export const EventsMessageSchema = z.strictObject({
   v: z.literal(1),
-  /** When the edge accepted the events, epoch ms. */
+  /** When the edge accepted the events, epoch ms: the earliest request's when several share the message (they arrived within the packing window). */
   received_at: z.number().int(),
   events: z.array(EventSchema).min(1),
 });
@@ -20,9 +21,10 @@ const encoder = new TextEncoder();
 const ASCII = /^[^\u0080-\uffff]*$/;
 
 /** UTF-8 length of a string: its length when ASCII (JSON of most events is), else counted by encoding. */
-const utf8Length = (s: string) => (ASCII.test(s) ? s.length : encoder.encode(s).byteLength);
+export const utf8Length = (s: string) => (ASCII.test(s) ? s.length : encoder.encode(s).byteLength);
 
-const envelope = (receivedAt: number, eventsJson: string) =>
+/** An `EventsMessage`'s JSON text around the JSON array of its events (already serialised). */
+export const envelope = (receivedAt: number, eventsJson: string) =>
   `{"v":1,"received_at":${receivedAt},"events":${eventsJson}}`;
 
 /**

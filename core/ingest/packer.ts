@@ -1,0 +1,303 @@
+/**
+ * Group commit for the events queue (issue #14): the events of concurrent requests in one isolate
+ * leave in shared messages. A queue message is billed per 64 KB, and a request carries ~1 KB an
+ * event, so one message per request wastes nearly all of what is paid for.
+ *
+ * A window opens when a request finds no draft message open and lasts `windowMs`; every request
+ * that arrives meanwhile adds its events to the open draft, and the window's end sends it. A draft
+ * that would pass `maxBytes` closes and is sent at once by the request that filled it; the rest
+ * goes into a new draft with the same deadline. A request's promise resolves only when every draft
+ * holding its events was sent, and rejects when one send failed: a 202 still means "durably
+ * queued" for every request in a shared message, and a failed shared send fails them all.
+ *
+ * Who settles what (this is what makes it safe in workerd): every promise is settled in the
+ * request context that created it, and requests only await each other's promises. A draft belongs
+ * to the request that opened it; its outcome is settled by that request's timer at the deadline
+ * (after the early send, when another request made one) or by its own send. A request's answer is
+ * its own promise, settled by its own continuation or its own fallback send. workerd lets a request
+ * await a promise of another request, but settling a promise from another request's context is
+ * what runs or drops continuations in the wrong context (`handle_cross_request_promise_resolution`;
+ * vitest's workers pool turns it off, production has it on); nothing here depends on either.
+ *
+ * Pure: timers, the sender and the runtime's keep-alive are injected (workers/collect/queue.ts in
+ * workerd, fakes in test/unit/packer.test.ts). Each call of `send` and each timer runs in the
+ * context of the request whose call set it up.
+ */
+import type { Event } from "../event.ts";
+import { envelope, MAX_MESSAGE_BYTES, packMessages, utf8Length } from "./queue-message.ts";
+
+/**
+ * How long a window stays open. The request that opens a window waits this long, so it is the
+ * latency packing adds (issue #14 allows 25 ms at p95); `npm run bench:packing` measures it.
+ */
+export const PACK_WINDOW_MS = 10;
+
+/**
+ * How long past its window a request waits for the sends that carry its events before it sends
+ * them itself. A shared send normally settles within milliseconds; this bound is for the send,
+ * or the draft's owner, whose request context the runtime cancelled.
+ */
+export const PACK_FALLBACK_MS = 1_000;
+
+/** sendBatch takes ≤ 256 KB: three messages of ≤ 64 KB (MAX_MESSAGE_BYTES) and their framing fit. */
+export const MESSAGES_PER_SEND = 3;
+
+/** The host's clock and timers: `Date.now`/`setTimeout`/`clearTimeout` in workerd, fakes in tests. */
+export interface PackerTimers {
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export interface PackerOptions {
+  /** Sends message texts (≤ `messagesPerSend`) in one call; runs in the caller's request context. */
+  send(messages: string[]): Promise<unknown>;
+  timers: PackerTimers;
+  /** Keeps the current request context alive until `work` settles (workerd's `waitUntil`). */
+  keepAlive?(work: Promise<unknown>): void;
+  /** 0 turns packing off: each request sends its own events at once, as before packing. */
+  windowMs?: number;
+  fallbackMs?: number;
+  maxBytes?: number;
+  messagesPerSend?: number;
+}
+
+/** A message being filled, and the promise its waiters await. */
+interface Draft {
+  parts: string[];
+  /** Size of the JSON array of `parts`. */
+  bytes: number;
+  receivedAt: number;
+  deadline: number;
+  /** The send carrying it, once someone started it. */
+  sent: Promise<unknown> | null;
+  /** Settled by its owner only: sent, or the send failed. */
+  outcome: Promise<void>;
+  settle(sent: Promise<unknown>): void;
+}
+
+const ignore = () => {};
+
+/** Packs the events of concurrent requests into shared messages for one queue. */
+export class Packer {
+  private readonly options: Required<Omit<PackerOptions, "keepAlive">> & Pick<PackerOptions, "keepAlive">;
+  private open: Draft | null = null;
+
+  constructor(options: PackerOptions) {
+    this.options = {
+      windowMs: PACK_WINDOW_MS,
+      fallbackMs: PACK_FALLBACK_MS,
+      maxBytes: MAX_MESSAGE_BYTES,
+      messagesPerSend: MESSAGES_PER_SEND,
+      ...options,
+    };
+  }
+
+  /**
+   * Adds one request's events (all for this queue) and resolves once the sends carrying every one
+   * of them succeeded; rejects with the failure of a send that carried any.
+   */
+  async enqueue(events: readonly Event[], receivedAt: number): Promise<void> {
+    if (events.length === 0) return;
+    const { timers, windowMs, fallbackMs } = this.options;
+    const outcomes = this.add(events, receivedAt);
+    const [first] = outcomes;
+    const sent: Promise<unknown> = outcomes.length === 1 && first ? first : Promise.all(outcomes);
+    if (windowMs <= 0) {
+      await sent; // this request made every send itself, at once
+      return;
+    }
+    // The safety net: another request's context may carry the send (or the draft), and workerd
+    // cancels continuations and timers with a request's context, so this request could wait for
+    // ever. Past the bound it sends its own events itself. A duplicate is safe downstream: events
+    // carry event_id, session actors mark a repeat so the consumer does not count it twice, and
+    // archive compaction keeps one row per event_id. While it waits, the pending timer also keeps
+    // this request from looking idle to the runtime.
+    let timer: unknown;
+    const own = new Promise<void>((resolve, reject) => {
+      const fallback = () => this.sendOwn(events, receivedAt).then(() => resolve(), reject);
+      timer = timers.setTimer(fallback, windowMs + fallbackMs);
+    });
+    try {
+      await Promise.race([sent, own]);
+    } finally {
+      // After the await, in this request's own context: a timer is cleared where it was set.
+      timers.clearTimer(timer);
+    }
+  }
+
+  /** Places the events; returns the outcomes of the drafts holding them. */
+  private add(events: readonly Event[], receivedAt: number): Promise<void>[] {
+    const now = this.options.timers.now();
+    // A draft past its deadline is its owner's to send (its timer is late, or its request gone):
+    // no one joins it any more.
+    if (this.open && now >= this.open.deadline) this.open = null;
+    const deadline = this.open?.deadline ?? now + this.options.windowMs;
+    const outcomes: Promise<void>[] = [];
+    const full: Draft[] = [];
+    const whole = JSON.stringify(events);
+    const bytes = utf8Length(whole) - 2;
+    if (this.fits(bytes)) {
+      this.append(whole.slice(1, -1), bytes, receivedAt, deadline, outcomes, full);
+    } else {
+      for (const event of events) {
+        const json = JSON.stringify(event);
+        this.append(json, utf8Length(json), receivedAt, deadline, outcomes, full);
+      }
+    }
+    if (full.length > 0) this.sendEarly(full);
+    if (this.options.windowMs <= 0 && this.open) {
+      const last = this.open;
+      this.open = null;
+      this.sendEarly([last]);
+    }
+    return outcomes;
+  }
+
+  /** Whether `bytes` more of JSON fit the open draft, or an empty one when none is open. */
+  private fits(bytes: number): boolean {
+    const d = this.open;
+    return !d || d.parts.length === 0
+      ? 2 + bytes <= this.options.maxBytes
+      : d.bytes + 1 + bytes <= this.options.maxBytes;
+  }
+
+  private append(
+    json: string,
+    bytes: number,
+    receivedAt: number,
+    deadline: number,
+    outcomes: Promise<void>[],
+    full: Draft[],
+  ): void {
+    // An event larger than a message goes alone into one (the 32 KB event bound makes that theory).
+    if (this.open && this.open.parts.length > 0 && !this.fits(bytes)) {
+      full.push(this.open);
+      this.open = null;
+    }
+    let d = this.open;
+    if (!d) {
+      d = this.openDraft(deadline);
+      this.open = d;
+    }
+    d.bytes += (d.parts.length > 0 ? 1 : 0) + bytes;
+    d.parts.push(json);
+    if (receivedAt < d.receivedAt) d.receivedAt = receivedAt;
+    if (outcomes[outcomes.length - 1] !== d.outcome) outcomes.push(d.outcome);
+  }
+
+  /** A new draft owned by the current request: its outcome is settled only here, by its timer or its send. */
+  private openDraft(deadline: number): Draft {
+    let resolve: () => void = ignore;
+    let reject: (cause: unknown) => void = ignore;
+    const outcome = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const draft: Draft = {
+      parts: [],
+      bytes: 2,
+      receivedAt: Number.POSITIVE_INFINITY,
+      deadline,
+      sent: null,
+      outcome,
+      settle: (sent) => {
+        sent.then(
+          () => resolve(),
+          (cause: unknown) => reject(cause ?? new Error("queue send failed")),
+        );
+      },
+    };
+    const { windowMs, timers, keepAlive } = this.options;
+    if (windowMs > 0) {
+      // The window's end, in the owner's context: send the draft, or settle it by the send another
+      // request already made.
+      timers.setTimer(
+        () => {
+          if (this.open === draft) this.open = null;
+          if (!draft.sent) this.sendDrafts([draft]);
+          draft.settle(draft.sent ?? Promise.reject(new Error("queue send not started")));
+        },
+        Math.max(0, deadline - timers.now()),
+      );
+      keepAlive?.(outcome.catch(ignore));
+    }
+    return draft;
+  }
+
+  /**
+   * Sends full drafts now, from the current request. Its own drafts it settles at once; another
+   * request's draft is settled by that request's timer, which finds it sent.
+   */
+  private sendEarly(drafts: Draft[]): void {
+    const sends = this.sendDrafts(drafts);
+    if (this.options.windowMs > 0) this.options.keepAlive?.(Promise.allSettled(sends));
+    else for (const d of drafts) d.settle(d.sent ?? Promise.reject());
+  }
+
+  /** Sends drafts, `messagesPerSend` a call; records each draft's send. */
+  private sendDrafts(drafts: Draft[]): Promise<unknown>[] {
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < drafts.length; i += this.options.messagesPerSend) {
+      const group = drafts.slice(i, i + this.options.messagesPerSend);
+      const sent = this.sendSafely(group.map((d) => envelope(d.receivedAt, `[${d.parts.join(",")}]`)));
+      // Handled here: the owner may attach its own handlers only at its deadline.
+      sent.catch(ignore);
+      for (const d of group) d.sent = sent;
+      sends.push(sent);
+    }
+    return sends;
+  }
+
+  private sendSafely(texts: string[]): Promise<unknown> {
+    try {
+      return this.options.send(texts);
+    } catch (cause) {
+      return Promise.reject(cause);
+    }
+  }
+
+  /** The request's own send of its own events, in its own context, when the shared one did not settle in time. */
+  private sendOwn(events: readonly Event[], receivedAt: number): Promise<unknown> {
+    const messages = packMessages(events, receivedAt, this.options.maxBytes);
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < messages.length; i += this.options.messagesPerSend)
+      sends.push(this.sendSafely(messages.slice(i, i + this.options.messagesPerSend)));
+    return Promise.all(sends);
+  }
+}
+
+/**
+ * Expected requests per message for one isolate's packer, for pricing (bench/cost.ts): requests
+ * arrive as a Poisson process of `ratePerSecond`; each carries `bytesPerRequest` of event JSON.
+ *
+ * A window opens at a request and takes the N ~ Poisson(λ) requests of the next W ms, λ = r·W/1000;
+ * by memorylessness the windows are independent, so a window holds 1 + N requests. Its (1 + N)·b
+ * bytes leave in ⌈(1 + N)·b / M⌉ messages (drafts fill to M = `maxBytes` event by event). Over many
+ * windows (renewal-reward) requests per message is
+ *
+ *     E[1 + N] / E[⌈(1 + N)·b / M⌉]  =  (1 + λ) / Σₙ Pois(n; λ)·⌈(1 + n)·b / M⌉
+ *
+ * which is 1 + λ while a window's requests fit one message and tends to M / b as λ grows. Exact
+ * for requests of equal size (the mean inside ⌈⌉ is an approximation for mixed sizes) and for
+ * messages that fill to M exactly (an event boundary leaves up to one event's bytes unused).
+ * `windowMs` 0 gives ⌈b / M⌉⁻¹: one message per request, unpacked.
+ */
+export function requestsPerMessage(
+  ratePerSecond: number,
+  windowMs: number,
+  bytesPerRequest: number,
+  maxBytes = MAX_MESSAGE_BYTES,
+): number {
+  const lambda = Math.max(0, (ratePerSecond * windowMs) / 1000);
+  const messages = (n: number) => Math.max(1, Math.ceil(((1 + n) * bytesPerRequest) / maxBytes));
+  // Σ over n from 0 to far into the tail, each term from the last in log space (no overflow at large λ).
+  const last = Math.ceil(lambda + 12 * Math.sqrt(lambda) + 30);
+  let logP = -lambda;
+  let expected = 0;
+  for (let n = 0; n <= last; n++) {
+    if (n > 0) logP += Math.log(lambda) - Math.log(n);
+    expected += Math.exp(logP) * messages(n);
+  }
+  return (1 + lambda) / expected;
+}
