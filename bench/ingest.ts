@@ -128,7 +128,7 @@ const mf = new Miniflare(
         scriptPath: bundleWorker("bench/worker-entry.ts", join(".data", "bench")),
         compatibilityDate: "2026-11-01",
         compatibilityFlags: ["nodejs_compat"],
-        queueProducers: { EVENTS_QUEUE: { queueName: "events" }, ARCHIVE_QUEUE: { queueName: "archive" } },
+        queueProducers: { EVENTS_QUEUE: { queueName: "events" } },
         r2Buckets: ["ARCHIVE_BUCKET"],
         durableObjects: { PROPERTY_DO: "PropertyDO", REGISTRY_DO: "RegistryDO" },
         // The production limiters with budgets the bench cannot exhaust: their cost is measured, not their refusals.

@@ -22,11 +22,10 @@ function variantsOf(env: Env): Record<string, Env> {
   let v = variants.get(env);
   if (!v) {
     v = {
-      "edge-only": { ...env, EVENTS_QUEUE: droppingQueue, ARCHIVE_QUEUE: droppingQueue },
+      "edge-only": { ...env, EVENTS_QUEUE: droppingQueue },
       "edge-code": {
         ...env,
         EVENTS_QUEUE: droppingQueue,
-        ARCHIVE_QUEUE: droppingQueue,
         IP_RATE_LIMITER: allowingLimiter,
         PROPERTY_RATE_LIMITER: allowingLimiter,
       },

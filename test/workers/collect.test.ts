@@ -2,7 +2,8 @@
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { EventsMessage } from "../../core/ingest/queue-message.ts";
+import { type EventsMessage, MAX_MESSAGE_BYTES } from "../../core/ingest/queue-message.ts";
+import { configurePacking } from "../../workers/collect/queue.ts";
 import { call, createProperty, envelope, sentMessage } from "./helpers.ts";
 
 const PROPERTY = "UA-COLLECT-1";
@@ -164,6 +165,134 @@ describe("POST /collect", () => {
     const res = await call("/nope");
     expect(res.status).toBe(404);
     expect((await envelope(res)).error.code).toBe("not_found");
+  });
+});
+
+describe("packing concurrent requests into shared messages (#14)", () => {
+  const PACKED = "UA-PACK-1";
+  const event = (n: number, extra: Record<string, unknown> = {}) => ({
+    ...pageview,
+    property_id: PACKED,
+    client_id: `p${n}`,
+    event_id: `pack-${crypto.randomUUID()}`,
+    ...extra,
+  });
+  // An IP of this block's own, so its events do not spend the other tests' per-IP budget.
+  const postPacked = (body: unknown) => post(body, { "CF-Connecting-IP": "198.51.100.14" });
+
+  /** sendBatch held until `open()`, then sent for real: the request that flushes performs it. */
+  function gatedQueue() {
+    const queue = env.EVENTS_QUEUE;
+    const real = queue.sendBatch.bind(queue);
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const send = vi.spyOn(queue, "sendBatch").mockImplementation(async (batch, options) => {
+      await gate;
+      return real(batch, options);
+    });
+    const messages = () => send.mock.calls.flatMap(([batch]) => [...batch].map((m) => sentMessage(m)));
+    return { send, open, messages };
+  }
+
+  /** A response promise whose settling can be looked at without awaiting it. */
+  function tracked(response: Promise<Response>) {
+    let settled = false;
+    void response.finally(() => {
+      settled = true;
+    });
+    return { response, settled: () => settled };
+  }
+
+  beforeAll(async () => {
+    await createProperty({ property_id: PACKED, domains: ["example.com"] });
+  });
+  afterEach(() => configurePacking(env.EVENTS_QUEUE));
+
+  it("sends the events of concurrent requests in one shared message, each once, and answers none before it is queued", async () => {
+    // A window far longer than the requests take to arrive, so all of them are in it.
+    configurePacking(env.EVENTS_QUEUE, { windowMs: 300 });
+    const queue = gatedQueue();
+    const bodies = [[event(1)], [event(2), event(3)], [event(4)], [event(5), event(6), event(7)], [event(8)]];
+    const requests = bodies.map((b) => tracked(postPacked(b)));
+    await vi.waitFor(() => expect(queue.send).toHaveBeenCalled(), { timeout: 3_000, interval: 10 });
+    // The send is held: no request has been answered.
+    expect(requests.map((r) => r.settled())).toEqual(bodies.map(() => false));
+    queue.open();
+    const answers = await Promise.all(requests.map((r) => r.response));
+    expect(answers.map((a) => a.status)).toEqual(bodies.map(() => 202));
+    const ids = await Promise.all(answers.map((a) => a.json<{ event_ids: string[] }>()));
+    expect(ids.map((i) => i.event_ids)).toEqual(bodies.map((b) => b.map((e) => e.event_id)));
+    expect(queue.send).toHaveBeenCalledTimes(1);
+    const [message, ...others] = queue.messages();
+    expect(others).toEqual([]);
+    expect(message?.events.map((e) => e.event_id).sort()).toEqual(
+      bodies
+        .flat()
+        .map((e) => e.event_id)
+        .sort(),
+    );
+  });
+
+  it("sends a lone request once its window ends and answers it 202", async () => {
+    const sent = watchQueue();
+    const only = event(9);
+    const res = await postPacked(only);
+    expect(res.status).toBe(202);
+    expect(sent().map((m) => m.events.map((e) => e.event_id))).toEqual([[only.event_id]]);
+  });
+
+  it("answers 503 to every request of a shared send that fails, and sends nothing else", async () => {
+    configurePacking(env.EVENTS_QUEUE, { windowMs: 300 });
+    const send = vi.spyOn(env.EVENTS_QUEUE, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
+    const answers = await Promise.all([1, 2, 3].map((n) => postPacked([event(n), event(n + 10)])));
+    expect(answers.map((a) => a.status)).toEqual([503, 503, 503]);
+    for (const a of answers) expect((await envelope(a)).error.code).toBe("queue_unavailable");
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+
+  it("sends a full message at once when the next events would pass 64 KB; the rest leaves at the window's end", async () => {
+    // A window far longer than the early send takes: a send seen within 1 s is not the window's end.
+    configurePacking(env.EVENTS_QUEUE, { windowMs: 1_500 });
+    // ~4 KB events: ten a request, so the second request's events pass 64 KB.
+    const dims = Object.fromEntries(Array.from({ length: 6 }, (_, k) => [`pad${k}`, "x".repeat(500)]));
+    const big = (n: number) => event(n, { page_title: "t".repeat(500), custom_dimensions: dims });
+    const sent = watchQueue();
+    const first = Array.from({ length: 10 }, (_, i) => big(i));
+    const second = Array.from({ length: 10 }, (_, i) => big(i + 10));
+    const requests = [tracked(postPacked(first)), tracked(postPacked(second))];
+    await vi.waitFor(() => expect(sent()).toHaveLength(1), { timeout: 1_000, interval: 10 });
+    expect(requests.map((r) => r.settled())).toEqual([false, false]); // the window is still open
+    const [full] = sent();
+    const bytes = new TextEncoder().encode(JSON.stringify(full)).byteLength;
+    expect(bytes).toBeLessThanOrEqual(MAX_MESSAGE_BYTES + 100);
+    expect(bytes).toBeGreaterThan(MAX_MESSAGE_BYTES - 5_000);
+    const answers = await Promise.all(requests.map((r) => r.response));
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
+    const messages = sent();
+    expect(messages).toHaveLength(2);
+    expect(messages.flatMap((m) => m.events.map((e) => e.event_id)).sort()).toEqual(
+      [...first, ...second].map((e) => e.event_id).sort(),
+    );
+  });
+
+  it("a request whose shared send never settles sends its own events after the bound, and is answered by that send", async () => {
+    configurePacking(env.EVENTS_QUEUE, { windowMs: 10, fallbackMs: 200 });
+    const queue = env.EVENTS_QUEUE;
+    const real = queue.sendBatch.bind(queue);
+    const send = vi
+      .spyOn(queue, "sendBatch")
+      .mockImplementationOnce(() => new Promise(() => {}))
+      .mockImplementation((batch, options) => real(batch, options));
+    const only = event(20);
+    const res = await postPacked(only);
+    expect(res.status).toBe(202);
+    expect(send).toHaveBeenCalledTimes(2);
+    const bodies = send.mock.calls.map(([batch]) =>
+      [...batch].flatMap((m) => sentMessage(m).events.map((e) => e.event_id)),
+    );
+    expect(bodies).toEqual([[only.event_id], [only.event_id]]);
   });
 });
 
