@@ -74,10 +74,8 @@ export default defineConfig({
                 },
               },
               // A second events queue, so sharding can be tested (EVENTS_QUEUE_SHARDS stays 1).
-              // The archive's second shard too: enqueueEvents sends each shard to both kinds of queue.
               queueProducers: {
                 EVENTS_QUEUE_1: { queueName: "events-1" },
-                ARCHIVE_QUEUE_1: { queueName: "archive-1" },
               },
               bindings: {
                 CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
@@ -85,6 +83,9 @@ export default defineConfig({
                 CLICKHOUSE_PASSWORD: "",
                 ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 REFUSAL_FLUSH_SECONDS: "0",
+                // Edge tests spy on the events queue binding, so requests send from the isolate;
+                // test/workers/ingest.test.ts turns the ingest stage on for its own requests.
+                INGEST_SHARDS: "0",
                 // Routes use the Cache API; test/workers/query-cache.test.ts points a copy of env at Upstash.
                 UPSTASH_REDIS_REST_URL: "",
                 TEST_UPSTASH_URL: `http://127.0.0.1:${upstashPort}`,

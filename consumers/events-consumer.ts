@@ -28,6 +28,7 @@ import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
+import { bodyBytes, messageBody } from "../platform/queue-codec.ts";
 import { backoffSeconds } from "./backoff.ts";
 
 interface Parsed {
@@ -119,8 +120,10 @@ export async function deliverBatch(
   archive: Archive,
 ): Promise<void> {
   let parsed: Parsed[] = [];
+  let messageBytes = 0;
   for (const message of messages) {
-    const result = decodeEventsMessage(message.body);
+    messageBytes += bodyBytes(message.body);
+    const result = decodeEventsMessage(messageBody(message.body));
     if (result.success) parsed.push({ message, body: result.data });
     else {
       // Kept, not dropped: after max_retries it rests in events-dlq for inspection.
@@ -148,6 +151,7 @@ export async function deliverBatch(
         tally_metric: "consumer_batch",
         messages: parsed.length,
         events: events.length,
+        message_bytes: messageBytes,
         archive_files: 1,
         archive_bytes: archived.bytes,
         ...annotation.metrics,

@@ -12,6 +12,13 @@ export const ConfigSchema = z.object({
   /** Empty disables the admin API (every admin call answers 401). */
   ADMIN_TOKEN: z.string().default(""),
   EVENTS_QUEUE_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * The ingest stage (durable-objects/ingest-do.ts): actors per Cloudflare location that pack the
+   * location's requests into compressed queue messages. 0 sends from each isolate instead.
+   */
+  INGEST_SHARDS: z.coerce.number().int().min(0).max(256).default(0),
+  /** How long an ingest actor gathers requests into one message (the latency it adds). */
+  INGEST_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(20),
   REFUSAL_FLUSH_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   SESSION_BUCKETS: z.coerce.number().int().min(1).max(1_000_000).default(64),
   /** Days ClickHouse answers queries for; older ranges go to the warehouse. */

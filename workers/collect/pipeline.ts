@@ -138,6 +138,12 @@ async function enrich(env: Env, a: Admitted, facts: EdgeFacts, options: Pipeline
   });
 }
 
+/** The Cloudflare location serving the request (placeholder-free under `wrangler dev`: "local"). */
+function colo(request: Request): string {
+  const value = (request as { cf?: { colo?: unknown } }).cf?.colo;
+  return typeof value === "string" && value !== "" ? value : "local";
+}
+
 /** Runs judged candidates through the pipeline and queues what is accepted. */
 export async function runPipeline(
   env: Env,
@@ -159,7 +165,7 @@ export async function runPipeline(
     result.eventIds[a.index] = event.event_id;
   }
   if (result.accepted.length > 0)
-    await enqueueEvents(env, loadConfig(env).EVENTS_QUEUE_SHARDS, result.accepted, Date.now());
+    await enqueueEvents(env, loadConfig(env).EVENTS_QUEUE_SHARDS, result.accepted, Date.now(), colo(request));
   result.rejections.sort((x, y) => x.index - y.index);
   return result;
 }

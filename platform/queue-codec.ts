@@ -1,0 +1,43 @@
+/**
+ * Compressed queue messages (issue #14): the ingest stage packs up to MAX_PACKED_BYTES of event
+ * JSON into one message and sends it ZSTD-compressed as bytes, so one billed 64 KB operation
+ * carries several times the events plain JSON would. The consumer reads both kinds: text from
+ * the edge's own packer (and older messages), bytes from the ingest stage.
+ */
+import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A message text as the bytes the queue carries. */
+export function compressMessage(text: string): Uint8Array {
+  const bytes = encoder.encode(text);
+  return zstdCompressSync(bytes, { chunkSize: Math.max(64, bytes.byteLength + 64) });
+}
+
+/**
+ * A delivered body as the consumers parse it: compressed bytes become their text (undefined when
+ * they do not decompress, which the schema then refuses); anything else is as sent.
+ */
+export function messageBody(body: unknown): unknown {
+  const bytes =
+    body instanceof ArrayBuffer
+      ? new Uint8Array(body)
+      : ArrayBuffer.isView(body)
+        ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+        : null;
+  if (!bytes) return body;
+  try {
+    return decoder.decode(zstdDecompressSync(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bytes a body is billed for (text as UTF-8, bytes as they are). */
+export function bodyBytes(body: unknown): number {
+  if (typeof body === "string") return encoder.encode(body).byteLength;
+  if (body instanceof ArrayBuffer) return body.byteLength;
+  if (ArrayBuffer.isView(body)) return body.byteLength;
+  return encoder.encode(JSON.stringify(body)).byteLength;
+}
