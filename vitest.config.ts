@@ -86,6 +86,8 @@ export default defineConfig({
                 // Edge tests spy on the events queue binding, so requests send from the isolate;
                 // test/workers/ingest.test.ts turns the ingest stage on for its own requests.
                 INGEST_SHARDS: "0",
+                // Actors commit each call at once (group commit has its own test, test/unit/group-commit.test.ts).
+                ACTOR_COMMIT_MS: "0",
                 // Routes use the Cache API; test/workers/query-cache.test.ts points a copy of env at Upstash.
                 UPSTASH_REDIS_REST_URL: "",
                 TEST_UPSTASH_URL: `http://127.0.0.1:${upstashPort}`,

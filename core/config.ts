@@ -19,6 +19,11 @@ export const ConfigSchema = z.object({
   INGEST_SHARDS: z.coerce.number().int().min(0).max(256).default(0),
   /** How long an ingest actor gathers requests into one message (the latency it adds). */
   INGEST_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(20),
+  /**
+   * How long session and property actors gather calls into one storage commit (group commit: a
+   * call returns after the commit that holds it). Longer: fewer SQLite rows, later live numbers.
+   */
+  ACTOR_COMMIT_MS: z.coerce.number().int().min(0).max(5000).default(250),
   REFUSAL_FLUSH_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   SESSION_BUCKETS: z.coerce.number().int().min(1).max(1_000_000).default(64),
   /** Days ClickHouse answers queries for; older ranges go to the warehouse. */

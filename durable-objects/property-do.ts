@@ -12,7 +12,9 @@ import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/pro
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
 import type { SessionChange } from "../core/session/session.ts";
 import type { StoredWindow } from "../core/session/window.ts";
+import { loadConfig } from "../platform/config.ts";
 import { addCounts, readCounts } from "./counters.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { pushSnapshot, schedulePush } from "./live-push.ts";
 import { acceptViewer, answerViewer } from "./live-sockets.ts";
 import { applyToWindows, dropWindows, type LiveItem, liveSnapshot, storedWindows } from "./live-windows.ts";
@@ -22,6 +24,13 @@ import * as keys from "./property-keys.ts";
 import * as quota from "./property-quota.ts";
 
 export type { Credentials, KeyInfo } from "./property-keys.ts";
+
+/** One consumer batch's events and session changes for this property. */
+interface LiveCall {
+  items: LiveItem[];
+  changes: SessionChange[];
+  now: number;
+}
 
 export class PropertyDO extends DurableObject<Env> {
   /** Creates the property; undefined when it already exists. Returns the credentials, shown once. */
@@ -115,10 +124,21 @@ export class PropertyDO extends DurableObject<Env> {
    * write). Returns the storage rows written (windows, pruning, push bookkeeping), for the cost measurements.
    */
   async applyLive(items: LiveItem[], changes: SessionChange[], now: number): Promise<number> {
-    // One storage transaction per batch: the windows and their pruning land together or not at all.
-    const written = await this.ctx.storage.transaction((txn) => applyToWindows(txn, items, changes, now));
-    return written > 0 ? written + (await schedulePush(this.ctx, now)) : 0;
+    return this.#commits.run({ items, changes, now });
   }
+
+  /**
+   * Calls within ACTOR_COMMIT_MS are counted in one storage transaction (windows and their pruning
+   * land together or not at all); each call returns after it; the first reports the rows.
+   */
+  readonly #commits = new GroupCommit<LiveCall, number>(loadConfig(this.env).ACTOR_COMMIT_MS, async (calls) => {
+    const now = Math.max(...calls.map((c) => c.now));
+    const items = calls.flatMap((c) => c.items);
+    const changes = calls.flatMap((c) => c.changes);
+    const written = await this.ctx.storage.transaction((txn) => applyToWindows(txn, items, changes, now));
+    const rows = written > 0 ? written + (await schedulePush(this.ctx, now)) : 0;
+    return calls.map((_, i) => (i === 0 ? rows : 0));
+  });
 
   /** WebSocket upgrades only (the Worker has authenticated the viewer and names the property). */
   override async fetch(request: Request): Promise<Response> {

@@ -3,8 +3,9 @@
  * It hosts the pure session reducer over visitor states kept in memory and persisted as a log of a
  * few rows (visitor-store.ts: one row per call, not one per visitor — SQLite rows written are billed
  * one by one), answers each event with its session id and whether it opened a session or repeats
- * one, and returns every session change it made. Every call commits before it answers, so an
- * eviction or crash loses nothing it acknowledged. An alarm closes expired sessions and forgets
+ * one, and returns every session change it made. Every call returns only after the commit that
+ * holds it (calls within ACTOR_COMMIT_MS share one: group-commit.ts), so an eviction or crash loses
+ * nothing it acknowledged. An alarm closes expired sessions and forgets
  * visitors idle for a day.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -19,6 +20,8 @@ import {
   type SessionChange,
   type VisitorState,
 } from "../core/session/session.ts";
+import { loadConfig } from "../platform/config.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { migrateRowPerVisitor, VisitorStore } from "./visitor-store.ts";
 
 /** How long a visitor's recent event ids are kept for duplicate detection after their last event. */
@@ -49,10 +52,13 @@ export interface ApplyResult {
 export class SessionDO extends DurableObject<Env> {
   /** The actor's visitors (tests reach it through runInDurableObject). */
   readonly visitors: VisitorStore;
+  /** Calls within ACTOR_COMMIT_MS share one commit; the first call of a group reports its rows. */
+  readonly #commits: GroupCommit<number, number>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.visitors = new VisitorStore(ctx.storage.sql);
+    this.#commits = new GroupCommit(loadConfig(env).ACTOR_COMMIT_MS, (nows) => this.#commit(nows));
     // Visitors kept one row each before the log (dropped once read: nothing else reads it).
     migrateRowPerVisitor(ctx.storage.sql, this.visitors);
   }
@@ -83,12 +89,19 @@ export class SessionDO extends DurableObject<Env> {
     // `last_event_at` is processing time: the alarm closes and forgets by it, so a backlog being
     // worked through is not cut into sessions by the wall clock.
     for (const [clientId, state] of states) this.visitors.set(clientId, { state, last_event_at: now });
+    // Calls in the same group see each other's states before the commit; they commit (or fail) together.
+    const rowsWritten = await this.#commits.run(now + timeoutMs);
+    return { outcomes, changes, resync: [...resync.values()], rows_written: rowsWritten };
+  }
+
+  /** One commit for a group of calls (each names when its sessions time out): the visitors' log row, and the alarm if none is set. */
+  async #commit(timeouts: number[]): Promise<number[]> {
     let rowsWritten = this.ctx.storage.transactionSync(() => this.visitors.commit());
     if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(now + timeoutMs);
+      await this.ctx.storage.setAlarm(Math.min(...timeouts));
       rowsWritten++; // setAlarm is billed as one row written
     }
-    return { outcomes, changes, resync: [...resync.values()], rows_written: rowsWritten };
+    return timeouts.map((_, i) => (i === 0 ? rowsWritten : 0));
   }
 
   /** Closes sessions past their timeout and forgets visitors idle for a day; re-arms while any remain. */

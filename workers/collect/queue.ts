@@ -1,6 +1,6 @@
 /**
  * Hands accepted events to the `events` queue, the one hand-off (issue #14: its consumer writes the
- * archive before anything else acts on a batch). With INGEST_SHARDS > 0 (the default) each
+ * archive before anything else acts on a batch). With INGEST_SHARDS > 0 (wrangler.toml: 4) each
  * request's events go to an ingest actor of this Cloudflare location (durable-objects/ingest-do.ts),
  * which packs the location's requests into compressed messages; with 0 this isolate packs what it
  * sees itself (platform/events-queue.ts: a window of PACK_WINDOW_MS, messages of ≤ 64 KB). Either
