@@ -121,9 +121,12 @@ export async function deliverBatch(
 ): Promise<void> {
   let parsed: Parsed[] = [];
   let messageBytes = 0;
+  let jsonBytes = 0;
   for (const message of messages) {
     messageBytes += bodyBytes(message.body);
-    const result = decodeEventsMessage(messageBody(message.body));
+    const body = messageBody(message.body);
+    jsonBytes += typeof body === "string" ? body.length : 0;
+    const result = decodeEventsMessage(body);
     if (result.success) parsed.push({ message, body: result.data });
     else {
       // Kept, not dropped: after max_retries it rests in events-dlq for inspection.
@@ -152,6 +155,7 @@ export async function deliverBatch(
         messages: parsed.length,
         events: events.length,
         message_bytes: messageBytes,
+        json_bytes: jsonBytes,
         archive_files: 1,
         archive_bytes: archived.bytes,
         ...annotation.metrics,

@@ -10,14 +10,8 @@
 import { waitUntil } from "cloudflare:workers";
 import type { Event } from "../core/event.ts";
 import { Packer, type PackerOptions, type PackerTimers } from "../core/ingest/packer.ts";
+import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
 import { compressMessage } from "./queue-codec.ts";
-
-/**
- * Event JSON per compressed message. Measured on bench:cost traffic, ZSTD shrinks enriched event
- * JSON well over 4×, so 256 KB of JSON leaves as one billed 64 KB operation, and stays far below
- * the queue's 128 KB message limit even at half that ratio.
- */
-export const MAX_PACKED_BYTES = 256_000;
 
 /** FNV-1a: a stable, cheap spread of property ids over shards. */
 export function shardOf(propertyId: string, shards: number): number {
