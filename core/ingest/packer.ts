@@ -12,12 +12,14 @@
  *
  * Who settles what (this is what makes it safe in workerd): every promise is settled in the
  * request context that created it, and requests only await each other's promises. A draft belongs
- * to the request that opened it; its outcome is settled by that request's timer at the deadline
- * (after the early send, when another request made one) or by its own send. A request's answer is
- * its own promise, settled by its own continuation or its own fallback send. workerd lets a request
- * await a promise of another request, but settling a promise from another request's context is
- * what runs or drops continuations in the wrong context (`handle_cross_request_promise_resolution`;
- * vitest's workers pool turns it off, production has it on); nothing here depends on either.
+ * to the request that opened it, whose timer ends the window: it sends the draft, or follows the
+ * early send another request made of it (and sends the draft again itself if that send has not
+ * settled within `fallbackMs`). A request that joined another's draft answers by that draft's
+ * outcome or, past `windowMs + fallbackMs`, by a send of its own events from its own context.
+ * workerd lets a request await a promise of another request, but a promise settled from another
+ * request's context runs its continuations there (`no_handle_cross_request_promise_resolution`,
+ * which vitest's workers pool sets) or drops them when their request has ended (the default since
+ * 2024-10-14, production): nothing here depends on either.
  *
  * Pure: timers, the sender and the runtime's keep-alive are injected (workers/collect/queue.ts in
  * workerd, fakes in test/unit/packer.test.ts). Each call of `send` and each timer runs in the
@@ -27,15 +29,19 @@ import type { Event } from "../event.ts";
 import { envelope, MAX_MESSAGE_BYTES, packMessages, utf8Length } from "./queue-message.ts";
 
 /**
- * How long a window stays open. The request that opens a window waits this long, so it is the
- * latency packing adds (issue #14 allows 25 ms at p95); `npm run bench:packing` measures it.
+ * How long a window stays open: the latency packing adds to the request that opens it, and at
+ * most to the others (issue #14 allows 25 ms at p95). `npm run bench:packing` measured the added
+ * p95 at about the window plus 2–5 ms (10 ms: 12–15 ms at 10 and 100 requests/s per isolate; 20 ms:
+ * 22–25 ms, at the budget's edge), so 10 ms keeps room for a busier isolate. Requests per message
+ * grow as 1 + rate·window (`requestsPerMessage`): 1.1 at 10 requests/s, 2 at 100.
  */
 export const PACK_WINDOW_MS = 10;
 
 /**
- * How long past its window a request waits for the sends that carry its events before it sends
- * them itself. A shared send normally settles within milliseconds; this bound is for the send,
- * or the draft's owner, whose request context the runtime cancelled.
+ * How long past its window a request that joined another's draft waits before it sends its own
+ * events itself (and an owner, before it sends its draft again when another request's early send
+ * of it has not settled). A send normally settles within milliseconds; the bound is for a request
+ * context the runtime ended early, with the send or the draft's timer in it.
  */
 export const PACK_FALLBACK_MS = 1_000;
 
@@ -73,10 +79,13 @@ interface Draft {
   sent: Promise<unknown> | null;
   /** Settled by its owner only: sent, or the send failed. */
   outcome: Promise<void>;
+  settled: boolean;
   settle(sent: Promise<unknown>): void;
 }
 
 const ignore = () => {};
+
+const messageText = (d: Draft) => envelope(d.receivedAt, `[${d.parts.join(",")}]`);
 
 /** Packs the events of concurrent requests into shared messages for one queue. */
 export class Packer {
@@ -100,19 +109,21 @@ export class Packer {
   async enqueue(events: readonly Event[], receivedAt: number): Promise<void> {
     if (events.length === 0) return;
     const { timers, windowMs, fallbackMs } = this.options;
-    const outcomes = this.add(events, receivedAt);
+    const { outcomes, joined } = this.add(events, receivedAt);
     const [first] = outcomes;
     const sent: Promise<unknown> = outcomes.length === 1 && first ? first : Promise.all(outcomes);
-    if (windowMs <= 0) {
-      await sent; // this request made every send itself, at once
+    if (!joined || windowMs <= 0) {
+      // Every draft holding its events is its own: its own timer or call sends them, as an
+      // unpacked request's own call would.
+      await sent;
       return;
     }
-    // The safety net: another request's context may carry the send (or the draft), and workerd
-    // cancels continuations and timers with a request's context, so this request could wait for
-    // ever. Past the bound it sends its own events itself. A duplicate is safe downstream: events
-    // carry event_id, session actors mark a repeat so the consumer does not count it twice, and
-    // archive compaction keeps one row per event_id. While it waits, the pending timer also keeps
-    // this request from looking idle to the runtime.
+    // A request that joined another's draft has a safety net: workerd cancels a request's timers
+    // and continuations with its context, so if the owner's context ends early this request could
+    // wait for ever. Past the bound it sends its own events itself. A duplicate is safe
+    // downstream: events carry event_id, session actors mark a repeat so the consumer does not
+    // count it twice, and archive compaction keeps one row per event_id. While it waits, the
+    // pending timer also keeps this request from looking idle to the runtime.
     let timer: unknown;
     const own = new Promise<void>((resolve, reject) => {
       const fallback = () => this.sendOwn(events, receivedAt).then(() => resolve(), reject);
@@ -126,13 +137,14 @@ export class Packer {
     }
   }
 
-  /** Places the events; returns the outcomes of the drafts holding them. */
-  private add(events: readonly Event[], receivedAt: number): Promise<void>[] {
+  /** Places the events; returns the outcomes of the drafts holding them, and whether the first is another request's. */
+  private add(events: readonly Event[], receivedAt: number): { outcomes: Promise<void>[]; joined: boolean } {
     const now = this.options.timers.now();
     // A draft past its deadline is its owner's to send (its timer is late, or its request gone):
     // no one joins it any more.
     if (this.open && now >= this.open.deadline) this.open = null;
-    const deadline = this.open?.deadline ?? now + this.options.windowMs;
+    const found = this.open;
+    const deadline = found?.deadline ?? now + this.options.windowMs;
     const outcomes: Promise<void>[] = [];
     const full: Draft[] = [];
     const whole = JSON.stringify(events);
@@ -145,13 +157,12 @@ export class Packer {
         this.append(json, utf8Length(json), receivedAt, deadline, outcomes, full);
       }
     }
-    if (full.length > 0) this.sendEarly(full);
     if (this.options.windowMs <= 0 && this.open) {
-      const last = this.open;
+      full.push(this.open);
       this.open = null;
-      this.sendEarly([last]);
     }
-    return outcomes;
+    if (full.length > 0) this.sendEarly(full, found);
+    return { outcomes, joined: found !== null && outcomes[0] === found.outcome };
   }
 
   /** Whether `bytes` more of JSON fit the open draft, or an empty one when none is open. */
@@ -201,7 +212,10 @@ export class Packer {
       deadline,
       sent: null,
       outcome,
+      settled: false,
       settle: (sent) => {
+        if (draft.settled) return;
+        draft.settled = true;
         sent.then(
           () => resolve(),
           (cause: unknown) => reject(cause ?? new Error("queue send failed")),
@@ -215,8 +229,9 @@ export class Packer {
       timers.setTimer(
         () => {
           if (this.open === draft) this.open = null;
-          if (!draft.sent) this.sendDrafts([draft]);
-          draft.settle(draft.sent ?? Promise.reject(new Error("queue send not started")));
+          if (draft.settled) return;
+          if (draft.sent) draft.settle(this.relay(draft, draft.sent));
+          else draft.settle(this.sendDrafts([draft])[0] ?? Promise.reject(new Error("queue send not started")));
         },
         Math.max(0, deadline - timers.now()),
       );
@@ -226,13 +241,37 @@ export class Packer {
   }
 
   /**
-   * Sends full drafts now, from the current request. Its own drafts it settles at once; another
-   * request's draft is settled by that request's timer, which finds it sent.
+   * The early send another request made of this owner's draft, followed from the owner's context;
+   * if it has not settled within the bound (that request's context gone), the owner sends the draft
+   * again itself (a duplicate, safe as the fallback's).
    */
-  private sendEarly(drafts: Draft[]): void {
+  private relay(draft: Draft, sent: Promise<unknown>): Promise<unknown> {
+    const { timers, fallbackMs } = this.options;
+    return new Promise((resolve, reject) => {
+      const bound = timers.setTimer(() => {
+        this.sendSafely([messageText(draft)]).then(resolve, reject);
+      }, fallbackMs);
+      sent.then(
+        (value) => {
+          timers.clearTimer(bound);
+          resolve(value);
+        },
+        (cause: unknown) => {
+          timers.clearTimer(bound);
+          reject(cause);
+        },
+      );
+    });
+  }
+
+  /**
+   * Sends full drafts now, from the current request. The drafts it opened in this call it settles
+   * at once; the draft it found open is another request's, settled by that request's timer.
+   */
+  private sendEarly(drafts: Draft[], found: Draft | null): void {
     const sends = this.sendDrafts(drafts);
     if (this.options.windowMs > 0) this.options.keepAlive?.(Promise.allSettled(sends));
-    else for (const d of drafts) d.settle(d.sent ?? Promise.reject());
+    for (const d of drafts) if (d !== found && d.sent) d.settle(d.sent);
   }
 
   /** Sends drafts, `messagesPerSend` a call; records each draft's send. */
@@ -240,7 +279,7 @@ export class Packer {
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < drafts.length; i += this.options.messagesPerSend) {
       const group = drafts.slice(i, i + this.options.messagesPerSend);
-      const sent = this.sendSafely(group.map((d) => envelope(d.receivedAt, `[${d.parts.join(",")}]`)));
+      const sent = this.sendSafely(group.map(messageText));
       // Handled here: the owner may attach its own handlers only at its deadline.
       sent.catch(ignore);
       for (const d of group) d.sent = sent;

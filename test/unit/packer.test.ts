@@ -250,26 +250,38 @@ describe("Packer", () => {
 });
 
 describe("Packer's fallback", () => {
-  it("a waiter whose shared send never settles sends its own events after the bound and answers by that send", async () => {
+  it("a request that joined a draft whose send never settles sends its own events after the bound, and answers by that send", async () => {
     const { packer, calls } = harness();
     const a = events(2);
     const b = events(1);
     const pa = watch(packer.enqueue(a, 1));
     const pb = watch(packer.enqueue(b, 2));
     await vi.advanceTimersByTimeAsync(WINDOW);
-    expect(calls).toHaveLength(1); // the shared send, which never settles
+    expect(calls).toHaveLength(1); // the shared send, made by the draft's owner, which never settles
     await vi.advanceTimersByTimeAsync(FALLBACK - 1);
     expect(calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    // Each sent its own, alone, with its own received_at.
-    expect(calls).toHaveLength(3);
-    expect(calls[1]?.messages).toEqual([{ v: 1, received_at: 1, events: JSON.parse(JSON.stringify(a)) }]);
-    expect(calls[2]?.messages).toEqual([{ v: 1, received_at: 2, events: JSON.parse(JSON.stringify(b)) }]);
+    // The joined request sent its own events, alone, with its own received_at.
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.messages).toEqual([{ v: 1, received_at: 2, events: JSON.parse(JSON.stringify(b)) }]);
     calls[1]?.resolve();
-    calls[2]?.reject(new Error("still down"));
     await flushMicrotasks();
-    expect([pa.state(), pb.state()]).toEqual(["resolved", "rejected"]);
-    // The shared send settling late changes nothing.
+    // The owner made the send in its own context: it waits on it, as an unpacked request would.
+    expect([pa.state(), pb.state()]).toEqual(["pending", "resolved"]);
+    calls[0]?.resolve();
+    await flushMicrotasks();
+    expect([pa.state(), pb.state()]).toEqual(["resolved", "resolved"]);
+  });
+
+  it("a joined request's own send failing answers it with that failure; the shared send settling later changes nothing", async () => {
+    const { packer, calls } = harness();
+    const pa = watch(packer.enqueue(events(1), 1));
+    const pb = watch(packer.enqueue(events(1), 2));
+    await vi.advanceTimersByTimeAsync(WINDOW + FALLBACK);
+    expect(calls).toHaveLength(2);
+    calls[1]?.reject(new Error("still down"));
+    await flushMicrotasks();
+    expect(pb.state()).toBe("rejected");
     calls[0]?.resolve();
     await flushMicrotasks();
     expect([pa.state(), pb.state()]).toEqual(["resolved", "rejected"]);
@@ -277,18 +289,20 @@ describe("Packer's fallback", () => {
 
   it("does not send twice when the shared send succeeded within the bound: the fallback timer is cleared", async () => {
     const { packer, calls } = harness();
-    const p = watch(packer.enqueue(events(1), Date.now()));
+    const pa = watch(packer.enqueue(events(1), Date.now()));
+    const pb = watch(packer.enqueue(events(1), Date.now()));
     await vi.advanceTimersByTimeAsync(WINDOW + FALLBACK / 2);
     calls[0]?.resolve();
     await flushMicrotasks();
-    expect(p.state()).toBe("resolved");
+    expect([pa.state(), pb.state()]).toEqual(["resolved", "resolved"]);
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(FALLBACK * 2);
     expect(calls).toHaveLength(1);
   });
 
-  it("a request arriving after a draft's deadline (its owner's timer late or gone) does not join it", async () => {
-    // The first draft's timer never fires, as a cancelled request's would not.
+  it("a request that joined a draft whose owner is gone (its timer never fires) sends its own events after the bound", async () => {
+    // The first draft's timer never fires, as a cancelled request's would not; its own answer no
+    // longer matters (its client saw the request fail), the joined one's does.
     let lost = false;
     const timers: PackerTimers = {
       ...fakeTimers,
@@ -299,32 +313,62 @@ describe("Packer's fallback", () => {
       },
     };
     const { packer, calls } = harness({ timers, autoSucceed: true });
-    const a = events(1);
-    const pa = watch(packer.enqueue(a, Date.now()));
+    void packer.enqueue(events(1), Date.now());
+    const b = events(1);
+    const pb = watch(packer.enqueue(b, Date.now()));
+    await vi.advanceTimersByTimeAsync(WINDOW + FALLBACK - 1);
+    expect(calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sentIds(calls)).toEqual(b.map((e) => e.event_id));
+    expect(pb.state()).toBe("resolved");
+  });
+
+  it("a request arriving after a draft's deadline (its owner's timer late or gone) does not join it", async () => {
+    let lost = false;
+    const timers: PackerTimers = {
+      ...fakeTimers,
+      setTimer: (fn, ms) => {
+        const lose = !lost && ms <= WINDOW;
+        lost ||= lose;
+        return setTimeout(lose ? () => {} : fn, ms);
+      },
+    };
+    const { packer, calls } = harness({ timers, autoSucceed: true });
+    void packer.enqueue(events(1), Date.now());
     await vi.advanceTimersByTimeAsync(WINDOW + 5);
     const b = events(1);
     const pb = watch(packer.enqueue(b, Date.now()));
     await vi.advanceTimersByTimeAsync(WINDOW);
-    // The newcomer's draft left alone at its own deadline.
+    // The newcomer's draft left alone at its own deadline; it set no fallback, owning its draft.
     expect(calls.map((c) => c.messages.map((m) => m.events.map((e) => e.event_id)))).toEqual([
       [b.map((e) => e.event_id)],
     ]);
-    expect([pa.state(), pb.state()]).toEqual(["pending", "resolved"]);
-    // The stranded request sent its own events at its bound.
-    await vi.advanceTimersByTimeAsync(FALLBACK);
-    expect(sentIds(calls)).toEqual([...b, ...a].map((e) => e.event_id));
-    expect(pa.state()).toBe("resolved");
+    expect(pb.state()).toBe("resolved");
   });
 
-  it("a waiter whose window's timer never fires, with no one after it, sends its own events after the bound", async () => {
-    const timers: PackerTimers = { ...fakeTimers, setTimer: (fn, ms) => setTimeout(ms > WINDOW ? fn : () => {}, ms) };
-    const { packer, calls } = harness({ timers, autoSucceed: true });
-    const p = watch(packer.enqueue(events(1), Date.now()));
-    await vi.advanceTimersByTimeAsync(WINDOW + FALLBACK - 1);
-    expect(calls).toHaveLength(0);
+  it("an owner whose draft another request sent early, a send that never settles, sends the draft again after the bound", async () => {
+    const { packer, calls } = harness();
+    const first = events(25, 1_000);
+    const second = events(25, 1_000);
+    const pa = watch(packer.enqueue(first, Date.now()));
+    await vi.advanceTimersByTimeAsync(2);
+    const pb = watch(packer.enqueue(second, Date.now()));
+    expect(calls).toHaveLength(1); // the early send, from the second request: never settles
+    await vi.advanceTimersByTimeAsync(WINDOW - 2);
+    expect(calls).toHaveLength(2); // the rest, from the second request's own draft
+    calls[1]?.resolve();
+    await vi.advanceTimersByTimeAsync(FALLBACK - 1);
+    expect(calls).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
-    expect(calls).toHaveLength(1);
-    expect(p.state()).toBe("resolved");
+    // The owner's copy of its draft, the same message again, from its own context.
+    expect(calls).toHaveLength(3);
+    expect(calls[2]?.messages).toEqual(calls[0]?.messages);
+    calls[2]?.resolve();
+    await flushMicrotasks();
+    expect([pa.state(), pb.state()]).toEqual(["resolved", "resolved"]);
+    // The second request was answered by it before its own fallback was due.
+    await vi.advanceTimersByTimeAsync(FALLBACK);
+    expect(calls).toHaveLength(3);
   });
 });
 

@@ -277,22 +277,37 @@ describe("packing concurrent requests into shared messages (#14)", () => {
     );
   });
 
-  it("a request whose shared send never settles sends its own events after the bound, and is answered by that send", async () => {
-    configurePacking(env.EVENTS_QUEUE, { windowMs: 10, fallbackMs: 200 });
+  it("a request that joined a window whose send does not settle sends its own events after the bound, and is answered by that send", async () => {
+    configurePacking(env.EVENTS_QUEUE, { windowMs: 100, fallbackMs: 200 });
     const queue = env.EVENTS_QUEUE;
     const real = queue.sendBatch.bind(queue);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The shared send is held; every later send goes through.
     const send = vi
       .spyOn(queue, "sendBatch")
-      .mockImplementationOnce(() => new Promise(() => {}))
+      .mockImplementationOnce(async (batch, options) => {
+        await held;
+        return real(batch, options);
+      })
       .mockImplementation((batch, options) => real(batch, options));
-    const only = event(20);
-    const res = await postPacked(only);
-    expect(res.status).toBe(202);
-    expect(send).toHaveBeenCalledTimes(2);
-    const bodies = send.mock.calls.map(([batch]) =>
+    const bodies = [event(21), event(22)];
+    const requests = bodies.map((b) => tracked(postPacked(b)));
+    // The joined request answers by its own send; the window's owner waits on the shared one, as an
+    // unpacked request waits on its own.
+    const answered = await Promise.race(requests.map((r, i) => r.response.then((res) => ({ res, i }))));
+    expect(answered.res.status).toBe(202);
+    expect(requests.map((r) => r.settled())).toEqual(bodies.map((_, i) => i === answered.i));
+    const ids = send.mock.calls.map(([batch]) =>
       [...batch].flatMap((m) => sentMessage(m).events.map((e) => e.event_id)),
     );
-    expect(bodies).toEqual([[only.event_id], [only.event_id]]);
+    expect(ids[0]?.sort()).toEqual(bodies.map((b) => b.event_id).sort());
+    expect(ids.slice(1)).toEqual([[bodies[answered.i]?.event_id]]);
+    release();
+    const owner = await requests[1 - answered.i]?.response;
+    expect(owner?.status).toBe(202);
   });
 });
 
