@@ -11,7 +11,7 @@ import { waitUntil } from "cloudflare:workers";
 import type { Event } from "../core/event.ts";
 import { Packer, type PackerOptions, type PackerTimers } from "../core/ingest/packer.ts";
 import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
-import { compressMessage } from "./queue-codec.ts";
+import { compressedBodies } from "./queue-codec.ts";
 
 /** FNV-1a: a stable, cheap spread of property ids over shards. */
 export function shardOf(propertyId: string, shards: number): number {
@@ -61,7 +61,9 @@ function sender(queue: Queue, producer: Producer): PackerOptions["send"] {
     return (messages) => queue.sendBatch(messages.map((body): MessageSendRequest => ({ body, contentType: "text" })));
   return (messages) =>
     queue.sendBatch(
-      messages.map((text): MessageSendRequest => ({ body: compressMessage(text), contentType: "bytes" })),
+      messages.flatMap((text) =>
+        compressedBodies(text).map((body): MessageSendRequest => ({ body, contentType: "bytes" })),
+      ),
     );
 }
 

@@ -5,6 +5,10 @@
  * the edge's own packer (and older messages), bytes from the ingest stage.
  */
 import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { type EventsMessage, envelope } from "../core/ingest/queue-message.ts";
+
+/** Below the queue's 128 KB message limit with room for the runtime's framing. */
+export const MAX_COMPRESSED_BYTES = 120_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -13,6 +17,22 @@ const decoder = new TextDecoder();
 export function compressMessage(text: string): Uint8Array {
   const bytes = encoder.encode(text);
   return zstdCompressSync(bytes, { chunkSize: Math.max(64, bytes.byteLength + 64) });
+}
+
+/**
+ * A message text as one or more compressed bodies of ≤ `limit` bytes: event JSON usually shrinks
+ * 6–20×, but data that does not (random custom dimensions, say) must not make a send fail for
+ * every request in it, so such a message is halved until each part fits.
+ */
+export function compressedBodies(text: string, limit = MAX_COMPRESSED_BYTES): Uint8Array[] {
+  const body = compressMessage(text);
+  if (body.byteLength <= limit) return [body];
+  const message = JSON.parse(text) as EventsMessage;
+  if (message.events.length < 2) return [body];
+  const half = Math.ceil(message.events.length / 2);
+  return [message.events.slice(0, half), message.events.slice(half)].flatMap((events) =>
+    compressedBodies(envelope(message.received_at, JSON.stringify(events)), limit),
+  );
 }
 
 /**
