@@ -72,11 +72,27 @@ const targets: Target[] = [
   { name: "edge code, 20 events", method: "POST", path: "/collect", body: TWENTY, events: 20, variant: "edge-code" },
 ];
 
+/** This process's workerd processes: other workerd on the machine (a test run) are not ours to count or pin. */
+function ourWorkerd(): string[] {
+  const pids = execFileSync("pgrep", ["-f", "workerd"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+  const parent = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1] ?? "";
+    } catch {
+      return "";
+    }
+  };
+  return pids.filter((pid) => {
+    for (let p = pid, depth = 0; p && p !== "1" && depth < 8; p = parent(p), depth++)
+      if (p === String(process.pid)) return true;
+    return false;
+  });
+}
+
 /** CPU seconds (user + system) used so far by every workerd process under this one. */
 function workerdCpuSeconds(): number {
-  const pids = execFileSync("pgrep", ["-f", "workerd"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
   let ticks = 0;
-  for (const pid of pids) {
+  for (const pid of ourWorkerd()) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
       ticks += Number(fields[11]) + Number(fields[12]);
@@ -150,9 +166,7 @@ const mf = new Miniflare(
   }),
 );
 const url = (await mf.ready).toString().replace(/\/$/, "");
-if (PINNED)
-  for (const pid of execFileSync("pgrep", ["-f", "workerd"], { encoding: "utf8" }).trim().split("\n"))
-    execFileSync("taskset", ["-a", "-p", "-c", "0", pid], { stdio: "ignore" });
+if (PINNED) for (const pid of ourWorkerd()) execFileSync("taskset", ["-a", "-p", "-c", "0", pid], { stdio: "ignore" });
 const created = await fetch(`${url}/api/v1/properties`, {
   method: "POST",
   headers: { Authorization: "Bearer bench-admin", "Content-Type": "application/json" },
