@@ -7,37 +7,33 @@
  * Prints the cost per billion events per line at list prices (shared/REFERENCE.md), and last:
  * `cost per 1B events: R=1 $x, R=mix $y, R=20 $z` at 10 requests/s per isolate.
  */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { type DevStack, startDevStack } from "../dev/stack.ts";
+import { type Design, designsAt, type Line, type Measured, packing, priceLines, total } from "./cost-model.ts";
 import { type CostRequest, costTraffic, PROPERTIES, propertyId, type RequestSize } from "./cost-traffic.ts";
+
+/** The shipped ingest stage (wrangler.toml INGEST_WINDOW_MS), at actors sized to ~1,000 requests/s (a DO's soft limit). */
+const INGEST_WINDOW_MS = 20;
+const INGEST_SHARD_RATE = 1_000;
+/** The last run's counts, so the price model can be re-run without the stack (BENCH_COST_REUSE=1). */
+const COUNTS_FILE = ".data/bench-cost-counts.json";
 
 const EVENTS = Number(process.env.BENCH_COST_EVENTS ?? 6_000);
 const CONCURRENCY = 16;
 const UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-/** List prices per unit (shared/REFERENCE.md). */
-const PRICE = {
-  request: 0.3e-6,
-  cpuMs: 0.02e-6,
-  queueOp: 0.4e-6,
-  doRequest: 0.15e-6,
-  doRow: 1e-6,
-  r2A: 4.5e-6,
-  r2B: 0.36e-6,
-};
-/** Edge CPU per request from `npm run bench` (ingest, edge code): 336 µs at 1 event, 676 µs at 20. Not measured here. */
-const cpuMsPerRequest = (eventsPerRequest: number) => 0.336 + ((0.676 - 0.336) * (eventsPerRequest - 1)) / 19;
 
 interface Counts {
   events: number;
   requests: number;
   messages: number;
-  archiveMessages: number;
+  messageBytes: number;
+  jsonBytes: number;
+  batches: number;
   sessionRpcs: number;
   propertyRpcs: number;
-  configRpcs: number;
   doRows: number;
-  archiveFiles: number;
-  propertyHours: number;
   chInserts: number;
   chRows: number;
 }
@@ -89,102 +85,137 @@ async function scenario(stack: DevStack, size: RequestSize): Promise<Counts> {
   const offset = stack.output().length;
   const before = await clickhouseCounters(stack);
   const accepted = await send(stack, requests);
-  // The events queue flushes within ~1 s, the archive's within its 60 s batch timeout.
+  // The consumer's batches close within ~1 s; it archives, then feeds the actors and ClickHouse.
   const deadline = Date.now() + 150_000;
   let live: Record<string, number>[] = [];
-  let archive: Record<string, number>[] = [];
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 1_000));
     live = metricLines(stack.output().slice(offset), "consumer_batch");
-    archive = metricLines(stack.output().slice(offset), "archive_batch");
-    if (sum(live, "events") >= accepted && sum(archive, "events") >= accepted) break;
+    if (sum(live, "events") >= accepted) break;
   }
+  // ClickHouse inserts of the last batch land just after its line.
+  await new Promise((r) => setTimeout(r, 2_000));
   const after = await clickhouseCounters(stack);
-  const hours = new Set(
-    requests.flatMap((r) => r.events.map((e) => `${e.property_id}|${Math.floor(e.event_timestamp / 3_600_000)}`)),
-  );
   return {
     events: accepted,
     requests: requests.length,
     messages: sum(live, "messages"),
-    archiveMessages: sum(archive, "messages"),
+    messageBytes: sum(live, "message_bytes"),
+    jsonBytes: sum(live, "json_bytes"),
+    batches: live.length,
     sessionRpcs: sum(live, "session_rpcs"),
     propertyRpcs: sum(live, "property_rpcs"),
-    configRpcs: sum(live, "config_rpcs"),
     doRows: sum(live, "do_rows_written"),
-    archiveFiles: sum(archive, "files"),
-    propertyHours: hours.size,
     chInserts: after.inserts - before.inserts,
     chRows: after.rows - before.rows,
   };
 }
 
-/** Dollars per billion events, line by line. */
-function lines(c: Counts): [string, number, number][] {
-  const per1B = (x: number) => (x * 1e9) / c.events;
-  const perRequest = c.events / c.requests;
-  // Compaction, per property-hour: one LIST, one compacted file and one manifest written; each batch file read once.
-  const r2A = c.archiveFiles * 2 + c.propertyHours * 3;
-  const rpcs = c.sessionRpcs + c.propertyRpcs + c.configRpcs;
-  return [
-    ["Worker requests", per1B(c.requests), per1B(c.requests) * PRICE.request],
-    [
-      "Worker CPU (ms, edge)",
-      per1B(c.requests * cpuMsPerRequest(perRequest)),
-      per1B(c.requests * cpuMsPerRequest(perRequest)) * PRICE.cpuMs,
-    ],
-    ["Queue events (ops)", per1B(c.messages * 3), per1B(c.messages * 3) * PRICE.queueOp],
-    ["Queue archive (ops)", per1B(c.archiveMessages * 3), per1B(c.archiveMessages * 3) * PRICE.queueOp],
-    ["DO RPCs (incl. config lookups)", per1B(rpcs), per1B(rpcs) * PRICE.doRequest],
-    ["DO SQLite rows written", per1B(c.doRows), per1B(c.doRows) * PRICE.doRow],
-    ["R2 Class A (files, markers, compaction)", per1B(r2A), per1B(r2A) * PRICE.r2A],
-    ["R2 Class B (compaction reads)", per1B(c.archiveFiles), per1B(c.archiveFiles) * PRICE.r2B],
-  ];
+function measured(c: Counts): Measured {
+  return {
+    eventsPerRequest: c.events / c.requests,
+    jsonBytesPerRequest: c.jsonBytes / c.requests,
+    compression: c.jsonBytes / Math.max(1, c.messageBytes),
+    rowsPerActorCall: c.doRows / Math.max(1, c.sessionRpcs + c.propertyRpcs),
+    clickhouseRowsPerEvent: c.chRows / c.events,
+  };
 }
 
-const stack = await startDevStack();
-try {
-  const admin = { Authorization: `Bearer ${stack.adminToken}`, "Content-Type": "application/json" };
-  let created = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (created < PROPERTIES) {
-        const i = created++;
-        const body = JSON.stringify({
-          property_id: propertyId(i),
-          name: `Cost ${i + 1}`,
-          domains: [`site${i}.example`],
-        });
-        await (await fetch(`${stack.url}/api/v1/properties`, { method: "POST", headers: admin, body })).body?.cancel();
-      }
-    }),
-  );
-  const totals: Record<RequestSize, number> = { "1": 0, mix: 0, "20": 0 };
-  for (const size of ["1", "mix", "20"] as const) {
-    const c = await scenario(stack, size);
-    const rows = lines(c);
-    totals[size] = rows.reduce((n, [, , usd]) => n + usd, 0);
-    console.log(
-      `\nR=${size}: ${c.events.toLocaleString()} events in ${c.requests.toLocaleString()} requests (${(c.events / c.requests).toFixed(2)}/request) over ${PROPERTIES.toLocaleString()} Zipf properties; per 1B events:`,
+const usd = (x: number) => `$${x < 10 ? x.toFixed(2) : Math.round(x).toLocaleString()}`;
+
+function printLines(title: string, lines: readonly Line[]): void {
+  console.log(`  ${title}`);
+  for (const [name, count, dollars] of lines)
+    console.log(`    ${name.padEnd(42)} ${Math.round(count).toLocaleString().padStart(15)}  ${usd(dollars)}`);
+  console.log(`    ${"total".padEnd(42)} ${"".padStart(15)}  ${usd(total(lines))}`);
+}
+
+/** Runs the three scenarios on the dev stack (or, with BENCH_COST_REUSE=1, reads the last run's counts). */
+async function measureAll(): Promise<Record<RequestSize, Counts>> {
+  if (process.env.BENCH_COST_REUSE === "1") return JSON.parse(readFileSync(COUNTS_FILE, "utf8"));
+  const stack = await startDevStack();
+  try {
+    const admin = { Authorization: `Bearer ${stack.adminToken}`, "Content-Type": "application/json" };
+    let created = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (created < PROPERTIES) {
+          const i = created++;
+          const body = JSON.stringify({
+            property_id: propertyId(i),
+            name: `Cost ${i + 1}`,
+            domains: [`site${i}.example`],
+          });
+          await (
+            await fetch(`${stack.url}/api/v1/properties`, { method: "POST", headers: admin, body })
+          ).body?.cancel();
+        }
+      }),
     );
-    for (const [name, count, usd] of rows)
-      console.log(`  ${name.padEnd(40)} ${Math.round(count).toLocaleString().padStart(15)}  $${usd.toFixed(2)}`);
-    console.log(`  ${"total (Cloudflare lines counted)".padEnd(40)} ${"".padStart(15)}  $${totals[size].toFixed(2)}`);
+    const counts = {} as Record<RequestSize, Counts>;
+    for (const size of ["1", "mix", "20"] as const) counts[size] = await scenario(stack, size);
+    mkdirSync(dirname(COUNTS_FILE), { recursive: true });
+    writeFileSync(COUNTS_FILE, JSON.stringify(counts));
+    return counts;
+  } finally {
+    await stack.stop();
+  }
+}
+
+const counts = await measureAll();
+const shipped: Record<RequestSize, Measured | undefined> = { "1": undefined, mix: undefined, "20": undefined };
+for (const size of ["1", "mix", "20"] as const) {
+  const c = counts[size];
+  const m = measured(c);
+  shipped[size] = m;
+  console.log(
+    `\nR=${size}: ${c.events.toLocaleString()} events in ${c.requests.toLocaleString()} requests (${m.eventsPerRequest.toFixed(2)}/request) over ${PROPERTIES.toLocaleString()} Zipf properties, this run:`,
+  );
+  console.log(
+    `  ${c.messages} queue messages (${(c.requests / Math.max(1, c.messages)).toFixed(1)} requests each; ${Math.round(m.jsonBytesPerRequest)} B of event JSON per request, compressed ${m.compression.toFixed(1)}x), ` +
+      `${c.batches} consumer batches (${Math.round(c.events / Math.max(1, c.batches))} events each = staging files), ` +
+      `${c.sessionRpcs + c.propertyRpcs} actor calls writing ${c.doRows} SQLite rows (${m.rowsPerActorCall.toFixed(2)} a call), ` +
+      `ClickHouse ${c.chInserts} inserts, ${m.clickhouseRowsPerEvent.toFixed(1)} rows written per event (tables and views)`,
+  );
+  for (const [rate, shardRate] of [[10, INGEST_SHARD_RATE]] as const)
+    for (const d of designsAt(rate, shardRate, INGEST_WINDOW_MS)) {
+      const p = packing(m, d);
+      printLines(
+        `per 1B events at the spec's volume, ${d.name === "ingest" ? `ingest stage (${shardRate} requests/s per actor, ${d.windowMs} ms window)` : `isolate packer (${rate} requests/s per isolate, ${d.windowMs} ms window)`}: ${p.requestsPerMessage.toFixed(1)} requests per message`,
+        priceLines(m, d),
+      );
+    }
+}
+const ratio = (m: Measured, d: Design) => {
+  const lines = priceLines(m, d);
+  const count = (name: string) => lines.find(([n]) => n.startsWith(name))?.[1] ?? 0;
+  const r2A = count("R2 Class A: staging") + count("R2 Class A: split");
+  return `queue ops ${(count("Queue") / 1e6).toFixed(1)} (target 20), SQLite rows ${(count("DO SQLite") / 1e6).toFixed(1)} (target 5), R2 Class A ${(r2A / 1e6).toFixed(2)} (target 0.1; staging alone ${(count("R2 Class A: staging") / 1e6).toFixed(3)}) per 1,000 events`;
+};
+const mix = shipped.mix as Measured;
+console.log(
+  `\nTargets at R=mix (ingest stage): ${ratio(mix, designsAt(10, INGEST_SHARD_RATE, INGEST_WINDOW_MS)[1] as Design)}`,
+);
+console.log(
+  "\nBy rate (Cloudflare lines; the ingest stage's cost does not depend on the isolate's rate, only on its actors'):",
+);
+const totals: Record<string, Record<RequestSize, number>> = {};
+for (const rate of [1, 10, 100]) {
+  for (const d of designsAt(rate, INGEST_SHARD_RATE, INGEST_WINDOW_MS)) {
+    const t = { "1": 0, mix: 0, "20": 0 } as Record<RequestSize, number>;
+    for (const size of ["1", "mix", "20"] as const) t[size] = total(priceLines(shipped[size] as Measured, d));
+    totals[`${d.name}@${rate}`] = t;
     console.log(
-      `  ClickHouse: ${Math.round((c.chInserts * 1e9) / c.events).toLocaleString()} inserts, ${((c.chRows / c.events) * 1).toFixed(1)} rows written per event (tables and views); ${c.events / Math.max(1, c.chInserts) < 1 ? "<1" : Math.round(c.events / Math.max(1, c.chInserts))} events per insert`,
+      `  at ${rate} requests/s per isolate, ${d.name.padEnd(7)}: R=1 ${usd(t["1"])}, R=mix ${usd(t.mix)}, R=20 ${usd(t["20"])}`,
     );
   }
-  console.log(
-    "\nNot counted yet: Durable Object duration, consumer CPU, the edge's own property lookups (cached per isolate; the consumer's are in DO RPCs). " +
-      "Per-isolate rate: the edge sends each request's events as its own message (no packing across requests), so 1, 10 and 100 requests/s per isolate cost the same.",
-  );
-  for (const rate of [1, 10, 100])
-    console.log(
-      `  at ${rate} requests/s per isolate: R=1 $${totals["1"].toFixed(0)}, R=mix $${totals.mix.toFixed(0)}, R=20 $${totals["20"].toFixed(0)}`,
-    );
-  console.log(
-    `cost per 1B events: R=1 $${totals["1"].toFixed(0)}, R=mix $${totals.mix.toFixed(0)}, R=20 $${totals["20"].toFixed(0)}`,
-  );
-} finally {
-  await stack.stop();
 }
+for (const shardRate of [100, 300, 1_000, 2_500]) {
+  const d = { name: "ingest", isolateRate: 10, shardRate, windowMs: INGEST_WINDOW_MS } as const;
+  const t = (size: RequestSize) => usd(total(priceLines(shipped[size] as Measured, d)));
+  console.log(`  ingest actors at ${shardRate} requests/s each: R=1 ${t("1")}, R=mix ${t("mix")}, R=20 ${t("20")}`);
+}
+const last = totals["ingest@10"] as Record<RequestSize, number>;
+console.log(
+  `cost per 1B events: R=1 $${last["1"].toFixed(0)}, R=mix $${last.mix.toFixed(0)}, R=20 $${last["20"].toFixed(0)}`,
+);

@@ -1,7 +1,8 @@
 /**
- * `npm run bench` (realtime): event → WebSocket latency on the local dev stack (`scripts/dev.ts`:
- * wrangler dev, the embedded ClickHouse). Each sample POSTs one event to /collect and waits for
- * the push that counts it; samples are spaced past the one-push-per-second throttle.
+ * `npm run bench` (realtime): event → WebSocket push and event → ClickHouse row latency on the
+ * local dev stack (`scripts/dev.ts`: wrangler dev, the ingest stage, the embedded ClickHouse). Each
+ * sample POSTs one event to /collect and waits for the push that counts it and for its row;
+ * samples are spaced past the one-push-per-second throttle.
  */
 import { startDevStack } from "../dev/stack.ts";
 
@@ -27,6 +28,12 @@ try {
   });
   while (latest < 0) await new Promise((r) => setTimeout(r, 20));
   const latencies: number[] = [];
+  const rowLatencies: number[] = [];
+  const rowCount = async (clientId: string) => {
+    const sql = `SELECT count() FROM events WHERE property_id = 'UA-DEMO-1' AND client_id = '${clientId}'`;
+    return Number((await (await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(sql)}`)).text()).trim());
+  };
+  const run = Date.now().toString(36);
   for (let i = 0; i < SAMPLES; i++) {
     const target = latest + 1;
     const sent = performance.now();
@@ -38,22 +45,30 @@ try {
       headers: { "User-Agent": UA },
       body: JSON.stringify({
         property_id: "UA-DEMO-1",
-        client_id: `rt-${i}`,
+        client_id: `rt-${run}-${i}`,
         event_type: "pageview",
         page_url: "https://example.com/rt",
       }),
     });
     await seen;
     latencies.push(performance.now() - sent);
+    // The client id is the bench's own, so one row means this event's row has landed.
+    while ((await rowCount(`rt-${run}-${i}`)) < 1) await new Promise((r) => setTimeout(r, 25));
+    rowLatencies.push(performance.now() - sent);
     await new Promise((r) => setTimeout(r, 1_100));
   }
   ws.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]?.toFixed(0);
+  const at = (values: number[], q: number) =>
+    [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))]?.toFixed(0);
   console.log(
-    `\nEvent → WebSocket push on the dev stack (${SAMPLES} samples): p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`,
+    `\nEvent → WebSocket push on the dev stack (${SAMPLES} samples): p50 ${at(latencies, 0.5)} ms, p95 ${at(latencies, 0.95)} ms, max ${at(latencies, 1)} ms (target p95 ≤ 1,500)`,
   );
-  console.log("  (the queue's max_batch_timeout of 1 s dominates; the spec allows 1–2 s)");
+  console.log(
+    `Event → ClickHouse row: p50 ${at(rowLatencies, 0.5)} ms, p95 ${at(rowLatencies, 0.95)} ms, max ${at(rowLatencies, 1)} ms (target p95 ≤ 5,000)`,
+  );
+  console.log(
+    "  (the queue's max_batch_timeout of 1 s dominates; then the staging write, the actors' group commit (ACTOR_COMMIT_MS, twice) and the push throttle)",
+  );
 } finally {
   await stack.stop();
 }

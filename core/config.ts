@@ -23,7 +23,7 @@ export const ConfigSchema = z.object({
    * How long session and property actors gather calls into one storage commit (group commit: a
    * call returns after the commit that holds it). Longer: fewer SQLite rows, later live numbers.
    */
-  ACTOR_COMMIT_MS: z.coerce.number().int().min(0).max(5000).default(250),
+  ACTOR_COMMIT_MS: z.coerce.number().int().min(0).max(5000).default(150),
   REFUSAL_FLUSH_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   SESSION_BUCKETS: z.coerce.number().int().min(1).max(1_000_000).default(64),
   /** Days ClickHouse answers queries for; older ranges go to the warehouse. */
