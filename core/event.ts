@@ -12,6 +12,8 @@ import { parseUrl } from "./url.ts";
 
 /** Our spec's `UA-XXXXX-Y`, or any short slug; Umami's UUIDs fit too. */
 export const PROPERTY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
+/** The archive's partition for small property-hours pooled together (core/archive/staging.ts): no property may take it. */
+export const POOLED_ARCHIVE_ID = "tally-pooled";
 /** Client-supplied event ids are kept (so retries dedupe); UUIDs and similar fit. */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point

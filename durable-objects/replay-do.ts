@@ -9,6 +9,8 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   ArchiveManifestSchema,
+  type ArchivePartition,
+  type ArchiveRecord,
   fromArchiveRecord,
   hourPrefix,
   liveFiles,
@@ -18,8 +20,8 @@ import {
 import { decodeArchiveFile } from "../core/archive/parquet.ts";
 import { dedupeRecords } from "../core/archive/plan.ts";
 import { splitStaging } from "../core/archive/staging.ts";
-import { listAll } from "../core/archive/store.ts";
-import type { Event } from "../core/event.ts";
+import { type ArchiveStore, listAll } from "../core/archive/store.ts";
+import { type Event, POOLED_ARCHIVE_ID } from "../core/event.ts";
 import { sessionShards } from "../core/property/property.ts";
 import { alignedCover, DAYS_TABLES, respanStatements } from "../core/query/rollup-spans.ts";
 import { type ReplayStatus, replayStatusFor } from "../core/replay/job.ts";
@@ -40,6 +42,19 @@ import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
 import { propertyConfig, registryStub } from "../platform/properties.ts";
 import { applyToActors } from "./client.ts";
+
+/** The readable records of one archive hour: the manifest's files and the batch files it does not name. */
+async function readHour(store: ArchiveStore, partition: ArchivePartition): Promise<ArchiveRecord[]> {
+  const records: ArchiveRecord[] = [];
+  const listed = (await listAll(store, hourPrefix(partition))).map((o) => o.key);
+  const manifest = await store.get(manifestKey(partition));
+  const parsed = manifest ? ArchiveManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifest.body))) : null;
+  for (const key of liveFiles(listed, parsed)) {
+    const object = await store.get(key);
+    if (object) records.push(...(await decodeArchiveFile(object.body, zstdCodec)));
+  }
+  return records;
+}
 
 /** Hours per alarm: small enough to stay well inside the CPU limit for a busy property's hour. */
 const HOURS_PER_STEP = 6;
@@ -137,15 +152,11 @@ export class ReplayDO extends DurableObject<Env> {
     for (let n = 0; n < HOURS_PER_STEP && job.cursor < total; n++) {
       const property = job.properties[Math.floor(job.cursor / hours.length)] ?? "";
       const hour = hours[job.cursor % hours.length] ?? 0;
-      const records = [];
-      const partition = partitionOf(property, hour);
-      const listed = (await listAll(store, hourPrefix(partition))).map((o) => o.key);
-      const manifest = await store.get(manifestKey(partition));
-      const parsed = manifest ? ArchiveManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifest.body))) : null;
-      for (const key of liveFiles(listed, parsed)) {
-        const object = await store.get(key);
-        if (object) records.push(...(await decodeArchiveFile(object.body, zstdCodec)));
-      }
+      // The property's own files of the hour, and its rows in the hour's pooled files.
+      const records = [
+        ...(await readHour(store, partitionOf(property, hour))),
+        ...(await readHour(store, partitionOf(POOLED_ARCHIVE_ID, hour))).filter((r) => r.property_id === property),
+      ];
       const kept = dedupeRecords(records).kept;
       const received = new Map(kept.map((r) => [r.event_id, r.received_at]));
       const events = kept.map((r) => fromArchiveRecord(r).event);

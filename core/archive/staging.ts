@@ -6,14 +6,18 @@
  *
  * A scheduled split then turns closed staging files into the per-property-hour layout
  * (core/archive/layout.ts): a chunk of staging files becomes one batch file per property-hour it
- * spans, named from the staging keys, plus the pending markers compaction follows; the staging files
- * are deleted last. A crash anywhere leaves every event readable once or twice, never zero times,
+ * spans with enough rows, and one per hour pooling the small ones (`property_id=tally-pooled`),
+ * named from the staging keys, plus the pending markers compaction follows; the staging files are
+ * deleted last. A crash anywhere leaves every event readable once or twice, never zero times,
  * and copies are collapsed by `event_id` (compaction keeps one; replay reads with dedupeRecords).
  *
- *   _staging/batch-<id>.parquet    one consumer batch's events, id from its queue message ids
+ *   _staging/batch-<id>.parquet                             one consumer batch's events, id from its message ids
+ *   events/property_id=tally-pooled/dt=…/hour=…/…           small property-hours of an hour, pooled
  */
+
+import { POOLED_ARCHIVE_ID } from "../event.ts";
 import { type ArchiveGroup, type ArchiveMessage, encodeGroup, PendingMarks, storeGroup } from "./batch.ts";
-import { type ArchiveRecord, deterministicId, partitionOf, toArchiveRecord } from "./layout.ts";
+import { type ArchivePartition, type ArchiveRecord, deterministicId, partitionOf, toArchiveRecord } from "./layout.ts";
 import { type ArchiveCodec, compareRecords, decodeArchiveFile, encodeArchiveFile } from "./parquet.ts";
 import { type ArchiveObject, type ArchiveStore, listAll } from "./store.ts";
 
@@ -78,9 +82,11 @@ export interface SplitOptions {
   maxRowsPerChunk?: number;
   /** Epoch ms after which no new chunk starts. */
   deadline?: number;
+  /** A property-hour with fewer rows than this in a chunk goes to the hour's pooled file. */
+  poolBelowRows?: number;
 }
 
-export const SPLIT_DEFAULTS = { minAgeMs: 2 * 60_000, maxRowsPerChunk: 25_000 } as const;
+export const SPLIT_DEFAULTS = { minAgeMs: 2 * 60_000, maxRowsPerChunk: 25_000, poolBelowRows: 1_000 } as const;
 
 export interface SplitReport {
   staging_files: number;
@@ -90,18 +96,33 @@ export interface SplitReport {
   files_written: number;
 }
 
-/** Groups records by property-hour, records in archive order; `sources` name the group's files. */
-function groupRecords(records: readonly ArchiveRecord[], sources: readonly string[]): ArchiveGroup[] {
-  const groups = new Map<string, ArchiveGroup>();
+/**
+ * Groups records by property-hour, records in archive order; `sources` name the group's files.
+ * Property-hours with fewer than `poolBelow` rows in the chunk go to their hour's pooled group
+ * (POOLED_ARCHIVE_ID): at volume a chunk spans nearly every property, and a file per small group
+ * would cost more R2 writes than the events are worth (docs/cost.md). Readers of a property-hour
+ * read its own files and the pooled hour's, filtered (replay does).
+ */
+function groupRecords(
+  records: readonly ArchiveRecord[],
+  sources: readonly string[],
+  poolBelow: number,
+): ArchiveGroup[] {
+  const byPartition = new Map<string, { partition: ArchivePartition; records: ArchiveRecord[] }>();
   for (const record of records) {
     const partition = partitionOf(record.property_id, record.event_timestamp);
     const name = `${partition.property_id}/${partition.dt}/${partition.hour}`;
-    let group = groups.get(name);
-    if (!group) {
-      group = { partition, messageIds: [...sources], records: [] };
-      groups.set(name, group);
-    }
-    group.records.push(record);
+    const group = byPartition.get(name);
+    if (group) group.records.push(record);
+    else byPartition.set(name, { partition, records: [record] });
+  }
+  const groups = new Map<string, ArchiveGroup>();
+  for (const { partition, records: rows } of byPartition.values()) {
+    const own = rows.length >= poolBelow ? partition : { ...partition, property_id: POOLED_ARCHIVE_ID };
+    const name = `${own.property_id}/${own.dt}/${own.hour}`;
+    const group = groups.get(name);
+    if (group) group.records.push(...rows);
+    else groups.set(name, { partition: own, messageIds: [...sources], records: [...rows] });
   }
   for (const group of groups.values()) group.records.sort(compareRecords);
   return [...groups.values()];
@@ -114,10 +135,12 @@ async function splitChunk(
   chunk: readonly { key: string; records: ArchiveRecord[] }[],
   marks: PendingMarks,
   now: number,
+  poolBelow: number,
 ): Promise<number> {
   const groups = groupRecords(
     chunk.flatMap((c) => c.records),
     chunk.map((c) => c.key),
+    poolBelow,
   );
   for (const group of groups) await storeGroup(store, await encodeGroup(group, codec), marks, now);
   await store.delete(chunk.map((c) => c.key));
@@ -130,7 +153,7 @@ export async function splitStaging(
   codec: ArchiveCodec,
   options: SplitOptions = {},
 ): Promise<SplitReport> {
-  const { now = Date.now, minAgeMs, maxRowsPerChunk, deadline } = { ...SPLIT_DEFAULTS, ...options };
+  const { now = Date.now, minAgeMs, maxRowsPerChunk, deadline, poolBelowRows } = { ...SPLIT_DEFAULTS, ...options };
   const due = (await listAll(store, STAGING_PREFIX))
     .filter((o: ArchiveObject) => o.uploaded <= now() - minAgeMs)
     .sort((a, b) => a.uploaded - b.uploaded || (a.key < b.key ? -1 : 1));
@@ -140,7 +163,7 @@ export async function splitStaging(
   let rows = 0;
   const flush = async () => {
     if (chunk.length === 0) return;
-    report.files_written += await splitChunk(store, codec, chunk, marks, now());
+    report.files_written += await splitChunk(store, codec, chunk, marks, now(), poolBelowRows);
     report.rows += rows;
     chunk = [];
     rows = 0;

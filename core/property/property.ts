@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { IP_MODES } from "../enrich/privacy.ts";
-import { PROPERTY_ID_PATTERN } from "../event.ts";
+import { POOLED_ARCHIVE_ID, PROPERTY_ID_PATTERN } from "../event.ts";
 import { isTimeZone } from "../time.ts";
 import { parseUrl } from "../url.ts";
 
@@ -59,7 +59,11 @@ export type PropertyConfig = z.infer<typeof PropertyConfigSchema>;
 
 /** `POST /api/v1/properties` body. */
 export const CreatePropertySchema = z.strictObject({
-  property_id: z.string().regex(PROPERTY_ID_PATTERN, "must look like UA-12345-1 or a 3-64 character slug").optional(),
+  property_id: z
+    .string()
+    .regex(PROPERTY_ID_PATTERN, "must look like UA-12345-1 or a 3-64 character slug")
+    .refine((id) => id !== POOLED_ARCHIVE_ID, "is reserved for the archive")
+    .optional(),
   name: mutable.name,
   domains: mutable.domains,
   timezone: mutable.timezone.default("UTC"),

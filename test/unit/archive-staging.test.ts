@@ -18,7 +18,7 @@ import {
   stagingKey,
 } from "../../core/archive/staging.ts";
 import { listAll, MemoryArchiveStore } from "../../core/archive/store.ts";
-import type { Event } from "../../core/event.ts";
+import { type Event, POOLED_ARCHIVE_ID } from "../../core/event.ts";
 import { HOUR_MS } from "../../core/time.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { zstdCodec } from "../../platform/archive/zstd.ts";
@@ -92,7 +92,7 @@ describe("the scheduled split", () => {
     now += 5 * 60_000;
     const young = await stage(store, [message("d", [ev("P-A", 7)])]);
     // Chunks of at most 5 rows: files a + b (5 rows), then c.
-    const report = await splitStaging(store, zstdCodec, { now: () => now, maxRowsPerChunk: 5 });
+    const report = await splitStaging(store, zstdCodec, { now: () => now, maxRowsPerChunk: 5, poolBelowRows: 1 });
     expect(report).toEqual({ staging_files: 3, staging_left: 0, rows: 6, files_written: 4 });
     expect((await listAll(store, STAGING_PREFIX)).map((o) => o.key)).toEqual([young]);
     expect(old.every((k) => !store.objects.has(k))).toBe(true);
@@ -102,6 +102,21 @@ describe("the scheduled split", () => {
     const files = await listAll(store, hourPrefix(partitionOf("P-A", T)));
     expect(files.map((o) => fileKind(o.key))).toEqual(["batch", "batch"]);
     expect(store.objects.has(pendingKey(partitionOf("P-B", T)))).toBe(true);
+  });
+
+  it("pools the property-hours with few rows in a chunk into one file for their hour", async () => {
+    const now = T + HOUR_MS;
+    const store = new MemoryArchiveStore(() => T);
+    const busy = Array.from({ length: 5 }, (_, i) => ev("P-BUSY", 10 + i));
+    await stage(store, [message("a", [...busy, ev("P-A", 1), ev("P-B", 2), ev("P-C", 3, T + HOUR_MS)])]);
+    const report = await splitStaging(store, zstdCodec, { now: () => now, poolBelowRows: 3 });
+    // P-BUSY's own file; P-A and P-B pooled for 09:00, P-C for 10:00.
+    expect(report.files_written).toBe(3);
+    expect(await readable(store, "P-BUSY", T)).toEqual(busy.map((e) => e.event_id).sort());
+    expect(await readable(store, "P-A", T)).toEqual([]);
+    expect(await readable(store, POOLED_ARCHIVE_ID, T)).toEqual(["e1", "e2"]);
+    expect(await readable(store, POOLED_ARCHIVE_ID, T + HOUR_MS)).toEqual(["e3"]);
+    expect(store.objects.has(pendingKey(partitionOf(POOLED_ARCHIVE_ID, T)))).toBe(true);
   });
 
   it("stops at its deadline and says how many files are left", async () => {
@@ -122,11 +137,11 @@ describe("the scheduled split", () => {
     now += 3 * 60_000;
     const realDelete = store.delete.bind(store);
     store.delete = () => Promise.reject(new Error("crash before the deletes"));
-    await expect(splitStaging(store, zstdCodec, { now: () => now })).rejects.toThrow("crash");
+    await expect(splitStaging(store, zstdCodec, { now: () => now, poolBelowRows: 1 })).rejects.toThrow("crash");
     store.delete = realDelete;
     // A later run chunks differently (one file per chunk): the same events land in new files too.
     now += 60_000;
-    await splitStaging(store, zstdCodec, { now: () => now, maxRowsPerChunk: 1 });
+    await splitStaging(store, zstdCodec, { now: () => now, maxRowsPerChunk: 1, poolBelowRows: 1 });
     expect(await listAll(store, STAGING_PREFIX)).toEqual([]);
     expect(await readable(store, "P-A", T)).toEqual(["e1", "e2", "e3"]);
     // Compaction keeps one row per event_id.

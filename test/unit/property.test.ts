@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { POOLED_ARCHIVE_ID } from "../../core/event.ts";
 import {
   applyPatch,
   CreatePropertySchema,
@@ -34,6 +35,15 @@ describe("property configuration", () => {
     ["null", false],
   ])("judges origin %s as allowed=%s for example.com", (origin, allowed) => {
     expect(originAllowed(origin, ["example.com"])).toBe(allowed);
+  });
+
+  it("refuses the id the archive reserves for pooled small property-hours", () => {
+    const taken = CreatePropertySchema.safeParse({ property_id: POOLED_ARCHIVE_ID, name: "Site", domains: ["a.com"] });
+    expect(taken.success).toBe(false);
+    expect(taken.error?.issues[0]).toMatchObject({ path: ["property_id"], message: "is reserved for the archive" });
+    expect(
+      CreatePropertySchema.safeParse({ property_id: "tally-pooled2", name: "S", domains: ["a.com"] }).success,
+    ).toBe(true);
   });
 
   it("patches only what is given, merging privacy settings", () => {

@@ -12,7 +12,6 @@ import { type Archive, deliverBatch } from "../../consumers/events-consumer.ts";
 import {
   ArchiveManifestSchema,
   type ArchiveRecord,
-  fileKind,
   manifestKey,
   partitionOf,
   pendingKey,
@@ -21,7 +20,7 @@ import {
 import { type ArchiveCodec, decodeArchiveFile } from "../../core/archive/parquet.ts";
 import { STAGING_PREFIX, stagingKey } from "../../core/archive/staging.ts";
 import { type ArchiveStore, listAll } from "../../core/archive/store.ts";
-import type { Event } from "../../core/event.ts";
+import { type Event, POOLED_ARCHIVE_ID } from "../../core/event.ts";
 import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import { HOUR_MS } from "../../core/time.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
@@ -182,7 +181,7 @@ describe("the events consumer's archive write", () => {
 });
 
 describe("the archive's Cron Trigger", () => {
-  it("splits staging files per property-hour and compacts closed hours; a regrouped redelivery's copies collapse", async () => {
+  it("splits staging files (small property-hours pooled) and compacts closed hours; a regrouped redelivery's copies collapse", async () => {
     const p = `UA-ARCC-${run}`;
     const q = `UA-ARCD-${run}`;
     // Three hours ago: closed, and still within what /collect would accept.
@@ -207,17 +206,16 @@ describe("the archive's Cron Trigger", () => {
       Date.now = realNow;
     }
     expect((await keys(STAGING_PREFIX)).filter((k) => staged.includes(k))).toEqual([]);
-    const partition = partitionOf(p, hour);
-    expect((await keys(`events/property_id=${p}/`)).map(fileKind).sort()).toEqual(["compacted", "manifest"]);
-    const manifest = ArchiveManifestSchema.parse(await (await env.ARCHIVE_BUCKET.get(manifestKey(partition)))?.json());
-    expect(manifest).toMatchObject({ rows: 3, min_event_timestamp: hour + 1000, max_event_timestamp: hour + 4000 });
-    expect((await readFile(manifest.files[0]?.key ?? "")).map((r) => r.event_id)).toEqual(
-      [1, 3, 4].map((n) => `${run}-e${n}`),
-    );
-    expect(await keys(pendingKey(partition))).toEqual([]);
-    const other = ArchiveManifestSchema.parse(
-      await (await env.ARCHIVE_BUCKET.get(manifestKey(partitionOf(q, hour))))?.json(),
-    );
-    expect(other.rows).toBe(1);
+    // A few events per property-hour: pooled into the hour's one file set, not a file per property.
+    expect(await keys(`events/property_id=${p}/`)).toEqual([]);
+    const pooled = partitionOf(POOLED_ARCHIVE_ID, hour);
+    const manifest = ArchiveManifestSchema.parse(await (await env.ARCHIVE_BUCKET.get(manifestKey(pooled)))?.json());
+    const ours = (await Promise.all(manifest.files.map((f) => readFile(f.key))))
+      .flat()
+      .filter((r) => r.property_id === p || r.property_id === q)
+      .map((r) => `${r.property_id === p ? "p" : "q"}:${r.event_id}`);
+    // c2's second copy is gone: one row per event_id.
+    expect(ours.sort()).toEqual([`p:${run}-e1`, `p:${run}-e3`, `p:${run}-e4`, `q:${run}-e2`].sort());
+    expect(await keys(pendingKey(pooled))).toEqual([]);
   });
 });
