@@ -30,6 +30,7 @@ export const SPEC_EVENTS_PER_DAY = 50e9;
 const SPEC_HOURS_PER_BILLION = (24 * 1e9) / SPEC_EVENTS_PER_DAY;
 const MESSAGES_PER_BATCH = 100;
 const SPLIT_ROWS_PER_CHUNK = 25_000;
+const POOL_BELOW_ROWS = 1_000;
 const DO_GB = 0.125;
 /** wrangler.toml ACTOR_COMMIT_MS. */
 const ACTOR_COMMIT_MS = Number(process.env.BENCH_ACTOR_COMMIT_MS ?? 150);
@@ -114,9 +115,12 @@ export function priceLines(m: Measured, d: Design, properties = 1_000): Line[] {
   const ingestShards = d.name === "ingest" ? SPEC_EVENTS_PER_DAY / 86_400 / m.eventsPerRequest / d.shardRate : 0;
   const gbSeconds = (properties * 2 + ingestShards) * DO_GB * seconds;
   const rows = commits * m.rowsPerActorCall;
-  const propertyHours = properties * SPEC_HOURS_PER_BILLION;
+  // The split gives a property-hour its own file when it has ≥ POOL_BELOW_ROWS rows in a chunk,
+  // and pools the rest into one file per hour (core/archive/staging.ts).
+  const busy = weights.filter((p) => p * SPLIT_ROWS_PER_CHUNK >= POOL_BELOW_ROWS).length;
+  const propertyHours = (busy + 1) * SPEC_HOURS_PER_BILLION;
   const chunks = B / SPLIT_ROWS_PER_CHUNK;
-  const splitFiles = chunks * distinctProperties(weights, SPLIT_ROWS_PER_CHUNK);
+  const splitFiles = chunks * (busy + 1);
   // Staging: one PUT per batch. Split: a file and a marker per property-hour per chunk, a read per
   // staging file. Compaction: per property-hour a LIST, the compacted file, the manifest and the
   // marker's rewrite; a read per split file.
