@@ -31,9 +31,10 @@ import { envelope, MAX_MESSAGE_BYTES, packMessages, utf8Length } from "./queue-m
 /**
  * How long a window stays open: the latency packing adds to the request that opens it, and at
  * most to the others (issue #14 allows 25 ms at p95). `npm run bench:packing` measured the added
- * p95 at about the window plus 2–5 ms (10 ms: 12–15 ms at 10 and 100 requests/s per isolate; 20 ms:
- * 22–25 ms, at the budget's edge), so 10 ms keeps room for a busier isolate. Requests per message
- * grow as 1 + rate·window (`requestsPerMessage`): 1.1 at 10 requests/s, 2 at 100.
+ * p95 at about the window plus 0–5 ms: with 10 ms, 10–15 ms at 10 and 100 requests/s per isolate
+ * (up to 24 ms while other work shared the machine's two cores); with 20 ms, 22–25 ms, at the
+ * budget's edge. 10 ms keeps room for a busy isolate. Requests per message grow as
+ * 1 + rate·window (`requestsPerMessage`): 1.1 at 10 requests/s, 2 at 100, as measured.
  */
 export const PACK_WINDOW_MS = 10;
 
