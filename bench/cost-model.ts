@@ -11,6 +11,7 @@
  * awake) are computed at the spec's volume, not taken from the run, whose few thousand events
  * would make every fixed per-batch and per-hour cost look like a per-event one.
  */
+import { ConfigSchema } from "../core/config.ts";
 import { PACK_WINDOW_MS, requestsPerMessage } from "../core/ingest/packer.ts";
 import { MAX_MESSAGE_BYTES, MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
 
@@ -32,8 +33,10 @@ const MESSAGES_PER_BATCH = 100;
 const SPLIT_ROWS_PER_CHUNK = 25_000;
 const POOL_BELOW_ROWS = 1_000;
 const DO_GB = 0.125;
-/** wrangler.toml ACTOR_COMMIT_MS. */
-const ACTOR_COMMIT_MS = Number(process.env.BENCH_ACTOR_COMMIT_MS ?? 150);
+/** ACTOR_COMMIT_MS (BENCH_ACTOR_COMMIT_MS prices another). */
+const ACTOR_COMMIT_MS = Number(
+  process.env.BENCH_ACTOR_COMMIT_MS ?? ConfigSchema.shape.ACTOR_COMMIT_MS.parse(undefined),
+);
 /** Edge CPU per request from `npm run bench` (ingest, edge code): 336 µs at 1 event, 676 µs at 20. */
 const edgeCpuMs = (eventsPerRequest: number) => 0.336 + ((0.676 - 0.336) * (eventsPerRequest - 1)) / 19;
 /** Consumer CPU per event: decode, Parquet + ZSTD, actors' reducers, ClickHouse JSON (REFERENCE: 8–14 µs floor, ×4). */

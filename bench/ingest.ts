@@ -13,7 +13,6 @@
  * not find warm; the user agent repeats, as it does in real traffic (see the UA cache report).
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
@@ -21,6 +20,7 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { LruCache } from "../core/enrich/lru.ts";
 import { parseUserAgent, type UserAgentInfo } from "../core/enrich/user-agent.ts";
 import { bundleWorker } from "./bundle.ts";
+import { ourWorkerd, workerdCpuSeconds } from "./workerd.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -71,37 +71,6 @@ const targets: Target[] = [
   { name: "edge code, 1 event", method: "POST", path: "/collect", body: ONE, events: 1, variant: "edge-code" },
   { name: "edge code, 20 events", method: "POST", path: "/collect", body: TWENTY, events: 20, variant: "edge-code" },
 ];
-
-/** This process's workerd processes: other workerd on the machine (a test run) are not ours to count or pin. */
-function ourWorkerd(): string[] {
-  const pids = execFileSync("pgrep", ["-f", "workerd"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
-  const parent = (pid: string) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1] ?? "";
-    } catch {
-      return "";
-    }
-  };
-  return pids.filter((pid) => {
-    for (let p = pid, depth = 0; p && p !== "1" && depth < 8; p = parent(p), depth++)
-      if (p === String(process.pid)) return true;
-    return false;
-  });
-}
-
-/** CPU seconds (user + system) used so far by every workerd process under this one. */
-function workerdCpuSeconds(): number {
-  let ticks = 0;
-  for (const pid of ourWorkerd()) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended between pgrep and the read
-    }
-  }
-  return ticks / 100;
-}
 
 /** Runs autocannon in its own process so the load generator does not share workerd's core. */
 function load(url: string, target: Target): Promise<{ rps: number; requests: number; non2xx: number; p50: number }> {

@@ -23,13 +23,14 @@
  * Figures are from one run; nothing here asserts a time.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { ConfigSchema } from "../core/config.ts";
 import { PACK_WINDOW_MS, requestsPerMessage } from "../core/ingest/packer.ts";
+import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
 import { bundleWorker } from "./bundle.ts";
+import { ourWorkerd, workerdCpuSeconds } from "./workerd.ts";
 
 const list = (v: string | undefined, fallback: number[]) => (v ? v.split(",").map(Number) : fallback);
 const RATES = list(process.env.BENCH_RATES, [10, 100]);
@@ -58,37 +59,6 @@ function body(i: number): string {
     language: "en-US",
     custom_dimensions: { plan: "pro" },
   });
-}
-
-/** This process's workerd processes: other workerd on the machine (a test run) are not ours to count or pin. */
-function ourWorkerd(): string[] {
-  const pids = execFileSync("pgrep", ["-f", "workerd"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
-  const parent = (pid: string) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1] ?? "";
-    } catch {
-      return "";
-    }
-  };
-  return pids.filter((pid) => {
-    for (let p = pid, depth = 0; p && p !== "1" && depth < 8; p = parent(p), depth++)
-      if (p === String(process.pid)) return true;
-    return false;
-  });
-}
-
-/** CPU seconds (user + system) used so far by our workerd. */
-function workerdCpuSeconds(): number {
-  let ticks = 0;
-  for (const pid of ourWorkerd()) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended between pgrep and the read
-    }
-  }
-  return ticks / 100;
 }
 
 const mf = new Miniflare(
@@ -231,11 +201,11 @@ for (const rate of RATES) {
     const t = results.get(`${rate}|${target}`);
     if (!t) continue;
     const perMessage = t.requests / Math.max(1, t.messages);
-    // The ingest stage's actors each see a share of the rate, and its messages hold 256 KB of JSON
-    // compressed (MAX_PACKED_BYTES of platform/events-queue.ts, which imports workerd's modules).
+    // The ingest stage's actors each see a share of the rate, and its messages hold up to
+    // MAX_PACKED_BYTES of JSON, compressed.
     const model =
       target === "ingest"
-        ? requestsPerMessage(rate / INGEST_SHARDS, INGEST_WINDOW_MS, bytesPerRequest, 256_000)
+        ? requestsPerMessage(rate / INGEST_SHARDS, INGEST_WINDOW_MS, bytesPerRequest, MAX_PACKED_BYTES)
         : requestsPerMessage(rate, Number(target), bytesPerRequest);
     console.log(
       `${String(rate).padStart(5)}  ${(target === "0" ? "off" : label(target)).padEnd(34)} ${String(t.requests).padStart(8)} ${String(t.non202).padStart(8)} ${percentile(t.latencies, 0.5).toFixed(1).padStart(7)} ${percentile(t.latencies, 0.95).toFixed(1).padStart(7)} ${percentile(t.latencies, 0.99).toFixed(1).padStart(7)} ${String(t.messages).padStart(9)} ${perMessage.toFixed(2).padStart(12)} ${model.toFixed(2).padStart(6)} ${(t.bytes / Math.max(1, t.messages)).toFixed(0).padStart(10)} ${((t.cpu / t.requests) * 1e6).toFixed(0).padStart(11)}`,
@@ -249,6 +219,6 @@ for (const rate of RATES) {
   }
 }
 console.log(
-  "\nmodel = requestsPerMessage(rate per packer, window, bytes a request as sent unpacked[, 256 KB for the ingest stage]); B/message: bytes sent a message (compressed for the ingest stage); latency is this process's, from send to the answer read\n",
+  "\nmodel = requestsPerMessage(rate per packer, window, bytes a request as sent unpacked[, MAX_PACKED_BYTES for the ingest stage]); B/message: bytes sent a message (compressed for the ingest stage); latency is this process's, from send to the answer read\n",
 );
 for (const line of summary) console.log(line);

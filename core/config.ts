@@ -18,7 +18,7 @@ export const ConfigSchema = z.object({
    */
   INGEST_SHARDS: z.coerce.number().int().min(0).max(256).default(0),
   /** How long an ingest actor gathers requests into one message (the latency it adds). */
-  INGEST_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(20),
+  INGEST_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(10),
   /**
    * How long session and property actors gather calls into one storage commit (group commit: a
    * call returns after the commit that holds it). Longer: fewer SQLite rows, later live numbers.

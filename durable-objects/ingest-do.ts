@@ -2,7 +2,7 @@
  * IngestDO: the packing stage (issue #14). One isolate sees too few requests to fill queue
  * messages (at 10 requests/s and a 10 ms window, 1.1 requests a message), so the edge hands each
  * request's events to an ingest actor of its Cloudflare location (INGEST_SHARDS per location), which
- * sees the location's traffic and packs it: INGEST_WINDOW_MS of requests, up to 256 KB of event
+ * sees the location's traffic and packs it: INGEST_WINDOW_MS of requests, up to 512 KB of event
  * JSON a message, ZSTD-compressed. A call returns only when the queue holds its events (the send
  * that carries them succeeded), so the edge's 202 still means "durably queued"; if the actor is
  * evicted or fails first, the call throws and the edge answers 503, and the client retries.

@@ -36,10 +36,13 @@ const timers: PackerTimers = {
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-// NOTE: workerd resolves a promise made in one request from another's I/O (a shared send resolves
-// every waiter), but cancels the others' continuations when the sending request's context ends
-// early (#14). So each flush is kept alive with waitUntil in the context that sends, and each
-// waiter has the packer's fallback (its own send after a bound).
+// NOTE: in workerd a promise must be settled in the request that created it: a continuation run
+// from another request's I/O is dropped (or fails, under the test pool's
+// no_handle_cross_request_promise_resolution) once that request has ended, and a request that only
+// waits on another's promise is cancelled as hung. So the packer settles every promise in its own
+// request, requests only wait on each other's promises, each flush is kept alive with waitUntil in
+// the context that sends, and a request that joined someone else's window has a fallback: its own
+// send after a bound (core/ingest/packer.ts).
 function keepAlive(work: Promise<unknown>): void {
   try {
     waitUntil(work);
