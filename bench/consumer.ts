@@ -1,0 +1,560 @@
+/**
+ * `node bench/consumer.ts` (issue #14): the consumer path's throughput — queue message → archive
+ * (one staging Parquet file per batch, R2) → SessionDO and PropertyDO → ClickHouse `events` and
+ * `session_log` rows — on real parts, in events per CPU-second ("per core").
+ *
+ * The Worker (workers/main.ts, wrangler's own bundle, bindings and vars from wrangler.toml) runs in
+ * one workerd process through Miniflare's API, as `npm run bench` runs it; its `queue` handler is
+ * the real consumer (consumers/events-consumer.ts) and its actors the real ones. Batches are handed
+ * to that handler directly (Miniflare's `getWorker().queue()`, the call Miniflare's queue broker
+ * makes), so the broker's own work stays out of the figures. ClickHouse is the embedded chDB behind
+ * our ClickHouse-HTTP endpoint, in this Node process, migrated as `npm run dev` migrates it.
+ *
+ * Traffic: BENCH_CONSUMER_PROPERTIES (default 100) properties, created through the admin API, with
+ * Zipf volume; visitors in 30-minute sessions, ~8 requests each, requests of 1, 2–5 or 6–20 events
+ * (60/30/10%), enriched events (dev/fixtures/events.ts). Messages are packed as the ingest stage
+ * packs them: up to MAX_PACKED_BYTES of JSON (`EventsMessage` v1), ZSTD-compressed bytes
+ * (BENCH_CONSUMER_BODY=text: the edge packer's ≤ 64 KB text instead); 100 messages per batch.
+ *
+ * Measured around the delivery only (data generated before, rows counted after): wall time, CPU
+ * of workerd (/proc of the workerd processes under this one) and of this process (chDB, the HTTP
+ * endpoint, Miniflare's client). "per core" is events / CPU seconds. The same batches are also
+ * handed to a consumer that only reads and acks them, which prices the delivery itself (Miniflare's
+ * proxy: serialisation in both processes) — not a production cost, printed so it can be taken off.
+ * Then one more run of the largest size under V8's profiler (bench/cpu-profile.ts) says where
+ * workerd's time goes, by stage, and the largest isolate heap seen.
+ *
+ * Environment: BENCH_CONSUMER_EVENTS (default 20000,100000), BENCH_CONSUMER_COMMIT_MS (default
+ * 250,0: wrangler.toml's ACTOR_COMMIT_MS, and none), BENCH_CONSUMER_CONCURRENCY (batches in flight,
+ * default 1, as Miniflare's broker delivers). Figures are from one run; nothing here asserts.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@clickhouse/client-web";
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptionsShape } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import type { Event } from "../core/event.ts";
+import { MAX_MESSAGE_BYTES, MAX_PACKED_BYTES, packMessages } from "../core/ingest/queue-message.ts";
+import { makeEvent } from "../dev/fixtures/events.ts";
+import { freePort } from "../dev/free-port.ts";
+import { prng } from "../dev/prng.ts";
+import { startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
+import { readClickHouseMigrations } from "../migrations/files.ts";
+import { migrate } from "../migrations/migrator.ts";
+import { compressMessage } from "../platform/queue-codec.ts";
+import { bundleWorker } from "./bundle.ts";
+import { type CpuProfile, stageTimes, startProfile } from "./cpu-profile.ts";
+
+const list = (v: string | undefined, fallback: number[]) => (v ? v.split(",").map(Number) : fallback);
+const SIZES = list(process.env.BENCH_CONSUMER_EVENTS, [20_000, 100_000]);
+const COMMITS = list(process.env.BENCH_CONSUMER_COMMIT_MS, [250, 0]);
+const PROPERTIES = Number(process.env.BENCH_CONSUMER_PROPERTIES ?? 100);
+const CONCURRENCY = Number(process.env.BENCH_CONSUMER_CONCURRENCY ?? 1);
+const TEXT = process.env.BENCH_CONSUMER_BODY === "text";
+/** One more run of the largest size under the V8 profiler, summarised by stage (BENCH_CONSUMER_PROFILE=0: none). */
+const PROFILE = process.env.BENCH_CONSUMER_PROFILE !== "0";
+/** wrangler.toml `max_batch_size`. */
+const MESSAGES_PER_BATCH = 100;
+const WARM_UP_EVENTS = 5_000;
+const ADMIN_TOKEN = "bench-consumer-admin";
+
+// ---------------------------------------------------------------------------------------------
+// Traffic
+
+const propertyId = (i: number) => `UA-CONS-${i + 1}`;
+const COUNTRIES = ["US", "DE", "GB", "FR", "IN", "BR", "JP", "CA", "NL", "ES"];
+const BROWSERS = [
+  ["Chrome", "131", "Windows", "10", "desktop"],
+  ["Safari", "18", "iOS", "18.1", "mobile"],
+  ["Chrome", "131", "Android", "14", "mobile"],
+  ["Firefox", "133", "Linux", "", "desktop"],
+  ["Edge", "131", "Windows", "11", "desktop"],
+] as const;
+const REFERRERS = [
+  ["", "", "Direct"],
+  ["www.google.com", "Google", "Organic Search"],
+  ["t.co", "Twitter", "Organic Social"],
+  ["news.ycombinator.com", "Hacker News", "Referral"],
+] as const;
+
+/** Zipf(1.1) weights over the properties, as bench/cost-traffic.ts draws its 1,000. */
+function zipf(n: number): number[] {
+  const w = Array.from({ length: n }, (_, i) => 1 / (i + 1) ** 1.1);
+  const total = w.reduce((a, b) => a + b, 0);
+  return w.map((x) => x / total);
+}
+
+/**
+ * `total` enriched events in arrival order: requests of one visitor's next events (60% 1 event,
+ * 30% 2–5, 10% 6–20), ~8 requests per visitor within the last 30 minutes. `tag` makes event and
+ * visitor ids the run's own.
+ */
+function traffic(total: number, tag: string, now: number, seed: number): Event[] {
+  const rnd = prng(seed);
+  const weights = zipf(PROPERTIES);
+  const cdf: number[] = [];
+  weights.reduce((acc, w) => {
+    cdf.push(acc + w);
+    return acc + w;
+  }, 0);
+  const clock = new Map<string, number>();
+  const events: Event[] = [];
+  while (events.length < total) {
+    const u = rnd();
+    const p = Math.max(
+      0,
+      cdf.findIndex((c) => c >= u),
+    );
+    // ~3 events a request on average, ~8 requests a visitor.
+    const visitors = Math.max(1, Math.round((total * (weights[p] ?? 0)) / 24));
+    const visitor = `${tag}-v${p}-${Math.floor(rnd() * visitors)}`;
+    const r = rnd();
+    const n = Math.min(
+      total - events.length,
+      r < 0.6 ? 1 : r < 0.9 ? 2 + Math.floor(rnd() * 4) : 6 + Math.floor(rnd() * 15),
+    );
+    let t = clock.get(visitor) ?? now - 30 * 60_000 + Math.floor(rnd() * 20 * 60_000);
+    const [browser, browserVersion, os, osVersion, device] =
+      BROWSERS[Math.floor(rnd() * BROWSERS.length)] ?? BROWSERS[0];
+    const [referrerHost, source, channel] = REFERRERS[Math.floor(rnd() * REFERRERS.length)] ?? REFERRERS[0];
+    const country = COUNTRIES[Math.floor(rnd() * COUNTRIES.length)] ?? "US";
+    for (let i = 0; i < n; i++) {
+      t += 1_000 + Math.floor(rnd() * 20_000);
+      const path = `/page/${Math.floor(rnd() * 30)}`;
+      const host = `site${p}.example`;
+      events.push(
+        makeEvent({
+          property_id: propertyId(p),
+          client_id: visitor,
+          event_id: `${tag}-${events.length}`,
+          event_type: i === 0 || rnd() < 0.7 ? "pageview" : "click",
+          event_timestamp: Math.min(t, now),
+          page_url: `https://${host}${path}`,
+          page_title: `Page ${path}`,
+          page_host: host,
+          page_path: path,
+          referrer: i === 0 && referrerHost ? `https://${referrerHost}/` : "",
+          referrer_host: i === 0 ? referrerHost : "",
+          source: i === 0 ? source : "",
+          channel: i === 0 ? channel : "Direct",
+          screen_resolution: "1920x1080",
+          viewport_size: "1280x720",
+          language: "en-US",
+          browser,
+          browser_version: browserVersion,
+          os,
+          os_version: osVersion,
+          device_type: device,
+          country,
+        }),
+      );
+    }
+    clock.set(visitor, t);
+  }
+  return events;
+}
+
+/** A queue message as Miniflare's broker hands it to a consumer (`Fetcher.queue`). */
+interface DeliveredMessage {
+  id: string;
+  timestamp: Date;
+  attempts: number;
+  body: string | Uint8Array;
+}
+
+interface QueueOutcome {
+  outcome: string;
+  ackAll: boolean;
+  retryBatch: { retry: boolean };
+  explicitAcks: string[];
+  retryMessages: { msgId: string }[];
+}
+
+/** The Worker's `queue` handler as Miniflare's client exposes it (workers-types puts `queue` on Fetcher only in its experimental types). */
+interface QueueTarget {
+  queue(queueName: string, messages: DeliveredMessage[]): Promise<QueueOutcome>;
+}
+
+/** Messages packed as the ingest stage packs them, in consumer batches of MESSAGES_PER_BATCH. */
+function batchesOf(events: readonly Event[], tag: string, receivedAt: number) {
+  const texts = packMessages(events, receivedAt, TEXT ? MAX_MESSAGE_BYTES : MAX_PACKED_BYTES);
+  const messages: DeliveredMessage[] = texts.map((text, i) => ({
+    id: `${tag}-m${i}`,
+    timestamp: new Date(receivedAt),
+    attempts: 1,
+    body: TEXT ? text : compressMessage(text),
+  }));
+  const batches: DeliveredMessage[][] = [];
+  for (let i = 0; i < messages.length; i += MESSAGES_PER_BATCH) batches.push(messages.slice(i, i + MESSAGES_PER_BATCH));
+  const jsonBytes = texts.reduce((n, t) => n + t.length, 0);
+  const bodyBytes = messages.reduce((n, m) => n + (typeof m.body === "string" ? m.body.length : m.body.byteLength), 0);
+  return { batches, messages: messages.length, jsonBytes, bodyBytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU
+
+/** The workerd processes under this one (not any other bench's on the machine). */
+function workerdPids(): number[] {
+  const children = new Map<number, number[]>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: number[] = [];
+  const todo = [process.pid];
+  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    for (const child of children.get(pid) ?? []) {
+      if (names.get(child)?.startsWith("workerd")) found.push(child);
+      todo.push(child);
+    }
+  }
+  return found;
+}
+
+/** CPU seconds (user + system, every thread) used so far by these processes. */
+function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
+}
+
+const nodeCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Forgets the peak resident set so far (VmHWM), so the next read is this run's. */
+function resetPeak(pids: readonly number[]): void {
+  for (const pid of pids) writeFileSync(`/proc/${pid}/clear_refs`, "5");
+}
+
+/** Peak resident set (MB) since the last reset, summed over the processes. */
+function peakMb(pids: readonly number[]): number {
+  let kb = 0;
+  for (const pid of pids) kb += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return kb / 1024;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parts
+
+const dataDir = mkdtempSync(join(tmpdir(), "tally-bench-consumer-"));
+const clickhouse = await startClickHouseServer({ dataDir, port: 0 });
+await migrate(createClient({ url: clickhouse.url }), readClickHouseMigrations());
+
+async function chCount(sql: string, prefix = ""): Promise<number> {
+  const url = `${clickhouse.url}/?query=${encodeURIComponent(sql)}&param_prefix=${encodeURIComponent(prefix)}`;
+  return Number((await (await fetch(url)).text()).trim());
+}
+
+/** Rows ClickHouse has written so far, tables and materialized views' targets. */
+const insertedRows = () => chCount("SELECT value FROM system.events WHERE event = 'InsertedRows'");
+
+const OUT_DIR = join(".data", "bench-consumer");
+const PROFILE_PATH = join(OUT_DIR, "consumer.cpuprofile");
+const scriptPath = bundleWorker("workers/main.ts", OUT_DIR);
+// wrangler.toml as Miniflare options. wrangler types them as an Omit<> of miniflare's shape, whose
+// index signature turns every known key to `unknown`: the shape itself is what it returns.
+const toml = unstable_getMiniflareWorkerOptions("wrangler.toml").workerOptions as V4WorkerOptionsShape;
+/** Reads and acks every message: what delivering a batch costs without our consumer. */
+const NOOP_CONSUMER = `export default {
+  async queue(batch) {
+    let bytes = 0;
+    for (const m of batch.messages) bytes += typeof m.body === "string" ? m.body.length : m.body.byteLength;
+    if (bytes < 0) throw new Error("unreachable");
+    batch.ackAll();
+  },
+};`;
+
+function startWorker(commitMs: number, logs: string[], inspectorPort?: number): Miniflare {
+  return new Miniflare(
+    convertV4MiniflareOptions({
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
+      handleStructuredLogs: ({ level, message }) => {
+        if (message.includes('"tally_metric"')) logs.push(message);
+        else if (level === "error" || level === "warn") process.stderr.write(`workerd ${level}: ${message}\n`);
+      },
+      workers: [
+        {
+          name: "tally",
+          modules: true,
+          scriptPath,
+          compatibilityDate: toml.compatibilityDate,
+          compatibilityFlags: toml.compatibilityFlags,
+          durableObjects: toml.durableObjects,
+          r2Buckets: toml.r2Buckets,
+          queueProducers: toml.queueProducers,
+          ratelimits: toml.ratelimits,
+          bindings: {
+            ...toml.bindings,
+            CLICKHOUSE_URL: clickhouse.url,
+            CLICKHOUSE_PASSWORD: "",
+            ADMIN_TOKEN,
+            ACTOR_COMMIT_MS: String(commitMs),
+          },
+        },
+        { name: "noop", modules: true, compatibilityDate: toml.compatibilityDate, script: NOOP_CONSUMER },
+      ],
+    }),
+  );
+}
+
+async function createProperties(mf: Miniflare): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < PROPERTIES) {
+        const i = next++;
+        const res = await mf.dispatchFetch("http://localhost/api/v1/properties", {
+          method: "POST",
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+          body: JSON.stringify({
+            property_id: propertyId(i),
+            name: `Consumer ${i + 1}`,
+            domains: [`site${i}.example`],
+          }),
+        });
+        if (res.status !== 201) throw new Error(`creating ${propertyId(i)} failed: ${res.status} ${await res.text()}`);
+      }
+    }),
+  );
+}
+
+interface Delivery {
+  wall: number;
+  workerdCpu: number;
+  nodeCpu: number;
+  workerdPeakMb: number;
+  acked: number;
+  retried: number;
+}
+
+/** Hands every batch to `target`'s queue handler, CONCURRENCY at a time; wall, CPU and peak memory around it. */
+async function deliver(target: QueueTarget, batches: readonly DeliveredMessage[][]): Promise<Delivery> {
+  const pids = workerdPids();
+  let next = 0;
+  let acked = 0;
+  let retried = 0;
+  resetPeak(pids);
+  const cpu0 = cpuSeconds(pids);
+  const node0 = nodeCpuSeconds();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++] ?? [];
+        const r = await target.queue("events", batch);
+        const retries = r.retryBatch.retry || r.outcome !== "ok" ? batch.length : r.retryMessages.length;
+        retried += retries;
+        acked += r.ackAll ? batch.length - retries : r.explicitAcks.length;
+      }
+    }),
+  );
+  return {
+    wall: (performance.now() - t0) / 1000,
+    workerdCpu: cpuSeconds(pids) - cpu0,
+    nodeCpu: nodeCpuSeconds() - node0,
+    workerdPeakMb: peakMb(pids),
+    acked,
+    retried,
+  };
+}
+
+interface Run extends Delivery {
+  commitMs: number;
+  events: number;
+  messages: number;
+  batches: number;
+  jsonBytes: number;
+  bodyBytes: number;
+  rows: number;
+  distinctRows: number;
+  logRows: number;
+  chRowsWritten: number;
+  archiveFiles: number;
+  actorRpcs: number;
+  doRows: number;
+  noop?: Delivery;
+}
+
+const sum = (lines: readonly string[], key: string) =>
+  lines.reduce((n, l) => n + Number((JSON.parse(l) as Record<string, unknown>)[key] ?? 0), 0);
+
+async function archiveObjects(mf: Miniflare): Promise<number> {
+  const bucket = await mf.getR2Bucket("ARCHIVE_BUCKET");
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ cursor, limit: 1000 });
+    count += page.objects.length;
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return count;
+}
+
+/** One measured run: `size` fresh events through the consumer, then what landed where. */
+async function run(mf: Miniflare, logs: string[], commitMs: number, size: number, tag: string): Promise<Run> {
+  const now = Date.now();
+  const packed = batchesOf(traffic(size, tag, now, size + commitMs), tag, now);
+  const tally = (await mf.getWorker("tally")) as unknown as QueueTarget;
+  const filesBefore = await archiveObjects(mf);
+  const logsBefore = logs.length;
+  const written = await insertedRows();
+  const delivery = await deliver(tally, packed.batches);
+  const lines = logs.slice(logsBefore);
+  const prefix = `${tag}-`;
+  const count = (sql: string) => chCount(sql, prefix);
+  return {
+    ...delivery,
+    commitMs,
+    events: size,
+    messages: packed.messages,
+    batches: packed.batches.length,
+    jsonBytes: packed.jsonBytes,
+    bodyBytes: packed.bodyBytes,
+    rows: await count("SELECT count() FROM events WHERE startsWith(event_id, {prefix:String})"),
+    distinctRows: await count("SELECT uniqExact(event_id) FROM events WHERE startsWith(event_id, {prefix:String})"),
+    logRows: await count("SELECT count() FROM session_log WHERE startsWith(client_id, {prefix:String})"),
+    chRowsWritten: (await insertedRows()) - written,
+    archiveFiles: (await archiveObjects(mf)) - filesBefore,
+    actorRpcs: sum(lines, "session_rpcs") + sum(lines, "property_rpcs"),
+    doRows: sum(lines, "do_rows_written"),
+  };
+}
+
+/** The consumer's stages by the functions that do them (consumers/events-consumer.ts, durable-objects/). */
+const STAGES: Record<string, string> = {
+  messageBody: "decompress messages (zstd)",
+  decodeEventsMessage: "parse + validate messages (JSON, zod EventsMessageSchema)",
+  archiveFirst: "archive: staging Parquet encode + R2 put",
+  applyToActors: "actor hop, consumer side (grouping, RPC argument serialisation)",
+  applyEvents: "SessionDO.applyEvents (session reducer)",
+  "#commit": "SessionDO commit (visitor log, SQLite)",
+  applyToWindows: "PropertyDO live windows (SQLite)",
+  insertGroup: "ClickHouse rows (toClickHouseRow, JSONEachRow, HTTP)",
+};
+
+// ---------------------------------------------------------------------------------------------
+// The runs
+
+const runs: Run[] = [];
+let profiled: { run: Run; profile: CpuProfile; peakHeapBytes: number } | undefined;
+try {
+  for (const [c, commitMs] of COMMITS.entries()) {
+    const logs: string[] = [];
+    // The first setting's workerd has an inspector, for one profiled run after the measured ones.
+    const inspectorPort = PROFILE && c === 0 ? await freePort() : undefined;
+    const mf = startWorker(commitMs, logs, inspectorPort);
+    try {
+      await mf.ready;
+      await createProperties(mf);
+      // JIT, configuration caches, ClickHouse parts: not reported.
+      await run(mf, logs, commitMs, WARM_UP_EVENTS, `warm${commitMs}`);
+      for (const size of SIZES) {
+        const r = await run(mf, logs, commitMs, size, `c${commitMs}n${size}`);
+        // The delivery alone: the same volume to a consumer that reads and acks it.
+        const noop = (await mf.getWorker("noop")) as unknown as QueueTarget;
+        const tag = `noop${commitMs}n${size}`;
+        r.noop = await deliver(noop, batchesOf(traffic(size, tag, Date.now(), size), tag, Date.now()).batches);
+        runs.push(r);
+        process.stderr.write(`ACTOR_COMMIT_MS=${commitMs}, ${size} events: ${r.wall.toFixed(1)} s\n`);
+      }
+      if (inspectorPort !== undefined) {
+        const size = Math.max(...SIZES);
+        const profile = await startProfile(inspectorPort, "tally");
+        const r = await run(mf, logs, commitMs, size, `prof${commitMs}n${size}`);
+        profiled = { run: r, ...(await profile.stop()) };
+        writeFileSync(PROFILE_PATH, JSON.stringify(profiled.profile));
+      }
+    } finally {
+      await mf.dispose();
+    }
+  }
+} finally {
+  await clickhouse.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const k = (x: number) => `${(x / 1000).toFixed(1)}K`;
+const first = runs[0];
+console.log(
+  `\nConsumer bench: ${PROPERTIES} Zipf properties, ${first ? Math.round(first.events / first.messages) : "?"} events per message (${TEXT ? "text ≤ 64 KB" : "ZSTD bytes of ≤ MAX_PACKED_BYTES JSON"}), ${MESSAGES_PER_BATCH} messages per batch, ${CONCURRENCY} batch(es) in flight; one workerd, chDB in this process; ${availableParallelism()} cores\n`,
+);
+const pad = (x: string | number, n: number) => String(x).padStart(n);
+console.log(
+  "ACTOR_COMMIT_MS   events  batches  wall s  events/s  workerd CPU s  node CPU s  events/s per core  per workerd core",
+);
+for (const r of runs) {
+  const cpu = r.workerdCpu + r.nodeCpu;
+  console.log(
+    `${pad(r.commitMs, 15)} ${pad(r.events, 8)} ${pad(r.batches, 8)} ${pad(r.wall.toFixed(2), 7)} ${pad(k(r.events / r.wall), 9)} ${pad(r.workerdCpu.toFixed(2), 14)} ${pad(r.nodeCpu.toFixed(2), 11)} ${pad(k(r.events / cpu), 18)} ${pad(k(r.events / r.workerdCpu), 17)}`,
+  );
+}
+console.log(
+  "\nACTOR_COMMIT_MS   events  events rows  session_log rows  CH rows written/event  archive files  actor RPCs  DO rows  workerd peak RSS MB",
+);
+for (const r of runs)
+  console.log(
+    `${pad(r.commitMs, 15)} ${pad(r.events, 8)} ${pad(r.rows, 12)} ${pad(r.logRows, 17)} ${pad((r.chRowsWritten / r.events).toFixed(1), 22)} ${pad(r.archiveFiles, 14)} ${pad(r.actorRpcs, 11)} ${pad(r.doRows, 8)} ${pad(r.workerdPeakMb.toFixed(0), 20)}`,
+  );
+console.log(
+  "\nper core = events / (workerd + node CPU seconds); node = chDB (ClickHouse), its HTTP endpoint and Miniflare's client",
+);
+console.log(
+  "The delivery alone (Miniflare's proxy handing the same volume to a consumer that only reads and acks), and the figures net of it:",
+);
+for (const r of runs) {
+  if (!r.noop) continue;
+  const net = { workerd: r.workerdCpu - r.noop.workerdCpu, node: r.nodeCpu - r.noop.nodeCpu };
+  console.log(
+    `  ACTOR_COMMIT_MS=${r.commitMs}, ${r.events} events: delivery workerd ${r.noop.workerdCpu.toFixed(2)} s + node ${r.noop.nodeCpu.toFixed(2)} s; net ${k(r.events / (net.workerd + net.node))} events/s per core, ${k(r.events / net.workerd)} per workerd core, ClickHouse ${k(r.events / net.node)} per node core`,
+  );
+}
+for (const r of runs) {
+  if (r.distinctRows === r.events && r.rows === r.events && r.acked === r.messages && r.archiveFiles === r.batches)
+    continue;
+  console.log(
+    `NOTE: ACTOR_COMMIT_MS=${r.commitMs}, ${r.events} events: ${r.rows} rows (${r.distinctRows} distinct), ${r.acked}/${r.messages} messages acked, ${r.retried} retried, ${r.archiveFiles} archive files for ${r.batches} batches`,
+  );
+}
+if (first)
+  console.log(
+    `${Math.round(first.jsonBytes / first.events)} B of event JSON per event; messages ${(first.jsonBytes / first.bodyBytes).toFixed(1)}x compressed (generated events repeat more than real ones)`,
+  );
+if (profiled) {
+  const { run: r, profile } = profiled;
+  const stages = stageTimes(profile, STAGES);
+  const busy = stages.filter(([s]) => s !== "(idle)").reduce((n, [, ms]) => n + ms, 0);
+  console.log(
+    `\nWhere workerd's time goes (V8 profile of one more run, ACTOR_COMMIT_MS=${r.commitMs}, ${r.events} events, ${r.wall.toFixed(1)} s under the profiler; ${(busy / 1000).toFixed(2)} s busy):`,
+  );
+  for (const [stage, ms] of stages)
+    if (stage !== "(idle)")
+      console.log(
+        `  ${((100 * ms) / busy).toFixed(1).padStart(5)}%  ${(ms / 1000).toFixed(2).padStart(6)} s  ${stage}`,
+      );
+  console.log(
+    `  isolate heap peak seen: ${(profiled.peakHeapBytes / 1e6).toFixed(0)} MB (the Worker and its actors share it here; Cloudflare allows 128 MB per isolate); profile: ${PROFILE_PATH}`,
+  );
+  console.log(
+    "  (program) is native work outside any JS frame (RPC arguments arriving in the actors, I/O); native work a JS call causes (serialising RPC arguments, SQLite, zstd) is that stage's. V8 samples wall time: on a shared machine, time the thread waited for a core lands on whatever was running",
+  );
+}
