@@ -30,6 +30,8 @@ export const PRICE = {
 export const SPEC_EVENTS_PER_DAY = 50e9;
 const SPEC_HOURS_PER_BILLION = (24 * 1e9) / SPEC_EVENTS_PER_DAY;
 const MESSAGES_PER_BATCH = 100;
+/** consumers/events-consumer.ts CHUNK_JSON_BYTES (a workerd module, so not imported here). */
+const CHUNK_JSON_BYTES = 8_000_000;
 const SPLIT_ROWS_PER_CHUNK = 25_000;
 const POOL_BELOW_ROWS = 1_000;
 const DO_GB = 0.125;
@@ -96,7 +98,11 @@ export function priceLines(m: Measured, d: Design, properties = 1_000): Line[] {
   const { requestsPerMessage: rpm, opsPerMessage } = packing(m, d);
   const messages = requests / rpm;
   const eventsPerMessage = rpm * m.eventsPerRequest;
-  const eventsPerBatch = MESSAGES_PER_BATCH * eventsPerMessage;
+  // A consumer batch is delivered in chunks of ≤ CHUNK_JSON_BYTES of event JSON (consumers/events-consumer.ts).
+  const eventsPerBatch = Math.min(
+    MESSAGES_PER_BATCH * eventsPerMessage,
+    CHUNK_JSON_BYTES / (m.jsonBytesPerRequest / m.eventsPerRequest),
+  );
   const batches = B / eventsPerBatch;
   const weights = zipfWeights(properties);
   // One session actor (session_shards 1) and one property actor per property in a batch.

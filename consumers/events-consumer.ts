@@ -195,12 +195,37 @@ async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation
   }
 }
 
+/**
+ * Event JSON one delivery holds. A batch of 100 packed messages can carry 100 × MAX_PACKED_BYTES
+ * (51 MB), several times an isolate's 128 MB once decoded (bench/consumer.ts saw a 254–305 MB heap),
+ * so a batch is delivered in chunks of about this much, one after another.
+ */
+export const CHUNK_JSON_BYTES = 8_000_000;
+
+/** Splits messages into runs of at most `limit` bytes of event JSON (a message larger alone is a run). */
+export function chunkMessages(messages: readonly Message<unknown>[], limit = CHUNK_JSON_BYTES): Message<unknown>[][] {
+  const chunks: Message<unknown>[][] = [];
+  let current: Message<unknown>[] = [];
+  let size = 0;
+  for (const message of messages) {
+    const body = messageBody(message.body);
+    const bytes = typeof body === "string" ? body.length : bodyBytes(message.body);
+    if (current.length > 0 && size + bytes > limit) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(message);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** The Worker's `queue` handler. */
 export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-  await deliverBatch(
-    batch.messages,
-    createClickHouseSink(loadConfig(env)),
-    (events) => applyToActors(env, events, Date.now()),
-    { store: await archiveStore(env), codec: zstdCodec },
-  );
+  const sink = createClickHouseSink(loadConfig(env));
+  const archive = { store: await archiveStore(env), codec: zstdCodec };
+  for (const chunk of chunkMessages(batch.messages))
+    await deliverBatch(chunk, sink, (events) => applyToActors(env, events, Date.now()), archive);
 }

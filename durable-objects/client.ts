@@ -77,13 +77,15 @@ export async function applyToActors(env: Env, events: readonly Event[], now: num
   });
   const byProperty = groupBy(events, (e) => e.property_id);
   const changes = results.flatMap((r) => r.changes);
+  // Grouped once: a filter per property would cost properties × changes (~1 s a 50K-event batch).
+  const changesByProperty = groupBy(changes, (c) => c.current.property_id);
   const propertyRows = await Promise.all(
     [...byProperty].map(([propertyId, group]) => {
       const items = group.flatMap((event) => {
         const outcome = outcomes.get(event);
         return outcome && !outcome.is_duplicate ? [{ event, outcome }] : [];
       });
-      const own = changes.filter((c) => c.current.property_id === propertyId);
+      const own = changesByProperty.get(propertyId) ?? [];
       return env.PROPERTY_DO.getByName(propertyId).applyLive(items, own, now);
     }),
   );

@@ -8,7 +8,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Archive, deliverBatch } from "../../consumers/events-consumer.ts";
+import { type Archive, chunkMessages, deliverBatch } from "../../consumers/events-consumer.ts";
 import {
   ArchiveManifestSchema,
   type ArchiveRecord,
@@ -177,6 +177,21 @@ describe("the events consumer's archive write", () => {
     expect(result.retryMessages).toEqual([{ msgId: refused.id }]);
     expect((await readFile(await stagingKey([fine.id]))).map((r) => r.event_id)).toEqual([`${run}-e1`]);
     expect(sink.rows).toBe(1);
+  });
+});
+
+describe("the events consumer's chunks", () => {
+  it("splits a batch into runs of at most the byte bound of event JSON, compressed bodies measured decoded", async () => {
+    const p = `UA-ARCK-${run}`;
+    const text = (id: string, n: number) => {
+      const body = JSON.stringify({ v: 1, received_at: T, events: Array.from({ length: n }, (_, i) => ev(p, i)) });
+      return { id: `${run}-${id}`, timestamp: new Date(), attempts: 1, body };
+    };
+    const batch = createMessageBatch("events", [text("k1", 3), text("k2", 3), text("k3", 3), text("k4", 9)]);
+    const one = JSON.stringify((batch.messages[0] as Message<unknown>).body).length;
+    const chunks = chunkMessages(batch.messages, 2 * one + 10);
+    expect(chunks.map((c) => c.map((m) => m.id))).toEqual([[`${run}-k1`, `${run}-k2`], [`${run}-k3`], [`${run}-k4`]]);
+    expect(chunkMessages(batch.messages)).toHaveLength(1);
   });
 });
 
