@@ -46,7 +46,8 @@ function eventsPerRequest(size: RequestSize, rnd: () => number): number {
 
 /**
  * Requests carrying `totalEvents` events. A visitor's session spans up to 30 minutes before now;
- * each request is one visitor's next events, a few seconds apart, on that property's pages.
+ * each request is one visitor's next events on that property's pages, 0.1–1 s apart, its first
+ * 1–21 s after the visitor's previous request.
  */
 export function costTraffic(size: RequestSize, totalEvents: number, now: number, seed = 14): CostRequest[] {
   const rnd = prng(seed);
@@ -60,8 +61,10 @@ export function costTraffic(size: RequestSize, totalEvents: number, now: number,
     const visitor = `v${p}-${Math.floor(rnd() * Math.max(1, (totalEvents / PROPERTIES) * 0.125 * (1 + 50 / (p + 1))))}`;
     const n = Math.min(eventsPerRequest(size, rnd), totalEvents - sent);
     let t = clock.get(visitor) ?? now - 30 * 60_000 + Math.floor(rnd() * 20 * 60_000);
+    // A visitor's requests come 1–21 s apart; a request's own events were batched by the tracker
+    // within a second or so of each other.
     const events = Array.from({ length: n }, (_, i) => {
-      t += 1_000 + Math.floor(rnd() * 20_000);
+      t += i === 0 ? 1_000 + Math.floor(rnd() * 20_000) : 100 + Math.floor(rnd() * 900);
       return {
         property_id: propertyId(p),
         client_id: visitor,
