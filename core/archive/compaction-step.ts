@@ -30,7 +30,7 @@ import {
   encodeArchiveColumns,
   selectRows,
 } from "./parquet.ts";
-import { dedupeOrder, type HourPlan } from "./plan.ts";
+import { dedupeOrder, type HourPlan, rowKeys } from "./plan.ts";
 import type { ArchiveStore } from "./store.ts";
 
 /**
@@ -99,7 +99,7 @@ async function mergeInputs(
   for (const file of plan.mergeable) {
     const read = await readFile(store, file.key, codec);
     // Rewritten here: their ids leave `seen` and come back with this step's file.
-    for (const id of read.columns.event_id as string[]) seen.delete(id);
+    for (const key of rowKeys(read.columns)) seen.delete(key);
     parts.push(read.columns);
     total += read.rows;
     inputs.push(file.key);
@@ -174,7 +174,7 @@ export async function compactStep(
   // at most one copy of a step's rows is alive at a time (the Worker has 128 MB).
   const { inputs, dropped, encoded } = await (async () => {
     const merged = await mergeInputs(store, codec, plan, s.maxRowsPerFile, seen);
-    if (seen.size < MAX_SEEN_IDS) for (const id of merged.columns.event_id as string[]) seen.add(id);
+    if (seen.size < MAX_SEEN_IDS) for (const key of rowKeys(merged.columns)) seen.add(key);
     return { inputs: merged.inputs, dropped: merged.dropped, encoded: await encodeMerged(partition, codec, merged) };
   })();
   await store.put(encoded.key, encoded.bytes);

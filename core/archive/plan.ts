@@ -52,19 +52,30 @@ export function planHour(
 }
 
 /**
- * The rows to keep, in archive order (event time, then event id): one per event id — the earliest
- * accepted — and none whose id is in `exclude`.
+ * What makes two archived rows the same event: its property and its event id. Event ids are only
+ * unique within a property (clients may send their own, such as "1"), and the pooled partition
+ * holds many properties' rows. `|` cannot occur in a property id.
+ */
+export function rowKeys(columns: ArchiveColumns): string[] {
+  const properties = columns.property_id as string[];
+  return (columns.event_id as string[]).map((id, i) => `${properties[i]}|${id}`);
+}
+
+/**
+ * The rows to keep, in archive order (event time, then event id): one per event (property and
+ * event id) — the earliest accepted — and none whose key (rowKeys) is in `exclude`.
  */
 export function dedupeOrder(columns: ArchiveColumns, exclude?: ReadonlySet<string>): number[] {
   const ids = columns.event_id as string[];
+  const keys = rowKeys(columns);
   const received = columns.received_at as number[];
   const times = columns.event_timestamp as number[];
   const best = new Map<string, number>();
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as string;
-    if (exclude?.has(id)) continue;
-    const seen = best.get(id);
-    if (seen === undefined || (received[i] as number) < (received[seen] as number)) best.set(id, i);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (exclude?.has(key)) continue;
+    const seen = best.get(key);
+    if (seen === undefined || (received[i] as number) < (received[seen] as number)) best.set(key, i);
   }
   return [...best.values()].sort(
     (a, b) =>
@@ -73,7 +84,7 @@ export function dedupeOrder(columns: ArchiveColumns, exclude?: ReadonlySet<strin
   );
 }
 
-/** dedupeOrder over records: one per event id, the earliest accepted, in archive order. */
+/** dedupeOrder over records: one per event (property and event id), the earliest accepted, in archive order. */
 export function dedupeRecords(records: readonly ArchiveRecord[]): { kept: ArchiveRecord[]; dropped: number } {
   const order = dedupeOrder(recordsToColumns(records));
   return { kept: order.map((i) => records[i] as ArchiveRecord), dropped: records.length - order.length };

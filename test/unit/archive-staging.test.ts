@@ -119,6 +119,28 @@ describe("the scheduled split", () => {
     expect(store.objects.has(pendingKey(partitionOf(POOLED_ARCHIVE_ID, T)))).toBe(true);
   });
 
+  it("keeps two properties' events that share an event id in the pooled hour, through compaction", async () => {
+    let now = T + 10 * 60_000;
+    const store = new MemoryArchiveStore(() => now);
+    // Client-sent ids are unique within a property only: "e1" twice, once each.
+    await stage(store, [message("a", [ev("P-A", 1), ev("P-B", 1)])]);
+    now += 3 * 60_000;
+    await splitStaging(store, zstdCodec, { now: () => now });
+    now = T + 2 * HOUR_MS;
+    const report = await compactPending(store, zstdCodec, { now: () => now });
+    expect(report).toMatchObject({ rows_written: 2, duplicates_dropped: 0, errors: [] });
+    const partition = partitionOf(POOLED_ARCHIVE_ID, T);
+    const listed = (await listAll(store, hourPrefix(partition))).map((o) => o.key);
+    const manifestKeyName = listed.find((k) => k.endsWith("_manifest.json")) ?? "";
+    const manifest = JSON.parse(new TextDecoder().decode((await store.get(manifestKeyName))?.body));
+    const rows = [];
+    for (const f of manifest.files as { key: string }[]) {
+      const file = await store.get(f.key);
+      if (file) rows.push(...(await decodeArchiveFile(file.body, zstdCodec)));
+    }
+    expect(rows.map((r) => `${r.property_id}:${r.event_id}`).sort()).toEqual(["P-A:e1", "P-B:e1"]);
+  });
+
   it("stops at its deadline and says how many files are left", async () => {
     const now = T + HOUR_MS;
     const store = new MemoryArchiveStore(() => T);
