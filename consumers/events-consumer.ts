@@ -18,7 +18,13 @@ import type { ArchiveMessage } from "../core/archive/batch.ts";
 import type { ArchiveCodec } from "../core/archive/parquet.ts";
 import { encodeStagingIsolating } from "../core/archive/staging.ts";
 import type { ArchiveStore } from "../core/archive/store.ts";
-import { resyncRows, type SessionLogRow, toClickHouseRow, toSessionLogRow } from "../core/clickhouse-row.ts";
+import {
+  resyncRows,
+  type SessionLogRow,
+  storedEventKey,
+  toClickHouseRow,
+  toSessionLogRow,
+} from "../core/clickhouse-row.ts";
 import type { Event } from "../core/event.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { decodeEventsMessage, type EventsMessage } from "../core/ingest/queue-message.ts";
@@ -95,10 +101,15 @@ async function insertGroup(
     message.attempts > 1 ? body.events.filter((e) => annotation.outcomes.get(e)?.is_duplicate) : [],
   );
   const stored = redelivered.length > 0 ? await sink.storedEventIds(redelivered) : new Set<string>();
+  // Two copies of one event (a client's retry after a 503 whose send had landed, a packer's
+  // fallback) both come back as repeats on a redelivery: write one of them.
+  const placed = new Set<string>();
   const rows = group.flatMap(({ message, body }) =>
     body.events.flatMap((e) => {
       const outcome = annotation.outcomes.get(e);
-      if (outcome?.is_duplicate && (message.attempts <= 1 || stored.has(e.event_id))) return [];
+      const key = storedEventKey(e.property_id, e.event_id);
+      if (outcome?.is_duplicate && (message.attempts <= 1 || stored.has(key) || placed.has(key))) return [];
+      placed.add(key);
       return [toClickHouseRow(e, body.received_at, outcome?.session_id ?? "")];
     }),
   );

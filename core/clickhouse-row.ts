@@ -254,20 +254,30 @@ export function loggedSessionsStatement(sessions: readonly Session[]) {
   };
 }
 
+/** The key the consumer's redelivery check compares: event ids are unique within a property only. */
+export const storedEventKey = (propertyId: string, eventId: string) => `${propertyId}|${eventId}`;
+
 /**
- * Which of these events the events table holds already. A redelivered message whose events the
- * actors had seen may or may not have reached ClickHouse; when it comes back grouped with other
- * messages its insert token is new, so only this check keeps its events from being written twice.
+ * Which of these events the events table holds already (rows of `property_id`, `event_id`, compared
+ * as storedEventKey). A redelivered message whose events the actors had seen may or may not have
+ * reached ClickHouse; when it comes back grouped with other messages its insert token is new, so
+ * only this check keeps its events from being written twice. Callers pass slices of ≤ 1,000 events
+ * (the ids travel as a query parameter).
  */
 export function storedEventIdsStatement(events: readonly Event[]) {
-  const times = events.map((e) => e.event_timestamp);
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const e of events) {
+    from = Math.min(from, e.event_timestamp);
+    to = Math.max(to, e.event_timestamp);
+  }
   return {
-    sql: "SELECT DISTINCT event_id FROM events WHERE property_id IN {p:Array(String)} AND event_timestamp BETWEEN fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND fromUnixTimestamp64Milli({to:Int64}, 'UTC') AND event_id IN {ids:Array(String)}",
+    sql: "SELECT DISTINCT property_id, event_id FROM events WHERE property_id IN {p:Array(String)} AND event_timestamp BETWEEN fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND fromUnixTimestamp64Milli({to:Int64}, 'UTC') AND event_id IN {ids:Array(String)}",
     params: {
       p: [...new Set(events.map((e) => e.property_id))],
-      from: Math.min(...times),
-      to: Math.max(...times),
-      ids: events.map((e) => e.event_id),
+      from,
+      to,
+      ids: [...new Set(events.map((e) => e.event_id))],
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   loggedSessionsStatement,
   type SessionLogRow,
   storedEventIdsStatement,
+  storedEventKey,
 } from "../core/clickhouse-row.ts";
 import type { Config } from "../core/config.ts";
 import type { Event } from "../core/event.ts";
@@ -18,9 +19,12 @@ export interface EventSink {
   insertSessionLog(rows: readonly SessionLogRow[], dedupToken: string): Promise<void>;
   /** What session_log nets to for these sessions: one +1 row per logged session (for a redelivery's resync). */
   loggedSessions(sessions: readonly Session[]): Promise<SessionLogRow[]>;
-  /** The ids of these events that the events table holds already (for a redelivery's repeats). */
+  /** Which of these events the events table holds already, as storedEventKey (for a redelivery's repeats). */
   storedEventIds(events: readonly Event[]): Promise<Set<string>>;
 }
+
+/** Events per redelivery check: their ids travel in the query's URL. */
+const STORED_CHECK_SLICE = 1_000;
 
 /** True when ClickHouse itself refused the data (retrying the same rows cannot help). */
 export function isRejectedByClickHouse(error: unknown): boolean {
@@ -62,14 +66,18 @@ export function createClickHouseSink(config: Config): EventSink {
       return result.json<SessionLogRow>();
     },
     async storedEventIds(events) {
-      if (events.length === 0) return new Set();
-      const statement = storedEventIdsStatement(events);
-      const result = await client.query({
-        query: statement.sql,
-        query_params: statement.params,
-        format: "JSONEachRow",
-      });
-      return new Set((await result.json<{ event_id: string }>()).map((r) => r.event_id));
+      const stored = new Set<string>();
+      for (let i = 0; i < events.length; i += STORED_CHECK_SLICE) {
+        const statement = storedEventIdsStatement(events.slice(i, i + STORED_CHECK_SLICE));
+        const result = await client.query({
+          query: statement.sql,
+          query_params: statement.params,
+          format: "JSONEachRow",
+        });
+        for (const r of await result.json<{ property_id: string; event_id: string }>())
+          stored.add(storedEventKey(r.property_id, r.event_id));
+      }
+      return stored;
     },
   };
 }

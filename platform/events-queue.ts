@@ -11,7 +11,7 @@ import { waitUntil } from "cloudflare:workers";
 import type { Event } from "../core/event.ts";
 import { Packer, type PackerOptions, type PackerTimers } from "../core/ingest/packer.ts";
 import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
-import { compressedBodies } from "./queue-codec.ts";
+import { compressedBodies, sendGroups } from "./queue-codec.ts";
 
 /** FNV-1a: a stable, cheap spread of property ids over shards. */
 export function shardOf(propertyId: string, shards: number): number {
@@ -62,10 +62,11 @@ function sender(queue: Queue, producer: Producer): PackerOptions["send"] {
   // Looked up at each send, not bound once: tests spy on the binding's method.
   if (producer === "edge")
     return (messages) => queue.sendBatch(messages.map((body): MessageSendRequest => ({ body, contentType: "text" })));
+  // A message halved to fit 128 KB can make one send pass sendBatch's 256 KB: split the send.
   return (messages) =>
-    queue.sendBatch(
-      messages.flatMap((text) =>
-        compressedBodies(text).map((body): MessageSendRequest => ({ body, contentType: "bytes" })),
+    Promise.all(
+      sendGroups(messages.flatMap((text) => compressedBodies(text))).map((group) =>
+        queue.sendBatch(group.map((body): MessageSendRequest => ({ body, contentType: "bytes" }))),
       ),
     );
 }

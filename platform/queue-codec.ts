@@ -35,6 +35,28 @@ export function compressedBodies(text: string, limit = MAX_COMPRESSED_BYTES): Ui
   );
 }
 
+/** sendBatch takes ≤ 100 messages and ≤ 256 KB in all; this leaves room for the runtime's framing. */
+export const MAX_SEND_BATCH_BYTES = 240_000;
+const MAX_SEND_BATCH_MESSAGES = 100;
+
+/** Bodies grouped into sendBatch calls within the batch limits, in order. */
+export function sendGroups(bodies: readonly Uint8Array[], maxBytes = MAX_SEND_BATCH_BYTES): Uint8Array[][] {
+  const groups: Uint8Array[][] = [];
+  let current: Uint8Array[] = [];
+  let size = 0;
+  for (const body of bodies) {
+    if (current.length > 0 && (size + body.byteLength > maxBytes || current.length >= MAX_SEND_BATCH_MESSAGES)) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(body);
+    size += body.byteLength;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 /**
  * A delivered body as the consumers parse it: compressed bytes become their text (undefined when
  * they do not decompress, which the schema then refuses); anything else is as sent.

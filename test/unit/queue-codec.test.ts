@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeEventsMessage, packMessages } from "../../core/ingest/queue-message.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
-import { compressedBodies, messageBody } from "../../platform/queue-codec.ts";
+import { compressedBodies, messageBody, sendGroups } from "../../platform/queue-codec.ts";
 
 const random = (n: number) => Array.from({ length: n }, () => Math.random().toString(36).slice(2)).join("");
 
@@ -33,6 +33,16 @@ describe("compressed queue messages", () => {
       return parsed.success ? parsed.data.events.map((e) => e.event_id) : [];
     });
     expect(back).toEqual(events.map((e) => e.event_id));
+  });
+
+  it("leave in sendBatch calls of at most 240 KB and 100 messages, in order", () => {
+    const body = (n: number) => new Uint8Array(n);
+    const groups = sendGroups([body(65_000), body(64_000), body(64_000), body(64_000), body(10)]);
+    expect(groups.map((g) => g.map((b) => b.byteLength))).toEqual([
+      [65_000, 64_000, 64_000],
+      [64_000, 10],
+    ]);
+    expect(sendGroups(Array.from({ length: 250 }, () => body(10))).map((g) => g.length)).toEqual([100, 100, 50]);
   });
 
   it("refuse a body that does not decompress", () => {

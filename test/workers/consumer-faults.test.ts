@@ -139,3 +139,24 @@ it("a batch redelivered regrouped with other messages: no event is written twice
   expect(expected).toMatchObject({ visitors: 3, visits: 4, pageviews: 6 });
   expect(await overviewFigures(faulted, day)).toEqual(expected);
 });
+
+it("two copies of one event, both redelivered after ClickHouse refused them: written once", async () => {
+  const real = createClickHouseSink(loadConfig(env));
+  const refusing: EventSink = {
+    ...real,
+    insert: async () => Promise.reject(new Error("Connection refused")),
+  };
+  const control = await createProperty({ property_id: `TC-${run}` });
+  const faulted = await createProperty({ property_id: `TF-${run}` });
+  for (const [i, events] of traffic(control.property_id).entries()) await deliver(`${run}-tc${i}`, events, 1, real);
+  for (const [i, events] of traffic(faulted.property_id).entries()) {
+    const id = `${run}-tf${i}`;
+    // A client retried after a 503 whose send had landed: the message carries one event twice.
+    const copied = [...events, { ...(events[0] as Event) }];
+    expect((await deliver(id, copied, 1, refusing)).retryMessages).toHaveLength(1);
+    expect((await deliver(id, copied, 2, real)).explicitAcks).toEqual([id]);
+  }
+  const expected = await overviewFigures(control, day);
+  expect(expected).toMatchObject({ visitors: 3, visits: 4, pageviews: 6 });
+  expect(await overviewFigures(faulted, day)).toEqual(expected);
+});
