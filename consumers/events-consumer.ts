@@ -123,13 +123,17 @@ async function insertGroup(
   if (logRows.length > 0) await sink.insertSessionLog(logRows, `${token}-session-log`);
 }
 
-/** Delivers one batch: the archive first, then the actors, then ClickHouse, acking or retrying each message. */
+/**
+ * Delivers one batch: the archive first, then the actors, then ClickHouse, acking or retrying each
+ * message. Resolves to true when the actors took messages that ClickHouse then did not (they are
+ * retried): a later delivery of the same visitors must wait for them (handleEventsBatch).
+ */
 export async function deliverBatch(
   messages: readonly Message<unknown>[],
   sink: EventSink,
   annotate: Annotate,
   archive: Archive,
-): Promise<void> {
+): Promise<boolean> {
   let parsed: Parsed[] = [];
   let messageBytes = 0;
   let jsonBytes = 0;
@@ -145,20 +149,22 @@ export async function deliverBatch(
       retry(message);
     }
   }
-  if (parsed.length === 0) return;
+  if (parsed.length === 0) return false;
   let archived: { kept: Parsed[]; bytes: number };
   try {
     archived = await archiveFirst(parsed, archive);
   } catch (error) {
     console.error(`archiving ${parsed.length} messages failed; retrying them all`, error);
     for (const { message } of parsed) retry(message);
-    return;
+    return false;
   }
   parsed = archived.kept;
-  if (parsed.length === 0) return;
+  if (parsed.length === 0) return false;
+  let annotated = false;
   try {
     const events = parsed.flatMap((p) => p.body.events);
     const annotation = await annotate(events);
+    annotated = true;
     // One line per batch: the measured cost of the live path (bench/cost.ts sums these).
     console.log(
       JSON.stringify({
@@ -175,6 +181,7 @@ export async function deliverBatch(
     try {
       await insertGroup(parsed, annotation, annotation.sessionChanges, annotation.resync, sink);
       for (const { message } of parsed) message.ack();
+      return false;
     } catch (error) {
       if (parsed.length > 1 && isRejectedByClickHouse(error)) return deliverOneByOne(parsed, annotation, sink);
       throw error;
@@ -182,10 +189,12 @@ export async function deliverBatch(
   } catch (error) {
     console.error(`delivery of ${parsed.length} messages failed; retrying`, error);
     for (const { message } of parsed) retry(message);
+    return annotated;
   }
 }
 
-async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation, sink: EventSink): Promise<void> {
+async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation, sink: EventSink): Promise<boolean> {
+  let stalled = false;
   // A visitor's events can span several messages; its sessions' changes are logged once, with the
   // first of them that lands (a second -1/+1 pair would count the session twice).
   const unwritten = new Set(annotation.sessionChanges);
@@ -202,8 +211,10 @@ async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation
     } catch (error) {
       console.error(`message ${item.message.id} was refused by ClickHouse; retrying`, error);
       retry(item.message);
+      stalled = true;
     }
   }
+  return stalled;
 }
 
 /**
@@ -233,10 +244,31 @@ export function chunkMessages(messages: readonly Message<unknown>[], limit = CHU
   return chunks;
 }
 
+/**
+ * Delivers a batch chunk by chunk. After a chunk whose events reached the actors but not
+ * ClickHouse, later chunks wait for its retry: their visitors' session_log rows would otherwise net
+ * against a version never logged.
+ */
+export async function deliverInChunks(
+  messages: readonly Message<unknown>[],
+  sink: EventSink,
+  annotate: Annotate,
+  archive: Archive,
+  limit = CHUNK_JSON_BYTES,
+): Promise<void> {
+  let stalled = false;
+  for (const chunk of chunkMessages(messages, limit)) {
+    if (stalled) for (const message of chunk) retry(message);
+    else stalled = await deliverBatch(chunk, sink, annotate, archive);
+  }
+}
+
 /** The Worker's `queue` handler. */
 export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-  const sink = createClickHouseSink(loadConfig(env));
-  const archive = { store: await archiveStore(env), codec: zstdCodec };
-  for (const chunk of chunkMessages(batch.messages))
-    await deliverBatch(chunk, sink, (events) => applyToActors(env, events, Date.now()), archive);
+  await deliverInChunks(
+    batch.messages,
+    createClickHouseSink(loadConfig(env)),
+    (events) => applyToActors(env, events, Date.now()),
+    { store: await archiveStore(env), codec: zstdCodec },
+  );
 }

@@ -96,7 +96,15 @@ export class SessionDO extends DurableObject<Env> {
 
   /** One commit for a group of calls (each names when its sessions time out): the visitors' log row, and the alarm if none is set. */
   async #commit(timeouts: number[]): Promise<number[]> {
-    let rowsWritten = this.ctx.storage.transactionSync(() => this.visitors.commit());
+    let rowsWritten: number;
+    try {
+      rowsWritten = this.ctx.storage.transactionSync(() => this.visitors.commit());
+    } catch (error) {
+      // Memory now holds states its callers are told failed: drop the instance, so the consumer's
+      // retry finds the visitors as the log left them and counts its events as new, not repeats.
+      this.ctx.abort("visitor log commit failed");
+      throw error;
+    }
     if ((await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Math.min(...timeouts));
       rowsWritten++; // setAlarm is billed as one row written

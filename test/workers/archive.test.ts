@@ -8,7 +8,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Archive, chunkMessages, deliverBatch } from "../../consumers/events-consumer.ts";
+import { type Archive, chunkMessages, deliverBatch, deliverInChunks } from "../../consumers/events-consumer.ts";
 import {
   ArchiveManifestSchema,
   type ArchiveRecord,
@@ -192,6 +192,41 @@ describe("the events consumer's chunks", () => {
     const chunks = chunkMessages(batch.messages, 2 * one + 10);
     expect(chunks.map((c) => c.map((m) => m.id))).toEqual([[`${run}-k1`, `${run}-k2`], [`${run}-k3`], [`${run}-k4`]]);
     expect(chunkMessages(batch.messages)).toHaveLength(1);
+  });
+
+  it("retries the later chunks, undelivered, when a chunk reached the actors but not ClickHouse", async () => {
+    const p = `UA-ARCST-${run}`;
+    const batch = createMessageBatch("events", [
+      message("st1", [ev(p, 901)]),
+      message("st2", [ev(p, 902)]),
+      message("st3", [ev(p, 903)]),
+    ]);
+    let inserts = 0;
+    const failingOnce: EventSink = {
+      ...recordingSink(),
+      insert: async () => {
+        inserts++;
+        throw new Error("ClickHouse unreachable");
+      },
+    };
+    const annotated: number[] = [];
+    const one = JSON.stringify((batch.messages[0] as Message<unknown>).body).length;
+    await deliverInChunks(
+      batch.messages,
+      failingOnce,
+      async (events) => {
+        annotated.push(events.length);
+        return applyToActors(env, events, Date.now());
+      },
+      { store: store(), codec: zstdCodec },
+      one,
+    );
+    const result = await getQueueResult(batch, createExecutionContext());
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((r) => r.msgId).sort()).toEqual(batch.messages.map((m) => m.id).sort());
+    // The first chunk reached the actors and failed in ClickHouse; the others waited.
+    expect(annotated).toEqual([1]);
+    expect(inserts).toBe(1);
   });
 });
 
