@@ -32,7 +32,8 @@ const SPEC_HOURS_PER_BILLION = (24 * 1e9) / SPEC_EVENTS_PER_DAY;
 const MESSAGES_PER_BATCH = 100;
 /** consumers/events-consumer.ts CHUNK_JSON_BYTES (a workerd module, so not imported here). */
 const CHUNK_JSON_BYTES = 8_000_000;
-const SPLIT_ROWS_PER_CHUNK = 25_000;
+/** Compaction's maxRowsPerFile, and core/archive/delivery.ts POOL_BELOW_ROWS. */
+const COMPACTED_ROWS = 25_000;
 const POOL_BELOW_ROWS = 1_000;
 const DO_GB = 0.125;
 /** ACTOR_COMMIT_MS (BENCH_ACTOR_COMMIT_MS prices another). */
@@ -124,19 +125,16 @@ export function priceLines(m: Measured, d: Design, properties = 1_000): Line[] {
   const ingestShards = d.name === "ingest" ? SPEC_EVENTS_PER_DAY / 86_400 / m.eventsPerRequest / d.shardRate : 0;
   const gbSeconds = (properties * 2 + ingestShards) * DO_GB * seconds;
   const rows = commits * m.rowsPerActorCall;
-  // The split gives a property-hour its own file when it has ≥ POOL_BELOW_ROWS rows in a chunk,
-  // and pools the rest into one file per hour (core/archive/staging.ts).
-  const busy = weights.filter((p) => p * SPLIT_ROWS_PER_CHUNK >= POOL_BELOW_ROWS).length;
+  // The consumer archives a delivery as a file per property-hour with ≥ POOL_BELOW_ROWS rows in it
+  // and one pooled file for the rest (core/archive/delivery.ts); markers are once per partition and
+  // hour per isolate (negligible). Compaction: per property-hour a LIST, the manifest and the
+  // marker's rewrite, its compacted files (≤ 25,000 rows each); a read per delivery file.
+  const busy = weights.filter((p) => p * eventsPerBatch >= POOL_BELOW_ROWS).length;
+  const archiveFiles = batches * (busy + 1);
   const propertyHours = (busy + 1) * SPEC_HOURS_PER_BILLION;
-  const chunks = B / SPLIT_ROWS_PER_CHUNK;
-  const splitFiles = chunks * (busy + 1);
-  // Staging: one PUT per batch. Split: a file and a marker per property-hour per chunk, a read per
-  // staging file. Compaction: per property-hour a LIST, the compacted file, the manifest and the
-  // marker's rewrite; a read per split file.
-  // Compacted files hold ≤ 25,000 rows: a busy property-hour has several.
-  const compacted = Math.max(propertyHours, B / SPLIT_ROWS_PER_CHUNK);
-  const r2A = batches + 2 * splitFiles + 2 * propertyHours + 2 * compacted;
-  const r2B = batches + splitFiles;
+  const compacted = Math.max(propertyHours, B / COMPACTED_ROWS);
+  const compaction = 3 * propertyHours + compacted;
+  const r2B = archiveFiles;
   const cpuMs = requests * edgeCpuMs(m.eventsPerRequest) + B * CONSUMER_CPU_MS_PER_EVENT;
   return [
     ["Worker requests", requests, requests * PRICE.request],
@@ -146,9 +144,9 @@ export function priceLines(m: Measured, d: Design, properties = 1_000): Line[] {
     ["Actor calls (consumer; DO requests)", actorCalls + configCalls, (actorCalls + configCalls) * PRICE.doRequest],
     ["DO duration (GB-s)", gbSeconds, gbSeconds * PRICE.doGbSecond],
     ["DO SQLite rows written", rows, rows * PRICE.doRow],
-    ["R2 Class A: staging files", batches, batches * PRICE.r2A],
-    ["R2 Class A: split and compaction", r2A - batches, (r2A - batches) * PRICE.r2A],
-    ["R2 Class B (split, compaction reads)", r2B, r2B * PRICE.r2B],
+    ["R2 Class A: archive files", archiveFiles, archiveFiles * PRICE.r2A],
+    ["R2 Class A: compaction", compaction, compaction * PRICE.r2A],
+    ["R2 Class B (compaction reads)", r2B, r2B * PRICE.r2B],
   ];
 }
 

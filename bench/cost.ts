@@ -190,7 +190,7 @@ for (const size of ["1", "mix", "20"] as const) {
   );
   console.log(
     `  ${c.messages} queue messages (${(c.requests / Math.max(1, c.messages)).toFixed(1)} requests each; ${Math.round(m.jsonBytesPerRequest)} B of event JSON per request, compressed ${m.compression.toFixed(1)}x), ` +
-      `${c.batches} consumer batches (${Math.round(c.events / Math.max(1, c.batches))} events each = staging files), ` +
+      `${c.batches} consumer deliveries (${Math.round(c.events / Math.max(1, c.batches))} events each), ` +
       `${c.sessionRpcs + c.propertyRpcs} actor calls writing ${c.doRows} SQLite rows (${m.rowsPerActorCall.toFixed(2)} a call), ` +
       `ClickHouse ${c.chInserts} inserts, ${m.clickhouseRowsPerEvent.toFixed(1)} rows written per event (tables and views)`,
   );
@@ -206,8 +206,8 @@ for (const size of ["1", "mix", "20"] as const) {
 const ratio = (m: Measured, d: Design) => {
   const lines = priceLines(m, d);
   const count = (name: string) => lines.find(([n]) => n.startsWith(name))?.[1] ?? 0;
-  const r2A = count("R2 Class A: staging") + count("R2 Class A: split");
-  return `queue ops ${(count("Queue") / 1e6).toFixed(1)} (target 20), SQLite rows ${(count("DO SQLite") / 1e6).toFixed(1)} (target 5), R2 Class A ${(r2A / 1e6).toFixed(2)} (target 0.1; staging alone ${(count("R2 Class A: staging") / 1e6).toFixed(3)}) per 1,000 events`;
+  const r2A = count("R2 Class A: archive") + count("R2 Class A: compaction");
+  return `queue ops ${(count("Queue") / 1e6).toFixed(1)} (target 20), SQLite rows ${(count("DO SQLite") / 1e6).toFixed(1)} (target 5), R2 Class A ${(r2A / 1e6).toFixed(2)} (target 0.1; the consumer's files alone ${(count("R2 Class A: archive") / 1e6).toFixed(3)}) per 1,000 events`;
 };
 const mix = shipped.mix as Measured;
 console.log(

@@ -1,8 +1,9 @@
 /**
- * Queue "events" ─► archive (one staging Parquet file) ─► SessionDO ─► PropertyDO ─► ClickHouse
+ * Queue "events" ─► archive (Parquet, written first) ─► SessionDO ─► PropertyDO ─► ClickHouse
  * (events, session_log ─► sessions).
  *
- * The batch is archived first, as one staging file (core/archive/staging.ts), and nothing acts on it
+ * The batch is archived first (core/archive/delivery.ts: a file per busy property-hour, one pooled
+ * file per hour for the rest), and nothing acts on it
  * unless that write succeeded: an event is archived and not yet live, never the reverse. Then it
  * passes the actors (one RPC per session actor and per property actor), which
  * give every event its session id and mark repeats; then it becomes one insert per table whose
@@ -14,9 +15,9 @@
  * isolated so its neighbours still land.
  */
 
-import type { ArchiveMessage } from "../core/archive/batch.ts";
+import { type ArchiveMessage, PendingMarks, storeGroup } from "../core/archive/batch.ts";
+import { encodeDeliveryIsolating } from "../core/archive/delivery.ts";
 import type { ArchiveCodec } from "../core/archive/parquet.ts";
-import { encodeStagingIsolating } from "../core/archive/staging.ts";
 import type { ArchiveStore } from "../core/archive/store.ts";
 import {
   resyncRows,
@@ -51,20 +52,33 @@ export interface Archive {
   codec: ArchiveCodec;
 }
 
+/** Open hours this isolate has marked pending already, per store (one marker write per partition and hour). */
+const marksByStore = new WeakMap<ArchiveStore, PendingMarks>();
+
 /**
- * Writes the batch's staging file. Returns the messages it holds (the ones to act on) and retries
- * the ones the encoder refuses; throws when the write fails, so the whole batch is retried.
+ * Archives the delivery (core/archive/delivery.ts). Returns the messages it holds (the ones to act
+ * on) and retries the ones the encoder refuses; throws when a write fails, so the whole delivery
+ * is retried (it rewrites the same files).
  */
-async function archiveFirst(parsed: readonly Parsed[], archive: Archive): Promise<{ kept: Parsed[]; bytes: number }> {
+async function archiveFirst(
+  parsed: readonly Parsed[],
+  archive: Archive,
+): Promise<{ kept: Parsed[]; files: number; bytes: number }> {
   const messages: ArchiveMessage[] = parsed.map((p) => ({ id: p.message.id, body: p.body }));
-  const { file, refused } = await encodeStagingIsolating(messages, archive.codec);
+  const { files, refused } = await encodeDeliveryIsolating(messages, archive.codec);
   for (const p of parsed)
     if (refused.includes(p.message.id)) {
       console.error(`events message ${p.message.id} cannot be archived; retrying`);
       retry(p.message);
     }
-  if (file) await archive.store.put(file.key, file.bytes);
-  return { kept: parsed.filter((p) => !refused.includes(p.message.id)), bytes: file?.bytes.byteLength ?? 0 };
+  const marks = marksByStore.get(archive.store) ?? new PendingMarks();
+  marksByStore.set(archive.store, marks);
+  await Promise.all(files.map((file) => storeGroup(archive.store, file, marks)));
+  return {
+    kept: parsed.filter((p) => !refused.includes(p.message.id)),
+    files: files.length,
+    bytes: files.reduce((n, f) => n + f.bytes.byteLength, 0),
+  };
 }
 
 /** Deterministic token for a set of messages: the same messages give the same token, in any order. */
@@ -150,7 +164,7 @@ export async function deliverBatch(
     }
   }
   if (parsed.length === 0) return false;
-  let archived: { kept: Parsed[]; bytes: number };
+  let archived: { kept: Parsed[]; files: number; bytes: number };
   try {
     archived = await archiveFirst(parsed, archive);
   } catch (error) {
@@ -173,7 +187,7 @@ export async function deliverBatch(
         events: events.length,
         message_bytes: messageBytes,
         json_bytes: jsonBytes,
-        archive_files: 1,
+        archive_files: archived.files,
         archive_bytes: archived.bytes,
         ...annotation.metrics,
       }),

@@ -1,11 +1,9 @@
 /**
- * The Cron Trigger (wrangler.toml `[triggers] crons`, hourly at :10): splits the consumer's staging
- * files into the per-property-hour layout (core/archive/staging.ts), then compacts every closed hour
- * with a pending marker (core/archive/compaction.ts), within one time budget; what is left waits
- * for the next run, which resumes safely.
+ * The Cron Trigger (wrangler.toml `[triggers] crons`, hourly at :10): compacts every closed hour
+ * with a pending marker (core/archive/compaction.ts), within a time budget; what is left waits for
+ * the next run, which resumes safely. Uncompacted files are readable as they are.
  */
 import { compactPending } from "../core/archive/compaction.ts";
-import { splitStaging } from "../core/archive/staging.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 
@@ -22,11 +20,10 @@ export async function handleScheduled(
   _ctx: ExecutionContext,
 ): Promise<void> {
   const started = Date.now();
-  const store = await archiveStore(env);
-  const deadline = started + COMPACTION_BUDGET_MS;
-  const split = await splitStaging(store, zstdCodec, { deadline });
-  console.log(JSON.stringify({ tally_metric: "archive_split", cron: controller.cron, ...split }));
-  const report = await compactPending(store, zstdCodec, { deadline, log: (line) => console.error(line) });
+  const report = await compactPending(await archiveStore(env), zstdCodec, {
+    deadline: started + COMPACTION_BUDGET_MS,
+    log: (line) => console.error(line),
+  });
   console.log(
     JSON.stringify({ tally_metric: "archive_compaction", cron: controller.cron, ms: Date.now() - started, ...report }),
   );

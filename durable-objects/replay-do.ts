@@ -19,7 +19,6 @@ import {
 } from "../core/archive/layout.ts";
 import { decodeArchiveFile } from "../core/archive/parquet.ts";
 import { dedupeRecords } from "../core/archive/plan.ts";
-import { splitStaging } from "../core/archive/staging.ts";
 import { type ArchiveStore, listAll } from "../core/archive/store.ts";
 import { type Event, POOLED_ARCHIVE_ID } from "../core/event.ts";
 import { sessionShards } from "../core/property/property.ts";
@@ -116,13 +115,8 @@ export class ReplayDO extends DurableObject<Env> {
     }
   }
 
-  /**
-   * Reads the archive in its per-property-hour layout: the consumer's staging files (every batch
-   * since the last scheduled split) are split into it first. Then deletes the range from every table
-   * it rewrites (lightweight deletes, synchronous).
-   */
+  /** Deletes the range from every table it rewrites (lightweight deletes, synchronous). */
   async #clear(job: Job): Promise<void> {
-    await splitStaging(await archiveStore(this.env), zstdCodec, { minAgeMs: 0 });
     if (job.spec.target !== "actors") {
       const client = clickHouseClient(loadConfig(this.env));
       const [from, to] = replayRange(job.spec);

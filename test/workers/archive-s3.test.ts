@@ -6,9 +6,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { toArchiveRecord } from "../../core/archive/layout.ts";
+import { batchFileKey, deterministicId, partitionOf, toArchiveRecord } from "../../core/archive/layout.ts";
 import { decodeArchiveFile } from "../../core/archive/parquet.ts";
-import { stagingKey } from "../../core/archive/staging.ts";
+import { POOLED_ARCHIVE_ID } from "../../core/event.ts";
 import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { S3ArchiveStore } from "../../platform/archive/s3-store.ts";
@@ -46,7 +46,7 @@ async function deliver(messages: { id: string; body: EventsMessage; attempts?: n
 }
 
 describe("the archive write over the S3 API", () => {
-  it("writes the batch's staging Parquet file to the S3 bucket, not R2, and it reads back exactly", async () => {
+  it("writes the batch's Parquet file to the S3 bucket, not R2, and it reads back exactly", async () => {
     const property = `UA-S3-${run}`;
     const events = [1, 2, 3].map((n) =>
       makeEvent({ property_id: property, event_id: `${run}-${n}`, event_timestamp: T + n, user_id: `u${n}` }),
@@ -56,7 +56,7 @@ describe("the archive write over the S3 API", () => {
     expect(result.explicitAcks).toEqual([m.id]);
     expect(result.retryMessages).toEqual([]);
 
-    const key = await stagingKey([m.id]);
+    const key = batchFileKey(partitionOf(POOLED_ARCHIVE_ID, T), await deterministicId([m.id]));
     expect((await s3().list(key)).objects.map((o) => o.key)).toEqual([key]);
     const object = await s3().get(key);
     expect(await decodeArchiveFile(object?.body ?? new Uint8Array(), zstdCodec)).toEqual(
@@ -69,10 +69,14 @@ describe("the archive write over the S3 API", () => {
     const property = `UA-S3R-${run}`;
     const m = {
       id: `${run}-r1`,
-      body: { v: 1, received_at: T, events: [makeEvent({ property_id: property, event_id: `${run}-r` })] },
+      body: {
+        v: 1,
+        received_at: T,
+        events: [makeEvent({ property_id: property, event_id: `${run}-r`, event_timestamp: T })],
+      },
     } satisfies { id: string; body: EventsMessage };
     await deliver([m]);
-    const key = await stagingKey([m.id]);
+    const key = batchFileKey(partitionOf(POOLED_ARCHIVE_ID, T), await deterministicId([m.id]));
     const before = (await s3().list(key)).objects;
     const again = await deliver([{ ...m, attempts: 2 }]);
     expect(again.explicitAcks).toEqual([m.id]);

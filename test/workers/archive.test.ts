@@ -1,9 +1,9 @@
 /**
- * archive-integration: the events consumer archives each batch first, as one staging Parquet file
+ * archive-integration: the events consumer archives each batch first, as Parquet files
  * in Miniflare's R2 (the ARCHIVE_BUCKET binding) — key, exact read-back, redelivery, a failed write
  * holding the batch back from the actors and ClickHouse, per-message isolation of what the encoder
- * refuses — then the Cron Trigger splitting staging files into the per-property-hour layout and
- * compacting it, through the same binding, duplicates from redeliveries collapsed.
+ * refuses, small property-hours pooled per hour — then the Cron Trigger compacting it, through the
+ * same binding, duplicates from redeliveries collapsed.
  */
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -12,13 +12,14 @@ import { type Archive, chunkMessages, deliverBatch, deliverInChunks } from "../.
 import {
   ArchiveManifestSchema,
   type ArchiveRecord,
+  batchFileKey,
+  deterministicId,
   manifestKey,
   partitionOf,
   pendingKey,
   toArchiveRecord,
 } from "../../core/archive/layout.ts";
 import { type ArchiveCodec, decodeArchiveFile } from "../../core/archive/parquet.ts";
-import { STAGING_PREFIX, stagingKey } from "../../core/archive/staging.ts";
 import { type ArchiveStore, listAll } from "../../core/archive/store.ts";
 import { type Event, POOLED_ARCHIVE_ID } from "../../core/event.ts";
 import type { EventsMessage } from "../../core/ingest/queue-message.ts";
@@ -71,6 +72,11 @@ async function readFile(key: string): Promise<ArchiveRecord[]> {
   return decodeArchiveFile(new Uint8Array(await object.arrayBuffer()), zstdCodec);
 }
 
+/** The pooled file a delivery of these messages writes for the hour of `at`. */
+async function pooledKey(at: number, messageIds: string[]): Promise<string> {
+  return batchFileKey(partitionOf(POOLED_ARCHIVE_ID, at), await deterministicId(messageIds));
+}
+
 async function keys(prefix: string): Promise<string[]> {
   return (await listAll(store(), prefix)).map((o) => o.key).sort();
 }
@@ -81,36 +87,41 @@ async function cron() {
 }
 
 describe("the events consumer's archive write", () => {
-  it("writes one staging file per batch — every property, keyed by the message ids — that reads back exactly", async () => {
+  it("writes small property-hours as one pooled file per hour, keyed by the message ids, that reads back exactly", async () => {
     const a = `UA-ARCA-${run}`;
     const b = `UA-ARCB-${run}`;
-    const m1 = message("w1", [ev(a, 2), ev(b, 1), ev(a, HOUR_MS + 5)]);
+    const m1 = message("w1", [ev(a, 2), ev(b, 3), ev(a, HOUR_MS + 5)]);
     const m2 = message("w2", [ev(a, 1, { custom_metrics: { revenue: 9.99 }, user_id: "u1", referrer: "" })], 1, T + 7);
     const result = await deliver([m1, m2]);
     expect(result.explicitAcks.sort()).toEqual([m1.id, m2.id]);
     expect(result.retryMessages).toEqual([]);
 
-    const key = await stagingKey([m2.id, m1.id]);
-    expect(key).toMatch(/^_staging\/batch-[0-9a-f]{32}\.parquet$/);
-    expect(await keys(STAGING_PREFIX)).toContain(key);
-    // By property, then time; each with its own message's received_at; absent fields stay absent.
+    const key = await pooledKey(T, [m2.id, m1.id]);
+    expect(key).toMatch(/^events\/property_id=tally-pooled\/dt=2026-11-26\/hour=09\/batch-[0-9a-f]{32}\.parquet$/);
+    // In time order; each with its own message's received_at; absent fields stay absent.
     expect(await readFile(key)).toEqual([
       toArchiveRecord(m2.body.events[0] as Event, T + 7),
       toArchiveRecord(m1.body.events[0] as Event, T + 1000),
-      toArchiveRecord(m1.body.events[2] as Event, T + 1000),
       toArchiveRecord(m1.body.events[1] as Event, T + 1000),
     ]);
-    // Nothing per property yet: that is the scheduled split's work.
+    expect((await readFile(await pooledKey(T + HOUR_MS, [m1.id, m2.id]))).map((r) => r.event_id)).toEqual([
+      `${run}-e${HOUR_MS + 5}`,
+    ]);
+    // A few events a property-hour: no files of their own, and the hours are marked for compaction.
     expect(await keys(`events/property_id=${a}/`)).toEqual([]);
+    expect(await keys(pendingKey(partitionOf(POOLED_ARCHIVE_ID, T)))).toHaveLength(1);
     const object = await env.ARCHIVE_BUCKET.head(key);
     expect(object?.httpMetadata?.contentType).toBe("application/vnd.apache.parquet");
   });
 
-  it("overwrites its own staging file when a batch is redelivered, adding nothing", async () => {
+  it("overwrites its own files when a batch is redelivered, adding nothing", async () => {
     const p = `UA-ARCR-${run}`;
     const batch = [message("r1", [ev(p, 1), ev(p, 2)]), message("r2", [ev(p, 3)])];
     await deliver(batch);
-    const key = await stagingKey(batch.map((m) => m.id));
+    const key = await pooledKey(
+      T,
+      batch.map((m) => m.id),
+    );
     const before = await store().list(key);
     const again = await deliver(batch.map((m) => ({ ...m, attempts: 2 })));
     expect(again.explicitAcks).toHaveLength(2);
@@ -175,7 +186,7 @@ describe("the events consumer's archive write", () => {
     const result = await getQueueResult(batch, createExecutionContext());
     expect(result.explicitAcks).toEqual([fine.id]);
     expect(result.retryMessages).toEqual([{ msgId: refused.id }]);
-    expect((await readFile(await stagingKey([fine.id]))).map((r) => r.event_id)).toEqual([`${run}-e1`]);
+    expect((await readFile(await pooledKey(T, [fine.id]))).map((r) => r.event_id)).toEqual([`${run}-e1`]);
     expect(sink.rows).toBe(1);
   });
 });
@@ -231,7 +242,7 @@ describe("the events consumer's chunks", () => {
 });
 
 describe("the archive's Cron Trigger", () => {
-  it("splits staging files (small property-hours pooled) and compacts closed hours; a regrouped redelivery's copies collapse", async () => {
+  it("compacts closed hours, the pooled one included; a regrouped redelivery's copies collapse", async () => {
     const p = `UA-ARCC-${run}`;
     const q = `UA-ARCD-${run}`;
     // Three hours ago: closed, and still within what /collect would accept.
@@ -241,21 +252,9 @@ describe("the archive's Cron Trigger", () => {
     const c2 = message("c2", [at(p, 3)]);
     const c3 = message("c3", [at(p, 4)]);
     await deliver([c1, c2]);
-    // c2 again, regrouped with another message: a second staging file holds a copy of its event.
+    // c2 again, regrouped with another message: a second file holds a copy of its event.
     await deliver([{ ...c2, attempts: 2 }, c3]);
-    const staged = [await stagingKey([c1.id, c2.id]), await stagingKey([c2.id, c3.id])];
-    expect((await keys(STAGING_PREFIX)).filter((k) => staged.includes(k))).toHaveLength(2);
-
-    // The split takes staging files at least two minutes old; these are fresh, so backdate "now".
-    const later = Date.now() + 3 * 60_000;
-    const realNow = Date.now;
-    Date.now = () => later;
-    try {
-      await cron();
-    } finally {
-      Date.now = realNow;
-    }
-    expect((await keys(STAGING_PREFIX)).filter((k) => staged.includes(k))).toEqual([]);
+    await cron();
     // A few events per property-hour: pooled into the hour's one file set, not a file per property.
     expect(await keys(`events/property_id=${p}/`)).toEqual([]);
     const pooled = partitionOf(POOLED_ARCHIVE_ID, hour);
