@@ -66,7 +66,11 @@ export async function encodeDeliveryIsolating(
   poolBelow = POOL_BELOW_ROWS,
 ): Promise<{ files: EncodedGroup[]; accepted: string[]; refused: string[] }> {
   try {
-    return { files: await encodeDelivery(messages, codec, poolBelow), accepted: messages.map((m) => m.id), refused: [] };
+    return {
+      files: await encodeDelivery(messages, codec, poolBelow),
+      accepted: messages.map((m) => m.id),
+      refused: [],
+    };
   } catch (error) {
     if (messages.length === 1) return { files: [], accepted: [], refused: [messages[0]?.id ?? ""] };
     const refused: string[] = [];
