@@ -20,7 +20,7 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { LruCache } from "../core/enrich/lru.ts";
 import { parseUserAgent, type UserAgentInfo } from "../core/enrich/user-agent.ts";
 import { bundleWorker } from "./bundle.ts";
-import { ourWorkerd, workerdCpuSeconds } from "./workerd.ts";
+import { edgeWorkerOptions, ourWorkerd, workerdCpuSeconds } from "./workerd.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -106,32 +106,7 @@ const median = (xs: number[]) => {
 // Miniflare 5 (the one wrangler 4.164 uses) takes a new options shape; the v4 shape converts.
 const mf = new Miniflare(
   convertV4MiniflareOptions({
-    workers: [
-      {
-        name: "tally",
-        modules: true,
-        scriptPath: bundleWorker("bench/worker-entry.ts", join(".data", "bench")),
-        compatibilityDate: "2026-11-01",
-        compatibilityFlags: ["nodejs_compat"],
-        queueProducers: { EVENTS_QUEUE: { queueName: "events" } },
-        r2Buckets: ["ARCHIVE_BUCKET"],
-        durableObjects: { PROPERTY_DO: "PropertyDO", REGISTRY_DO: "RegistryDO" },
-        // The production limiters with budgets the bench cannot exhaust: their cost is measured, not their refusals.
-        ratelimits: {
-          IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 } },
-          PROPERTY_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 1_000_000_000, period: 60 } },
-        },
-        bindings: {
-          CLICKHOUSE_URL: "http://127.0.0.1:9",
-          CLICKHOUSE_DATABASE: "default",
-          CLICKHOUSE_USER: "default",
-          CLICKHOUSE_PASSWORD: "",
-          ADMIN_TOKEN: "bench-admin",
-          EVENTS_QUEUE_SHARDS: "1",
-          REFUSAL_FLUSH_SECONDS: "10",
-        },
-      },
-    ],
+    workers: [edgeWorkerOptions(bundleWorker("bench/worker-entry.ts", join(".data", "bench")))],
   }),
 );
 const url = (await mf.ready).toString().replace(/\/$/, "");

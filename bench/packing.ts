@@ -30,7 +30,7 @@ import { ConfigSchema } from "../core/config.ts";
 import { PACK_WINDOW_MS, requestsPerMessage } from "../core/ingest/packer.ts";
 import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
 import { bundleWorker } from "./bundle.ts";
-import { ourWorkerd, workerdCpuSeconds } from "./workerd.ts";
+import { edgeWorkerOptions, ourWorkerd, workerdCpuSeconds } from "./workerd.ts";
 
 const list = (v: string | undefined, fallback: number[]) => (v ? v.split(",").map(Number) : fallback);
 const RATES = list(process.env.BENCH_RATES, [10, 100]);
@@ -63,31 +63,7 @@ function body(i: number): string {
 
 const mf = new Miniflare(
   convertV4MiniflareOptions({
-    workers: [
-      {
-        name: "tally",
-        modules: true,
-        scriptPath: bundleWorker("bench/worker-entry.ts", join(".data", "bench-packing")),
-        compatibilityDate: "2026-11-01",
-        compatibilityFlags: ["nodejs_compat"],
-        queueProducers: { EVENTS_QUEUE: { queueName: "events" } },
-        r2Buckets: ["ARCHIVE_BUCKET"],
-        durableObjects: { PROPERTY_DO: "PropertyDO", REGISTRY_DO: "RegistryDO", INGEST_DO: "IngestDO" },
-        ratelimits: {
-          IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 } },
-          PROPERTY_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 1_000_000_000, period: 60 } },
-        },
-        bindings: {
-          CLICKHOUSE_URL: "http://127.0.0.1:9",
-          CLICKHOUSE_DATABASE: "default",
-          CLICKHOUSE_USER: "default",
-          CLICKHOUSE_PASSWORD: "",
-          ADMIN_TOKEN: "bench-admin",
-          EVENTS_QUEUE_SHARDS: "1",
-          REFUSAL_FLUSH_SECONDS: "10",
-        },
-      },
-    ],
+    workers: [edgeWorkerOptions(bundleWorker("bench/worker-entry.ts", join(".data", "bench-packing")))],
   }),
 );
 const url = (await mf.ready).toString().replace(/\/$/, "");

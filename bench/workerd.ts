@@ -1,9 +1,11 @@
 /**
- * The workerd processes a bench started (through Miniflare) and the CPU they used: other workerd on
- * the machine (a test run, another bench) are not ours to count or pin.
+ * What the edge benches (bench/ingest.ts, bench/packing.ts) share: the Worker's Miniflare options,
+ * and the workerd processes a bench started and the CPU they used — other workerd on the machine
+ * (a test run, another bench) are not ours to count or pin.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type { V4WorkerOptions } from "miniflare";
 
 /** Pids of the workerd processes below this process. */
 export function ourWorkerd(): string[] {
@@ -34,4 +36,35 @@ export function workerdCpuSeconds(): number {
     }
   }
   return ticks / 100;
+}
+
+/**
+ * The bundled Worker's options for the edge benches (Miniflare's v4 shape): the queue, R2 and the
+ * actors the edge calls, and the production limiters with budgets the bench cannot exhaust (their
+ * cost is measured, not their refusals). ClickHouse points nowhere: the edge never calls it.
+ */
+export function edgeWorkerOptions(scriptPath: string): V4WorkerOptions {
+  return {
+    name: "tally",
+    modules: true,
+    scriptPath,
+    compatibilityDate: "2026-11-01",
+    compatibilityFlags: ["nodejs_compat"],
+    queueProducers: { EVENTS_QUEUE: { queueName: "events" } },
+    r2Buckets: ["ARCHIVE_BUCKET"],
+    durableObjects: { PROPERTY_DO: "PropertyDO", REGISTRY_DO: "RegistryDO", INGEST_DO: "IngestDO" },
+    ratelimits: {
+      IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 } },
+      PROPERTY_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 1_000_000_000, period: 60 } },
+    },
+    bindings: {
+      CLICKHOUSE_URL: "http://127.0.0.1:9",
+      CLICKHOUSE_DATABASE: "default",
+      CLICKHOUSE_USER: "default",
+      CLICKHOUSE_PASSWORD: "",
+      ADMIN_TOKEN: "bench-admin",
+      EVENTS_QUEUE_SHARDS: "1",
+      REFUSAL_FLUSH_SECONDS: "10",
+    },
+  };
 }

@@ -39,6 +39,17 @@ function traffic(property: string): Event[][] {
   ];
 }
 
+/** Everything lands (archive, actors, ClickHouse), then the isolate dies: no ack reaches the queue. */
+function dyingAfterWrites(real: EventSink): EventSink {
+  return {
+    ...real,
+    insertSessionLog: async (rows, token) => {
+      await real.insertSessionLog(rows, token);
+      throw new Error("isolate evicted");
+    },
+  };
+}
+
 async function deliver(id: string, events: Event[], attempts: number, sink: EventSink) {
   return deliverMany([{ id, events, attempts }], sink);
 }
@@ -84,14 +95,7 @@ it("ClickHouse refusing inserts for several deliveries: once it accepts, every r
 
 it("the consumer dying after its writes and before the ack: the redelivery changes no report", async () => {
   const real = createClickHouseSink(loadConfig(env));
-  // Everything lands (archive, actors, ClickHouse), then the isolate dies: no ack reaches the queue.
-  const dying: EventSink = {
-    ...real,
-    insertSessionLog: async (rows, token) => {
-      await real.insertSessionLog(rows, token);
-      throw new Error("isolate evicted");
-    },
-  };
+  const dying = dyingAfterWrites(real);
   const control = await createProperty({ property_id: `DC-${run}` });
   const faulted = await createProperty({ property_id: `DF-${run}` });
   for (const [i, events] of traffic(control.property_id).entries()) await deliver(`${run}-dc${i}`, events, 1, real);
@@ -118,13 +122,7 @@ it("a batch redelivered regrouped with other messages: no event is written twice
     real,
   );
   const [f0 = [], f1 = []] = traffic(faulted.property_id);
-  const dying: EventSink = {
-    ...real,
-    insertSessionLog: async (rows, token) => {
-      await real.insertSessionLog(rows, token);
-      throw new Error("isolate evicted");
-    },
-  };
+  const dying = dyingAfterWrites(real);
   // Both messages land in one batch whose ack is lost; the queue hands them back one per batch.
   await deliverMany(
     [
