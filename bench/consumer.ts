@@ -1,6 +1,6 @@
 /**
- * `node bench/consumer.ts` (issue #14): the consumer path's throughput — queue message → archive
- * (one staging Parquet file per batch, R2) → SessionDO and PropertyDO → ClickHouse `events` and
+ * `npm run bench:consumer` (issue #14): the consumer path's throughput — queue message → archive
+ * (Parquet in R2, core/archive/delivery.ts) → SessionDO and PropertyDO → ClickHouse `events` and
  * `session_log` rows — on real parts, in events per CPU-second ("per core").
  *
  * The Worker (workers/main.ts, wrangler's own bundle, bindings and vars from wrangler.toml) runs in
@@ -28,23 +28,27 @@
  * 250,0: wrangler.toml's ACTOR_COMMIT_MS, and none), BENCH_CONSUMER_CONCURRENCY (batches in flight,
  * default 1, as Miniflare's broker delivers). Figures are from one run; nothing here asserts.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptionsShape } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import type { Event } from "../core/event.ts";
-import { MAX_MESSAGE_BYTES, MAX_PACKED_BYTES, packMessages } from "../core/ingest/queue-message.ts";
-import { makeEvent } from "../dev/fixtures/events.ts";
 import { freePort } from "../dev/free-port.ts";
-import { prng } from "../dev/prng.ts";
 import { startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
 import { readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
-import { compressMessage } from "../platform/queue-codec.ts";
 import { bundleWorker } from "./bundle.ts";
+import {
+  batchesOf,
+  type DeliveredMessage,
+  MESSAGES_PER_BATCH,
+  propertyId,
+  type QueueTarget,
+  traffic,
+} from "./consumer-traffic.ts";
 import { type CpuProfile, stageTimes, startProfile } from "./cpu-profile.ts";
+import { cpuSeconds, nodeCpuSeconds, ourWorkerd, peakMb, resetPeak } from "./workerd.ts";
 
 const list = (v: string | undefined, fallback: number[]) => (v ? v.split(",").map(Number) : fallback);
 const SIZES = list(process.env.BENCH_CONSUMER_EVENTS, [20_000, 100_000]);
@@ -54,201 +58,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONSUMER_CONCURRENCY ?? 1);
 const TEXT = process.env.BENCH_CONSUMER_BODY === "text";
 /** One more run of the largest size under the V8 profiler, summarised by stage (BENCH_CONSUMER_PROFILE=0: none). */
 const PROFILE = process.env.BENCH_CONSUMER_PROFILE !== "0";
-/** wrangler.toml `max_batch_size`. */
-const MESSAGES_PER_BATCH = 100;
 const WARM_UP_EVENTS = 5_000;
 const ADMIN_TOKEN = "bench-consumer-admin";
-
-// ---------------------------------------------------------------------------------------------
-// Traffic
-
-const propertyId = (i: number) => `UA-CONS-${i + 1}`;
-const COUNTRIES = ["US", "DE", "GB", "FR", "IN", "BR", "JP", "CA", "NL", "ES"];
-const BROWSERS = [
-  ["Chrome", "131", "Windows", "10", "desktop"],
-  ["Safari", "18", "iOS", "18.1", "mobile"],
-  ["Chrome", "131", "Android", "14", "mobile"],
-  ["Firefox", "133", "Linux", "", "desktop"],
-  ["Edge", "131", "Windows", "11", "desktop"],
-] as const;
-const REFERRERS = [
-  ["", "", "Direct"],
-  ["www.google.com", "Google", "Organic Search"],
-  ["t.co", "Twitter", "Organic Social"],
-  ["news.ycombinator.com", "Hacker News", "Referral"],
-] as const;
-
-/** Zipf(1.1) weights over the properties, as bench/cost-traffic.ts draws its 1,000. */
-function zipf(n: number): number[] {
-  const w = Array.from({ length: n }, (_, i) => 1 / (i + 1) ** 1.1);
-  const total = w.reduce((a, b) => a + b, 0);
-  return w.map((x) => x / total);
-}
-
-/**
- * `total` enriched events in arrival order: requests of one visitor's next events (60% 1 event,
- * 30% 2–5, 10% 6–20), ~8 requests per visitor within the last 30 minutes. `tag` makes event and
- * visitor ids the run's own.
- */
-function traffic(total: number, tag: string, now: number, seed: number): Event[] {
-  const rnd = prng(seed);
-  const weights = zipf(PROPERTIES);
-  const cdf: number[] = [];
-  weights.reduce((acc, w) => {
-    cdf.push(acc + w);
-    return acc + w;
-  }, 0);
-  const clock = new Map<string, number>();
-  const events: Event[] = [];
-  while (events.length < total) {
-    const u = rnd();
-    const p = Math.max(
-      0,
-      cdf.findIndex((c) => c >= u),
-    );
-    // ~3 events a request on average, ~8 requests a visitor.
-    const visitors = Math.max(1, Math.round((total * (weights[p] ?? 0)) / 24));
-    const visitor = `${tag}-v${p}-${Math.floor(rnd() * visitors)}`;
-    const r = rnd();
-    const n = Math.min(
-      total - events.length,
-      r < 0.6 ? 1 : r < 0.9 ? 2 + Math.floor(rnd() * 4) : 6 + Math.floor(rnd() * 15),
-    );
-    let t = clock.get(visitor) ?? now - 30 * 60_000 + Math.floor(rnd() * 20 * 60_000);
-    const [browser, browserVersion, os, osVersion, device] =
-      BROWSERS[Math.floor(rnd() * BROWSERS.length)] ?? BROWSERS[0];
-    const [referrerHost, source, channel] = REFERRERS[Math.floor(rnd() * REFERRERS.length)] ?? REFERRERS[0];
-    const country = COUNTRIES[Math.floor(rnd() * COUNTRIES.length)] ?? "US";
-    for (let i = 0; i < n; i++) {
-      t += 1_000 + Math.floor(rnd() * 20_000);
-      const path = `/page/${Math.floor(rnd() * 30)}`;
-      const host = `site${p}.example`;
-      events.push(
-        makeEvent({
-          property_id: propertyId(p),
-          client_id: visitor,
-          event_id: `${tag}-${events.length}`,
-          event_type: i === 0 || rnd() < 0.7 ? "pageview" : "click",
-          event_timestamp: Math.min(t, now),
-          page_url: `https://${host}${path}`,
-          page_title: `Page ${path}`,
-          page_host: host,
-          page_path: path,
-          referrer: i === 0 && referrerHost ? `https://${referrerHost}/` : "",
-          referrer_host: i === 0 ? referrerHost : "",
-          source: i === 0 ? source : "",
-          channel: i === 0 ? channel : "Direct",
-          screen_resolution: "1920x1080",
-          viewport_size: "1280x720",
-          language: "en-US",
-          browser,
-          browser_version: browserVersion,
-          os,
-          os_version: osVersion,
-          device_type: device,
-          country,
-        }),
-      );
-    }
-    clock.set(visitor, t);
-  }
-  return events;
-}
-
-/** A queue message as Miniflare's broker hands it to a consumer (`Fetcher.queue`). */
-interface DeliveredMessage {
-  id: string;
-  timestamp: Date;
-  attempts: number;
-  body: string | Uint8Array;
-}
-
-interface QueueOutcome {
-  outcome: string;
-  ackAll: boolean;
-  retryBatch: { retry: boolean };
-  explicitAcks: string[];
-  retryMessages: { msgId: string }[];
-}
-
-/** The Worker's `queue` handler as Miniflare's client exposes it (workers-types puts `queue` on Fetcher only in its experimental types). */
-interface QueueTarget {
-  queue(queueName: string, messages: DeliveredMessage[]): Promise<QueueOutcome>;
-}
-
-/** Messages packed as the ingest stage packs them, in consumer batches of MESSAGES_PER_BATCH. */
-function batchesOf(events: readonly Event[], tag: string, receivedAt: number) {
-  const texts = packMessages(events, receivedAt, TEXT ? MAX_MESSAGE_BYTES : MAX_PACKED_BYTES);
-  const messages: DeliveredMessage[] = texts.map((text, i) => ({
-    id: `${tag}-m${i}`,
-    timestamp: new Date(receivedAt),
-    attempts: 1,
-    body: TEXT ? text : compressMessage(text),
-  }));
-  const batches: DeliveredMessage[][] = [];
-  for (let i = 0; i < messages.length; i += MESSAGES_PER_BATCH) batches.push(messages.slice(i, i + MESSAGES_PER_BATCH));
-  const jsonBytes = texts.reduce((n, t) => n + t.length, 0);
-  const bodyBytes = messages.reduce((n, m) => n + (typeof m.body === "string" ? m.body.length : m.body.byteLength), 0);
-  return { batches, messages: messages.length, jsonBytes, bodyBytes };
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU
-
-/** The workerd processes under this one (not any other bench's on the machine). */
-function workerdPids(): number[] {
-  const children = new Map<number, number[]>();
-  const names = new Map<number, string>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-      names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const found: number[] = [];
-  const todo = [process.pid];
-  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
-    for (const child of children.get(pid) ?? []) {
-      if (names.get(child)?.startsWith("workerd")) found.push(child);
-      todo.push(child);
-    }
-  }
-  return found;
-}
-
-/** CPU seconds (user + system, every thread) used so far by these processes. */
-function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100;
-}
-
-const nodeCpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
-/** Forgets the peak resident set so far (VmHWM), so the next read is this run's. */
-function resetPeak(pids: readonly number[]): void {
-  for (const pid of pids) writeFileSync(`/proc/${pid}/clear_refs`, "5");
-}
-
-/** Peak resident set (MB) since the last reset, summed over the processes. */
-function peakMb(pids: readonly number[]): number {
-  let kb = 0;
-  for (const pid of pids) kb += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-  return kb / 1024;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The parts
@@ -346,7 +157,7 @@ interface Delivery {
 
 /** Hands every batch to `target`'s queue handler, CONCURRENCY at a time; wall, CPU and peak memory around it. */
 async function deliver(target: QueueTarget, batches: readonly DeliveredMessage[][]): Promise<Delivery> {
-  const pids = workerdPids();
+  const pids = ourWorkerd();
   let next = 0;
   let acked = 0;
   let retried = 0;
@@ -410,7 +221,7 @@ async function archiveObjects(mf: Miniflare): Promise<number> {
 /** One measured run: `size` fresh events through the consumer, then what landed where. */
 async function run(mf: Miniflare, logs: string[], commitMs: number, size: number, tag: string): Promise<Run> {
   const now = Date.now();
-  const packed = batchesOf(traffic(size, tag, now, size + commitMs), tag, now);
+  const packed = batchesOf(traffic(PROPERTIES, size, tag, now, size + commitMs), tag, now, TEXT);
   const tally = (await mf.getWorker("tally")) as unknown as QueueTarget;
   const filesBefore = await archiveObjects(mf);
   const logsBefore = logs.length;
@@ -470,7 +281,10 @@ try {
         // The delivery alone: the same volume to a consumer that reads and acks it.
         const noop = (await mf.getWorker("noop")) as unknown as QueueTarget;
         const tag = `noop${commitMs}n${size}`;
-        r.noop = await deliver(noop, batchesOf(traffic(size, tag, Date.now(), size), tag, Date.now()).batches);
+        r.noop = await deliver(
+          noop,
+          batchesOf(traffic(PROPERTIES, size, tag, Date.now(), size), tag, Date.now(), TEXT).batches,
+        );
         runs.push(r);
         process.stderr.write(`ACTOR_COMMIT_MS=${commitMs}, ${size} events: ${r.wall.toFixed(1)} s\n`);
       }

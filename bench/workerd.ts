@@ -1,10 +1,10 @@
 /**
- * What the edge benches (bench/ingest.ts, bench/packing.ts) share: the Worker's Miniflare options,
- * and the workerd processes a bench started and the CPU they used — other workerd on the machine
- * (a test run, another bench) are not ours to count or pin.
+ * What the benches share: the edge Worker's Miniflare options (bench/ingest.ts, bench/packing.ts),
+ * and the workerd processes a bench started, the CPU and memory they used (bench/consumer.ts too) —
+ * other workerd on the machine (a test run, another bench) are not ours to count or pin.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { V4WorkerOptions } from "miniflare";
 
 /** Pids of the workerd processes below this process. */
@@ -24,10 +24,10 @@ export function ourWorkerd(): string[] {
   });
 }
 
-/** CPU seconds (user + system) used so far by every workerd process below this one. */
-export function workerdCpuSeconds(): number {
+/** CPU seconds (user + system, every thread) used so far by these processes. */
+export function cpuSeconds(pids: readonly string[]): number {
   let ticks = 0;
-  for (const pid of ourWorkerd()) {
+  for (const pid of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
       ticks += Number(fields[11]) + Number(fields[12]);
@@ -36,6 +36,27 @@ export function workerdCpuSeconds(): number {
     }
   }
   return ticks / 100;
+}
+
+/** CPU seconds (user + system) used so far by every workerd process below this one. */
+export const workerdCpuSeconds = (): number => cpuSeconds(ourWorkerd());
+
+/** CPU seconds this Node process has used (chDB runs in it for bench/consumer.ts). */
+export function nodeCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Forgets the peak resident set so far (VmHWM), so the next read is this run's. */
+export function resetPeak(pids: readonly string[]): void {
+  for (const pid of pids) writeFileSync(`/proc/${pid}/clear_refs`, "5");
+}
+
+/** Peak resident set (MB) since the last reset, summed over the processes. */
+export function peakMb(pids: readonly string[]): number {
+  let kb = 0;
+  for (const pid of pids) kb += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  return kb / 1024;
 }
 
 /**
