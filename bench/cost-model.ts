@@ -12,7 +12,8 @@
  * would make every fixed per-batch and per-hour cost look like a per-event one.
  */
 import { ConfigSchema } from "../core/config.ts";
-import { PACK_WINDOW_MS, requestsPerMessage } from "../core/ingest/packer.ts";
+import { PACK_WINDOW_MS } from "../core/ingest/packer.ts";
+import { requestsPerMessage } from "../core/ingest/packing-model.ts";
 import { MAX_MESSAGE_BYTES, MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
 
 /** List prices per unit (shared/REFERENCE.md). */

@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Event } from "../../core/event.ts";
-import { Packer, type PackerOptions, type PackerTimers, requestsPerMessage } from "../../core/ingest/packer.ts";
+import { Packer, type PackerOptions, type PackerTimers } from "../../core/ingest/packer.ts";
+import { requestsPerMessage } from "../../core/ingest/packing-model.ts";
 import { decodeEventsMessage, type EventsMessage, MAX_MESSAGE_BYTES } from "../../core/ingest/queue-message.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 
