@@ -121,9 +121,11 @@ async function insertGroup(
   const rows = group.flatMap(({ message, body }) =>
     body.events.flatMap((e) => {
       const outcome = annotation.outcomes.get(e);
-      const key = storedEventKey(e.property_id, e.event_id);
-      if (outcome?.is_duplicate && (message.attempts <= 1 || stored.has(key) || placed.has(key))) return [];
-      placed.add(key);
+      if (message.attempts > 1) {
+        const key = storedEventKey(e.property_id, e.event_id);
+        if (outcome?.is_duplicate && (stored.has(key) || placed.has(key))) return [];
+        placed.add(key);
+      } else if (outcome?.is_duplicate) return [];
       return [toClickHouseRow(e, body.received_at, outcome?.session_id ?? "")];
     }),
   );
@@ -142,8 +144,31 @@ async function insertGroup(
  * message. Resolves to true when the actors took messages that ClickHouse then did not (they are
  * retried): a later delivery of the same visitors must wait for them (handleEventsBatch).
  */
-export async function deliverBatch(
+export function deliverBatch(
   messages: readonly Message<unknown>[],
+  sink: EventSink,
+  annotate: Annotate,
+  archive: Archive,
+): Promise<boolean> {
+  return deliverReceived(messages.map(receive), sink, annotate, archive);
+}
+
+/** A delivered message with its body decompressed once: text (or an object, from tests) and the bytes it was billed for. */
+interface Received {
+  message: Message<unknown>;
+  body: unknown;
+  billed: number;
+}
+
+function receive(message: Message<unknown>): Received {
+  return { message, body: messageBody(message.body), billed: bodyBytes(message.body) };
+}
+
+/** Event JSON a received body holds (its text's length; an object's, as billed). */
+const jsonLength = (r: Received) => (typeof r.body === "string" ? r.body.length : r.billed);
+
+async function deliverReceived(
+  received: readonly Received[],
   sink: EventSink,
   annotate: Annotate,
   archive: Archive,
@@ -151,9 +176,8 @@ export async function deliverBatch(
   let parsed: Parsed[] = [];
   let messageBytes = 0;
   let jsonBytes = 0;
-  for (const message of messages) {
-    messageBytes += bodyBytes(message.body);
-    const body = messageBody(message.body);
+  for (const { message, body, billed } of received) {
+    messageBytes += billed;
     jsonBytes += typeof body === "string" ? body.length : 0;
     const result = decodeEventsMessage(body);
     if (result.success) parsed.push({ message, body: result.data });
@@ -238,30 +262,11 @@ async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation
  */
 export const CHUNK_JSON_BYTES = 8_000_000;
 
-/** Splits messages into runs of at most `limit` bytes of event JSON (a message larger alone is a run). */
-export function chunkMessages(messages: readonly Message<unknown>[], limit = CHUNK_JSON_BYTES): Message<unknown>[][] {
-  const chunks: Message<unknown>[][] = [];
-  let current: Message<unknown>[] = [];
-  let size = 0;
-  for (const message of messages) {
-    const body = messageBody(message.body);
-    const bytes = typeof body === "string" ? body.length : bodyBytes(message.body);
-    if (current.length > 0 && size + bytes > limit) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(message);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
 /**
- * Delivers a batch chunk by chunk. After a chunk whose events reached the actors but not
- * ClickHouse, later chunks wait for its retry: their visitors' session_log rows would otherwise net
- * against a version never logged.
+ * Delivers a batch in runs of at most `limit` bytes of event JSON (a larger message is a run of its
+ * own), each body decompressed once and held only while its run is delivered. After a run whose
+ * events reached the actors but not ClickHouse, the later runs wait for its retry, undelivered:
+ * their visitors' session_log rows would otherwise net against a version never logged.
  */
 export async function deliverInChunks(
   messages: readonly Message<unknown>[],
@@ -271,10 +276,25 @@ export async function deliverInChunks(
   limit = CHUNK_JSON_BYTES,
 ): Promise<void> {
   let stalled = false;
-  for (const chunk of chunkMessages(messages, limit)) {
-    if (stalled) for (const message of chunk) retry(message);
-    else stalled = await deliverBatch(chunk, sink, annotate, archive);
+  let run: Received[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (stalled) for (const r of run) retry(r.message);
+    else if (run.length > 0) stalled = await deliverReceived(run, sink, annotate, archive);
+    run = [];
+    size = 0;
+  };
+  for (const message of messages) {
+    if (stalled) {
+      retry(message);
+      continue;
+    }
+    const r = receive(message);
+    if (run.length > 0 && size + jsonLength(r) > limit) await flush();
+    run.push(r);
+    size += jsonLength(r);
   }
+  await flush();
 }
 
 /** The Worker's `queue` handler. */

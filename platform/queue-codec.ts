@@ -5,7 +5,7 @@
  * the edge's own packer (and older messages), bytes from the ingest stage.
  */
 import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
-import { type EventsMessage, envelope } from "../core/ingest/queue-message.ts";
+import { type EventsMessage, envelope, utf8Length } from "../core/ingest/queue-message.ts";
 
 /** Below the queue's 128 KB message limit with room for the runtime's framing. */
 export const MAX_COMPRESSED_BYTES = 120_000;
@@ -78,8 +78,8 @@ export function messageBody(body: unknown): unknown {
 
 /** The bytes a body is billed for (text as UTF-8, bytes as they are). */
 export function bodyBytes(body: unknown): number {
-  if (typeof body === "string") return encoder.encode(body).byteLength;
+  if (typeof body === "string") return utf8Length(body);
   if (body instanceof ArrayBuffer) return body.byteLength;
   if (ArrayBuffer.isView(body)) return body.byteLength;
-  return encoder.encode(JSON.stringify(body)).byteLength;
+  return utf8Length(JSON.stringify(body));
 }

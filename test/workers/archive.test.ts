@@ -8,7 +8,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Archive, chunkMessages, deliverBatch, deliverInChunks } from "../../consumers/events-consumer.ts";
+import { type Archive, deliverBatch, deliverInChunks } from "../../consumers/events-consumer.ts";
 import {
   ArchiveManifestSchema,
   type ArchiveRecord,
@@ -200,9 +200,24 @@ describe("the events consumer's chunks", () => {
     };
     const batch = createMessageBatch("events", [text("k1", 3), text("k2", 3), text("k3", 3), text("k4", 9)]);
     const one = JSON.stringify((batch.messages[0] as Message<unknown>).body).length;
-    const chunks = chunkMessages(batch.messages, 2 * one + 10);
-    expect(chunks.map((c) => c.map((m) => m.id))).toEqual([[`${run}-k1`, `${run}-k2`], [`${run}-k3`], [`${run}-k4`]]);
-    expect(chunkMessages(batch.messages)).toHaveLength(1);
+    // Each run reaches the actors as one call: its events' count tells the runs apart (3 a message, 9 for k4).
+    const runs = async (limit?: number) => {
+      const sizes: number[] = [];
+      await deliverInChunks(
+        batch.messages,
+        recordingSink(),
+        async (events) => {
+          sizes.push(events.length);
+          return applyToActors(env, events, Date.now());
+        },
+        { store: store(), codec: zstdCodec },
+        limit,
+      );
+      return sizes;
+    };
+    // k1 + k2, then k3 (a third would pass the bound), then k4 alone (larger than the bound).
+    expect(await runs(2 * one + 10)).toEqual([6, 3, 9]);
+    expect(await runs()).toEqual([18]);
   });
 
   it("retries the later chunks, undelivered, when a chunk reached the actors but not ClickHouse", async () => {
