@@ -7,14 +7,13 @@
  * twice, and a new job (after deleting the range) writes afresh.
  */
 import { DurableObject } from "cloudflare:workers";
+import { readManifest } from "../core/archive/compaction-step.ts";
 import {
-  ArchiveManifestSchema,
   type ArchivePartition,
   type ArchiveRecord,
   fromArchiveRecord,
   hourPrefix,
   liveFiles,
-  manifestKey,
   partitionOf,
 } from "../core/archive/layout.ts";
 import { decodeArchiveFile } from "../core/archive/parquet.ts";
@@ -46,9 +45,8 @@ import { applyToActors } from "./client.ts";
 async function readHour(store: ArchiveStore, partition: ArchivePartition): Promise<ArchiveRecord[]> {
   const records: ArchiveRecord[] = [];
   const listed = (await listAll(store, hourPrefix(partition))).map((o) => o.key);
-  const manifest = await store.get(manifestKey(partition));
-  const parsed = manifest ? ArchiveManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifest.body))) : null;
-  for (const key of liveFiles(listed, parsed)) {
+  const { manifest } = await readManifest(store, partition);
+  for (const key of liveFiles(listed, manifest)) {
     const object = await store.get(key);
     if (object) records.push(...(await decodeArchiveFile(object.body, zstdCodec)));
   }

@@ -13,8 +13,7 @@
  * replay (across a property's own and the pooled partition) collapse by property and event id.
  */
 import { POOLED_ARCHIVE_ID } from "../event.ts";
-import { type ArchiveGroup, type ArchiveMessage, type EncodedGroup, encodeGroup } from "./batch.ts";
-import { type ArchivePartition, type ArchiveRecord, partitionOf, toArchiveRecord } from "./layout.ts";
+import { type ArchiveGroup, type ArchiveMessage, type EncodedGroup, encodeGroup, groupMessages } from "./batch.ts";
 import { type ArchiveCodec, compareRecords } from "./parquet.ts";
 
 /** A property-hour with fewer rows than this in a delivery goes to the hour's pooled file. */
@@ -23,25 +22,17 @@ export const POOL_BELOW_ROWS = 1_000;
 /** A delivery's events grouped into the files it writes: busy property-hours alone, the rest pooled per hour. */
 export function groupDelivery(messages: readonly ArchiveMessage[], poolBelow = POOL_BELOW_ROWS): ArchiveGroup[] {
   const ids = messages.map((m) => m.id).sort();
-  const byPartition = new Map<string, { partition: ArchivePartition; records: ArchiveRecord[] }>();
-  for (const { body } of messages)
-    for (const event of body.events) {
-      const partition = partitionOf(event.property_id, event.event_timestamp);
-      const name = `${partition.property_id}/${partition.dt}/${partition.hour}`;
-      const record = toArchiveRecord(event, body.received_at);
-      const group = byPartition.get(name);
-      if (group) group.records.push(record);
-      else byPartition.set(name, { partition, records: [record] });
-    }
   const groups = new Map<string, ArchiveGroup>();
-  for (const { partition, records } of byPartition.values()) {
+  for (const { partition, records } of groupMessages(messages)) {
     const own = records.length >= poolBelow ? partition : { ...partition, property_id: POOLED_ARCHIVE_ID };
     const name = `${own.property_id}/${own.dt}/${own.hour}`;
     const group = groups.get(name);
     if (group) group.records.push(...records);
-    else groups.set(name, { partition: own, messageIds: ids, records: [...records] });
+    else groups.set(name, { partition: own, messageIds: ids, records });
   }
-  for (const group of groups.values()) group.records.sort(compareRecords);
+  // A pooled group gathers several partitions' runs, each in archive order: order them as one.
+  for (const group of groups.values())
+    if (group.partition.property_id === POOLED_ARCHIVE_ID) group.records.sort(compareRecords);
   return [...groups.values()];
 }
 
