@@ -1,12 +1,11 @@
 /**
  * SessionDO: a session actor for one bucket of one property's visitors (key `property|bucket`).
  * It hosts the pure session reducer over visitor states kept in memory and persisted as a log of a
- * few rows (visitor-store.ts: one row per call, not one per visitor — SQLite rows written are billed
- * one by one), answers each event with its session id and whether it opened a session or repeats
- * one, and returns every session change it made. Every call returns only after the commit that
- * holds it (calls within ACTOR_COMMIT_MS share one: group-commit.ts), so an eviction or crash loses
- * nothing it acknowledged. An alarm closes expired sessions and forgets
- * visitors idle for a day.
+ * few rows (visitor-store.ts: one row per commit, not one per visitor — SQLite rows written are
+ * billed one by one), answers each event with its session id and whether it opened a session or
+ * repeats one, and returns every session change it made. Every call returns only after the commit
+ * that holds it (calls within ACTOR_COMMIT_MS share one: group-commit.ts), so an eviction or crash
+ * loses nothing it acknowledged. An alarm closes expired sessions and forgets visitors idle for a day.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Event } from "../core/event.ts";
