@@ -3,7 +3,6 @@
  * placeholders) and its scope (the resolved query and the placeholders of its property and range).
  */
 import type { ResolvedQuery } from "./normalise.ts";
-import type { SketchPrecision } from "./plan.ts";
 
 /** Placeholders, one per distinct (type, value): legs repeat the range and the blocks, and every parameter costs parsing. */
 export class Params {
@@ -28,8 +27,6 @@ export interface Scope {
   from: string;
   to: string;
   tz: string;
-  /** Visitors' HyperLogLog precision for this query (core/query/plan.ts sketchPrecision). */
-  precision: SketchPrecision;
 }
 
 export const ms = (placeholder: string) => `fromUnixTimestamp64Milli(${placeholder}, 'UTC')`;

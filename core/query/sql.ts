@@ -8,7 +8,8 @@ import { goalPathRegex } from "../property/goals.ts";
 import { DAY_MS } from "../time.ts";
 import { EVENT_COLUMNS, SESSION_COLUMNS } from "./columns.ts";
 import type { GoalRef, ResolvedQuery } from "./normalise.ts";
-import { type Leg, type Plan, sketchPrecision } from "./plan.ts";
+import type { Leg, Plan } from "./plan.ts";
+import { uniqIfSql, uniqMergeSql, uniqSql } from "./sketch.ts";
 import {
   type Dimension,
   type Filter,
@@ -132,18 +133,17 @@ function dimensionSql(d: Dimension, leg: Leg, time: string, s: Scope): string {
 }
 
 function metricsSql(leg: Leg, s: Scope): string[] {
-  const p = s.precision;
   const goal = s.q.goals.length > 0 ? (leg.side === "events" ? goalSql(s.q.goals, s.p) : null) : undefined;
   if (leg.side === "events" && leg.table === "events_rollup")
     return [
-      `uniqCombinedMerge(${p})(visitors_p${p}) AS e_visitors`,
-      "uniqCombinedMerge(12)(visits_p12) AS e_visits",
+      `${uniqMergeSql("visitors")} AS e_visitors`,
+      `${uniqMergeSql("visits")} AS e_visits`,
       "sum(pageviews) AS e_pageviews",
       "sum(events) AS e_events",
     ];
   if (leg.side === "sessions" && leg.table === "sessions_rollup")
     return [
-      `uniqCombinedMerge(${p})(visitors_p${p}) AS s_visitors`,
+      `${uniqMergeSql("visitors")} AS s_visitors`,
       "sum(visits) AS s_visits",
       "sum(bounces) AS s_bounces",
       "sum(duration) AS s_duration",
@@ -153,23 +153,23 @@ function metricsSql(leg: Leg, s: Scope): string[] {
   if (leg.side === "events") {
     if (!goal)
       return [
-        `uniqCombined(${p})(client_id) AS e_visitors`,
-        "uniqCombined(12)(session_id) AS e_visits",
+        `${uniqSql("client_id")} AS e_visitors`,
+        `${uniqSql("session_id")} AS e_visits`,
         "countIf(event_type = 'pageview') AS e_pageviews",
         "count() AS e_events",
       ];
     // With a goal: the figures are the converting ones; conversion_rate divides by everyone.
     return [
-      `uniqCombinedIf(${p})(client_id, ${goal} AS _conv) AS e_visitors`,
-      "uniqCombinedIf(12)(session_id, _conv) AS e_visits",
+      `${uniqIfSql("client_id", `${goal} AS _conv`)} AS e_visitors`,
+      `${uniqIfSql("session_id", "_conv")} AS e_visits`,
       "countIf(event_type = 'pageview' AND _conv) AS e_pageviews",
       "countIf(_conv) AS e_events",
-      `uniqCombined(${p})(client_id) AS e_conv_total`,
+      `${uniqSql("client_id")} AS e_conv_total`,
     ];
   }
   if (goal === undefined)
     return [
-      `uniqCombined(${p})(client_id) AS s_visitors`,
+      `${uniqSql("client_id")} AS s_visitors`,
       "count() AS s_visits",
       "sum(is_bounce) AS s_bounces",
       "sum(duration) AS s_duration",
@@ -178,13 +178,13 @@ function metricsSql(leg: Leg, s: Scope): string[] {
     ];
   const converted = `(session_id IN (SELECT session_id FROM events WHERE ${eventsInRange(s, DAY_MS)} AND ${goalSql(s.q.goals, s.p)}))`;
   return [
-    `uniqCombinedIf(${p})(client_id, ${converted} AS _conv) AS s_visitors`,
+    `${uniqIfSql("client_id", `${converted} AS _conv`)} AS s_visitors`,
     "countIf(_conv) AS s_visits",
     "sumIf(is_bounce, _conv) AS s_bounces",
     "sumIf(duration, _conv) AS s_duration",
     "sumIf(pageviews, _conv) AS s_pageviews",
     "sumIf(events, _conv) AS s_events",
-    `uniqCombined(${p})(client_id) AS s_conv_total`,
+    `${uniqSql("client_id")} AS s_conv_total`,
   ];
 }
 
@@ -259,7 +259,6 @@ export function buildQuerySql(q: ResolvedQuery, plan: Plan): BuiltQuery {
     from: p.add("Int64", q.from),
     to: p.add("Int64", q.to),
     tz: p.add("String", q.timezone),
-    precision: sketchPrecision(q),
   };
   const dims = q.dimensions.map((_, i) => `d${i}`);
   const outer = q.metrics.map((m) => `${metricSql(m, plan)} AS ${m}`);
