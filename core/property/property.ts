@@ -32,6 +32,21 @@ export const PrivacySchema = z.strictObject({
   respect_dnt: z.boolean().default(false),
 });
 
+/**
+ * ISO 4217 codes: three capital letters the runtime's ICU knows as a currency (Intl lists the
+ * codes in use), so `usd` or `EUX` is refused rather than stored.
+ */
+const KNOWN_CURRENCIES: ReadonlySet<string> | null =
+  typeof Intl.supportedValuesOf === "function" ? new Set(Intl.supportedValuesOf("currency")) : null;
+export function isCurrencyCode(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && (KNOWN_CURRENCIES === null || KNOWN_CURRENCIES.has(code));
+}
+export const CurrencySchema = z
+  .string()
+  .refine(isCurrencyCode, "must be an ISO 4217 currency code in capitals, such as USD or EUR");
+/** The currency of properties whose configuration names none. */
+export const DEFAULT_CURRENCY = "USD";
+
 const mutable = {
   name: z.string().trim().min(1).max(200),
   domains: z.array(DomainSchema).min(1).max(50),
@@ -46,6 +61,8 @@ const mutable = {
    * between actors: a visit in progress then starts a new session once.
    */
   session_shards: z.number().int().min(1).max(256),
+  /** The currency revenue is reported in (ISO 4217); events carrying another are not converted. */
+  currency: CurrencySchema,
 };
 
 export const PropertyConfigSchema = z.strictObject({
@@ -53,6 +70,8 @@ export const PropertyConfigSchema = z.strictObject({
   ...mutable,
   // Absent in configurations stored before it existed: those keep SESSION_BUCKETS actors (sessionShards).
   session_shards: mutable.session_shards.optional(),
+  // Absent in configurations stored before it existed: those report revenue in DEFAULT_CURRENCY.
+  currency: mutable.currency.optional(),
   created_at: z.number().int(),
 });
 export type PropertyConfig = z.infer<typeof PropertyConfigSchema>;
@@ -70,6 +89,7 @@ export const CreatePropertySchema = z.strictObject({
   hash_routing: mutable.hash_routing.default(false),
   privacy: PrivacySchema.default({ ip_mode: "truncate", cookieless_only: false, respect_dnt: false }),
   session_shards: mutable.session_shards.default(1),
+  currency: mutable.currency.default(DEFAULT_CURRENCY),
 });
 export type CreateProperty = z.infer<typeof CreatePropertySchema>;
 
@@ -82,6 +102,7 @@ export const PatchPropertySchema = z.strictObject({
   hash_routing: mutable.hash_routing.optional(),
   privacy: PrivacySchema.partial().optional(),
   session_shards: mutable.session_shards.optional(),
+  currency: mutable.currency.optional(),
 });
 export type PatchProperty = z.infer<typeof PatchPropertySchema>;
 
@@ -104,6 +125,11 @@ export function applyPatch(config: PropertyConfig, patch: PatchProperty): Proper
     ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== "privacy")),
     privacy: { ...config.privacy, ...patch.privacy },
   };
+}
+
+/** The currency a property's revenue is reported in: its own setting, else DEFAULT_CURRENCY. */
+export function propertyCurrency(config: Pick<PropertyConfig, "currency"> | undefined): string {
+  return config?.currency ?? DEFAULT_CURRENCY;
 }
 
 /** How many session actors hold a property's visitors: its own setting, else the deployment's SESSION_BUCKETS. */

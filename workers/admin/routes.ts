@@ -52,6 +52,7 @@ adminRoutes.post("/api/v1/properties", async function createProperty(c) {
     hash_routing: input.hash_routing,
     privacy: input.privacy,
     session_shards: input.session_shards,
+    currency: input.currency,
     created_at: Date.now(),
   };
   const summary = {
