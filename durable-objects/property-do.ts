@@ -2,7 +2,8 @@
  * PropertyDO: the per-property actor and its one typed-RPC surface (nothing here speaks HTTP but
  * the WebSocket upgrade). It holds the configuration under "config" and delegates the rest, one
  * module per responsibility: API keys and the MP secret (property-keys.ts), goals
- * (property-goals.ts), the hourly query quota (property-quota.ts), refusal counters (counters.ts),
+ * (property-goals.ts), the hourly query quota and the data versions that key the query cache
+ * (property-quota.ts), refusal counters (counters.ts),
  * the last hour of minute windows (live-windows.ts), and the dashboards' WebSockets and pushes
  * (live-sockets.ts, live-push.ts).
  */
@@ -24,6 +25,7 @@ import * as keys from "./property-keys.ts";
 import * as quota from "./property-quota.ts";
 
 export type { Credentials, KeyInfo } from "./property-keys.ts";
+export type { Admission } from "./property-quota.ts";
 
 /** One consumer batch's events and session changes for this property. */
 interface LiveCall {
@@ -119,12 +121,27 @@ export class PropertyDO extends DurableObject<Env> {
     return quota.chargeQuery(this.ctx.storage, now, limit);
   }
 
+  /** A query's one call: its charge, and the data versions that key its cache entry. */
+  async admitQuery(now: number, limit: number): Promise<quota.Admission> {
+    // Read before the charge's storage I/O: an older reading is the safe side of "settled".
+    const data = this.#versions.read(Date.now());
+    return { quota: await quota.chargeQuery(this.ctx.storage, now, limit), data };
+  }
+
+  readonly #versions = new quota.DataVersions();
+
   /**
    * Counts one consumer batch of this property's events into the live minute windows (one storage
-   * write). Returns the storage rows written (windows, pruning, push bookkeeping), for the cost measurements.
+   * write), then advances the data versions: the consumer inserts the batch into ClickHouse once
+   * this returns. Returns the storage rows written (windows, pruning, push bookkeeping), for the cost measurements.
    */
   async applyLive(items: LiveItem[], changes: SessionChange[], now: number): Promise<number> {
-    return this.#commits.run({ items, changes, now });
+    const rows = await this.#commits.run({ items, changes, now });
+    this.#versions.advance(
+      items.map((i) => i.event.event_timestamp),
+      Date.now(),
+    );
+    return rows;
   }
 
   /**

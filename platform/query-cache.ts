@@ -1,7 +1,15 @@
 /**
- * The query cache (issue #5): results keyed by property and normalised query, kept in Upstash
- * Redis when it is configured, else in the Workers Cache API (per data centre). A cache failure
- * never fails a query: a read that fails is a miss, a write that fails is dropped.
+ * The query cache (issue #5): results keyed by property, normalised query and the property's data
+ * version (issue #15), kept in Upstash Redis when it is configured, else in the Workers Cache API
+ * (per data centre). A cache failure never fails a query: a read that fails is a miss, a write
+ * that fails is dropped.
+ *
+ * Freshness: the PropertyDO advances a version each time a consumer batch reaches it, just before
+ * the batch's ClickHouse insert, and the query route reads it in the call that charges the query.
+ * A new batch is a new key, so a report never waits out a TTL to show it; an identical question
+ * with no new data is the same key, a hit. Two versions, so busy sites keep their cache for the
+ * past: `recent` moves with every batch and keys ranges that include now; `history` moves only
+ * with batches holding late events (imports, retries, old timestamps) and keys ranges that ended.
  */
 import { Redis } from "@upstash/redis/cloudflare";
 import { sha256Hex } from "../core/hash.ts";
@@ -28,22 +36,71 @@ export const OPEN_RANGE_TTL_SECONDS = 30;
  * second or so after they happen (queue batching), longer when a batch is retried.
  */
 const OPEN_RANGE_MARGIN_MS = 60_000;
+/**
+ * The actor call → ClickHouse insert gap is well under this (bench/freshness.ts measures it): a
+ * version younger than this may still miss its batch's rows, so its entries live only until it
+ * is this old. Kept small: accepted → actor call (p95 ~1.5 s) + this + 1 s of TTL rounding is the
+ * worst staleness of a range that includes now, inside the 5 s target.
+ */
+export const SETTLE_MS = 2_000;
+/**
+ * An event this much older than the batch that brings it is late: it may fall in a range that
+ * ended, so it advances the `history` version. LATE_EVENT_MS + SETTLE_MS stays well under
+ * OPEN_RANGE_MARGIN_MS: an on-time batch still settling cannot touch a range keyed by `history`.
+ */
+export const LATE_EVENT_MS = 30_000;
 /** A cache that answers slowly is worse than none: one attempt, then a miss. */
 const UPSTASH_TIMEOUT_MS = 1_000;
 
 /**
- * `tally:query:v1:<property id>:<sha-256 of the canonical JSON of the normalised query>`. The
- * property id is in the key itself, so one property's entry can never answer another's, whatever
- * the query holds; the digest is fixed-length hex at the end, so the key parses one way only.
+ * `tally:query:v1:<property id>:<sha-256 of the canonical JSON of the question>`, the question
+ * being the normalised query with the data version it depends on. The property id is in the key
+ * itself, so one property's entry can never answer another's, whatever the query holds; the digest
+ * is fixed-length hex at the end, so the key parses one way only. (An entry's shape is unchanged by
+ * the version, so the prefix is too: old keys simply stop being asked for.)
  */
-export async function cacheKey(propertyId: string, normalisedQuery: unknown): Promise<string> {
-  return `${KEY_PREFIX}${propertyId}:${await sha256Hex(canonicalJson(normalisedQuery))}`;
+export async function cacheKey(propertyId: string, question: unknown): Promise<string> {
+  return `${KEY_PREFIX}${propertyId}:${await sha256Hex(canonicalJson(question))}`;
 }
+
+/** One of a property's data versions, with how long ago (ms, the actor's clock) it last moved. */
+export interface VersionScope {
+  version: string;
+  age_ms: number;
+}
+
+/** What the PropertyDO tells the query route about the property's stored data. */
+export interface DataVersion {
+  /** Moves with every batch: keys ranges that include now. */
+  recent: VersionScope;
+  /** Moves with batches holding late events: keys ranges that ended (see LATE_EVENT_MS). */
+  history: VersionScope;
+}
+
+/** The version a range's answer depends on: `history` for a range that has ended, else `recent`. */
+export function scopeFor(data: DataVersion, rangeEndMs: number, nowMs: number): VersionScope {
+  return isClosedRange(rangeEndMs, nowMs) ? data.history : data.recent;
+}
+
+/**
+ * How long an answer may be kept. Once its version has settled, the range's TTL (which still
+ * bounds what no version sees: a replay, a slow insert); before, only until it settles, counted
+ * from when the version was read (`ageMs` then, `elapsedMs` since), so an answer that may lack the
+ * newest batch's rows is never served past SETTLE_MS + 1 s of rounding. 0: do not store.
+ */
+export function entryTtlSeconds(rangeEndMs: number, nowMs: number, ageMs: number, elapsedMs: number): number {
+  const ttl = cacheTtlSeconds(rangeEndMs, nowMs);
+  if (ageMs >= SETTLE_MS) return ttl;
+  const left = SETTLE_MS - ageMs - elapsedMs;
+  return left > 0 ? Math.min(ttl, Math.ceil(left / 1000)) : 0;
+}
+
+// Written so that NaN is open.
+const isClosedRange = (rangeEndMs: number, nowMs: number) => rangeEndMs <= nowMs - OPEN_RANGE_MARGIN_MS;
 
 /** 300 s for a range that ended at least a minute ago, 30 s for one that includes now (or later). */
 export function cacheTtlSeconds(rangeEndMs: number, nowMs: number): number {
-  // Written so that NaN falls to the short TTL.
-  return rangeEndMs <= nowMs - OPEN_RANGE_MARGIN_MS ? CLOSED_RANGE_TTL_SECONDS : OPEN_RANGE_TTL_SECONDS;
+  return isClosedRange(rangeEndMs, nowMs) ? CLOSED_RANGE_TTL_SECONDS : OPEN_RANGE_TTL_SECONDS;
 }
 
 const stores = new WeakMap<object, QueryCache>();

@@ -10,7 +10,14 @@ import type { StoredWindow } from "../../core/session/window.ts";
 import { clickHouseClient } from "../../platform/clickhouse.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyStub } from "../../platform/properties.ts";
-import { cacheKey, cacheTtlSeconds, type QueryCache, queryCache } from "../../platform/query-cache.ts";
+import {
+  cacheKey,
+  type DataVersion,
+  entryTtlSeconds,
+  type QueryCache,
+  queryCache,
+  scopeFor,
+} from "../../platform/query-cache.ts";
 
 /** One statement from a builder in core/query/: values only as `{name:Type}` parameters. */
 export interface Statement {
@@ -31,6 +38,11 @@ export interface RunOptions {
   defer?: (work: Promise<unknown>) => void;
   /** `Cache-Control: no-cache`: do not answer from the cache (the fresh answer is still stored). */
   fresh?: boolean;
+  /**
+   * The property's data versions (PropertyDO.admitQuery) and when, on this isolate's clock, they
+   * were asked for. Without them nothing is cached: an entry no version keys could outlive new data.
+   */
+  data?: { versions: DataVersion; asked_at: number };
 }
 
 /**
@@ -66,8 +78,9 @@ export interface Cached<T> {
 }
 
 /**
- * Answers from the cache, or computes and stores the answer (for as long as cacheTtlSeconds allows
- * a range ending at `rangeEnd`). The key holds the property id, so no entry crosses properties.
+ * Answers from the cache, or computes and stores the answer. The key holds the property id, so no
+ * entry crosses properties, and the data version the range depends on, so new data is a new key;
+ * the entry lives as long as entryTtlSeconds allows (briefly while that version is settling).
  */
 export async function cached<T>(
   env: Env,
@@ -76,11 +89,15 @@ export async function cached<T>(
   compute: (cache: QueryCache["kind"]) => Promise<T>,
 ): Promise<Cached<T>> {
   const cache = queryCache(env);
-  const id = await cacheKey(key.property, key.question);
+  const { data } = options;
+  if (!data) return { value: await compute(cache.kind), hit: false, cache: cache.kind };
+  const scope = scopeFor(data.versions, key.rangeEnd, key.now);
+  const id = await cacheKey(key.property, { question: key.question, data: scope.version });
   const hit = options.fresh ? undefined : await cache.get<T>(id);
   if (hit !== undefined) return { value: hit, hit: true, cache: cache.kind };
   const value = await compute(cache.kind);
-  const write = cache.put(id, value, cacheTtlSeconds(key.rangeEnd, key.now));
+  const ttl = entryTtlSeconds(key.rangeEnd, key.now, scope.age_ms, Date.now() - data.asked_at);
+  const write = cache.put(id, value, ttl);
   if (options.defer) options.defer(write);
   else await write;
   return { value, hit: false, cache: cache.kind };

@@ -152,10 +152,11 @@ async function resolved(x: Run, p: ReportParams, now: number, kind: RawQuestion)
   return { q, store: storeFor(x.env, p.property, plan, now) };
 }
 
-const cacheKeyOf = (p: ReportParams, rangeEnd: number, now: number) => ({
+/** The report's parameters and its resolved range: a preset ("today") means another range tomorrow. */
+const cacheKeyOf = (p: ReportParams, q: { date_range: [string, string]; to: number }, now: number) => ({
   property: p.property,
-  question: { report: p },
-  rangeEnd,
+  question: { report: p, range: q.date_range },
+  rangeEnd: q.to,
   now,
 });
 
@@ -163,7 +164,7 @@ async function funnel(x: Run, p: ReportParams, now: number): Promise<Report> {
   const { q, store } = await resolved(x, p, now, "funnel");
   const spec = { steps: p.steps ?? [], window_seconds: p.window_seconds ?? 86_400 };
   const query = { property_id: p.property, from_ms: q.from, to_ms: q.to, include_bots: p.bots === "true", spec };
-  const { value: result } = await cached(x.env, cacheKeyOf(p, q.to, now), x.options, async () =>
+  const { value: result } = await cached(x.env, cacheKeyOf(p, q, now), x.options, async () =>
     shapeFunnel(spec, await store.rows(buildFunnelSql(query))),
   );
   return {
@@ -183,7 +184,7 @@ async function retention(x: Run, p: ReportParams, now: number): Promise<Report> 
     timezone: q.timezone,
     weeks,
   };
-  const { value: result } = await cached(x.env, cacheKeyOf(p, q.to, now), x.options, async () =>
+  const { value: result } = await cached(x.env, cacheKeyOf(p, q, now), x.options, async () =>
     shapeRetention(await store.rows(buildRetentionSql(query)), weeks),
   );
   const header = ["cohort", "visitors", ...Array.from({ length: weeks + 1 }, (_, k) => `week_${k}`)];

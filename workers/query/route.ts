@@ -27,11 +27,18 @@ function parseJsonText(text: string, field: string): unknown {
   }
 }
 
-/** Auth first (401 before anything is read), then the property's hourly quota (429 with Retry-After). */
-export async function authorise(c: Ctx, propertyId: string): Promise<void> {
+/**
+ * Auth first (401 before anything is read), then the property's hourly quota (429 with
+ * Retry-After). The same actor call brings the data versions the query cache keys by.
+ */
+export async function authorise(c: Ctx, propertyId: string): Promise<NonNullable<RunOptions["data"]>> {
   if (!bearer(c)) throw new AppError("unauthorized", 401, "Authorization: Bearer <api key> is required");
   await requirePropertyAccess(c, propertyId);
-  const quota = await propertyStub(c.env, propertyId).chargeQuery(Date.now(), loadConfig(c.env).QUERY_LIMIT_PER_HOUR);
+  const asked_at = Date.now();
+  const { quota, data } = await propertyStub(c.env, propertyId).admitQuery(
+    asked_at,
+    loadConfig(c.env).QUERY_LIMIT_PER_HOUR,
+  );
   c.header("X-RateLimit-Remaining", String(quota.remaining));
   if (!quota.allowed)
     throw new AppError(
@@ -42,13 +49,15 @@ export async function authorise(c: Ctx, propertyId: string): Promise<void> {
         retryAfterSeconds: quota.retry_after_seconds,
       },
     );
+  return { versions: data, asked_at };
 }
 
 /** Cache writes go to waitUntil; `Cache-Control: no-cache` asks for an answer not read from the cache. */
-function runOptions(c: Ctx): RunOptions {
+function runOptions(c: Ctx, data: RunOptions["data"]): RunOptions {
   return {
     defer: (work) => c.executionCtx.waitUntil(work),
     fresh: /\bno-cache\b/i.test(c.req.header("cache-control") ?? ""),
+    data,
   };
 }
 
@@ -68,8 +77,8 @@ async function answer(c: Ctx, body: unknown): Promise<Response> {
   const propertyId = (body as { property_id?: unknown } | null)?.property_id;
   if (typeof propertyId !== "string" || propertyId === "")
     throw new AppError("invalid_query", 400, "property_id: is required");
-  await authorise(c, propertyId);
-  const response = await runQuery(c.env, parseQuerySpec(body), Date.now(), runOptions(c));
+  const data = await authorise(c, propertyId);
+  const response = await runQuery(c.env, parseQuerySpec(body), Date.now(), runOptions(c, data));
   if (wantsCsv(c))
     return c.body(queryCsv(response), 200, {
       "Content-Type": "text/csv; charset=utf-8",
@@ -91,8 +100,8 @@ queryRoutes.get("/api/v1/query", async function getQuery(c) {
 queryRoutes.get("/api/v1/reports", async function report(c) {
   const parsed = ReportParamsSchema.safeParse(c.req.query());
   if (!parsed.success) throw new AppError("invalid_query", 400, describeIssues(toFieldIssues(parsed.error)));
-  await authorise(c, parsed.data.property);
-  const report = await runReport(c.env, parsed.data, Date.now(), runOptions(c));
+  const data = await authorise(c, parsed.data.property);
+  const report = await runReport(c.env, parsed.data, Date.now(), runOptions(c, data));
   if (wantsCsv(c))
     return c.body(toCsv(report.table.header, report.table.rows), 200, {
       "Content-Type": "text/csv; charset=utf-8",
