@@ -29,6 +29,14 @@ export const QueryResponseSchema = z.object({
     total_rows: z.number().int().optional(),
     plan: z.string().meta({ description: "Which tables answered, and why" }),
     comparison_unavailable: z.string().optional(),
+    currency: z
+      .string()
+      .optional()
+      .meta({ description: "With total_revenue or average_revenue: the currency (ISO 4217) their numbers are in" }),
+    other_currencies: z.array(z.string()).optional().meta({
+      description:
+        "With a revenue metric: other currencies revenue was recorded in over the query; not converted, not summed",
+    }),
   }),
   query: z
     .record(z.string(), z.unknown())

@@ -29,6 +29,7 @@ export const EVENT_COLUMNS: Record<PlainDimension, string | null> = {
   "visit:city": "city",
   "visit:language": "language",
   "visit:screen": "screen_resolution",
+  "visit:visitor_type": null,
 };
 
 /** Dimension → column of `sessions` (event-only dimensions: null). */
@@ -47,7 +48,14 @@ export const SESSION_COLUMNS: Record<PlainDimension, string | null> = {
   "visit:utm_campaign": "utm_campaign",
   "visit:utm_term": "utm_term",
   "visit:utm_content": "utm_content",
+  "visit:visitor_type": "visitor_type",
 };
+
+/**
+ * Session columns no table stores: computed per query (core/query/visitor-type.ts wraps
+ * `sessions` to add them), so the contract test does not look for them in the migrations.
+ */
+export const DERIVED_SESSION_COLUMNS: readonly string[] = ["visitor_type"];
 
 /** The whitelists, for the contract test that holds them to the migrated tables. */
 export const DIMENSION_COLUMNS = { events: EVENT_COLUMNS, sessions: SESSION_COLUMNS } as const;

@@ -3,6 +3,7 @@
  * of ClickHouse. Produces rows in the SQL builder's shape (`d0…`, metric names), so one shaper
  * serves both stores. Unique visitors are the union of the minutes' HyperLogLogs.
  */
+import { AppError } from "../errors.ts";
 import { HyperLogLog } from "../session/hll.ts";
 import type { StoredWindow } from "../session/window.ts";
 import { bucketLabel } from "./dates.ts";
@@ -10,6 +11,19 @@ import type { ResolvedQuery } from "./normalise.ts";
 import type { Metric } from "./spec.ts";
 
 type Row = Record<string, string | number>;
+
+/**
+ * The windows hold counts only: revenue, engagement, rates and shares are ClickHouse's (the
+ * planner sends such queries there, saying so in `meta.plan`). Reaching here with one is a planner
+ * bug, refused rather than answered with zeros.
+ */
+function notInWindows(metric: string): AppError {
+  return new AppError(
+    "invalid_query",
+    400,
+    `metrics: ${metric} is not kept in the live minute windows; it is answered from ClickHouse`,
+  );
+}
 
 function totals(windows: readonly StoredWindow[], metrics: readonly Metric[]): Row {
   const row: Row = {};
@@ -19,6 +33,7 @@ function totals(windows: readonly StoredWindow[], metrics: readonly Metric[]): R
     else if (m === "visits") row[m] = windows.reduce((n, w) => n + w.sessions_started, 0);
     else if (m === "pageviews") row[m] = windows.reduce((n, w) => n + w.pageviews, 0);
     else if (m === "events") row[m] = windows.reduce((n, w) => n + w.events, 0);
+    else throw notInWindows(m);
   }
   return row;
 }
@@ -41,5 +56,7 @@ export function liveRows(q: ResolvedQuery, stored: readonly StoredWindow[]): Row
   const counts = new Map<string, number>();
   for (const w of windows) for (const e of w[list]) counts.set(e.key, (counts.get(e.key) ?? 0) + e.count);
   const [metric] = q.metrics;
+  const unsupported = q.metrics.find((m) => m !== metric || !["visits", "pageviews"].includes(m));
+  if (unsupported) throw notInWindows(unsupported);
   return [...counts].map(([key, count]) => ({ d0: key, [metric ?? "visits"]: count }));
 }

@@ -1,21 +1,8 @@
-/**
- * Validate → **normalise** → plan → SQL → run → shape. Normalising resolves everything relative
- * (date presets, the property's time zone, default order) into one explicit query. That form is
- * what the planner and SQL builder read, what the response echoes as `query`, and what the cache
- * key hashes — so two spellings of the same question share one cache entry.
- */
-import { AppError } from "../errors.ts";
+import { DEFAULT_CURRENCY } from "../property/property.ts";
 import { isTimeZone } from "../time.ts";
 import { addDays, bucketCount, compareRange, parseDate, presetRange, startOfDay } from "./dates.ts";
-import {
-  type Dimension,
-  type Filter,
-  GOAL_DIMENSION,
-  isTimeDimension,
-  type Metric,
-  type QuerySpec,
-  scopeOf,
-} from "./spec.ts";
+import { bad, checkMetrics, REVENUE_METRICS } from "./metric-rules.ts";
+import { type Dimension, type Filter, GOAL_DIMENSION, isTimeDimension, type Metric, type QuerySpec } from "./spec.ts";
 
 /** The goal shape the query engine needs (core/property/goals.ts owns the full contract). */
 export interface GoalRef {
@@ -37,7 +24,8 @@ export type NormalisedQuery = {
   limit: number;
   offset: number;
   compare: "previous_period" | "year_over_year" | null;
-  include: { bots: boolean; total_rows: boolean };
+  /** `currency`: the one revenue is summed in, set only when a revenue metric is asked for. */
+  include: { bots: boolean; total_rows: boolean; currency?: string };
 };
 
 export interface ResolvedQuery extends NormalisedQuery {
@@ -47,6 +35,8 @@ export interface ResolvedQuery extends NormalisedQuery {
   preset: string | null;
   /** Goals named by an `event:goal` filter (a top-level `is`), resolved to their definitions. */
   goals: GoalRef[];
+  /** The property's currency: revenue events that name no currency are in it. */
+  propertyCurrency: string;
 }
 
 export interface NormaliseContext {
@@ -54,13 +44,12 @@ export interface NormaliseContext {
   createdAt: number;
   now: number;
   goals: readonly GoalRef[];
+  /** The property's revenue currency (core/property/property.ts propertyCurrency); default USD. */
+  propertyCurrency?: string;
 }
 
 /** Series longer than this must use a coarser bucket (they are gap-filled, so they cost memory). */
 export const MAX_TIME_BUCKETS = 5_000;
-const SESSION_METRICS: readonly Metric[] = ["bounce_rate", "avg_session_duration"];
-
-const bad = (message: string) => new AppError("invalid_query", 400, message);
 
 function resolveRange(spec: QuerySpec, tz: string, ctx: NormaliseContext): [number, number] {
   const range = spec.date_range;
@@ -113,15 +102,11 @@ export function normaliseQuery(spec: QuerySpec, ctx: NormaliseContext): Resolved
     throw bad(
       `dimensions: ${time} over this date_range gives more than ${MAX_TIME_BUCKETS} buckets; use a coarser time dimension`,
     );
-  const eventDims = spec.dimensions.filter((d) => scopeOf(d) === "event");
-  const sessionMetric = spec.metrics.find((m) => SESSION_METRICS.includes(m));
-  if (eventDims.length > 0 && sessionMetric)
-    throw bad(
-      `metrics: ${sessionMetric} is a property of a whole visit and cannot be broken down by ${eventDims[0]}; use visit:entry_page or visit:exit_page instead`,
-    );
   const goals = resolveGoals(spec.filters, ctx.goals);
-  if (spec.metrics.includes("conversion_rate") && goals.length === 0)
-    throw bad('metrics: conversion_rate needs a goal filter, e.g. ["is","event:goal",["Signup"]]');
+  checkMetrics(spec, goals.length > 0);
+  const propertyCurrency = ctx.propertyCurrency ?? DEFAULT_CURRENCY;
+  const revenue = spec.metrics.some((m) => REVENUE_METRICS.includes(m));
+  const { currency, ...flags } = spec.include;
   const tieBreak = spec.dimensions.map((d): [string, "asc" | "desc"] => [d, "asc"]);
   const order: [string, "asc" | "desc"][] =
     spec.order_by ?? (time ? [[time, "asc"]] : [[spec.metrics[0] ?? "visitors", "desc"]]);
@@ -137,11 +122,12 @@ export function normaliseQuery(spec: QuerySpec, ctx: NormaliseContext): Resolved
     limit: spec.limit,
     offset: spec.offset,
     compare: spec.compare,
-    include: spec.include,
+    include: revenue ? { ...flags, currency: currency ?? propertyCurrency } : flags,
     from,
     to,
     preset: typeof spec.date_range === "string" ? spec.date_range : null,
     goals,
+    propertyCurrency,
   };
 }
 
@@ -161,6 +147,6 @@ export function comparisonOf(q: ResolvedQuery): ResolvedQuery | undefined {
 
 /** What the cache key and the response's `query` carry: the normalised query without internals. */
 export function publicQuery(q: ResolvedQuery): NormalisedQuery {
-  const { from: _f, to: _t, preset: _p, goals: _g, ...rest } = q;
+  const { from: _f, to: _t, preset: _p, goals: _g, propertyCurrency: _c, ...rest } = q;
   return rest;
 }

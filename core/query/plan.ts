@@ -7,7 +7,9 @@
  */
 
 import { DAY_MS, HOUR_MS } from "../time.ts";
+import { type CompanionRole, companionQuery, companionRoles } from "./companions.ts";
 import { utcLikeZone, wholeHourZone } from "./dates.ts";
+import { ENGAGEMENT_METRICS, REVENUE_METRICS } from "./metric-rules.ts";
 import type { ResolvedQuery } from "./normalise.ts";
 import { dayBlocks } from "./rollup-spans.ts";
 import { type Filter, isTimeDimension, type Metric, type PlainDimension, scopeOf } from "./spec.ts";
@@ -28,12 +30,22 @@ export interface Leg {
   days: { from: number; to: number; longest: 1 | 64 } | null;
 }
 
+/** A question joined into the query's statement (core/query/companions.ts), with its own legs. */
+export interface Companion {
+  role: CompanionRole;
+  legs: Leg[];
+}
+
 export interface Plan {
   source: Source;
   mode: Mode;
   legs: Leg[];
   /** Why this plan: shown in `meta.plan` so a slow query explains itself. */
   reason: string;
+  /** Questions the metrics divide by (percentage, a breakdown's conversion rate, exit rate). */
+  companions?: Companion[];
+  /** Where the hot retention starts: how far back `visit:visitor_type` looks for earlier sessions. */
+  historyFrom?: number;
 }
 
 /** Dimensions the rollups are keyed by (migrations/clickhouse/0008_exact_uniques.sql lists the same). */
@@ -70,8 +82,18 @@ export const LIVE_DIMENSIONS: Readonly<Record<string, readonly Metric[]>> = {
 };
 const LIVE_HORIZON_MS = 60 * 60_000;
 
-const EVENT_SIDE: readonly Metric[] = ["visitors", "pageviews", "events", "conversion_rate"];
-const SESSION_SIDE: readonly Metric[] = ["visits", "bounce_rate", "avg_session_duration"];
+/** Metrics only raw events hold: custom metrics (revenue, engagement) are in no rollup. */
+export const RAW_EVENT_METRICS: readonly Metric[] = [...REVENUE_METRICS, ...ENGAGEMENT_METRICS];
+const EVENT_SIDE: readonly Metric[] = [
+  "visitors",
+  "pageviews",
+  "events",
+  "conversion_rate",
+  "group_conversion_rate",
+  "percentage",
+  ...RAW_EVENT_METRICS,
+];
+const SESSION_SIDE: readonly Metric[] = ["visits", "bounce_rate", "avg_session_duration", "exit_rate"];
 
 /**
  * The whole UTC days inside [from, to) the day blocks can answer: only when no time bucket needs
@@ -112,7 +134,9 @@ export function modeOf(q: ResolvedQuery): Mode {
 
 function sidesOf(q: ResolvedQuery, mode: Mode): ("events" | "sessions")[] {
   if (mode === "event") return ["events"];
-  if (mode === "session") return ["sessions"];
+  // Counted over visits, except what only events hold: those come from events joined to their visits.
+  if (mode === "session")
+    return q.metrics.some((m) => RAW_EVENT_METRICS.includes(m)) ? ["sessions", "events"] : ["sessions"];
   const events = q.metrics.some((m) => EVENT_SIDE.includes(m)) || q.metrics.includes("views_per_visit");
   const sessions = q.metrics.some((m) => SESSION_SIDE.includes(m)) || q.metrics.includes("views_per_visit");
   return [...(events ? ["events" as const] : []), ...(sessions ? ["sessions" as const] : [])];
@@ -123,6 +147,8 @@ type RollupChoice = { dimension: PlainDimension | null } | { why: string };
 
 function rollupFor(q: ResolvedQuery, keyed: readonly PlainDimension[]): RollupChoice {
   if (q.goals.length > 0) return { why: "a goal filter needs raw events" };
+  const custom = keyed === EVENT_ROLLUP_DIMENSIONS ? q.metrics.find((m) => RAW_EVENT_METRICS.includes(m)) : undefined;
+  if (custom) return { why: `${custom} needs raw events` };
   const time = q.dimensions.find(isTimeDimension);
   if (time === "time:minute") return { why: "minute buckets are finer than the hourly rollup" };
   if (q.from % HOUR_MS !== 0 || q.to % HOUR_MS !== 0) return { why: "the range does not start and end on whole hours" };
@@ -137,8 +163,17 @@ function rollupFor(q: ResolvedQuery, keyed: readonly PlainDimension[]): RollupCh
   return keyed.includes(only) ? { dimension: only } : { why: `${only} is not a rollup dimension` };
 }
 
+const isRecent = (q: ResolvedQuery, now: number) =>
+  q.preset === "realtime" || (q.from >= now - LIVE_HORIZON_MS && q.to <= now + 60_000);
+
+/** A recent range the windows cannot answer for a metric they do not keep: said first in `meta.plan`. */
+function notLive(q: ResolvedQuery, now: number): string {
+  const metric = q.metrics.find((m) => !LIVE_METRICS.includes(m));
+  return isRecent(q, now) && metric ? `not live: ${metric} is not kept in the actor's minute windows; ` : "";
+}
+
 function liveEligible(q: ResolvedQuery, now: number): boolean {
-  const recent = q.preset === "realtime" || (q.from >= now - LIVE_HORIZON_MS && q.to <= now + 60_000);
+  const recent = isRecent(q, now);
   const plain = q.dimensions.filter((d) => !isTimeDimension(d));
   const time = q.dimensions.find(isTimeDimension);
   return (
@@ -180,24 +215,42 @@ export function planQuery(q: ResolvedQuery, now: number, hotRetentionDays: numbe
   if (liveEligible(q, now))
     return { source: "live", mode, legs: [], reason: "the last hour, answered by the property's actor" };
   const reasons: string[] = [];
-  const legs = sidesOf(q, mode).map((side): Leg => {
-    const joinSessions = side === "events" && q.dimensions.some((d) => scopeOf(d) === "session");
-    const rollup: RollupChoice = joinSessions
-      ? { why: "acquisition dimensions on events need a join" }
-      : rollupFor(q, side === "events" ? EVENT_ROLLUP_DIMENSIONS : SESSION_ROLLUP_DIMENSIONS);
-    if ("why" in rollup) {
-      reasons.push(`${side}: raw (${rollup.why})`);
-      return { side, table: side, rollupDimension: null, joinSessions, days: null };
-    }
-    const days = wholeDays(q);
-    const hours = (q.to - q.from - (days ? days.to - days.from : 0)) / HOUR_MS;
-    const blocks = days ? dayBlocks(days.from, days.to, days.longest).length : 0;
-    const parts = [
-      ...(days ? [`${(days.to - days.from) / DAY_MS} days in ${blocks} day blocks`] : []),
-      ...(hours ? [`${hours} hours hourly`] : []),
-    ];
-    reasons.push(`${side}: rollup (${parts.join(" + ")})`);
-    return { side, table: `${side}_rollup`, rollupDimension: rollup.dimension, joinSessions, days };
+  const legs = sidesOf(q, mode).map((side) => legFor(q, side, reasons));
+  const companions = companionRoles(q).map((role): Companion => {
+    const cq = companionQuery(q, role);
+    const side = role === "totals" && mode === "session" ? "sessions" : "events";
+    const notes: string[] = [];
+    const leg = legFor(cq, side, notes);
+    reasons.push(`${role}: ${notes.join("")}`);
+    return { role, legs: [leg] };
   });
-  return { source: "clickhouse", mode, legs, reason: reasons.join("; ") };
+  return {
+    source: "clickhouse",
+    mode,
+    legs,
+    reason: `${notLive(q, now)}${reasons.join("; ")}`,
+    ...(companions.length > 0 ? { companions } : {}),
+    historyFrom: now - hotRetentionDays * DAY_MS,
+  };
+}
+
+/** One side's leg: a rollup when the query's shape allows it, else the raw table; why goes to `reasons`. */
+function legFor(q: ResolvedQuery, side: Leg["side"], reasons: string[]): Leg {
+  const joinSessions = side === "events" && q.dimensions.some((d) => scopeOf(d) === "session");
+  const rollup: RollupChoice = joinSessions
+    ? { why: "acquisition dimensions on events need a join" }
+    : rollupFor(q, side === "events" ? EVENT_ROLLUP_DIMENSIONS : SESSION_ROLLUP_DIMENSIONS);
+  if ("why" in rollup) {
+    reasons.push(`${side}: raw (${rollup.why})`);
+    return { side, table: side, rollupDimension: null, joinSessions, days: null };
+  }
+  const days = wholeDays(q);
+  const hours = (q.to - q.from - (days ? days.to - days.from : 0)) / HOUR_MS;
+  const blocks = days ? dayBlocks(days.from, days.to, days.longest).length : 0;
+  const parts = [
+    ...(days ? [`${(days.to - days.from) / DAY_MS} days in ${blocks} day blocks`] : []),
+    ...(hours ? [`${hours} hours hourly`] : []),
+  ];
+  reasons.push(`${side}: rollup (${parts.join(" + ")})`);
+  return { side, table: `${side}_rollup`, rollupDimension: rollup.dimension, joinSessions, days };
 }

@@ -15,6 +15,8 @@ export interface ResultRow {
 export interface Shaped {
   results: ResultRow[];
   total_rows: number | undefined;
+  /** With a revenue metric: the other currencies revenue was recorded in (not summed, never converted). */
+  other_currencies: string[] | undefined;
 }
 
 type Raw = Record<string, unknown>;
@@ -46,6 +48,15 @@ function compare(q: ResolvedQuery) {
   };
 }
 
+/** Every row carries the whole answer's list (a window over the statement); their union, sorted. */
+function otherCurrencies(q: ResolvedQuery, rows: readonly Raw[]): string[] | undefined {
+  if (q.include.currency === undefined) return undefined;
+  const all = new Set<string>();
+  for (const r of rows)
+    for (const c of Array.isArray(r._other_currencies) ? r._other_currencies : []) all.add(String(c));
+  return [...all].sort();
+}
+
 /**
  * `pagedInSql`: ClickHouse already ordered and paged the rows (and counted them in `_total`).
  * Otherwise (a gap-filled series, or the live actor) ordering and paging happen here.
@@ -54,7 +65,11 @@ export function shapeRows(q: ResolvedQuery, rows: readonly Raw[], pagedInSql: bo
   let results = rows.map((r) => toResult(q, r));
   if (pagedInSql) {
     const total = rows.length > 0 ? num(rows[0]?._total) : 0;
-    return { results, total_rows: q.include.total_rows ? total : undefined };
+    return {
+      results,
+      total_rows: q.include.total_rows ? total : undefined,
+      other_currencies: otherCurrencies(q, rows),
+    };
   }
   const time =
     q.dimensions.length === 1 && isTimeDimension(q.dimensions[0] ?? "") ? (q.dimensions[0] as TimeDimension) : null;
@@ -68,5 +83,6 @@ export function shapeRows(q: ResolvedQuery, rows: readonly Raw[], pagedInSql: bo
   return {
     results: results.slice(q.offset, q.offset + q.limit),
     total_rows: q.include.total_rows ? results.length : undefined,
+    other_currencies: otherCurrencies(q, rows),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { PROPERTY_ID_PATTERN } from "../event.ts";
+import { CurrencySchema } from "../property/property.ts";
 
 export const METRICS = [
   "visitors",
@@ -16,6 +17,13 @@ export const METRICS = [
   "avg_session_duration",
   "views_per_visit",
   "conversion_rate",
+  "group_conversion_rate",
+  "percentage",
+  "exit_rate",
+  "time_on_page",
+  "scroll_depth",
+  "total_revenue",
+  "average_revenue",
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -48,8 +56,12 @@ export const DIMENSION_SCOPE = {
   "visit:city": "visitor",
   "visit:language": "visitor",
   "visit:screen": "visitor",
+  // Derived per visit from the visitor's earlier sessions (core/query/visitor-type.ts).
+  "visit:visitor_type": "session",
 } as const;
 export type PlainDimension = keyof typeof DIMENSION_SCOPE;
+/** `visit:visitor_type` values: `returning` when the visitor had an earlier session, GA4's definition. */
+export const VISITOR_TYPES = ["new", "returning"] as const;
 export const TIME_DIMENSIONS = ["time:minute", "time:hour", "time:day", "time:week", "time:month"] as const;
 export type TimeDimension = (typeof TIME_DIMENSIONS)[number];
 export const PROPS_PREFIX = "event:props:";
@@ -142,11 +154,19 @@ function parseFilter(value: unknown, path: (string | number)[], ctx: Ctx, depth:
     );
   if (second === GOAL_DIMENSION && op !== "is")
     return issue(ctx, [...path, 0], `event:goal can only be filtered with "is"`);
+  if (second === "visit:visitor_type" && !["is", "is_not"].includes(op))
+    return issue(ctx, [...path, 0], `visit:visitor_type can only be filtered with "is" or "is_not"`);
   if (!Array.isArray(third) || third.length === 0 || third.length > MAX_FILTER_VALUES)
     return issue(ctx, [...path, 2], `must be a list of 1 to ${MAX_FILTER_VALUES} strings`);
   for (const [i, v] of third.entries()) {
     if (typeof v !== "string" || v.length === 0 || v.length > MAX_VALUE_LENGTH)
       return issue(ctx, [...path, 2, i], `must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`);
+    if (second === "visit:visitor_type" && !(VISITOR_TYPES as readonly string[]).includes(v))
+      return issue(
+        ctx,
+        [...path, 2, i],
+        `${JSON.stringify(v)} is not a visitor type; allowed: ${VISITOR_TYPES.join(", ")}`,
+      );
     const problem = op.startsWith("matches") ? regexProblem(v) : undefined;
     if (problem) return issue(ctx, [...path, 2, i], problem);
   }
@@ -223,7 +243,14 @@ export const QuerySpecSchema = z
       .nullable()
       .default(null),
     include: z
-      .strictObject({ bots: z.boolean().default(false), total_rows: z.boolean().default(false) })
+      .strictObject({
+        bots: z.boolean().default(false),
+        total_rows: z.boolean().default(false),
+        currency: CurrencySchema.optional().meta({
+          description:
+            "The currency total_revenue and average_revenue sum (ISO 4217); default the property's. Revenue in other currencies is not converted: meta.other_currencies lists it.",
+        }),
+      })
       .default({ bots: false, total_rows: false }),
   })
   .superRefine((q, ctx) => {

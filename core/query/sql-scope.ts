@@ -27,6 +27,8 @@ export interface Scope {
   from: string;
   to: string;
   tz: string;
+  /** Where the hot retention starts (the plan's `historyFrom`): `visit:visitor_type` looks back to it. */
+  historyFrom: number;
 }
 
 export const ms = (placeholder: string) => `fromUnixTimestamp64Milli(${placeholder}, 'UTC')`;

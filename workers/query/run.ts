@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import type { QueryResponseSchema } from "../../core/openapi.ts";
+import { propertyCurrency } from "../../core/property/property.ts";
 import { liveRows } from "../../core/query/live.ts";
 import {
   comparisonOf,
@@ -34,6 +35,9 @@ export interface QueryResponse {
     total_rows?: number;
     plan: string;
     comparison_unavailable?: string;
+    /** With a revenue metric: the currency its numbers are in, and the others seen (not converted). */
+    currency?: string;
+    other_currencies?: string[];
   };
   query: NormalisedQuery;
 }
@@ -51,6 +55,7 @@ export function parseQuerySpec(body: unknown): QuerySpec {
 interface Executed {
   results: ResultRow[];
   total_rows: number | undefined;
+  other_currencies: string[] | undefined;
   plan: Plan;
 }
 
@@ -88,6 +93,7 @@ async function answer(env: Env, q: ResolvedQuery, plan: Plan, now: number, start
       ...(main.total_rows !== undefined ? { total_rows: main.total_rows } : {}),
       plan: main.plan.reason,
       ...(comparison?.why ? { comparison_unavailable: comparison.why } : {}),
+      ...(q.include.currency ? { currency: q.include.currency, other_currencies: main.other_currencies ?? [] } : {}),
     },
     query: publicQuery(q),
   };
@@ -105,11 +111,22 @@ export async function runQuery(
   if (!property) throw new AppError("property_not_found", 404, `property ${spec.property_id} does not exist`);
   const wantsGoals = JSON.stringify(spec.filters).includes(`"${GOAL_DIMENSION}"`);
   const goals = wantsGoals ? await propertyStub(env, spec.property_id).goals() : [];
-  const q = normaliseQuery(spec, { propertyTimezone: property.timezone, createdAt: property.created_at, now, goals });
+  const q = normaliseQuery(spec, {
+    propertyTimezone: property.timezone,
+    createdAt: property.created_at,
+    now,
+    goals,
+    propertyCurrency: propertyCurrency(property),
+  });
   const plan = planQuery(q, now, loadConfig(env).HOT_RETENTION_DAYS);
   // Live answers are the actor's current minute: caching them would only make them stale.
   if (plan.source === "live") return answer(env, q, plan, now, started);
-  const question = { query: publicQuery(q), goals: q.goals };
+  // Revenue without a currency tag counts in the property's currency: a change of it is a new question.
+  const question = {
+    query: publicQuery(q),
+    goals: q.goals,
+    ...(q.include.currency ? { propertyCurrency: q.propertyCurrency } : {}),
+  };
   const result = await cached(
     env,
     { property: q.property_id, question, rangeEnd: q.to, now },

@@ -1,0 +1,92 @@
+/**
+ * The filter tree of the query language as SQL conditions on one leg: a column when the leg's
+ * table has the dimension, else a semi-join on the session id; goals as event conditions. Values
+ * only as placeholders; columns only from the whitelists (core/query/columns.ts).
+ */
+import { goalPathRegex } from "../property/goals.ts";
+import { DAY_MS } from "../time.ts";
+import { EVENT_COLUMNS, SESSION_COLUMNS } from "./columns.ts";
+import type { GoalRef } from "./normalise.ts";
+import type { Leg } from "./plan.ts";
+import {
+  type Dimension,
+  type Filter,
+  type FilterOperator,
+  isPropDimension,
+  type PlainDimension,
+  PROPS_PREFIX,
+} from "./spec.ts";
+import { ms, type Params, type Scope } from "./sql-scope.ts";
+import { sessionsSource } from "./visitor-type.ts";
+
+function operatorSql(op: FilterOperator, column: string, values: string[], p: Params): string {
+  switch (op) {
+    case "is":
+      return `${column} IN ${p.add("Array(String)", values)}`;
+    case "is_not":
+      return `${column} NOT IN ${p.add("Array(String)", values)}`;
+    case "contains":
+      return `multiSearchAny(${column}, ${p.add("Array(String)", values)})`;
+    case "contains_not":
+      return `NOT multiSearchAny(${column}, ${p.add("Array(String)", values)})`;
+    case "matches":
+      return `(${values.map((v) => `match(${column}, ${p.add("String", v)})`).join(" OR ")})`;
+    case "matches_not":
+      return `NOT (${values.map((v) => `match(${column}, ${p.add("String", v)})`).join(" OR ")})`;
+  }
+}
+
+const POSITIVE: Record<FilterOperator, FilterOperator> = {
+  is: "is",
+  is_not: "is",
+  contains: "contains",
+  contains_not: "contains",
+  matches: "matches",
+  matches_not: "matches",
+};
+
+export function column(
+  d: PlainDimension | `event:props:${string}`,
+  table: "events" | "sessions",
+  s: Scope,
+): string | null {
+  if (isPropDimension(d))
+    return table === "events" ? `custom_dimensions[${s.p.add("String", d.slice(PROPS_PREFIX.length))}]` : null;
+  return (table === "events" ? EVENT_COLUMNS : SESSION_COLUMNS)[d];
+}
+
+export const sessionsInRange = (s: Scope) =>
+  `property_id = ${s.property} AND opened_at >= ${ms(s.p.add("Int64", s.q.from - DAY_MS))} AND opened_at < ${ms(s.to)}`;
+export const eventsInRange = (s: Scope, slackMs = 0) =>
+  `property_id = ${s.property} AND event_timestamp >= ${ms(s.from)} AND event_timestamp < ${ms(slackMs ? s.p.add("Int64", s.q.to + slackMs) : s.to)}`;
+
+/** One filter atom on one leg: a column when the table has it, else a semi-join on the session id. */
+function atomSql(op: FilterOperator, dim: Dimension, values: string[], leg: Leg, s: Scope): string {
+  if (leg.rollupDimension !== null || leg.table.endsWith("_rollup")) return operatorSql(op, "value", values, s.p);
+  const plain = dim as PlainDimension;
+  const own = column(plain, leg.side, s);
+  if (own) return operatorSql(op, own, values, s.p);
+  if (leg.side === "events")
+    return `session_id IN (SELECT session_id FROM ${sessionsSource(s)} WHERE ${sessionsInRange(s)} AND ${operatorSql(op, column(plain, "sessions", s) ?? "''", values, s.p)})`;
+  // Sessions by what happened in them: "is_not /pricing" means sessions that never saw /pricing.
+  const inner = operatorSql(POSITIVE[op], column(plain, "events", s) ?? "''", values, s.p);
+  const negated = op !== POSITIVE[op];
+  return `session_id ${negated ? "NOT IN" : "IN"} (SELECT session_id FROM events WHERE ${eventsInRange(s, DAY_MS)} AND ${inner})`;
+}
+
+export function filterSql(f: Filter, leg: Leg, s: Scope): string {
+  if (f[0] === "and" || f[0] === "or")
+    return `(${(f[1] as Filter[]).map((g) => filterSql(g, leg, s)).join(f[0] === "and" ? " AND " : " OR ")})`;
+  if (f[0] === "not") return `NOT (${filterSql(f[1] as Filter, leg, s)})`;
+  return atomSql(f[0], f[1] as Dimension, f[2] as string[], leg, s);
+}
+
+export function goalSql(goals: readonly GoalRef[], p: Params): string {
+  return `(${goals
+    .map((g) =>
+      g.kind === "page"
+        ? `(event_type = 'pageview' AND match(page_path, ${p.add("String", goalPathRegex(g.page_path ?? ""))}))`
+        : `event_type = ${p.add("String", g.event_name ?? "")}`,
+    )
+    .join(" OR ")})`;
+}
