@@ -99,6 +99,16 @@ describe("revenue, per currency", () => {
     );
     expect(goal.results[0]?.metrics).toEqual([150, 75]);
     expect(goal.other_currencies).toEqual([]);
+    // By entry page: visits from sessions, revenue from their events. r, n, m#2 entered on /.
+    const entries = await run(resolve({ metrics: ["visits", "total_revenue"], dimensions: ["visit:entry_page"] }));
+    expect(entries.plan.legs.map((l) => [l.side, l.joinSessions])).toEqual([
+      ["sessions", false],
+      ["events", true],
+    ]);
+    expect(entries.results).toEqual([
+      { dimensions: ["/"], metrics: [3, 180] },
+      { dimensions: ["/pricing"], metrics: [1, 0] },
+    ]);
     const pages = await run(resolve({ metrics: ["total_revenue"], dimensions: ["event:page"] }));
     expect(pages.results).toEqual([
       { dimensions: ["/pricing"], metrics: [100] },

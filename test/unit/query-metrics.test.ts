@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../core/errors.ts";
+import { liveRows } from "../../core/query/live.ts";
 import { type GoalRef, normaliseQuery, publicQuery, type ResolvedQuery } from "../../core/query/normalise.ts";
 import { planQuery } from "../../core/query/plan.ts";
 import { type QuerySpecInput, QuerySpecSchema } from "../../core/query/spec.ts";
@@ -203,5 +204,12 @@ describe("planning the new metrics", () => {
     const built = buildQuerySql(q, planQuery(q, NOW, 90));
     expect(built.sql).toContain("if(opened_at > first_opened, 'returning', 'new') AS visitor_type");
     expect(Object.values(built.params)).toContain(NOW - 90 * 86_400_000);
+  });
+
+  it("the live windows refuse a metric they do not keep rather than answer zeros", () => {
+    const q = resolve({ metrics: ["visitors", "total_revenue"], date_range: "realtime" });
+    expect(() => liveRows(q, [])).toThrow(/^metrics: total_revenue is not kept in the live minute windows/);
+    const pages = resolve({ metrics: ["pageviews", "percentage"], dimensions: ["event:page"], date_range: "realtime" });
+    expect(() => liveRows(pages, [])).toThrow(/percentage is not kept/);
   });
 });
