@@ -6,8 +6,7 @@
  */
 import { DAY_MS } from "../time.ts";
 import { REVENUE_METRICS } from "./metric-rules.ts";
-import type { Leg } from "./plan.ts";
-import { type Plan, RAW_EVENT_METRICS } from "./plan.ts";
+import { type Leg, type Plan, RAW_EVENT_METRICS } from "./plan.ts";
 import { uniqIfSql, uniqMergeSql, uniqSql } from "./sketch.ts";
 import type { Metric } from "./spec.ts";
 import { eventsInRange, goalSql } from "./sql-filters.ts";
