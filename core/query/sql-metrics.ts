@@ -39,7 +39,8 @@ function customMetricAggregates(s: Scope, converting: string | null): string[] {
     `sumIf(${ENGAGED_MS}, ${ENGAGEMENT}) AS e_engaged_ms`,
     `uniqExactIf(session_id, ${ENGAGEMENT}) AS e_engaged_visits`,
     // Each visit's deepest scroll on the page (a page left and revisited reports several), averaged.
-    `arrayAvg(maxMapIf([session_id], [custom_metrics['scroll_depth']], ${ENGAGEMENT} AND mapContains(custom_metrics, 'scroll_depth')).2) AS e_scroll_depth`,
+    // Depths above 100 are not percentages (a hand-made /collect event): left out, as Plausible does.
+    `arrayAvg(maxMapIf([session_id], [custom_metrics['scroll_depth']], ${ENGAGEMENT} AND mapContains(custom_metrics, 'scroll_depth') AND custom_metrics['scroll_depth'] <= 100).2) AS e_scroll_depth`,
   ];
 }
 
