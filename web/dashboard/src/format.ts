@@ -14,8 +14,17 @@ export const METRIC_LABELS: Record<Metric, string> = {
   avg_session_duration: "Visit duration",
   views_per_visit: "Views per visit",
   conversion_rate: "Conversion rate",
+  group_conversion_rate: "Group conversion rate",
+  percentage: "Share of visitors",
+  exit_rate: "Exit rate",
+  time_on_page: "Time on page",
+  scroll_depth: "Scroll depth",
+  total_revenue: "Revenue",
+  average_revenue: "Average revenue",
 };
 export const METRICS = Object.keys(METRIC_LABELS) as Metric[];
+/** Amounts of money: written with the answer's `meta.currency` where there is one (formatMoney). */
+export const REVENUE_METRICS: ReadonlySet<string> = new Set(["total_revenue", "average_revenue"]);
 /** Metrics where a fall is good news (the change is coloured accordingly). */
 export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(["bounce_rate"]);
 
@@ -44,6 +53,7 @@ export const DIMENSION_LABELS: Record<PlainDimension, string> = {
   "visit:city": "City",
   "visit:language": "Language",
   "visit:screen": "Screen size",
+  "visit:visitor_type": "Visitor type",
 };
 export const PLAIN_DIMENSIONS = Object.keys(DIMENSION_LABELS) as PlainDimension[];
 export const TIME_DIMENSION_LABELS = {
@@ -64,6 +74,7 @@ const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
 const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
 const percent = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
+const amount = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 export function duration(seconds: number): string {
   const s = Math.round(seconds);
@@ -76,19 +87,47 @@ export function duration(seconds: number): string {
 /** A metric's value as a person reads it (rates are fractions in the API). */
 export function formatMetric(metric: string, value: number | undefined | null, short = false): string {
   if (value === undefined || value === null || Number.isNaN(value)) return "–";
+  // The API answers 0 for a page no engagement event reported on: nothing measured, not 0 seconds.
+  if (value === 0 && (metric === "time_on_page" || metric === "scroll_depth")) return "–";
   switch (metric) {
     case "bounce_rate":
     case "conversion_rate":
+    case "group_conversion_rate":
+    case "exit_rate":
+    case "percentage":
     case "drop_off_rate":
     case "retention":
       return percent.format(value);
     case "avg_session_duration":
+    case "time_on_page":
       return duration(value);
+    case "scroll_depth":
+      // The API gives 0–100 (Plausible's unit), not a fraction like the rates.
+      return percent.format(value / 100);
     case "views_per_visit":
       return decimal.format(value);
+    case "total_revenue":
+    case "average_revenue":
+      return amount.format(value);
     default:
       return short && value >= 10_000 ? compact.format(value) : integer.format(value);
   }
+}
+
+const money = new Map<string, Intl.NumberFormat>();
+/** An amount in a currency ("€1,234.50"); an unknown code is written after a plain number. */
+export function formatMoney(value: number | undefined | null, currency: string): string {
+  if (value === undefined || value === null || Number.isNaN(value)) return "–";
+  let format = money.get(currency);
+  if (!format) {
+    try {
+      format = new Intl.NumberFormat(undefined, { style: "currency", currency });
+    } catch {
+      return `${decimal.format(value)} ${currency}`;
+    }
+    money.set(currency, format);
+  }
+  return format.format(value);
 }
 
 /** Relative change, or undefined when there is nothing to compare with. */
@@ -116,6 +155,8 @@ export function countryName(code: string): string {
   }
 }
 
+const VISITOR_TYPES: Record<string, string> = { new: "New", returning: "Returning" };
+
 /** How a dimension's value is shown (empty values have a meaning per dimension). */
 export function displayValue(dimension: string, value: string): string {
   if (value === "") {
@@ -123,6 +164,7 @@ export function displayValue(dimension: string, value: string): string {
     return "(not set)";
   }
   if (dimension === "visit:country") return countryName(value);
+  if (dimension === "visit:visitor_type") return VISITOR_TYPES[value] ?? value;
   return value;
 }
 

@@ -18,6 +18,8 @@ export interface TableRow {
 export interface Column {
   key: string;
   label: string;
+  /** How a value is written, when the metric's name alone does not say (an amount needs its currency). */
+  format?: (value: number | undefined) => string;
 }
 
 interface Props {
@@ -101,7 +103,7 @@ export function DataTable({
                 </th>
                 {columns.map((c) => (
                   <td key={c.key} className="num">
-                    {formatMetric(c.key, row.values[c.key])}
+                    {c.format ? c.format(row.values[c.key]) : formatMetric(c.key, row.values[c.key])}
                   </td>
                 ))}
                 {comparing && (

@@ -4,7 +4,14 @@ import { CsvButton } from "../../components/csv-button.tsx";
 import { Async } from "../../components/status.tsx";
 import { bucketSeconds, TimeChart } from "../../components/time-chart.tsx";
 import { specOf, useDash, useQuery } from "../../context.ts";
-import { dimensionLabel, displayValue, formatMetric, METRIC_LABELS } from "../../format.ts";
+import {
+  dimensionLabel,
+  displayValue,
+  formatMetric,
+  formatMoney,
+  METRIC_LABELS,
+  REVENUE_METRICS,
+} from "../../format.ts";
 import { type ReportDraft, reportAsk } from "./report.ts";
 
 /** The report's answer: the API call it makes, a chart when it is over time alone, the table and its CSV. */
@@ -71,7 +78,9 @@ export function Results({ report }: { report: ReportDraft }) {
                       {r.metrics.map((v, i) => (
                         // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional.
                         <td key={i} className="num">
-                          {formatMetric(report.metrics[i] ?? "", v)}
+                          {REVENUE_METRICS.has(report.metrics[i] ?? "") && data.meta.currency
+                            ? formatMoney(v, data.meta.currency)
+                            : formatMetric(report.metrics[i] ?? "", v)}
                         </td>
                       ))}
                     </tr>
@@ -81,6 +90,8 @@ export function Results({ report }: { report: ReportDraft }) {
               <div className="table-foot">
                 <span className="muted">
                   {data.results.length} of {data.meta.total_rows ?? data.results.length} rows · {data.meta.plan}
+                  {data.meta.currency &&
+                    ` · revenue in ${data.meta.currency}${data.meta.other_currencies?.length ? ` (left out, not converted: ${data.meta.other_currencies.join(", ")})` : ""}`}
                 </span>
                 <CsvButton
                   filename="custom-report.csv"
