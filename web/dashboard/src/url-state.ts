@@ -139,3 +139,12 @@ export function withFilter(filters: readonly Filter[], dimension: string, value:
   const rest = filters.filter((f) => !(f[0] === "is" && f[1] === dimension));
   return [...rest, ["is", dimension, [value]] as Filter];
 }
+
+/** Every dimension the filters name, however deeply nested. */
+export function filteredDimensions(filters: readonly Filter[]): string[] {
+  return filters.flatMap((f): string[] => {
+    if (f[0] === "and" || f[0] === "or") return filteredDimensions(f[1]);
+    if (f[0] === "not") return filteredDimensions([f[1]]);
+    return [f[1]];
+  });
+}

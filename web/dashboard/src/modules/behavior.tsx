@@ -1,9 +1,13 @@
-/** Behavior: pages (all, entry, exit), custom events, and the values of an event's properties. */
+/**
+ * Behavior: pages (all, with time on page and scroll depth; entry; exit, with exit rate), custom
+ * events, and the values of an event's properties.
+ */
 import { type FormEvent, useState } from "react";
 import { Breakdown } from "../components/breakdown.tsx";
 import { Card, TabbedCard } from "../components/card.tsx";
 import { Async } from "../components/status.tsx";
 import { useDash, useQuery } from "../context.ts";
+import { filteredDimensions } from "../url-state.ts";
 
 const PROP_KEY = /^[A-Za-z0-9_.:$-]{1,64}$/;
 const KNOWN_KEYS = "tally.propKeys";
@@ -100,7 +104,10 @@ function EventProperties() {
 }
 
 export function Behavior() {
+  const { state } = useDash();
   const names = useEventNames();
+  // Exit rate compares visits with all views of their exit page, so the API refuses it under an event filter.
+  const exitRate = !filteredDimensions(state.filters).some((d) => d.startsWith("event:"));
   return (
     <div className="grid">
       <TabbedCard
@@ -111,7 +118,13 @@ export function Behavior() {
           {
             id: "pages",
             label: "All pages",
-            render: () => <Breakdown dimension="event:page" metrics={["visitors", "pageviews"]} csvName="pages" />,
+            render: () => (
+              <Breakdown
+                dimension="event:page"
+                metrics={["visitors", "pageviews", "time_on_page", "scroll_depth"]}
+                csvName="pages"
+              />
+            ),
           },
           {
             id: "entry",
@@ -128,7 +141,11 @@ export function Behavior() {
             id: "exit",
             label: "Exit pages",
             render: () => (
-              <Breakdown dimension="visit:exit_page" metrics={["visitors", "visits"]} csvName="exit-pages" />
+              <Breakdown
+                dimension="visit:exit_page"
+                metrics={exitRate ? ["visitors", "visits", "exit_rate"] : ["visitors", "visits"]}
+                csvName="exit-pages"
+              />
             ),
           },
         ]}
