@@ -27,7 +27,7 @@ export function Conversions() {
         ) : (
           goals.data && (
             <>
-              <Goals key={version} />
+              <Goals key={version} goals={list} />
               <GoalManager goals={list} onChange={() => setVersion((v) => v + 1)} />
             </>
           )

@@ -1,16 +1,21 @@
-/** Goals: conversions per goal, and adding or deleting them. */
+/** Goals: conversions (and revenue, where goals earn any) per goal, and adding or deleting them. */
 import { type FormEvent, useState } from "react";
-import { api, type Goal, type GoalsReport } from "../../api.ts";
+import { api, explain, type Goal, type GoalsReport, type QueryResponse } from "../../api.ts";
 import { DataTable } from "../../components/data-table.tsx";
 import { Async, ErrorBox } from "../../components/status.tsx";
 import { useDash } from "../../context.ts";
+import { formatMoney } from "../../format.ts";
 import { withFilter } from "../../url-state.ts";
-import { forgetAnswers } from "../../use-api.ts";
+import { forgetAnswers, type Loaded } from "../../use-api.ts";
+import { type GoalRevenue, revenueOf, useChosenCurrency, useGoalRevenue } from "./goal-revenue.ts";
 import { useReport } from "./report.ts";
 
-export function Goals() {
+export function Goals({ goals }: { goals: readonly Goal[] }) {
   const dash = useDash();
   const loaded = useReport<GoalsReport>("goals");
+  const revenueLoaded = useGoalRevenue(goals);
+  const revenue = revenueLoaded.data ? revenueOf(revenueLoaded.data, goals) : undefined;
+  const money = (v: number | undefined) => (v ? formatMoney(v, revenue?.currency ?? "") : "–");
   return (
     <Async
       loaded={loaded}
@@ -24,20 +29,67 @@ export function Goals() {
             { key: "visitors", label: "Converted visitors" },
             { key: "events", label: "Conversions" },
             { key: "conversion_rate", label: "Conversion rate" },
+            ...(revenue?.any
+              ? [
+                  { key: "total_revenue", label: "Revenue", format: money },
+                  { key: "average_revenue", label: "Average revenue", format: money },
+                ]
+              : []),
           ]}
-          rows={data.rows.map((r) => ({
-            key: r.goal,
-            label: r.goal,
-            values: { visitors: r.visitors, events: r.events, conversion_rate: r.conversion_rate },
-          }))}
+          rows={data.rows.map((r) => {
+            const earned = revenue?.byGoal.get(r.goal);
+            return {
+              key: r.goal,
+              label: r.goal,
+              values: {
+                visitors: r.visitors,
+                events: r.events,
+                conversion_rate: r.conversion_rate,
+                ...(earned ? { total_revenue: earned.total, average_revenue: earned.average } : {}),
+              },
+            };
+          })}
           csvName="goals"
           pickHint="Show only visitors who completed this goal"
           onPick={(goal) => {
             dash.navigate({ filters: JSON.stringify(withFilter(dash.state.filters, "event:goal", goal)) });
           }}
+          footer={<RevenueNote loaded={revenueLoaded} revenue={revenue} />}
         />
       )}
     </Async>
+  );
+}
+
+/** Which currency the amounts are in and which were left out (with a switch to them), or why revenue is missing. */
+function RevenueNote({ loaded, revenue }: { loaded: Loaded<QueryResponse>; revenue: GoalRevenue | undefined }) {
+  const { navigate } = useDash();
+  const chosen = useChosenCurrency();
+  if (loaded.error) return <p className="note">Revenue could not be loaded: {explain(loaded.error).detail}</p>;
+  if (!revenue || (!revenue.any && revenue.others.length === 0 && !chosen)) return null;
+  const options = [...new Set([revenue.currency, ...revenue.others])].filter(Boolean).sort();
+  return (
+    <div className="note revenue-note" data-testid="revenue-note">
+      <label className="control">
+        Revenue in{" "}
+        <select
+          value={revenue.currency}
+          onChange={(e) => navigate({ currency: e.target.value }, { replace: true })}
+          data-testid="revenue-currency"
+        >
+          {options.map((c) => (
+            <option key={c}>{c}</option>
+          ))}
+        </select>
+      </label>
+      {revenue.others.length > 0 && (
+        <span>
+          {" "}
+          Amounts recorded in {revenue.others.join(", ")} are not converted, so they are left out; pick a currency to
+          see them.
+        </span>
+      )}
+    </div>
   );
 }
 
