@@ -1,10 +1,14 @@
-/** Audience: where visitors are (a world map and the country, region and city tables) and what they use. */
+/**
+ * Audience: who visitors are (new or returning), where they are (a world map and the country, region
+ * and city tables) and what they use.
+ */
 import { Breakdown } from "../components/breakdown.tsx";
 import { Card, TabbedCard } from "../components/card.tsx";
 import { Async } from "../components/status.tsx";
 import { WorldMap } from "../components/world-map.tsx";
 import { useDash, useQuery } from "../context.ts";
 import { withFilter } from "../url-state.ts";
+import { VisitorTypes } from "./audience/visitor-types.tsx";
 
 function CountryMap() {
   const dash = useDash();
@@ -61,6 +65,9 @@ export function Audience() {
           },
         ]}
       />
+      <Card title="New vs returning" testId="visitor-types">
+        <VisitorTypes />
+      </Card>
       <TabbedCard
         title="Devices"
         testId="devices"
