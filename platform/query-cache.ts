@@ -37,12 +37,18 @@ export const OPEN_RANGE_TTL_SECONDS = 30;
  */
 const OPEN_RANGE_MARGIN_MS = 60_000;
 /**
- * The actor call → ClickHouse insert gap is well under this (bench/freshness.ts measures it): a
- * version younger than this may still miss its batch's rows, so its entries live only until it
- * is this old. Kept small: accepted → actor call (p95 ~1.5 s) + this + 1 s of TTL rounding is the
- * worst staleness of a range that includes now, inside the 5 s target.
+ * The actor call → ClickHouse insert gap is well under this (bench/freshness.ts measures it): an
+ * answer computed while its version is younger may lack that batch's rows, so it is kept only
+ * UNSETTLED_TTL_SECONDS; once the version is this old, an answer is complete for it and kept for
+ * its range's TTL.
  */
 export const SETTLE_MS = 2_000;
+/**
+ * How long an answer computed while its version settles is kept: it absorbs a burst of identical
+ * questions (many viewers of a busy site, whose version always settles) and hides a batch's rows
+ * for at most this long after they land.
+ */
+export const UNSETTLED_TTL_SECONDS = 1;
 /**
  * An event this much older than the batch that brings it is late: it may fall in a range that
  * ended, so it advances the `history` version. LATE_EVENT_MS + SETTLE_MS stays well under
@@ -83,16 +89,13 @@ export function scopeFor(data: DataVersion, rangeEndMs: number, nowMs: number): 
 }
 
 /**
- * How long an answer may be kept. Once its version has settled, the range's TTL (which still
- * bounds what no version sees: a replay, a slow insert); before, only until it settles, counted
- * from when the version was read (`ageMs` then, `elapsedMs` since), so an answer that may lack the
- * newest batch's rows is never served past SETTLE_MS + 1 s of rounding. 0: do not store.
+ * How long an answer may be kept: the range's TTL once the version it was computed at (`ageMs` old
+ * when read) has settled, which still bounds what no version sees (a replay, an insert slower than
+ * SETTLE_MS); before, UNSETTLED_TTL_SECONDS.
  */
-export function entryTtlSeconds(rangeEndMs: number, nowMs: number, ageMs: number, elapsedMs: number): number {
+export function entryTtlSeconds(rangeEndMs: number, nowMs: number, ageMs: number): number {
   const ttl = cacheTtlSeconds(rangeEndMs, nowMs);
-  if (ageMs >= SETTLE_MS) return ttl;
-  const left = SETTLE_MS - ageMs - elapsedMs;
-  return left > 0 ? Math.min(ttl, Math.ceil(left / 1000)) : 0;
+  return ageMs >= SETTLE_MS ? ttl : Math.min(ttl, UNSETTLED_TTL_SECONDS);
 }
 
 // Written so that NaN is open.

@@ -6,8 +6,8 @@
  * entries alone.
  *
  * An answer is kept for its TTL only once its data version is SETTLE_MS old (the batch's insert has
- * surely landed); before, only until then (whole seconds, rounded up). The version's age is the
- * actor's wall clock, so where a test needs a settled version it waits that out instead of racing it.
+ * surely landed); before, for UNSETTLED_TTL_SECONDS. The version's age is the actor's wall clock,
+ * so where a test needs a settled version it waits that out instead of racing it.
  */
 import { describe, expect, it } from "vitest";
 import type { Event } from "../../core/event.ts";
@@ -63,7 +63,7 @@ describe("a range that includes now", () => {
     expect(fresh.meta.cached).toBe(false);
     expect(figures(fresh)).toEqual([3, 5]);
     await settled();
-    // The answer stored while the batch settled was kept only until then.
+    // The answer stored while the batch settled was kept for a second only.
     expect((await query(p, today)).meta.cached).toBe(false);
     const repeated = await query(p, today);
     expect(repeated.meta.cached).toBe(true);

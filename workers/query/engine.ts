@@ -39,10 +39,10 @@ export interface RunOptions {
   /** `Cache-Control: no-cache`: do not answer from the cache (the fresh answer is still stored). */
   fresh?: boolean;
   /**
-   * The property's data versions (PropertyDO.admitQuery) and when, on this isolate's clock, they
-   * were asked for. Without them nothing is cached: an entry no version keys could outlive new data.
+   * The property's data versions (PropertyDO.admitQuery). Without them nothing is cached: an entry
+   * no version keys could outlive new data.
    */
-  data?: { versions: DataVersion; asked_at: number };
+  data?: DataVersion;
 }
 
 /**
@@ -80,7 +80,7 @@ export interface Cached<T> {
 /**
  * Answers from the cache, or computes and stores the answer. The key holds the property id, so no
  * entry crosses properties, and the data version the range depends on, so new data is a new key;
- * the entry lives as long as entryTtlSeconds allows (briefly while that version is settling).
+ * the entry lives as long as entryTtlSeconds allows (a second while that version is settling).
  */
 export async function cached<T>(
   env: Env,
@@ -91,13 +91,12 @@ export async function cached<T>(
   const cache = queryCache(env);
   const { data } = options;
   if (!data) return { value: await compute(cache.kind), hit: false, cache: cache.kind };
-  const scope = scopeFor(data.versions, key.rangeEnd, key.now);
+  const scope = scopeFor(data, key.rangeEnd, key.now);
   const id = await cacheKey(key.property, { question: key.question, data: scope.version });
   const hit = options.fresh ? undefined : await cache.get<T>(id);
   if (hit !== undefined) return { value: hit, hit: true, cache: cache.kind };
   const value = await compute(cache.kind);
-  const ttl = entryTtlSeconds(key.rangeEnd, key.now, scope.age_ms, Date.now() - data.asked_at);
-  const write = cache.put(id, value, ttl);
+  const write = cache.put(id, value, entryTtlSeconds(key.rangeEnd, key.now, scope.age_ms));
   if (options.defer) options.defer(write);
   else await write;
   return { value, hit: false, cache: cache.kind };

@@ -10,6 +10,7 @@ import { openApiDocument } from "../../core/openapi.ts";
 import { ReportParamsSchema } from "../../core/query/report-spec.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyStub } from "../../platform/properties.ts";
+import type { DataVersion } from "../../platform/query-cache.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
 import type { RunOptions } from "./engine.ts";
 import { runReport } from "./reports.ts";
@@ -31,12 +32,11 @@ function parseJsonText(text: string, field: string): unknown {
  * Auth first (401 before anything is read), then the property's hourly quota (429 with
  * Retry-After). The same actor call brings the data versions the query cache keys by.
  */
-export async function authorise(c: Ctx, propertyId: string): Promise<NonNullable<RunOptions["data"]>> {
+export async function authorise(c: Ctx, propertyId: string): Promise<DataVersion> {
   if (!bearer(c)) throw new AppError("unauthorized", 401, "Authorization: Bearer <api key> is required");
   await requirePropertyAccess(c, propertyId);
-  const asked_at = Date.now();
   const { quota, data } = await propertyStub(c.env, propertyId).admitQuery(
-    asked_at,
+    Date.now(),
     loadConfig(c.env).QUERY_LIMIT_PER_HOUR,
   );
   c.header("X-RateLimit-Remaining", String(quota.remaining));
@@ -49,11 +49,11 @@ export async function authorise(c: Ctx, propertyId: string): Promise<NonNullable
         retryAfterSeconds: quota.retry_after_seconds,
       },
     );
-  return { versions: data, asked_at };
+  return data;
 }
 
 /** Cache writes go to waitUntil; `Cache-Control: no-cache` asks for an answer not read from the cache. */
-function runOptions(c: Ctx, data: RunOptions["data"]): RunOptions {
+function runOptions(c: Ctx, data: DataVersion): RunOptions {
   return {
     defer: (work) => c.executionCtx.waitUntil(work),
     fresh: /\bno-cache\b/i.test(c.req.header("cache-control") ?? ""),

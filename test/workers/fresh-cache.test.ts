@@ -13,6 +13,7 @@ import {
   OPEN_RANGE_TTL_SECONDS,
   SETTLE_MS,
   scopeFor,
+  UNSETTLED_TTL_SECONDS,
 } from "../../platform/query-cache.ts";
 
 const now = Date.UTC(2026, 11, 2, 12, 0, 0);
@@ -38,19 +39,14 @@ describe("the version a range depends on", () => {
 
 describe("how long an answer is kept", () => {
   it("is the range's TTL once its version has settled", () => {
-    expect(entryTtlSeconds(now + 1, now, SETTLE_MS, 0)).toBe(OPEN_RANGE_TTL_SECONDS);
-    expect(entryTtlSeconds(now - 86_400_000, now, 60_000, 5_000)).toBe(CLOSED_RANGE_TTL_SECONDS);
+    expect(entryTtlSeconds(now + 1, now, SETTLE_MS)).toBe(OPEN_RANGE_TTL_SECONDS);
+    expect(entryTtlSeconds(now - 86_400_000, now, 60_000)).toBe(CLOSED_RANGE_TTL_SECONDS);
   });
 
-  it("is only until the version settles (whole seconds, rounded up) while it settles", () => {
-    expect(entryTtlSeconds(now + 1, now, 0, 0)).toBe(Math.ceil(SETTLE_MS / 1000));
-    expect(entryTtlSeconds(now + 1, now, SETTLE_MS - 400, 0)).toBe(1);
-    expect(entryTtlSeconds(now + 1, now, SETTLE_MS - 1_500, 200)).toBe(Math.ceil(1.3));
-  });
-
-  it("is nothing when the version settled while the answer was computed (it may lack the batch's rows)", () => {
-    expect(entryTtlSeconds(now + 1, now, SETTLE_MS - 500, 500)).toBe(0);
-    expect(entryTtlSeconds(now + 1, now, SETTLE_MS - 500, 2_000)).toBe(0);
+  it("is a second while its version settles (the answer may lack the newest batch's rows)", () => {
+    expect(UNSETTLED_TTL_SECONDS).toBe(1);
+    expect(entryTtlSeconds(now + 1, now, 0)).toBe(UNSETTLED_TTL_SECONDS);
+    expect(entryTtlSeconds(now - 86_400_000, now, SETTLE_MS - 1)).toBe(UNSETTLED_TTL_SECONDS);
   });
 });
 
