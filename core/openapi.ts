@@ -7,7 +7,7 @@ import { EventInputSchema } from "./event.ts";
 import { CreateGoalSchema } from "./property/goals.ts";
 import { CreatePropertySchema, PatchPropertySchema } from "./property/property.ts";
 import { ReportParamsSchema } from "./query/report-spec.ts";
-import { METRICS, QuerySpecSchema } from "./query/spec.ts";
+import { METRICS, type Metric, QuerySpecSchema } from "./query/spec.ts";
 
 export const ErrorEnvelopeSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), status: z.number().int() }),
@@ -47,6 +47,33 @@ const json = (schema: z.ZodType, io: "input" | "output" = "input") => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
   return rest;
 };
+
+/** One line per metric for the document (README "Query API" has the full table). Rates are fractions 0..1. */
+const METRIC_DOCS: Record<Metric, string> = {
+  visitors: "distinct visitors",
+  visits: "sessions (30 min of inactivity end one)",
+  pageviews: "pageview events",
+  events: "all events",
+  bounce_rate: "single-pageview visits without an interactive event ÷ visits; no event: dimension",
+  avg_session_duration: "mean visit duration, seconds; no event: dimension",
+  views_per_visit: "pageviews ÷ visits",
+  conversion_rate: "converting visitors ÷ all visitors of the query (in a breakdown too); needs a goal filter",
+  group_conversion_rate: "converting visitors ÷ the row's visitors; needs a goal filter",
+  percentage: "the row's visitors ÷ all visitors of the query; needs a dimension",
+  exit_rate: "exits ÷ the page's pageviews; only with the one dimension visit:exit_page, no event filters",
+  time_on_page: "engaged seconds on the page per visit; needs event:page as dimension or filter",
+  scroll_depth: "each visit's deepest scroll (0-100) averaged; needs event:page as dimension or filter",
+  total_revenue: "sum of revenue in include.currency (default the property's); a number, not converted",
+  average_revenue: "total_revenue ÷ revenue-bearing events",
+};
+
+function querySpecDocument() {
+  const doc = json(QuerySpecSchema);
+  const metrics = doc.properties?.metrics;
+  if (metrics && typeof metrics === "object")
+    metrics.description = METRICS.map((m) => `${m}: ${METRIC_DOCS[m]}`).join("\n");
+  return doc;
+}
 
 const errors = Object.fromEntries(
   [
@@ -92,7 +119,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       schemas: {
         Error: json(ErrorEnvelopeSchema, "output"),
         Event: json(EventInputSchema),
-        QuerySpec: json(QuerySpecSchema),
+        QuerySpec: querySpecDocument(),
         QueryResponse: json(QueryResponseSchema, "output"),
         Goal: json(CreateGoalSchema),
         CreateProperty: json(CreatePropertySchema),
