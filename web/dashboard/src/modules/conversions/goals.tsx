@@ -85,8 +85,8 @@ function RevenueNote({ loaded, revenue }: { loaded: Loaded<QueryResponse>; reven
       {revenue.others.length > 0 && (
         <span>
           {" "}
-          Amounts recorded in {revenue.others.join(", ")} are not converted, so they are left out; pick a currency to
-          see them.
+          — amounts recorded in {revenue.others.join(", ")} are not converted, so they are left out; pick one to see
+          them.
         </span>
       )}
     </div>
