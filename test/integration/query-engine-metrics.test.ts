@@ -152,6 +152,13 @@ describe("shares and rates", () => {
       { dimensions: ["mobile"], metrics: [1, 0.3333] },
     ]);
     expect((await run(q, raw)).results).toEqual(r.results);
+    // A gap-filled series: each day's share of the range's visitors.
+    const days = await run(resolve({ metrics: ["visitors", "percentage"], dimensions: ["time:day"] }));
+    expect(days.results).toEqual([
+      { dimensions: ["2026-11-20"], metrics: [3, 1] },
+      { dimensions: ["2026-11-21"], metrics: [0, 0] },
+      { dimensions: ["2026-11-22"], metrics: [0, 0] },
+    ]);
   });
 
   it("exit rate: exits over the exit page's pageviews, under visit filters", async () => {
