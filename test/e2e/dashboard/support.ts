@@ -30,17 +30,18 @@ export interface Dashboard {
 }
 
 /**
- * Registers the hooks: a seeded stack and a browser for the file; a fresh context and page for each
- * test, signed in with the demo property's API key when `signedIn` (else left on a blank page).
+ * Registers the hooks: a stack (seeded with the demo property's goals and history unless `seeded` is
+ * false) and a browser for the file; a fresh context and page for each test, signed in with the demo
+ * property's API key when `signedIn` (else left on a blank page).
  */
-export function setupDashboard({ signedIn }: { signedIn: boolean }): Dashboard {
+export function setupDashboard({ signedIn, seeded = true }: { signedIn: boolean; seeded?: boolean }): Dashboard {
   const dash = {} as Dashboard;
   beforeAll(async () => {
     expect(existsSync(CHROMIUM_PATH), `Chromium is needed at ${CHROMIUM_PATH} (apt-get install -y chromium)`).toBe(
       true,
     );
     mkdirSync(SHOTS, { recursive: true });
-    dash.stack = await startSeededStack();
+    dash.stack = seeded ? await startSeededStack() : await startStack();
     dash.browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
@@ -64,9 +65,11 @@ export function setupDashboard({ signedIn }: { signedIn: boolean }): Dashboard {
   return dash;
 }
 
+/** No Redis: the query cache stays inside this stack (a shared Redis would mix in other stacks' demo answers). */
+const startStack = () => startDevStack({ env: { REDIS_URL: "redis://127.0.0.1:1" } });
+
 async function startSeededStack(): Promise<DevStack> {
-  // No Redis: the query cache stays inside this stack (a shared Redis would mix in other stacks' demo answers).
-  const stack = await startDevStack({ env: { REDIS_URL: "redis://127.0.0.1:1" } });
+  const stack = await startStack();
   const target = { url: stack.url, token: stack.demoKey, propertyId: PROPERTY };
   expect(await ensureGoals(target)).toBe(3);
   const imported = await importHistory(target, { days: 14, visitsPerDay: 30, seed: 7 });
@@ -83,21 +86,38 @@ async function startSeededStack(): Promise<DevStack> {
 /** Signs in through the form as a person would, with the demo property's key, and waits for the overview's figures. */
 export async function signIn(page: Page, stack: DevStack): Promise<void> {
   await page.goto(`${stack.url}/`);
-  await page.getByLabel("API key or admin token").fill(stack.demoKey);
-  await page.getByLabel(/Property ID/).fill(PROPERTY);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWith(page, stack.demoKey, PROPERTY);
   await page.getByTestId("kpi-visitors").waitFor();
 }
 
-/** The API's answer to a query, with the demo key (what the dashboard must show). */
+/** Opens a module of another property and signs in there with its key (the form shows for a property without one). */
+export async function signInTo(
+  page: Page,
+  stack: DevStack,
+  key: string,
+  property: string,
+  view: string,
+): Promise<void> {
+  await page.goto(`${stack.url}/?property=${encodeURIComponent(property)}&view=${view}`);
+  await signInWith(page, key, property);
+}
+
+async function signInWith(page: Page, key: string, property: string): Promise<void> {
+  await page.getByLabel("API key or admin token").fill(key);
+  await page.getByLabel(/Property ID/).fill(property);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** The API's answer to a query, with the demo key unless `as` names another property's (what the dashboard must show). */
 export async function apiQuery(
   stack: DevStack,
   spec: Record<string, unknown>,
+  as: { property: string; token: string } = { property: PROPERTY, token: stack.demoKey },
 ): Promise<{ dimensions: string[]; metrics: number[] }[]> {
   const res = await fetch(`${stack.url}/api/v1/query`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${stack.demoKey}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ property_id: PROPERTY, date_range: "30d", ...spec }),
+    headers: { Authorization: `Bearer ${as.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ property_id: as.property, date_range: "30d", ...spec }),
   });
   expect(res.status).toBe(200);
   return ((await res.json()) as { results: { dimensions: string[]; metrics: number[] }[] }).results;
