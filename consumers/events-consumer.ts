@@ -1,16 +1,18 @@
 /**
  * Queue "events" ─► archive (Parquet, written first) ─► SessionDO ─► PropertyDO ─► ClickHouse
- * (events, session_log ─► sessions).
+ * (session_log ─► sessions, then events).
  *
  * The batch is archived first (core/archive/delivery.ts: a file per busy property-hour, one pooled
  * file per hour for the rest), and nothing acts on it
- * unless that write succeeded: an event is archived and not yet live, never the reverse. Then it
- * passes the actors (one RPC per session actor and per property actor), which
+ * unless that write succeeded: an event is archived and not yet live, never the reverse. Then the
+ * events ClickHouse holds already are dropped (consumers/once-only.ts), whatever the attempt. The
+ * rest passes the actors (one RPC per session actor and per property actor), which
  * give every event its session id and mark repeats; then it becomes one insert per table whose
  * deduplication token derives from the message ids, so a redelivered batch writes nothing twice.
  * Repeats are not inserted again — except on redelivery (attempts > 1), when the actors have seen
- * the events but ClickHouse may not have: then those the events table lacks are. Sessions are written as their net change in the batch
- * (-1 the state before, +1 the state after), once each; repeats change no session, so they write
+ * the events but ClickHouse had not (the check said so): then they are, once. Sessions are written
+ * as their net change in the batch (-1 the state before, +1 the state after), once each, before the
+ * events (so a stored event's sessions are logged); repeats change no session, so they write
  * no log rows. Every message is acked or retried on its own; a message ClickHouse refuses is
  * isolated so its neighbours still land.
  */
@@ -37,6 +39,7 @@ import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "..
 import { loadConfig } from "../platform/config.ts";
 import { bodyBytes, messageBody } from "../platform/queue-codec.ts";
 import { backoffSeconds } from "./backoff.ts";
+import { withoutStored } from "./once-only.ts";
 
 interface Parsed {
   message: Message<unknown>;
@@ -108,35 +111,34 @@ async function insertGroup(
   changes: readonly SessionChange[],
   resync: readonly Session[],
   sink: EventSink,
+  logged: () => void = () => {},
 ): Promise<void> {
-  // A redelivery's repeats may have reached ClickHouse on the first delivery, perhaps in another
-  // grouping (another insert token): write only those the events table does not hold.
-  const redelivered = group.flatMap(({ message, body }) =>
-    message.attempts > 1 ? body.events.filter((e) => annotation.outcomes.get(e)?.is_duplicate) : [],
-  );
-  const stored = redelivered.length > 0 ? await sink.storedEventIds(redelivered) : new Set<string>();
-  // Two copies of one event (a client's retry after a 503 whose send had landed, a packer's
-  // fallback) both come back as repeats on a redelivery: write one of them.
+  // withoutStored left only events `events` lacks. On a redelivery the actors may have seen them
+  // (its first delivery got that far): write those repeats too, one of each — two copies of one
+  // event (a client's retry after a 503 whose send had landed) both come back as repeats.
   const placed = new Set<string>();
   const rows = group.flatMap(({ message, body }) =>
     body.events.flatMap((e) => {
       const outcome = annotation.outcomes.get(e);
       if (message.attempts > 1) {
         const key = storedEventKey(e.property_id, e.event_id);
-        if (outcome?.is_duplicate && (stored.has(key) || placed.has(key))) return [];
+        if (outcome?.is_duplicate && placed.has(key)) return [];
         placed.add(key);
       } else if (outcome?.is_duplicate) return [];
       return [toClickHouseRow(e, body.received_at, outcome?.session_id ?? "")];
     }),
   );
   const token = await dedupToken(group.map((p) => p.message.id));
-  if (rows.length > 0) await sink.insert(rows, token);
   const logRows = toLogRows(changes);
   // A redelivery: its first delivery may have reached the actors (so its events are repeats now,
   // changing nothing) but not session_log. Bring the log to the sessions' current state.
   if (resync.length > 0 && group.some((p) => p.message.attempts > 1))
     logRows.push(...resyncRows(resync, await sink.loggedSessions(resync)));
+  // The log first: once an event is in `events`, the once-only check drops its redeliveries before
+  // the actors, so its sessions must be logged by then.
   if (logRows.length > 0) await sink.insertSessionLog(logRows, `${token}-session-log`);
+  logged();
+  if (rows.length > 0) await sink.insert(rows, token);
 }
 
 /**
@@ -200,6 +202,9 @@ async function deliverReceived(
   if (parsed.length === 0) return false;
   let annotated = false;
   try {
+    const delivered = parsed.reduce((n, p) => n + p.body.events.length, 0);
+    const fresh = await withoutStored(parsed, sink);
+    parsed = fresh.run;
     const events = parsed.flatMap((p) => p.body.events);
     const annotation = await annotate(events);
     annotated = true;
@@ -208,7 +213,8 @@ async function deliverReceived(
       JSON.stringify({
         tally_metric: "consumer_batch",
         messages: parsed.length,
-        events: events.length,
+        events: delivered,
+        stored_repeats: fresh.stored,
         message_bytes: messageBytes,
         json_bytes: jsonBytes,
         archive_files: archived.files,
@@ -216,12 +222,15 @@ async function deliverReceived(
         ...annotation.metrics,
       }),
     );
+    let logged = false;
     try {
-      await insertGroup(parsed, annotation, annotation.sessionChanges, annotation.resync, sink);
+      await insertGroup(parsed, annotation, annotation.sessionChanges, annotation.resync, sink, () => {
+        logged = true;
+      });
       for (const { message } of parsed) message.ack();
       return false;
     } catch (error) {
-      if (parsed.length > 1 && isRejectedByClickHouse(error)) return deliverOneByOne(parsed, annotation, sink);
+      if (parsed.length > 1 && isRejectedByClickHouse(error)) return deliverOneByOne(parsed, annotation, sink, logged);
       throw error;
     }
   } catch (error) {
@@ -231,20 +240,28 @@ async function deliverReceived(
   }
 }
 
-async function deliverOneByOne(parsed: readonly Parsed[], annotation: Annotation, sink: EventSink): Promise<boolean> {
+async function deliverOneByOne(
+  parsed: readonly Parsed[],
+  annotation: Annotation,
+  sink: EventSink,
+  logged: boolean,
+): Promise<boolean> {
   let stalled = false;
   // A visitor's events can span several messages; its sessions' changes are logged once, with the
-  // first of them that lands (a second -1/+1 pair would count the session twice).
-  const unwritten = new Set(annotation.sessionChanges);
-  const unsynced = new Set(annotation.resync);
+  // first of them that lands (a second -1/+1 pair would count the session twice) — or not at all
+  // when the whole run's log landed before its events were refused.
+  const unwritten = new Set(logged ? [] : annotation.sessionChanges);
+  const unsynced = new Set(logged ? [] : annotation.resync);
   for (const item of parsed) {
     const own = changesOf([item], [...unwritten]);
     const clients = new Set(item.body.events.map((e) => e.client_id));
     const resync = [...unsynced].filter((s) => clients.has(s.client_id));
     try {
-      await insertGroup([item], annotation, own, resync, sink);
-      for (const c of own) unwritten.delete(c);
-      for (const r of resync) unsynced.delete(r);
+      // Marked as soon as the log lands: a refused events insert after it must not log them again.
+      await insertGroup([item], annotation, own, resync, sink, () => {
+        for (const c of own) unwritten.delete(c);
+        for (const r of resync) unsynced.delete(r);
+      });
       item.message.ack();
     } catch (error) {
       console.error(`message ${item.message.id} was refused by ClickHouse; retrying`, error);

@@ -254,29 +254,26 @@ export function loggedSessionsStatement(sessions: readonly Session[]) {
   };
 }
 
-/** The key the consumer's redelivery check compares: event ids are unique within a property only. */
+/** The key the consumer's once-only check compares: event ids are unique within a property only. */
 export const storedEventKey = (propertyId: string, eventId: string) => `${propertyId}|${eventId}`;
 
 /**
  * Which of these events the events table holds already (rows of `property_id`, `event_id`, compared
- * as storedEventKey). A redelivered message whose events the actors had seen may or may not have
- * reached ClickHouse; when it comes back grouped with other messages its insert token is new, so
- * only this check keeps its events from being written twice. Callers pass slices of ≤ 1,000 events
- * (the ids travel as a query parameter).
+ * as storedEventKey). The consumer asks it of every run before the actors, so an event stored once
+ * (an import run again, a redelivery in any grouping, a replay's rows) is neither sessionised nor
+ * written again. It must stay a primary-key read — ORDER BY (property_id, event_timestamp,
+ * client_id): the (property, time) pairs go in as a set, which the index and the day partitions
+ * turn into exactly the granules that can hold them (min/max ranges, one per property, were read
+ * as hundreds of OR-ed conditions: 3 s for 1,000 events of 100 properties). An event's timestamp
+ * is fixed once accepted (the message, the archive and the row carry the same millisecond), so a
+ * stored copy lies at its redelivery's pair. Callers pass slices of ≤ 1,000 events.
  */
 export function storedEventIdsStatement(events: readonly Event[]) {
-  let from = Number.POSITIVE_INFINITY;
-  let to = Number.NEGATIVE_INFINITY;
-  for (const e of events) {
-    from = Math.min(from, e.event_timestamp);
-    to = Math.max(to, e.event_timestamp);
-  }
   return {
-    sql: "SELECT DISTINCT property_id, event_id FROM events WHERE property_id IN {p:Array(String)} AND event_timestamp BETWEEN fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND fromUnixTimestamp64Milli({to:Int64}, 'UTC') AND event_id IN {ids:Array(String)}",
+    sql: "SELECT DISTINCT property_id, event_id FROM events WHERE (property_id, event_timestamp) IN (SELECT pt.1, pt.2 FROM (SELECT arrayJoin(arrayZip({p:Array(String)}, {t:Array(DateTime64(3, 'UTC'))})) AS pt)) AND event_id IN {ids:Array(String)}",
     params: {
-      p: [...new Set(events.map((e) => e.property_id))],
-      from,
-      to,
+      p: events.map((e) => e.property_id),
+      t: events.map((e) => toClickHouseDateTime(e.event_timestamp)),
       ids: [...new Set(events.map((e) => e.event_id))],
     },
   };
