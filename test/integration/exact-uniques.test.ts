@@ -1,7 +1,8 @@
 /**
  * Unique counts (issue #15): exact for every total and breakdown row up to (well past) 10,000
  * distinct visitors, within 1% beyond — from the rollups (day blocks and hours) and the raw tables
- * alike, checked against uniqExact over the same rows in the real engine.
+ * alike, checked against uniqExact over the same rows in the real engine. With 80,000 visitors the
+ * large property's biggest rows are past the sketch's exact mode (16,000), in HyperLogLog.
  */
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +20,7 @@ const LARGE = "UA-UNIQ-2";
  */
 async function seed(property: string, visitors: number): Promise<void> {
   const common = `FROM numbers(${visitors}) ARRAY JOIN [0, 1] AS k`;
-  const start = "toDateTime64('2026-11-20 00:00:00', 3, 'UTC') + toIntervalSecond(number * 259199 / " + visitors + ")";
+  const start = `toDateTime64('2026-11-20 00:00:00', 3, 'UTC') + toIntervalSecond(number * 259199 / ${visitors})`;
   await client.command({
     query: `INSERT INTO events (event_id, property_id, client_id, session_id, event_type, event_timestamp, received_at, page_path, page_host, device_type, country)
       SELECT concat(toString(number), '-', toString(k)), '${property}', concat('c', toString(number)), concat('s', toString(number)),
@@ -39,7 +40,7 @@ async function seed(property: string, visitors: number): Promise<void> {
 beforeAll(async () => {
   ({ client } = await freshDatabase("uniques"));
   await seed(SMALL, 12_000);
-  await seed(LARGE, 300_000);
+  await seed(LARGE, 80_000);
 }, 120_000);
 
 /** Visitors per value of `column` (or in total) counted exactly. */
@@ -86,16 +87,20 @@ describe.each(RANGES)("%s", (_, dateRange, from, to) => {
     },
   );
 
-  it.each(BREAKDOWNS)("within 1% at 300,000 visitors, rollup and raw: %s", async (_name, dimensions, table, col) => {
-    const spec: Partial<QuerySpecInput> = { metrics: ["visitors"], dimensions, date_range: dateRange };
-    const truth = await exact(LARGE, table, col, from, to);
-    for (const force of [undefined, raw]) {
-      const answer = await runQuery(client, resolve(spec, LARGE), force);
-      expect(answer.results.length).toBe(Object.keys(truth).length);
-      for (const r of answer.results) {
-        const n = truth[r.dimensions[0] ?? ""] ?? 0;
-        expect(Math.abs(Number(r.metrics[0]) / n - 1)).toBeLessThan(0.01);
+  it.each(BREAKDOWNS)(
+    "within 1% at 80,000 visitors (past the exact mode), rollup and raw: %s",
+    async (_name, dimensions, table, col) => {
+      const spec: Partial<QuerySpecInput> = { metrics: ["visitors"], dimensions, date_range: dateRange };
+      const truth = await exact(LARGE, table, col, from, to);
+      expect(Math.max(...Object.values(truth))).toBeGreaterThan(16_000);
+      for (const force of [undefined, raw]) {
+        const answer = await runQuery(client, resolve(spec, LARGE), force);
+        expect(answer.results.length).toBe(Object.keys(truth).length);
+        for (const r of answer.results) {
+          const n = truth[r.dimensions[0] ?? ""] ?? 0;
+          expect(Math.abs(Number(r.metrics[0]) / n - 1)).toBeLessThan(0.01);
+        }
       }
-    }
-  });
+    },
+  );
 });
