@@ -45,7 +45,7 @@ const OPEN_RANGE_MARGIN_MS = 60_000;
 export const SETTLE_MS = 2_000;
 /**
  * How long an answer computed while its version settles is kept: it absorbs a burst of identical
- * questions (many viewers of a busy site, whose version always settles) and hides a batch's rows
+ * questions (many viewers of a busy site, whose version is always settling) and hides a batch's rows
  * for at most this long after they land.
  */
 export const UNSETTLED_TTL_SECONDS = 1;
