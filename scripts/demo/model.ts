@@ -4,7 +4,7 @@
  * scripts/demo/traffic.ts sends it.
  */
 import { prng } from "../../dev/prng.ts";
-import { ARRIVALS, BOT_AGENTS, DEVICES, HOUR_WEIGHTS, NEXT, PLACES, PLANS, SITE, TITLES } from "./tables.ts";
+import { ARRIVALS, BOT_AGENTS, DEVICES, HOUR_WEIGHTS, NEXT, PLACES, PLANS, PRICES, SITE, TITLES } from "./tables.ts";
 
 export type Rand = () => number;
 
@@ -43,6 +43,7 @@ export interface DemoEvent {
   screen_resolution?: string;
   language?: string;
   custom_dimensions?: Record<string, string>;
+  custom_metrics?: Record<string, number>;
   country?: string;
   region?: string;
   city?: string;
@@ -86,21 +87,38 @@ export function visitEvents(rand: Rand, visitor: Visitor, start: number, withGeo
       event_timestamp: time,
       ...(i === 0 && arrival.referrer ? { referrer: arrival.referrer } : {}),
     });
-    const custom = (event_type: string, props: Record<string, string>) =>
+    const custom = (event_type: string, props: Record<string, string>, metrics?: Record<string, number>) =>
       events.push({
         ...base,
         event_type,
         page_url: `${SITE}${path}`,
         event_timestamp: new Date(at + 5_000 + Math.floor(rand() * 20_000)).toISOString(),
         custom_dimensions: props,
+        ...(metrics ? { custom_metrics: metrics } : {}),
       });
     if (path === "/pricing" && rand() < 0.3)
       custom("cta_click", { location: oneOf(rand, ["pricing", "hero", "footer"]) });
-    if (path === "/signup" && rand() < 0.55) custom("signup", { plan: pick(rand, PLANS).plan });
+    if (path === "/signup" && rand() < 0.55) {
+      const { plan } = pick(rand, PLANS);
+      custom("signup", { plan });
+      // Paid plans are bought at once: revenue for the Purchase goal (the property's currency).
+      const price = PRICES[plan];
+      if (price) custom("purchase", { plan, currency: "USD" }, { revenue: price });
+    }
     if (path.startsWith("/docs/") && rand() < 0.12)
       custom("download", { file: oneOf(rand, ["tally-sdk.zip", "tally-cli.tar.gz"]) });
     if (path.startsWith("/blog/") && rand() < 0.08) custom("outbound_link", { url: "https://github.com/tally/tally" });
-    at += 20_000 + Math.floor(rand() * 160_000);
+    const gap = 20_000 + Math.floor(rand() * 160_000);
+    // The tracker's engagement ping on leaving the page: visible time and deepest scroll (longer pages read deeper).
+    const engaged = Math.min(gap - 1_000, 4_000 + Math.floor(rand() * (path.startsWith("/docs/") ? 150_000 : 60_000)));
+    events.push({
+      ...base,
+      event_type: "engagement",
+      page_url: `${SITE}${path}`,
+      event_timestamp: new Date(at + engaged).toISOString(),
+      custom_metrics: { engagement_ms: engaged, scroll_depth: Math.min(100, 25 + Math.floor(rand() * 80)) },
+    });
+    at += gap;
     path = oneOf(rand, NEXT[path] ?? ["/"]);
   }
   return events;

@@ -229,5 +229,8 @@ export const PLANS = [
   { weight: 1, plan: "team" },
 ];
 
+/** Monthly price by plan (USD), sent as a purchase's revenue. */
+export const PRICES: Record<string, number> = { pro: 29, team: 99 };
+
 /** Visits by UTC hour of the day. */
 export const HOUR_WEIGHTS = [2, 1, 1, 1, 1, 2, 3, 5, 7, 9, 10, 10, 10, 11, 12, 12, 11, 10, 9, 8, 7, 6, 4, 3];

@@ -3,7 +3,8 @@
  * - history: `historyDays` of visits imported through `POST /api/v1/import` (NDJSON; import may
  *   carry geography, which public endpoints take only from Cloudflare's edge — a placeholder under
  *   `wrangler dev`), skipped when the property already has history;
- * - goals: Signup (event), Pricing viewed (page), Docs reader (page pattern), created if missing;
+ * - goals: Signup (event), Pricing viewed (page), Docs reader (page pattern), Purchase (event, with
+ *   revenue), created if missing; every page view ends with the tracker's engagement ping;
  * - live: a steady trickle of visits through `POST /collect`, as browsers send them (a browser user
  *   agent — Node's own would be filtered as a bot), plus the odd crawler for the bot report.
  *
@@ -47,6 +48,7 @@ export const DEMO_GOALS = [
   { name: "Signup", kind: "event", event_name: "signup" },
   { name: "Pricing viewed", kind: "page", page_path: "/pricing" },
   { name: "Docs reader", kind: "page", page_path: "/docs/**" },
+  { name: "Purchase", kind: "event", event_name: "purchase" },
 ] as const;
 
 /** Creates the demo goals that are missing. */
