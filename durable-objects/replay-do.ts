@@ -19,12 +19,15 @@ import {
 import { decodeArchiveFile } from "../core/archive/parquet.ts";
 import { dedupeRecords } from "../core/archive/plan.ts";
 import { type ArchiveStore, listAll } from "../core/archive/store.ts";
+import { storedEventKey } from "../core/clickhouse-row.ts";
 import { type Event, POOLED_ARCHIVE_ID } from "../core/event.ts";
 import { sessionShards } from "../core/property/property.ts";
 import { alignedCover, DAYS_TABLES, respanStatements } from "../core/query/rollup-spans.ts";
 import { type ReplayStatus, replayStatusFor } from "../core/replay/job.ts";
+import { cancelLive, type LoggedRow, loggedVersionsStatement } from "../core/replay/live-overlap.ts";
 import {
   clearStatements,
+  type ReplayRows,
   type ReplaySpec,
   replayChunk,
   replayHours,
@@ -159,8 +162,9 @@ export class ReplayDO extends DurableObject<Env> {
       );
       const token = `replay-${job.id}-${property}-${hour}`;
       if (job.spec.target !== "actors") {
-        if (rows.events.length > 0) await sink.insert(rows.events, token);
-        if (rows.sessionLog.length > 0) await sink.insertSessionLog(rows.sessionLog, `${token}-sessions`);
+        const fresh = await this.#withoutLive(property, rows, events);
+        if (fresh.events.length > 0) await sink.insert(fresh.events, token);
+        if (fresh.sessionLog.length > 0) await sink.insertSessionLog(fresh.sessionLog, `${token}-sessions`);
       }
       if (job.spec.target !== "clickhouse") await this.#toActors(events, range);
       this.#save(states);
@@ -197,6 +201,30 @@ export class ReplayDO extends DurableObject<Env> {
             query_params: { p: property, from, to },
             clickhouse_settings: { lightweight_deletes_sync: "2" },
           });
+  }
+
+  /**
+   * A step's rows less what the live path wrote into the cleared range meanwhile
+   * (core/replay/live-overlap.ts): events `events` holds already are not written again, and the
+   * live path's session_log rows for the step's sessions are cancelled.
+   */
+  async #withoutLive(property: string, rows: ReplayRows, events: readonly Event[]): Promise<ReplayRows> {
+    const ids = new Set(rows.events.map((r) => r.event_id));
+    const sink = createClickHouseSink(loadConfig(this.env));
+    const written = ids.size > 0 ? await sink.storedEventIds(events.filter((e) => ids.has(e.event_id))) : new Set();
+    const fresh = rows.events.filter((r) => !written.has(storedEventKey(r.property_id, r.event_id)));
+    if (rows.sessionLog.length === 0) return { events: fresh, sessionLog: [] };
+    const statement = loggedVersionsStatement(property, rows.sessionLog);
+    const result = await clickHouseClient(loadConfig(this.env)).query({
+      query: statement.sql,
+      query_params: statement.params,
+      format: "JSONEachRow",
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    return {
+      events: fresh,
+      sessionLog: [...rows.sessionLog, ...cancelLive(rows.sessionLog, await result.json<LoggedRow>())],
+    };
   }
 
   /** The live actors only hold the last day: re-apply what falls in it, through the live path. */

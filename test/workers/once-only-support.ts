@@ -55,15 +55,18 @@ export async function importAndConsume(propertyId: string, lines: readonly strin
   return accepted;
 }
 
-async function rows(sql: string, propertyId: string): Promise<Record<string, unknown>[]> {
+/** Runs `sql` for a property; `{range}` becomes its time column's UTC dates between from and to. */
+async function rows(sql: string, column: string, scope: Scope): Promise<Record<string, unknown>[]> {
   const result = await clickhouse.query({
-    query: sql,
-    query_params: { p: propertyId },
+    query: sql.replace("{range}", `toDate(${column}) BETWEEN {from:Date} AND {to:Date}`),
+    query_params: scope,
     format: "JSONEachRow",
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });
   return result.json<Record<string, unknown>>();
 }
+
+type Scope = { p: string; from: string; to: string };
 
 async function query(spec: Record<string, unknown>): Promise<unknown> {
   const res = await call("/api/v1/query", {
@@ -78,6 +81,7 @@ async function query(spec: Record<string, unknown>): Promise<unknown> {
 /** Everything a reader could count for a property over [from, to] (UTC dates). */
 export async function figures(propertyId: string, from: string, to: string): Promise<Record<string, unknown>> {
   const spec = { property_id: propertyId, date_range: [from, to], timezone: "UTC" };
+  const scope: Scope = { p: propertyId, from, to };
   return {
     totals: await query({
       ...spec,
@@ -86,32 +90,39 @@ export async function figures(propertyId: string, from: string, to: string): Pro
     pages: await query({ ...spec, metrics: ["visitors", "pageviews"], dimensions: ["event:page"] }),
     entries: await query({ ...spec, metrics: ["visits", "bounce_rate"], dimensions: ["visit:entry_page"] }),
     events: await rows(
-      "SELECT count() AS n, uniqExact(event_id) AS ids, uniqExact(client_id) AS visitors, countIf(event_type = 'pageview') AS pageviews FROM events WHERE property_id = {p:String}",
-      propertyId,
+      "SELECT count() AS n, uniqExact(event_id) AS ids, uniqExact(client_id) AS visitors, countIf(event_type = 'pageview') AS pageviews FROM events WHERE property_id = {p:String} AND {range}",
+      "event_timestamp",
+      scope,
     ),
     session_log: await rows(
-      "SELECT sum(sign) AS visits, sum(sign * pageviews) AS pageviews, sum(sign * events) AS events, sum(sign * is_bounce) AS bounces, sum(sign * duration) AS duration FROM session_log WHERE property_id = {p:String}",
-      propertyId,
+      "SELECT sum(sign) AS visits, sum(sign * pageviews) AS pageviews, sum(sign * events) AS events, sum(sign * is_bounce) AS bounces, sum(sign * duration) AS duration FROM session_log WHERE property_id = {p:String} AND {range}",
+      "opened_at",
+      scope,
     ),
     sessions: await rows(
-      "SELECT count() AS visits, sum(pageviews) AS pageviews, sum(duration) AS duration FROM sessions FINAL WHERE property_id = {p:String}",
-      propertyId,
+      "SELECT count() AS visits, sum(pageviews) AS pageviews, sum(duration) AS duration FROM sessions FINAL WHERE property_id = {p:String} AND {range}",
+      "opened_at",
+      scope,
     ),
     events_rollup: await rows(
-      "SELECT dim, sum(pageviews) AS pageviews, sum(events) AS events FROM events_rollup WHERE property_id = {p:String} GROUP BY dim ORDER BY dim",
-      propertyId,
+      "SELECT dim, sum(pageviews) AS pageviews, sum(events) AS events FROM events_rollup WHERE property_id = {p:String} AND {range} GROUP BY dim ORDER BY dim",
+      "hour",
+      scope,
     ),
     sessions_rollup: await rows(
-      "SELECT dim, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration, sum(pageviews) AS pageviews FROM sessions_rollup WHERE property_id = {p:String} GROUP BY dim ORDER BY dim",
-      propertyId,
+      "SELECT dim, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration, sum(pageviews) AS pageviews FROM sessions_rollup WHERE property_id = {p:String} AND {range} GROUP BY dim ORDER BY dim",
+      "hour",
+      scope,
     ),
     events_rollup_days: await rows(
-      "SELECT dim, span, sum(pageviews) AS pageviews, sum(events) AS events FROM events_rollup_days WHERE property_id = {p:String} GROUP BY dim, span ORDER BY dim, span",
-      propertyId,
+      "SELECT dim, span, sum(pageviews) AS pageviews, sum(events) AS events FROM events_rollup_days WHERE property_id = {p:String} AND {range} GROUP BY dim, span ORDER BY dim, span",
+      "day",
+      scope,
     ),
     sessions_rollup_days: await rows(
-      "SELECT dim, span, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration FROM sessions_rollup_days WHERE property_id = {p:String} GROUP BY dim, span ORDER BY dim, span",
-      propertyId,
+      "SELECT dim, span, sum(visits) AS visits, sum(bounces) AS bounces, sum(duration) AS duration FROM sessions_rollup_days WHERE property_id = {p:String} AND {range} GROUP BY dim, span ORDER BY dim, span",
+      "day",
+      scope,
     ),
   };
 }
