@@ -95,7 +95,9 @@ export function presetRange(preset: DatePreset, tz: string, now: number, created
   const days = (n: number): [number, number] => [startOfDay(addDays(today, -(n - 1)), tz), tomorrow];
   switch (preset) {
     case "realtime":
-      return [now - 30 * 60_000, now + 1];
+      // Whole minutes — this one and the 29 before — as the actors' windows and the realtime
+      // snapshot count them, so live and ClickHouse answers cover the very same events.
+      return [Math.floor(now / 60_000) * 60_000 - 29 * 60_000, now + 1];
     case "today":
       return days(1);
     case "yesterday":

@@ -47,7 +47,8 @@ const TOP_LISTS = {
 
 /** Rows for a live-planned query (core/query/plan.ts liveEligible decides which shapes reach here). */
 export function liveRows(q: ResolvedQuery, stored: readonly StoredWindow[]): Row[] {
-  const windows = stored.filter((w) => w.minute + 60_000 > q.from && w.minute < q.to);
+  // The planner sends only ranges of whole minutes here, so a window is wholly in or out.
+  const windows = stored.filter((w) => w.minute >= q.from && w.minute < q.to);
   const [dim] = q.dimensions;
   if (dim === undefined) return [totals(windows, q.metrics)];
   if (dim === "time:minute")

@@ -165,6 +165,8 @@ function rollupFor(q: ResolvedQuery, keyed: readonly PlainDimension[]): RollupCh
 
 const isRecent = (q: ResolvedQuery, now: number) =>
   q.preset === "realtime" || (q.from >= now - LIVE_HORIZON_MS && q.to <= now + 60_000);
+/** The windows are whole minutes: a range cutting one (other than the current) is ClickHouse's. */
+const wholeMinutes = (q: ResolvedQuery, now: number) => q.from % 60_000 === 0 && (q.to % 60_000 === 0 || q.to > now);
 
 /** A recent range the windows cannot answer for a metric they do not keep: said first in `meta.plan`. */
 function notLive(q: ResolvedQuery, now: number): string {
@@ -178,6 +180,7 @@ function liveEligible(q: ResolvedQuery, now: number): boolean {
   const time = q.dimensions.find(isTimeDimension);
   return (
     recent &&
+    wholeMinutes(q, now) &&
     !q.include.bots &&
     q.filters.length === 0 &&
     ((plain.length === 0 &&
