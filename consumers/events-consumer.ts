@@ -21,17 +21,8 @@ import { type ArchiveMessage, PendingMarks, storeGroup } from "../core/archive/b
 import { encodeDeliveryIsolating } from "../core/archive/delivery.ts";
 import type { ArchiveCodec } from "../core/archive/parquet.ts";
 import type { ArchiveStore } from "../core/archive/store.ts";
-import {
-  resyncRows,
-  type SessionLogRow,
-  storedEventKey,
-  toClickHouseRow,
-  toSessionLogRow,
-} from "../core/clickhouse-row.ts";
 import type { Event } from "../core/event.ts";
-import { sha256Hex } from "../core/hash.ts";
 import { decodeEventsMessage, type EventsMessage } from "../core/ingest/queue-message.ts";
-import type { Session, SessionChange } from "../core/session/session.ts";
 import { type Annotation, applyToActors } from "../durable-objects/client.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
@@ -39,9 +30,11 @@ import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "..
 import { loadConfig } from "../platform/config.ts";
 import { bodyBytes, messageBody } from "../platform/queue-codec.ts";
 import { backoffSeconds } from "./backoff.ts";
+import { changesOf, insertGroup } from "./insert-group.ts";
 import { withoutStored } from "./once-only.ts";
 
-interface Parsed {
+/** A message whose body passed the schema. */
+export interface Parsed {
   message: Message<unknown>;
   body: EventsMessage;
 }
@@ -84,61 +77,8 @@ async function archiveFirst(
   };
 }
 
-/** Deterministic token for a set of messages: the same messages give the same token, in any order. */
-export async function dedupToken(messageIds: readonly string[]): Promise<string> {
-  return `events-${await sha256Hex([...messageIds].sort().join("\n"))}`;
-}
-
 function retry(message: Message<unknown>): void {
   message.retry({ delaySeconds: backoffSeconds(message.attempts) });
-}
-
-/** The session changes that belong to a group: those of the visitors its events come from. */
-function changesOf(group: readonly Parsed[], changes: readonly SessionChange[]): SessionChange[] {
-  const ids = new Set(group.flatMap(({ body }) => body.events.map((e) => e.client_id)));
-  return changes.filter((c) => ids.has(c.current.client_id));
-}
-
-function toLogRows(changes: readonly SessionChange[]): SessionLogRow[] {
-  return changes.flatMap(({ previous, current }) =>
-    previous ? [toSessionLogRow(previous, -1), toSessionLogRow(current, 1)] : [toSessionLogRow(current, 1)],
-  );
-}
-
-async function insertGroup(
-  group: readonly Parsed[],
-  annotation: Annotation,
-  changes: readonly SessionChange[],
-  resync: readonly Session[],
-  sink: EventSink,
-  logged: () => void = () => {},
-): Promise<void> {
-  // withoutStored left only events `events` lacks. On a redelivery the actors may have seen them
-  // (its first delivery got that far): write those repeats too, one of each — two copies of one
-  // event (a client's retry after a 503 whose send had landed) both come back as repeats.
-  const placed = new Set<string>();
-  const rows = group.flatMap(({ message, body }) =>
-    body.events.flatMap((e) => {
-      const outcome = annotation.outcomes.get(e);
-      if (message.attempts > 1) {
-        const key = storedEventKey(e.property_id, e.event_id);
-        if (outcome?.is_duplicate && placed.has(key)) return [];
-        placed.add(key);
-      } else if (outcome?.is_duplicate) return [];
-      return [toClickHouseRow(e, body.received_at, outcome?.session_id ?? "")];
-    }),
-  );
-  const token = await dedupToken(group.map((p) => p.message.id));
-  const logRows = toLogRows(changes);
-  // A redelivery: its first delivery may have reached the actors (so its events are repeats now,
-  // changing nothing) but not session_log. Bring the log to the sessions' current state.
-  if (resync.length > 0 && group.some((p) => p.message.attempts > 1))
-    logRows.push(...resyncRows(resync, await sink.loggedSessions(resync)));
-  // The log first: once an event is in `events`, the once-only check drops its redeliveries before
-  // the actors, so its sessions must be logged by then.
-  if (logRows.length > 0) await sink.insertSessionLog(logRows, `${token}-session-log`);
-  logged();
-  if (rows.length > 0) await sink.insert(rows, token);
 }
 
 /**
