@@ -85,8 +85,10 @@ export async function applyToActors(env: Env, events: readonly Event[], now: num
         const outcome = outcomes.get(event);
         return outcome && !outcome.is_duplicate ? [{ event, outcome }] : [];
       });
+      // A redelivery may still write repeats ClickHouse lacks: their times move the data version too.
+      const repeats = group.filter((e) => outcomes.get(e)?.is_duplicate).map((e) => e.event_timestamp);
       const own = changesByProperty.get(propertyId) ?? [];
-      return env.PROPERTY_DO.getByName(propertyId).applyLive(items, own, now);
+      return env.PROPERTY_DO.getByName(propertyId).applyLive(items, own, now, repeats);
     }),
   );
   const rows = results.reduce((n, r) => n + r.rows_written, 0) + propertyRows.reduce((n, r) => n + r, 0);

@@ -133,14 +133,18 @@ export class PropertyDO extends DurableObject<Env> {
   /**
    * Counts one consumer batch of this property's events into the live minute windows (one storage
    * write), then advances the data versions: the consumer inserts the batch into ClickHouse once
-   * this returns. Returns the storage rows written (windows, pruning, push bookkeeping), for the cost measurements.
+   * this returns. `repeatTimes`: the times of the batch's repeats, which a redelivery may still write
+   * (they count in no window, but move the versions). Returns the storage rows written (windows,
+   * pruning, push bookkeeping), for the cost measurements.
    */
-  async applyLive(items: LiveItem[], changes: SessionChange[], now: number): Promise<number> {
+  async applyLive(
+    items: LiveItem[],
+    changes: SessionChange[],
+    now: number,
+    repeatTimes: number[] = [],
+  ): Promise<number> {
     const rows = await this.#commits.run({ items, changes, now });
-    this.#versions.advance(
-      items.map((i) => i.event.event_timestamp),
-      Date.now(),
-    );
+    this.#versions.advance([...items.map((i) => i.event.event_timestamp), ...repeatTimes], Date.now());
     return rows;
   }
 

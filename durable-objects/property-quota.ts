@@ -49,8 +49,9 @@ export class DataVersions {
   readonly #history = { n: 0, at: Date.now() };
 
   /**
-   * A batch of `eventTimes` reached the actor, its ClickHouse insert next. Late events (or none to
-   * see: a batch of repeats, whose rows a redelivery may still write) move `history` too.
+   * A batch reached the actor, its ClickHouse insert next; `eventTimes` are those of the events it
+   * may write (new ones, and repeats a redelivery may still write). Late events (or none to see)
+   * move `history` too.
    */
   advance(eventTimes: readonly number[], now: number): void {
     this.#recent.n++;
