@@ -70,3 +70,16 @@ it("one visitor with 1,000 events imported twice: 1,000 rows, the same ten visit
   expect(twice.sessions).toEqual(once.sessions);
   expect(twice).toEqual(once);
 }, 120_000);
+
+it("lines without an event_id imported twice: each stored once (ids derived from the line)", async () => {
+  const p = await createProperty({ property_id: `ON-${run}` });
+  const lines = Array.from({ length: 200 }, (_, i) => {
+    const { event_id: _id, ...rest } = JSON.parse(line(`n-${i}`, `n${i % 40}`, base + i * 45_000, `/n/${i % 3}`));
+    return JSON.stringify(rest);
+  });
+  expect(await importAndConsume(p.property_id, lines)).toBe(200);
+  const once = await figures(p.property_id, DAY, DAY);
+  expect(once.events).toMatchObject([{ n: 200, ids: 200 }]);
+  expect(await importAndConsume(p.property_id, lines)).toBe(200);
+  expect(await figures(p.property_id, DAY, DAY)).toEqual(once);
+}, 120_000);

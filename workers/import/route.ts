@@ -5,10 +5,10 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
+import { sha256Hex } from "../../core/hash.ts";
 import { MAX_EVENT_BYTES } from "../../core/ingest/collect-batch.ts";
 import { type ImportLine, judgeImportText } from "../../core/ingest/import-line.ts";
 import { describeIssues } from "../../core/issues.ts";
-import { uuidv7 } from "../../core/uuid.ts";
 import { propertyConfig } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
 import { runPipeline } from "../collect/pipeline.ts";
@@ -53,7 +53,10 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
   let lineNos: number[] = [];
   try {
     for await (const [lineNo, text] of ndjsonLines(c.req.raw.body, MAX_EVENT_BYTES)) {
-      const options = { nowMs: Date.now(), newId: uuidv7, enforceWindow: false, bodyBytes: text.length };
+      // A line without an event_id gets one derived from its text, so importing a file twice
+      // stores it once (#15); a random id would make every run new events.
+      const lineId = `imp-${(await sha256Hex(`${propertyId}\n${text}`)).slice(0, 40)}`;
+      const options = { nowMs: Date.now(), newId: () => lineId, enforceWindow: false, bodyBytes: text.length };
       chunk.push(judgeImportText(text, chunk.length, lineNo, propertyId, options));
       lineNos.push(lineNo);
       if (chunk.length === CHUNK) {
