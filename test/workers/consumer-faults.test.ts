@@ -39,12 +39,15 @@ function traffic(property: string): Event[][] {
   ];
 }
 
-/** Everything lands (archive, actors, ClickHouse), then the isolate dies: no ack reaches the queue. */
+/**
+ * Everything lands (archive, actors, ClickHouse: session_log, then events, the last write), then
+ * the isolate dies: no ack reaches the queue.
+ */
 function dyingAfterWrites(real: EventSink): EventSink {
   return {
     ...real,
-    insertSessionLog: async (rows, token) => {
-      await real.insertSessionLog(rows, token);
+    insert: async (rows, token) => {
+      await real.insert(rows, token);
       throw new Error("isolate evicted");
     },
   };
