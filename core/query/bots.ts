@@ -9,7 +9,6 @@ import { toClickHouseDateTime } from "../clickhouse-row.ts";
 import { DATACENTER_ASNS, HEADLESS_PATTERN } from "../enrich/bot.ts";
 import { AppError } from "../errors.ts";
 import { DAY_MS } from "../time.ts";
-import { uniqSql } from "./sketch.ts";
 
 const Day = z
   .string()
@@ -46,7 +45,7 @@ const WHERE =
   "property_id = {property:String} AND event_timestamp >= {from:DateTime64(3, 'UTC')} AND event_timestamp < {to:DateTime64(3, 'UTC')}";
 
 export function byReasonSql(reclassify: boolean): string {
-  return `SELECT ${reclassify ? RECLASSIFIED : STORED} AS reason, count() AS events, ${uniqSql("client_id")} AS visitors
+  return `SELECT ${reclassify ? RECLASSIFIED : STORED} AS reason, count() AS events, uniq(client_id) AS visitors
     FROM events WHERE ${WHERE} GROUP BY reason ORDER BY events DESC`;
 }
 

@@ -3,7 +3,7 @@
  * and the clock: which store answers (the live actors, ClickHouse, the warehouse) and, for
  * ClickHouse, which tables — the rollups when the dimensions and filters allow it (day blocks for
  * the whole UTC days inside the range, hourly rows for the rest), the raw `events`/`sessions`
- * otherwise. Table-driven tests pin every rule (test/unit/query-plan.test.ts).
+ * otherwise — and how precisely unique counts are estimated. Table-driven tests pin every rule (test/unit/query-plan.test.ts).
  */
 
 import { DAY_MS, HOUR_MS } from "../time.ts";
@@ -48,7 +48,21 @@ export interface Plan {
   historyFrom?: number;
 }
 
-/** Dimensions the rollups are keyed by (migrations/clickhouse/0008_exact_uniques.sql lists the same). */
+/**
+ * Visitors are HyperLogLog estimates at the precisions GA4 uses: 14 (σ ≈ 0.8%) for headline
+ * figures — totals and time series — and 12 (σ ≈ 1.6%, exact below ~100) once a dimension is
+ * named, in a breakdown or a filter, where merging thousands of per-value sketches at 14 would
+ * cost the overview its latency target. Visits counted on events (visits per page) are always at
+ * 12, GA4's precision for sessions. Raw tables and rollups use the same precision for the same
+ * query, so they answer the same numbers.
+ */
+export type SketchPrecision = 12 | 14;
+export function sketchPrecision(q: Pick<ResolvedQuery, "dimensions" | "filters">): SketchPrecision {
+  const named = q.dimensions.some((d) => !isTimeDimension(d)) || filterDimensions(q.filters).length > 0;
+  return named ? 12 : 14;
+}
+
+/** Dimensions the rollups are keyed by (migrations/clickhouse/0006_day_rollups.sql lists the same). */
 export const EVENT_ROLLUP_DIMENSIONS: readonly PlainDimension[] = [
   "event:page",
   "event:name",

@@ -5,7 +5,6 @@
  * what a query over the rollups spends its time on. Pure.
  */
 import { DAY_MS } from "../time.ts";
-import { uniqMergeStateSql } from "./sketch.ts";
 /** Must equal the migration's `ARRAY JOIN [1, 2, 4, 8, 16, 32, 64] AS span`. */
 export const SPANS = [1, 2, 4, 8, 16, 32, 64] as const;
 const LONGEST = SPANS[SPANS.length - 1] ?? 1;
@@ -45,13 +44,15 @@ export function alignedCover(from: number, to: number): [number, number] {
 
 const COLUMNS = {
   events_rollup_days: [
-    `${uniqMergeStateSql("visitors")} AS visitors`,
-    `${uniqMergeStateSql("visits")} AS visits`,
+    "uniqCombinedMergeState(14)(visitors_p14) AS visitors_p14",
+    "uniqCombinedMergeState(12)(visitors_p12) AS visitors_p12",
+    "uniqCombinedMergeState(12)(visits_p12) AS visits_p12",
     "sum(pageviews) AS pageviews",
     "sum(events) AS events",
   ],
   sessions_rollup_days: [
-    `${uniqMergeStateSql("visitors")} AS visitors`,
+    "uniqCombinedMergeState(14)(visitors_p14) AS visitors_p14",
+    "uniqCombinedMergeState(12)(visitors_p12) AS visitors_p12",
     "sum(visits) AS visits",
     "sum(bounces) AS bounces",
     "sum(duration) AS duration",

@@ -1,26 +1,23 @@
 /**
- * The one sketch every unique count uses (issue #15), in the rollups and over the raw tables alike,
- * so both answer the same number for the same question.
+ * The sketches unique counts use, in the rollups and over the raw tables alike, so both answer
+ * the same number for the same question (core/query/plan.ts sketchPrecision picks the precision).
  *
- * `uniqCombined64(19)` keeps the 64-bit hashes themselves — exact — until a set would outgrow
- * 2^14 hash cells (measured on chDB 26.7: exact at 16,000 distinct values, off at 20,000), then
- * turns into HyperLogLog with 2^19 registers (σ = 1.04/√2^19 ≈ 0.14%; measured within 0.2% at
- * 10^5 and 10^6). The 64-bit hash keeps it exact past the point where 32-bit hashes collide
- * (~1% odds of one collision among 10,000 ids) and accurate at the billions a year of a large
- * site. The price: a set past 16K distinct values is a ~390 KB state, and raw-table GROUP BYs
- * insert into hash sets instead of registers (about 2× the CPU of the old precision 12).
+ * `uniqCombined(p)` is exact for small sets and HyperLogLog above: precision 14 (σ ≈ 0.8%) for
+ * headline figures, 12 (σ ≈ 1.6%, exact below ~100) for breakdowns and filtered figures. Exact
+ * counts up to 10,000 per row (issue #15) were measured with uniqCombined64(19) and cost the
+ * overview its latency target (p95 658 ms against 150 ms on the 10M-event bench): a breakdown row
+ * of thousands of visitors is then a set of their hashes, not 3 KB of registers. See the README.
  */
-const FN = "uniqCombined64";
-const PARAMS = "(19)";
+import type { SketchPrecision } from "./plan.ts";
 
-/** The state type of a rollup column (migrations/clickhouse/0008_exact_uniques.sql writes the same). */
-export const SKETCH_TYPE = `AggregateFunction(${FN}${PARAMS}, String)`;
+/** The rollup columns holding unique-count states: `visitors_p14`, `visitors_p12`, `visits_p12`. */
+export type SketchColumn = "visitors" | "visits";
 
 /** Distinct values of a column over raw rows. */
-export const uniqSql = (column: string): string => `${FN}${PARAMS}(${column})`;
+export const uniqSql = (column: string, p: SketchPrecision): string => `uniqCombined(${p})(${column})`;
 /** Distinct values of a column over the rows where `condition` holds. */
-export const uniqIfSql = (column: string, condition: string): string => `${FN}If${PARAMS}(${column}, ${condition})`;
-/** The count a rollup column's merged states give. */
-export const uniqMergeSql = (state: string): string => `${FN}Merge${PARAMS}(${state})`;
-/** Merged states kept as a state (rebuilding the longer day blocks). */
-export const uniqMergeStateSql = (state: string): string => `${FN}MergeState${PARAMS}(${state})`;
+export const uniqIfSql = (column: string, condition: string, p: SketchPrecision): string =>
+  `uniqCombinedIf(${p})(${column}, ${condition})`;
+/** The count a rollup column's merged states give (visits are kept at precision 12 only). */
+export const uniqMergeSql = (state: SketchColumn, p: SketchPrecision): string =>
+  `uniqCombinedMerge(${p})(${state}_p${p})`;

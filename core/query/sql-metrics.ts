@@ -6,7 +6,7 @@
  */
 import { DAY_MS } from "../time.ts";
 import { REVENUE_METRICS } from "./metric-rules.ts";
-import { type Leg, type Plan, RAW_EVENT_METRICS } from "./plan.ts";
+import { type Leg, type Plan, RAW_EVENT_METRICS, sketchPrecision } from "./plan.ts";
 import { uniqIfSql, uniqMergeSql, uniqSql } from "./sketch.ts";
 import type { Metric } from "./spec.ts";
 import { eventsInRange, goalSql } from "./sql-filters.ts";
@@ -46,17 +46,18 @@ function customMetricAggregates(s: Scope, converting: string | null): string[] {
 
 /** Every aggregate a leg can compute; `wanted` keeps those the outer select reads. */
 function legAggregates(leg: Leg, s: Scope): string[] {
+  const p = sketchPrecision(s.q);
   const goal = s.q.goals.length > 0 ? (leg.side === "events" ? goalSql(s.q.goals, s.p) : null) : undefined;
   if (leg.side === "events" && leg.table === "events_rollup")
     return [
-      `${uniqMergeSql("visitors")} AS e_visitors`,
-      `${uniqMergeSql("visits")} AS e_visits`,
+      `${uniqMergeSql("visitors", p)} AS e_visitors`,
+      `${uniqMergeSql("visits", 12)} AS e_visits`,
       "sum(pageviews) AS e_pageviews",
       "sum(events) AS e_events",
     ];
   if (leg.side === "sessions" && leg.table === "sessions_rollup")
     return [
-      `${uniqMergeSql("visitors")} AS s_visitors`,
+      `${uniqMergeSql("visitors", p)} AS s_visitors`,
       "sum(visits) AS s_visits",
       "sum(bounces) AS s_bounces",
       "sum(duration) AS s_duration",
@@ -69,25 +70,25 @@ function legAggregates(leg: Leg, s: Scope): string[] {
       : [];
     if (!goal)
       return [
-        `${uniqSql("client_id")} AS e_visitors`,
-        `${uniqSql("session_id")} AS e_visits`,
+        `${uniqSql("client_id", p)} AS e_visitors`,
+        `${uniqSql("session_id", 12)} AS e_visits`,
         "countIf(event_type = 'pageview') AS e_pageviews",
         "count() AS e_events",
         ...custom,
       ];
     // With a goal: the figures are the converting ones; conversion rates divide by everyone.
     return [
-      `${uniqIfSql("client_id", `${goal} AS _conv`)} AS e_visitors`,
-      `${uniqIfSql("session_id", "_conv")} AS e_visits`,
+      `${uniqIfSql("client_id", `${goal} AS _conv`, p)} AS e_visitors`,
+      `${uniqIfSql("session_id", "_conv", 12)} AS e_visits`,
       "countIf(event_type = 'pageview' AND _conv) AS e_pageviews",
       "countIf(_conv) AS e_events",
-      `${uniqSql("client_id")} AS e_conv_total`,
+      `${uniqSql("client_id", p)} AS e_conv_total`,
       ...custom,
     ];
   }
   if (goal === undefined)
     return [
-      `${uniqSql("client_id")} AS s_visitors`,
+      `${uniqSql("client_id", p)} AS s_visitors`,
       "count() AS s_visits",
       "sum(is_bounce) AS s_bounces",
       "sum(duration) AS s_duration",
@@ -96,13 +97,13 @@ function legAggregates(leg: Leg, s: Scope): string[] {
     ];
   const converted = `(session_id IN (SELECT session_id FROM events WHERE ${eventsInRange(s, DAY_MS)} AND ${goalSql(s.q.goals, s.p)}))`;
   return [
-    `${uniqIfSql("client_id", `${converted} AS _conv`)} AS s_visitors`,
+    `${uniqIfSql("client_id", `${converted} AS _conv`, p)} AS s_visitors`,
     "countIf(_conv) AS s_visits",
     "sumIf(is_bounce, _conv) AS s_bounces",
     "sumIf(duration, _conv) AS s_duration",
     "sumIf(pageviews, _conv) AS s_pageviews",
     "sumIf(events, _conv) AS s_events",
-    `${uniqSql("client_id")} AS s_conv_total`,
+    `${uniqSql("client_id", p)} AS s_conv_total`,
   ];
 }
 

@@ -10,8 +10,8 @@ import { ms, type Params, type Scope } from "./sql-scope.ts";
 
 /** Rollup columns by side; a leg reads only those its aggregates name. */
 const ROLLUP_COLUMNS = {
-  events: ["visitors", "visits", "pageviews", "events"],
-  sessions: ["visitors", "visits", "bounces", "duration", "pageviews", "events"],
+  events: ["visitors_p14", "visitors_p12", "visits_p12", "pageviews", "events"],
+  sessions: ["visitors_p14", "visitors_p12", "visits", "bounces", "duration", "pageviews", "events"],
 } as const;
 
 /** Consecutive blocks of one span as one range: one-day blocks of a time series are one condition, not thirty. */

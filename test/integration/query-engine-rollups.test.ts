@@ -161,13 +161,13 @@ describe("rollups answer exactly what the raw tables answer", () => {
   it("the generated data is not trivial", async () => {
     const r = await run(resolve({ metrics: ["visitors", "visits", "pageviews", "bounce_rate"] }, "UA-GEN-1"));
     const [visitors, visits, pageviews, bounce] = r.results[0]?.metrics ?? [];
-    // Thousands of visitors, inside the sketch's exact mode: the answer is the exact count.
+    // Past the sketches' exact modes at both precisions, so merged HyperLogLog registers are what is compared.
     expect(visitors).toBeGreaterThan(2000);
     const [exact] = await rows<{ n: number }>(
       client,
       "SELECT uniqExact(client_id) AS n FROM events WHERE property_id = 'UA-GEN-1' AND NOT is_bot",
     );
-    expect(visitors).toBe(Number(exact?.n));
+    expect(Math.abs(Number(visitors) / Number(exact?.n) - 1)).toBeLessThan(0.024); // 3σ at precision 14
     expect(visits).toBeGreaterThan(visitors ?? 0);
     expect(pageviews).toBeGreaterThan(visits ?? 0);
     expect(bounce).toBeGreaterThan(0.1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type GoalRef, normaliseQuery, type ResolvedQuery } from "../../core/query/normalise.ts";
-import { planQuery, planRawQuestion } from "../../core/query/plan.ts";
+import { planQuery, planRawQuestion, sketchPrecision } from "../../core/query/plan.ts";
 import { type QuerySpecInput, QuerySpecSchema } from "../../core/query/spec.ts";
 
 const NOW = Date.parse("2026-11-26T12:34:56.789Z");
@@ -172,6 +172,17 @@ describe("planQuery: modes and legs", () => {
     expect(plan({ dimensions: ["event:page"], date_range: ["2026-10-01", "2026-10-30"] }).reason).toBe(
       "events: rollup (30 days in 5 day blocks)",
     );
+  });
+
+  it.each<[string, Partial<QuerySpecInput>, number]>([
+    ["totals", { metrics: ["visitors", "visits"] }, 14],
+    ["a time series", { dimensions: ["time:day"] }, 14],
+    ["a breakdown", { dimensions: ["event:page"] }, 12],
+    ["a breakdown by day", { dimensions: ["visit:source", "time:day"] }, 12],
+    ["a filtered total", { filters: [["is", "visit:device", ["mobile"]]] }, 12],
+    ["a goal alone", { filters: [["is", "event:goal", ["Signup"]]] }, 14],
+  ])("visitors' sketch precision: %s → %d", (_, spec, precision) => {
+    expect(sketchPrecision(resolve(spec))).toBe(precision);
   });
 
   it("explains itself", () => {

@@ -18,11 +18,11 @@ const sql = (spec: Partial<QuerySpecInput>) => build(spec).sql;
 
 it("computes only the sketches the answer reads (ClickHouse does not prune them across the join)", () => {
   const totals = sql({ metrics: ["visitors", "bounce_rate"] });
-  expect(totals).toContain("uniqCombined64Merge(19)(visitors) AS e_visitors");
-  expect(totals).not.toContain("Merge(19)(visits)");
+  expect(totals).toContain("uniqCombinedMerge(14)(visitors_p14) AS e_visitors");
+  expect(totals).not.toContain("visits_p12");
   expect(totals).not.toContain("AS s_visitors");
   expect(totals).toContain("sum(bounces) AS s_bounces");
-  expect(sql({ metrics: ["pageviews"] })).not.toContain("uniqCombined64");
+  expect(sql({ metrics: ["pageviews"] })).not.toContain("uniqCombined");
 });
 
 it("reads whole UTC days as day blocks and the hours around them from the hourly rollup", () => {
@@ -33,9 +33,9 @@ it("reads whole UTC days as day blocks and the hours around them from the hourly
   });
   // Each branch filters its own table: no outer WHERE over the union.
   expect(parts).toMatch(
-    /FROM \(SELECT value, visitors, day AS hour FROM events_rollup_days WHERE property_id = \{p0:String\} AND .* AND dim = \{p\d+:String\} AND NOT is_bot UNION ALL SELECT value, visitors, hour FROM events_rollup WHERE property_id = \{p0:String\} AND \(\(hour >= .*\)\) AND dim = \{p\d+:String\} AND NOT is_bot\) GROUP BY d0\)/,
+    /FROM \(SELECT value, visitors_p12, day AS hour FROM events_rollup_days WHERE property_id = \{p0:String\} AND .* AND dim = \{p\d+:String\} AND NOT is_bot UNION ALL SELECT value, visitors_p12, hour FROM events_rollup WHERE property_id = \{p0:String\} AND \(\(hour >= .*\)\) AND dim = \{p\d+:String\} AND NOT is_bot\) GROUP BY d0\)/,
   );
-  expect(parts).toContain("uniqCombined64Merge(19)(visitors) AS e_visitors");
+  expect(parts).toContain("uniqCombinedMerge(12)(visitors_p12) AS e_visitors");
   const whole = sql({ metrics: ["visitors"], date_range: ["2026-11-01", "2026-11-07"] });
   expect(whole).toMatch(
     /FROM events_rollup_days WHERE property_id = \{p0:String\} AND span = \{p\d+:UInt8\} AND day >= /,
@@ -68,12 +68,11 @@ it("does not sort or page a one-row answer unless an offset asks to skip it", ()
   expect(sql({ metrics: ["visitors"], dimensions: ["event:page"] })).toContain("ORDER BY");
 });
 
-it("counts visitors with one sketch, rollup or raw, breakdown or total", () => {
-  const raw = sql({ metrics: ["visitors", "visits"], dimensions: ["visit:city"] });
-  expect(raw).toContain("uniqCombined64(19)(client_id) AS e_visitors");
+it("estimates visitors at one precision per query, rollup or raw", () => {
+  const raw = sql({ metrics: ["visitors"], dimensions: ["visit:city"] });
+  expect(raw).toContain("uniqCombined(12)(client_id) AS e_visitors");
   const rawTotals = sql({ metrics: ["visitors"], date_range: ["2026-11-20T10:30:00Z", "2026-11-20T14:00:00Z"] });
-  expect(rawTotals).toContain("uniqCombined64(19)(client_id) AS e_visitors");
-  expect(sql({ metrics: ["visitors"], dimensions: ["event:page"] })).toContain("uniqCombined64Merge(19)(visitors)");
+  expect(rawTotals).toContain("uniqCombined(14)(client_id) AS e_visitors");
 });
 
 it("runs rollup statements on one thread, raw ones with the server's default", () => {
