@@ -6,18 +6,13 @@
  * redelivered regrouped with other messages (a new insert token, so only the consumer's check of
  * what ClickHouse holds keeps its events from being written twice).
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { deliverBatch } from "../../consumers/events-consumer.ts";
 import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
-import { applyToActors } from "../../durable-objects/client.ts";
-import { R2ArchiveStore } from "../../platform/archive/r2-store.ts";
-import { zstdCodec } from "../../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink } from "../../platform/clickhouse-sink.ts";
 import { loadConfig } from "../../platform/config.ts";
+import { deliverThroughActors } from "./consumer-support.ts";
 import { createProperty, overviewFigures, YESTERDAY_10H } from "./helpers.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
@@ -54,23 +49,7 @@ function dyingAfterWrites(real: EventSink): EventSink {
 }
 
 async function deliver(id: string, events: Event[], attempts: number, sink: EventSink) {
-  return deliverMany([{ id, events, attempts }], sink);
-}
-
-async function deliverMany(messages: { id: string; events: Event[]; attempts: number }[], sink: EventSink) {
-  const batch = createMessageBatch(
-    "events",
-    messages.map(({ id, events, attempts }) => {
-      const body: EventsMessage = { v: 1, received_at: Date.now(), events };
-      return { id, timestamp: new Date(), attempts, body };
-    }),
-  );
-  const ctx = createExecutionContext();
-  await deliverBatch(batch.messages, sink, (all) => applyToActors(env, all, Date.now()), {
-    store: new R2ArchiveStore(env.ARCHIVE_BUCKET),
-    codec: zstdCodec,
-  });
-  return getQueueResult(batch, ctx);
+  return deliverThroughActors([{ id, events, attempts }], sink);
 }
 
 it("ClickHouse refusing inserts for several deliveries: once it accepts, every report equals the run without the fault", async () => {
@@ -117,7 +96,7 @@ it("a batch redelivered regrouped with other messages: no event is written twice
   const control = await createProperty({ property_id: `GC-${run}` });
   const faulted = await createProperty({ property_id: `GF-${run}` });
   const [first = [], second = []] = traffic(control.property_id);
-  await deliverMany(
+  await deliverThroughActors(
     [
       { id: `${run}-gc0`, events: first, attempts: 1 },
       { id: `${run}-gc1`, events: second, attempts: 1 },
@@ -127,7 +106,7 @@ it("a batch redelivered regrouped with other messages: no event is written twice
   const [f0 = [], f1 = []] = traffic(faulted.property_id);
   const dying = dyingAfterWrites(real);
   // Both messages land in one batch whose ack is lost; the queue hands them back one per batch.
-  await deliverMany(
+  await deliverThroughActors(
     [
       { id: `${run}-gf0`, events: f0, attempts: 1 },
       { id: `${run}-gf1`, events: f1, attempts: 1 },

@@ -5,29 +5,18 @@
  * remember (32 ids). Every table and report must equal a control property's that got each message
  * once.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { deliverBatch } from "../../consumers/events-consumer.ts";
 import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
-import { applyToActors } from "../../durable-objects/client.ts";
-import { R2ArchiveStore } from "../../platform/archive/r2-store.ts";
-import { zstdCodec } from "../../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink } from "../../platform/clickhouse-sink.ts";
 import { loadConfig } from "../../platform/config.ts";
+import { deliverThroughActors, type SentMessage } from "./consumer-support.ts";
 import { createProperty, YESTERDAY_10H } from "./helpers.ts";
 import { figures } from "./once-only-support.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
 const day = new Date(YESTERDAY_10H).toISOString().slice(0, 10);
-
-interface Sent {
-  id: string;
-  events: Event[];
-  attempts: number;
-}
 
 /** Three messages: alice's 50 pageviews in one visit, bob's two visits, carol's one page. */
 function traffic(property: string): [Event[], Event[], Event[]] {
@@ -66,21 +55,8 @@ function dyingAfterWrites(real: EventSink): EventSink {
   };
 }
 
-async function deliver(messages: Sent[], sink: EventSink) {
-  const batch = createMessageBatch(
-    "events",
-    messages.map(({ id, events, attempts }) => {
-      const body: EventsMessage = { v: 1, received_at: YESTERDAY_10H + 3_600_000, events };
-      return { id, timestamp: new Date(), attempts, body };
-    }),
-  );
-  const ctx = createExecutionContext();
-  await deliverBatch(batch.messages, sink, (all) => applyToActors(env, all, Date.now()), {
-    store: new R2ArchiveStore(env.ARCHIVE_BUCKET),
-    codec: zstdCodec,
-  });
-  return getQueueResult(batch, ctx);
-}
+const deliver = (messages: SentMessage[], sink: EventSink) =>
+  deliverThroughActors(messages, sink, YESTERDAY_10H + 3_600_000);
 
 it("a delivered batch redelivered regrouped with a new message, its visitor past the actors' memory: counted once", async () => {
   const real = createClickHouseSink(loadConfig(env));

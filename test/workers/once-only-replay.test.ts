@@ -4,15 +4,20 @@
  * writing — the day's messages redelivered between the replay's clear and its hours (a stuck
  * message), new traffic for today. The day must read as before, today as a control property's.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+/**
+ * Once-only under replay (#15), in workerd against the real engine: a replay (ReplayDO, started as
+ * the admin route starts it) rebuilds a day that already holds data while the live path keeps
+ * writing — the day's messages redelivered between the replay's clear and its hours (a stuck
+ * message), new traffic for today. The day must read as before, today as a control property's.
+ */
+import { createExecutionContext, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import type { Event } from "../../core/event.ts";
-import type { EventsMessage } from "../../core/ingest/queue-message.ts";
 import type { ReplayStatus } from "../../core/replay/job.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import type { ReplayDO } from "../../durable-objects/replay-do.ts";
 import worker from "../../workers/main.ts";
+import { eventsBatch, type SentMessage } from "./consumer-support.ts";
 import { createProperty, YESTERDAY_10H } from "./helpers.ts";
 import { figures } from "./once-only-support.ts";
 
@@ -41,14 +46,8 @@ function traffic(property: string) {
   };
 }
 
-async function consume(messages: { id: string; events: Event[]; attempts: number }[]) {
-  const batch = createMessageBatch(
-    "events",
-    messages.map(({ id, events, attempts }) => {
-      const body: EventsMessage = { v: 1, received_at: YESTERDAY_10H + 3_600_000, events };
-      return { id, timestamp: new Date(), attempts, body };
-    }),
-  );
+async function consume(messages: SentMessage[]) {
+  const batch = eventsBatch(messages, YESTERDAY_10H + 3_600_000);
   const ctx = createExecutionContext();
   await worker.queue(batch, env, ctx);
   const result = await getQueueResult(batch, ctx);
