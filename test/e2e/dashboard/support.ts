@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { type DevStack, startDevStack } from "../../../dev/stack.ts";
-import { ensureGoals, importHistory } from "../../../scripts/demo/traffic.ts";
+import { DEMO_GOALS, ensureGoals, importHistory } from "../../../scripts/demo/traffic.ts";
 import { CHROMIUM_PATH, launchChromium } from "../../support/chromium.ts";
 
 const SHOTS = "test-results/dashboard";
@@ -71,7 +71,7 @@ const startStack = () => startDevStack({ env: { REDIS_URL: "redis://127.0.0.1:1"
 async function startSeededStack(): Promise<DevStack> {
   const stack = await startStack();
   const target = { url: stack.url, token: stack.demoKey, propertyId: PROPERTY };
-  expect(await ensureGoals(target)).toBe(3);
+  expect(await ensureGoals(target)).toBe(DEMO_GOALS.length);
   const imported = await importHistory(target, { days: 14, visitsPerDay: 30, seed: 7 });
   expect(imported.rejected).toBe(0);
   expect(imported.accepted).toBeGreaterThan(500);
