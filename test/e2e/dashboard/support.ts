@@ -70,6 +70,17 @@ const startStack = () => startDevStack({ env: { REDIS_URL: "redis://127.0.0.1:1"
 
 async function startSeededStack(): Promise<DevStack> {
   const stack = await startStack();
+  try {
+    await seed(stack);
+    return stack;
+  } catch (error) {
+    // The hooks stop only a stack they hold: one whose seeding failed would outlive the run.
+    await stack.stop();
+    throw error;
+  }
+}
+
+async function seed(stack: DevStack): Promise<void> {
   const target = { url: stack.url, token: stack.demoKey, propertyId: PROPERTY };
   expect(await ensureGoals(target)).toBe(DEMO_GOALS.length);
   const imported = await importHistory(target, { days: 14, visitsPerDay: 30, seed: 7 });
@@ -80,7 +91,6 @@ async function startSeededStack(): Promise<DevStack> {
   while ((await clickhouseCount(stack, "SELECT count() FROM events")) < imported.accepted && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 500));
   expect(await clickhouseCount(stack, "SELECT count() FROM events")).toBe(imported.accepted);
-  return stack;
 }
 
 /** Signs in through the form as a person would, with the demo property's key, and waits for the overview's figures. */
