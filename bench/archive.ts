@@ -23,6 +23,7 @@ import { HOUR_MS } from "../core/time.ts";
 import { uuidv7 } from "../core/uuid.ts";
 import { makeEvent } from "../dev/fixtures/events.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
+import { BROWSERS } from "./consumer-traffic.ts";
 
 const EVENTS = Number(process.env.BENCH_ARCHIVE_EVENTS ?? 100_000);
 const EVENTS_PER_MESSAGE = 5;
@@ -57,13 +58,6 @@ const GEO = [
   ["IN", "Maharashtra", "Mumbai", "AS", "Asia/Kolkata", 55836],
   ["BR", "São Paulo", "São Paulo", "SA", "America/Sao_Paulo", 28573],
 ] as const;
-const AGENTS = [
-  ["Chrome", "131", "Windows", "10", "desktop"],
-  ["Safari", "18", "iOS", "18.1", "mobile"],
-  ["Chrome", "131", "Android", "14", "mobile"],
-  ["Firefox", "133", "Linux", "", "desktop"],
-  ["Edge", "131", "Windows", "11", "desktop"],
-] as const;
 
 function generate(n: number, properties: number): Event[] {
   const out: Event[] = [];
@@ -72,7 +66,7 @@ function generate(n: number, properties: number): Event[] {
     const page = pick(PAGES);
     const [referrer, source, channel] = pick(SOURCES);
     const [country, region, city, continent, tz, asn] = pick(GEO);
-    const [browser, bv, os, ov, device] = pick(AGENTS);
+    const [browser, bv, os, ov, device] = pick(BROWSERS);
     const custom = random() < 0.1;
     out.push(
       makeEvent({

@@ -15,7 +15,8 @@ export const MESSAGES_PER_BATCH = 100;
 
 export const propertyId = (i: number) => `UA-CONS-${i + 1}`;
 const COUNTRIES = ["US", "DE", "GB", "FR", "IN", "BR", "JP", "CA", "NL", "ES"];
-const BROWSERS = [
+/** Browser, version, OS, version, device: the user agents the benches' events carry. */
+export const BROWSERS = [
   ["Chrome", "131", "Windows", "10", "desktop"],
   ["Safari", "18", "iOS", "18.1", "mobile"],
   ["Chrome", "131", "Android", "14", "mobile"],
