@@ -18,7 +18,7 @@ export const TOOLING = ["dev", "scripts", "bench", "test"];
  * workerd alike. Everything else is refused, runtime adapters first among them (hono, @clickhouse/*,
  * @upstash/*, @aws-sdk/*, chdb, miniflare, wrangler).
  */
-export const CORE_LIBRARIES = ["zod", "ua-parser-js", "isbot", "hyparquet", "hyparquet-writer"];
+export const CORE_LIBRARIES = ["zod", "ua-parser-js", "isbot", "hyparquet", "hyparquet-writer", "kysely"];
 
 /** One import: the importing file (repo-relative, `/`-separated), its specifier, and the path it names when relative. */
 export interface Import {
