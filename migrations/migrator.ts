@@ -6,9 +6,13 @@
  * A migration interrupted halfway (Ctrl-C during `npm run dev`'s first start) resumes where it
  * stopped: each statement is recorded in `schema_migration_steps` as it completes, and a CREATE
  * that finds its object already there (done, but stopped before it was recorded) counts as done.
+ *
+ * One runner, several databases: a MigrationTarget keeps the ledger and runs statements in its
+ * own dialect (ClickHouse: clickhouse-target.ts; PostgreSQL and Redshift: postgres-target.ts).
  */
-import { type ClickHouseClient, ClickHouseError } from "@clickhouse/client-web";
+import type { ClickHouseClient } from "@clickhouse/client-web";
 import { sha256Hex } from "../core/hash.ts";
+import { clickHouseTarget } from "./clickhouse-target.ts";
 
 export interface Migration {
   version: number;
@@ -19,6 +23,36 @@ export interface Migration {
 export interface MigrationReport {
   applied: string[];
   skipped: string[];
+}
+
+/** The databases migrations run on; `-- target: <dialect>` marks a statement as one dialect's only. */
+export const DIALECTS = ["clickhouse", "postgres", "redshift"] as const;
+export type Dialect = (typeof DIALECTS)[number];
+
+export interface AppliedMigration {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+/** A database's ledger (`schema_migrations`, `schema_migration_steps`) and how it runs a statement. */
+export interface MigrationTarget {
+  readonly dialect: Dialect;
+  /** Creates both ledger tables unless they exist. */
+  prepareLedger(): Promise<void>;
+  applied(): Promise<AppliedMigration[]>;
+  /** The steps recorded for this version with this checksum (an interrupted run's). */
+  stepsDone(version: number, checksum: string): Promise<Set<number>>;
+  /** Runs one statement; a CREATE whose object already exists counts as done (see the header). */
+  run(statement: string): Promise<void>;
+  recordStep(version: number, step: number, checksum: string): Promise<void>;
+  recordMigration(migration: AppliedMigration): Promise<void>;
+}
+
+/** One statement of a migration, and the one dialect it is for when a `-- target:` line marks it. */
+export interface Statement {
+  sql: string;
+  target?: Dialect;
 }
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
@@ -39,40 +73,73 @@ export function toMigrations(files: Record<string, string>): Migration[] {
 
 /** Splits a file into statements: `;` at the end of a line ends one; `--` comment lines are dropped. */
 export function splitStatements(sql: string): string[] {
-  const withoutComments = sql
-    .split("\n")
-    .filter((line) => !line.trim().startsWith("--"))
-    .join("\n");
-  return withoutComments
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  return parseStatements(sql).map((s) => s.sql);
 }
 
-const checksum = sha256Hex;
+const TARGET_LINE = /^--\s*target\s*:\s*(\S*)\s*$/i;
+/** PostgreSQL's dollar quoting (`$$ … $$`, `$body$ … $body$`), whose bodies may hold `;` at a line's end. */
+const DOLLAR_QUOTE = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/;
 
-/** Applies every pending migration in order; safe to run any number of times. */
-export async function migrate(client: ClickHouseClient, migrations: readonly Migration[]): Promise<MigrationReport> {
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migrations
-      (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-      ENGINE = MergeTree ORDER BY version`,
-  });
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS schema_migration_steps
-      (version UInt32, step UInt32, checksum String, done_at DateTime64(3, 'UTC') DEFAULT now64(3))
-      ENGINE = MergeTree ORDER BY (version, step)`,
-  });
-  const result = await client.query({
-    query: "SELECT version, name, checksum FROM schema_migrations",
-    format: "JSONEachRow",
-  });
-  const applied = new Map(
-    (await result.json<{ version: number; name: string; checksum: string }>()).map((r) => [r.version, r]),
-  );
+/**
+ * splitStatements, keeping each statement's `-- target: <dialect>` line: a comment line of that form
+ * before a statement makes it run only on that dialect (Redshift lacks some of PostgreSQL's
+ * features and has its own, e.g. DISTKEY/SORTKEY); unmarked statements run everywhere.
+ * Dollar-quoted bodies (functions, DO blocks) are refused: splitting at `;` would cut them.
+ */
+export function parseStatements(sql: string): Statement[] {
+  const statements: Statement[] = [];
+  let lines: string[] = [];
+  let target: Dialect | undefined;
+  const end = () => {
+    const text = lines.join("\n").trim();
+    if (text && DOLLAR_QUOTE.test(text))
+      throw new Error(`dollar-quoted bodies are not supported in migrations (a ";" inside would split them): ${text}`);
+    if (text) statements.push(target ? { sql: text, target } : { sql: text });
+    else if (target) throw new Error(`"-- target: ${target}" is followed by no statement`);
+    lines = [];
+    target = undefined;
+  };
+  for (const line of sql.split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed.startsWith("--")) {
+      const marker = TARGET_LINE.exec(trimmed);
+      if (!marker) continue;
+      const name = (marker[1] ?? "").toLowerCase();
+      if (!isDialect(name)) throw new Error(`"${trimmed}": the target must be one of ${DIALECTS.join(", ")}`);
+      if (lines.join("").trim() !== "") throw new Error(`"${trimmed}" must come before a statement, not inside one`);
+      if (target && target !== name) throw new Error(`"${trimmed}": this statement is already for ${target} only`);
+      target = name;
+      continue;
+    }
+    const terminator = /;\s*$/.exec(line);
+    lines.push(terminator ? line.slice(0, terminator.index) : line);
+    if (terminator) end();
+  }
+  end();
+  return statements;
+}
+
+function isDialect(name: string): name is Dialect {
+  return (DIALECTS as readonly string[]).includes(name);
+}
+
+/**
+ * Applies every pending migration in order; safe to run any number of times. Takes a target, or a
+ * ClickHouse client (the ClickHouse target, as every caller before the warehouse passed).
+ */
+export async function migrate(
+  into: MigrationTarget | ClickHouseClient,
+  migrations: readonly Migration[],
+): Promise<MigrationReport> {
+  const target = "recordMigration" in into ? into : clickHouseTarget(into);
+  await target.prepareLedger();
+  const applied = new Map((await target.applied()).map((r) => [r.version, r]));
+  const pending = migrations.filter((m) => !applied.has(m.version));
+  // Every pending file parses before any runs: a bad marker stops the run with nothing half-done.
+  const statements = new Map(pending.map((m) => [m.version, parseStatements(m.sql)]));
   const report: MigrationReport = { applied: [], skipped: [] };
   for (const migration of migrations) {
-    const sum = await checksum(migration.sql);
+    const sum = await sha256Hex(migration.sql);
     const done = applied.get(migration.version);
     if (done) {
       if (done.checksum !== sum)
@@ -80,49 +147,15 @@ export async function migrate(client: ClickHouseClient, migrations: readonly Mig
       report.skipped.push(migration.name);
       continue;
     }
-    const steps = await stepsDone(client, migration.version, sum);
-    for (const [step, statement] of splitStatements(migration.sql).entries()) {
-      if (steps.has(step)) continue;
-      await runStatement(client, statement);
-      await client.insert({
-        table: "schema_migration_steps",
-        values: [{ version: migration.version, step, checksum: sum }],
-        format: "JSONEachRow",
-      });
+    const steps = await target.stepsDone(migration.version, sum);
+    // Steps count every statement of the file, marked or not, so a step is the same on every target.
+    for (const [step, statement] of (statements.get(migration.version) ?? []).entries()) {
+      if (steps.has(step) || (statement.target && statement.target !== target.dialect)) continue;
+      await target.run(statement.sql);
+      await target.recordStep(migration.version, step, sum);
     }
-    await client.insert({
-      table: "schema_migrations",
-      values: [{ version: migration.version, name: migration.name, checksum: sum }],
-      format: "JSONEachRow",
-    });
+    await target.recordMigration({ version: migration.version, name: migration.name, checksum: sum });
     report.applied.push(migration.name);
   }
   return report;
-}
-
-/** The statements of this version (and this text of it) that completed in an earlier, interrupted run. */
-async function stepsDone(client: ClickHouseClient, version: number, sum: string): Promise<Set<number>> {
-  const result = await client.query({
-    query: "SELECT step FROM schema_migration_steps WHERE version = {v:UInt32} AND checksum = {c:String}",
-    query_params: { v: version, c: sum },
-    format: "JSONEachRow",
-  });
-  return new Set((await result.json<{ step: number }>()).map((r) => Number(r.step)));
-}
-
-/** ClickHouse's TABLE_ALREADY_EXISTS: also what a second CREATE of a view or dictionary answers. */
-const ALREADY_EXISTS = "57";
-
-/**
- * Runs one statement of a migration not yet recorded as applied. A CREATE whose object exists was
- * run by an interrupted earlier attempt of this same statement (migrations never change once
- * applied), so it is done; any other failure stops the run.
- */
-async function runStatement(client: ClickHouseClient, statement: string): Promise<void> {
-  try {
-    await client.command({ query: statement });
-  } catch (error) {
-    const created = /^CREATE\b/i.test(statement);
-    if (!(created && error instanceof ClickHouseError && error.code === ALREADY_EXISTS)) throw error;
-  }
 }
