@@ -5,14 +5,15 @@
  * - `integration` (Node): against the real embedded ClickHouse engine, the Upstash adapter and the local S3 server.
  * - `workers` (workerd via @cloudflare/vitest-plugin): the Worker's routes, consumers and actors.
  * - `e2e` (Node): the dev stack as a person starts it, and Chromium on the tracker and the dashboard.
- * One embedded ClickHouse serves `integration` and `workers` (test/support/global-setup.ts, started only when one
- * of them runs); each e2e file starts its own dev stack.
+ * One embedded ClickHouse and one embedded PostgreSQL (the warehouse) serve `integration` and `workers`
+ * (test/support/global-setup.ts, started only when one of them runs); each e2e file starts its own dev stack.
  */
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "./core/ingest/rate-limits.ts";
 import { freePort } from "./dev/free-port.ts";
+import { warehouseUrl } from "./dev/servers/warehouse-server.ts";
 import { TEST_ADMIN_TOKEN, TEST_RATE_LIMITS } from "./test/support/admin.ts";
 import { WORKERS_TEST_DATABASE } from "./test/support/global-setup.ts";
 
@@ -27,6 +28,10 @@ process.env.TALLY_TEST_UPSTASH_TOKEN ??= `test_${crypto.randomUUID()}`;
 // the workers project gets its endpoint as the TEST_ARCHIVE_S3_ENDPOINT binding.
 const archiveS3Port = Number(process.env.TALLY_TEST_S3_PORT ?? (await freePort()));
 process.env.TALLY_TEST_S3_PORT = String(archiveS3Port);
+// The warehouse (embedded PostgreSQL): global setup starts it on this port and migrates the workers
+// project's database there, which the project gets as its WAREHOUSE_URL binding.
+const warehousePort = Number(process.env.TALLY_TEST_WAREHOUSE_PORT ?? (await freePort()));
+process.env.TALLY_TEST_WAREHOUSE_PORT = String(warehousePort);
 
 export default defineConfig({
   test: {
@@ -94,6 +99,7 @@ export default defineConfig({
                 TEST_UPSTASH_TOKEN: process.env.TALLY_TEST_UPSTASH_TOKEN,
                 // test/workers/archive-s3.test.ts points a copy of env at this server (the routes keep R2).
                 TEST_ARCHIVE_S3_ENDPOINT: `http://127.0.0.1:${archiveS3Port}`,
+                WAREHOUSE_URL: warehouseUrl({ port: warehousePort, database: WORKERS_TEST_DATABASE }),
               },
             },
           }),

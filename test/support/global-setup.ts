@@ -1,12 +1,13 @@
 /**
  * One embedded ClickHouse engine for the whole test run (chDB binds one data directory per process,
  * and this is the one process that outlives every test file). Each test file makes its own database.
+ * Likewise one embedded PostgreSQL as the warehouse (test/support/warehouse.ts makes a database per file).
  * Also the Upstash REST adapter over the local Redis, for the query cache's tests, and a local
  * S3-compatible server (s3rver) for the archive's S3 path. Only the `integration` and `workers` projects use
  * them; the e2e tests start their own dev stacks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,18 +15,23 @@ import { pathToFileURL } from "node:url";
 import { createClient } from "@clickhouse/client-web";
 import type { TestProject } from "vitest/node";
 import { freePort } from "../../dev/free-port.ts";
-import { startClickHouseServer } from "../../dev/servers/clickhouse-server.ts";
+import { type RunningClickHouse, startClickHouseServer } from "../../dev/servers/clickhouse-server.ts";
 import { type RunningUpstashServer, startUpstashServer } from "../../dev/servers/upstash-server.ts";
-import { readClickHouseMigrations } from "../../migrations/files.ts";
+import { ensureDatabase, type RunningWarehouse, startWarehouseServer } from "../../dev/servers/warehouse-server.ts";
+import { readClickHouseMigrations, readWarehouseMigrations } from "../../migrations/files.ts";
 import { migrate } from "../../migrations/migrator.ts";
+import { migrateWarehouse } from "../../migrations/postgres-target.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     clickhouseUrl: string;
     archiveS3Endpoint: string;
+    /** The test warehouse server's own database; tests make theirs with freshWarehouse (test/support/warehouse.ts). */
+    warehouseUrl: string;
   }
 }
 
+/** The workers project's database, on the ClickHouse engine and on the warehouse alike. */
 export const WORKERS_TEST_DATABASE = "tally_workers_test";
 /** The bucket the local S3 server holds; s3rver accepts any credentials for it. */
 export const TEST_ARCHIVE_S3 = { bucket: "tally-archive-test", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
@@ -59,8 +65,25 @@ const SERVICE_PROJECTS = new Set(["integration", "workers"]);
 export default async function setup(project: TestProject) {
   // `--project` narrows vitest.projects, so `vitest run --project unit` skips the engine's start-up.
   if (!project.vitest.projects.some((p) => SERVICE_PROJECTS.has(p.name))) return;
+  // Starts while ClickHouse does (each takes a second or two); awaited below, and stopped even if ClickHouse fails.
+  const warehouseDir = mkdtempSync(join(tmpdir(), "tally-test-warehouse-"));
+  const warehouseStart = startTestWarehouse(warehouseDir);
+  warehouseStart.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
   const dataDir = mkdtempSync(join(tmpdir(), "tally-test-clickhouse-"));
-  const server = await startClickHouseServer({ dataDir, port: Number(process.env.TALLY_TEST_CLICKHOUSE_PORT ?? 0) });
+  let server: RunningClickHouse;
+  let warehouse: RunningWarehouse;
+  try {
+    server = await startClickHouseServer({ dataDir, port: Number(process.env.TALLY_TEST_CLICKHOUSE_PORT ?? 0) });
+    warehouse = await warehouseStart;
+  } catch (error) {
+    await warehouseStart.then(
+      (w) => w.close(),
+      () => undefined,
+    );
+    rmSync(warehouseDir, { recursive: true, force: true });
+    throw error;
+  }
+  project.provide("warehouseUrl", warehouse.url);
   // The workers project's bindings point here: the consumer running in workerd writes to this database.
   const admin = createClient({ url: server.url });
   await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${WORKERS_TEST_DATABASE}` });
@@ -87,5 +110,28 @@ export default async function setup(project: TestProject) {
     await upstash?.close();
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
+    await warehouse.close();
+    rmSync(warehouseDir, { recursive: true, force: true });
   };
+}
+
+/**
+ * The warehouse on TALLY_TEST_WAREHOUSE_PORT (vitest.config.ts), with the workers project's database
+ * migrated. Under root PostgreSQL runs as the postgres user, which must traverse the temporary
+ * folder (mkdtemp makes it 0700); the data folder inside is its own.
+ */
+async function startTestWarehouse(dir: string): Promise<RunningWarehouse> {
+  chmodSync(dir, 0o755);
+  const warehouse = await startWarehouseServer({
+    dataDir: join(dir, "data"),
+    port: Number(process.env.TALLY_TEST_WAREHOUSE_PORT ?? 0),
+    ephemeral: true,
+  });
+  try {
+    await migrateWarehouse(await ensureDatabase(warehouse.url, WORKERS_TEST_DATABASE), readWarehouseMigrations());
+  } catch (error) {
+    await warehouse.close();
+    throw error;
+  }
+  return warehouse;
 }
