@@ -28,6 +28,12 @@ export const ConfigSchema = z.object({
   SESSION_BUCKETS: z.coerce.number().int().min(1).max(1_000_000).default(64),
   /** Days ClickHouse answers queries for; older ranges go to the warehouse. */
   HOT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /**
+   * The warehouse (PostgreSQL protocol: Redshift in production, through Hyperdrive; the embedded
+   * PostgreSQL in development), which answers ranges older than HOT_RETENTION_DAYS. Empty: no
+   * warehouse, and those ranges answer 501.
+   */
+  WAREHOUSE_URL: z.union([z.url({ protocol: /^postgres(ql)?$/ }), z.literal("")]).default(""),
   /** The query cache: Upstash Redis when both are set, the Workers Cache API otherwise. */
   UPSTASH_REDIS_REST_URL: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(""),
   UPSTASH_REDIS_REST_TOKEN: z.string().default(""),
