@@ -2,12 +2,13 @@
  * PropertyDO: the per-property actor and its one typed-RPC surface (nothing here speaks HTTP but
  * the WebSocket upgrade). It holds the configuration under "config" and delegates the rest, one
  * module per responsibility: API keys and the MP secret (property-keys.ts), goals
- * (property-goals.ts), the hourly query quota and the data versions that key the query cache
- * (property-quota.ts), refusal counters (counters.ts),
+ * (property-goals.ts), saved funnels (property-funnels.ts), the hourly query quota and the data
+ * versions that key the query cache (property-quota.ts), refusal counters (counters.ts),
  * the last hour of minute windows (live-windows.ts), and the dashboards' WebSockets and pushes
  * (live-sockets.ts, live-push.ts).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { SavedFunnel } from "../core/property/funnels.ts";
 import type { Goal } from "../core/property/goals.ts";
 import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property/property.ts";
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
@@ -19,6 +20,7 @@ import { GroupCommit } from "./group-commit.ts";
 import { pushSnapshot, schedulePush } from "./live-push.ts";
 import { acceptViewer, answerViewer } from "./live-sockets.ts";
 import { applyToWindows, dropWindows, type LiveItem, liveSnapshot, storedWindows } from "./live-windows.ts";
+import * as funnels from "./property-funnels.ts";
 import * as goals from "./property-goals.ts";
 import type { Credentials, KeyInfo } from "./property-keys.ts";
 import * as keys from "./property-keys.ts";
@@ -114,6 +116,17 @@ export class PropertyDO extends DurableObject<Env> {
   /** Deletes the goal of that name (any case); false when there is none. */
   async deleteGoal(name: string): Promise<boolean> {
     return goals.deleteGoal(this.ctx.storage, name);
+  }
+
+  /** The saved funnels ([] for none, or for a property that does not exist). */
+  async funnels(): Promise<SavedFunnel[]> {
+    return funnels.readFunnels(this.ctx.storage);
+  }
+
+  /** Replaces the saved funnels with a validated list; undefined without a property. */
+  async setFunnels(list: SavedFunnel[]): Promise<SavedFunnel[] | undefined> {
+    if (!(await this.config())) return undefined;
+    return funnels.writeFunnels(this.ctx.storage, list);
   }
 
   /** Counts one query against `limit` per clock hour; refused queries are not counted. */
