@@ -4,10 +4,11 @@
  * test file or bench that needs the stack starts its own.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.ts";
+import { warehouseUrl } from "./servers/warehouse-server.ts";
 
 export interface DevStack {
   /** `http://127.0.0.1:<port>`: the Worker (collect, API, dashboard). */
@@ -15,6 +16,9 @@ export interface DevStack {
   port: number;
   clickhouseUrl: string;
   clickhousePort: number;
+  /** The stack's warehouse: its own embedded PostgreSQL, unless `env` gave a WAREHOUSE_URL. */
+  warehouseUrl: string;
+  warehousePort: number;
   adminToken: string;
   /** The demo property's API key, as `npm run dev` printed it. */
   demoKey: string;
@@ -29,7 +33,10 @@ export async function startDevStack(
 ): Promise<DevStack> {
   const port = await freePort();
   const clickhousePort = await freePort();
+  const warehousePort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "tally-e2e-"));
+  // Under root the warehouse runs as the postgres user, which must enter this folder (mkdtemp makes it 0700).
+  chmodSync(dataDir, 0o755);
   // One token for every stack: parallel test files share the checkout's .dev.vars, where
   // scripts/dev.ts writes it (wrangler prefers .dev.vars to --var), and must not overwrite each other's.
   const adminToken = "e2e-admin-token-shared-by-parallel-stacks";
@@ -39,6 +46,7 @@ export async function startDevStack(
       ...process.env,
       PORT: String(port),
       CLICKHOUSE_PORT: String(clickhousePort),
+      WAREHOUSE_PORT: String(warehousePort),
       TALLY_DATA_DIR: dataDir,
       ADMIN_TOKEN: adminToken,
       ...options.env,
@@ -88,6 +96,8 @@ export async function startDevStack(
     port,
     clickhouseUrl: `http://127.0.0.1:${clickhousePort}`,
     clickhousePort,
+    warehouseUrl: options.env?.WAREHOUSE_URL ?? process.env.WAREHOUSE_URL ?? warehouseUrl({ port: warehousePort }),
+    warehousePort,
     adminToken,
     demoKey,
     output: () => output,

@@ -1,11 +1,13 @@
 /**
  * `npm run dev`: the whole stack on one machine. Starts the embedded ClickHouse engine (chDB) unless
- * CLICKHOUSE_URL names a real server, applies migrations, then runs `wrangler dev` (Worker, Queues,
- * R2 in workerd). When Redis answers (REDIS_URL, default redis://127.0.0.1:6379), the query cache is
- * Upstash's REST protocol over it (dev/servers/upstash-server.ts); otherwise the Worker uses the Cache API.
- * Ctrl-C stops everything.
+ * CLICKHOUSE_URL names a real server, and the embedded PostgreSQL warehouse unless WAREHOUSE_URL is
+ * set (empty: no warehouse), applies both sets of migrations, then runs `wrangler dev` (Worker,
+ * Queues, R2 in workerd). When Redis answers (REDIS_URL, default redis://127.0.0.1:6379), the query
+ * cache is Upstash's REST protocol over it (dev/servers/upstash-server.ts); otherwise the Worker uses
+ * the Cache API. Ctrl-C stops everything.
  *
- * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL.
+ * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, WAREHOUSE_PORT (5439),
+ * WAREHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL.
  * `--demo` (`npm run demo`): once the stack is up, scripts/demo/traffic.ts imports 30 days of history
  * for UA-DEMO-1, creates its goals and keeps sending live visits, so every dashboard module has data.
  */
@@ -17,8 +19,10 @@ import { dirname, join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
 import { type RunningClickHouse, startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
 import { type RunningUpstashServer, startUpstashServer } from "../dev/servers/upstash-server.ts";
-import { readClickHouseMigrations } from "../migrations/files.ts";
+import { type RunningWarehouse, startWarehouseServer, WAREHOUSE_DEFAULTS } from "../dev/servers/warehouse-server.ts";
+import { readClickHouseMigrations, readWarehouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
+import { migrateWarehouse } from "../migrations/postgres-target.ts";
 import type { LiveTraffic } from "./demo/traffic.ts";
 
 const port = Number(process.env.PORT ?? 8787);
@@ -27,6 +31,7 @@ const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
 // Ctrl-C works from the first moment: whatever has started by then is stopped, nothing is left running.
 let embedded: RunningClickHouse | undefined;
 let upstash: RunningUpstashServer | undefined;
+let warehouseStart: Promise<RunningWarehouse> | undefined;
 let wrangler: ChildProcess | undefined;
 let demoTraffic: LiveTraffic | undefined;
 let stopping = false;
@@ -42,6 +47,15 @@ if (await portAnswers(port)) {
 if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
 const adminToken = ensureAdminToken();
 
+// The warehouse starts while ClickHouse does (each takes a second or two). stop() waits for a start
+// under way and then closes it, so a Ctrl-C at any moment leaves no PostgreSQL running.
+const warehouseDir = join(dataDir, "warehouse");
+const warehousePort = Number(process.env.WAREHOUSE_PORT ?? WAREHOUSE_DEFAULTS.port);
+if (process.env.WAREHOUSE_URL === undefined) {
+  warehouseStart = startWarehouseServer({ dataDir: warehouseDir, port: warehousePort });
+  warehouseStart.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+}
+
 let clickhouseUrl = process.env.CLICKHOUSE_URL;
 if (!clickhouseUrl) {
   embedded = await startClickHouseServer({
@@ -56,7 +70,22 @@ const client = createClient({
   username: process.env.CLICKHOUSE_USER ?? "default",
   password: process.env.CLICKHOUSE_PASSWORD ?? "",
 });
-const report = await migrate(client, readClickHouseMigrations());
+const report = await unlessStopping(migrate(client, readClickHouseMigrations()));
+
+let warehouse: RunningWarehouse | undefined;
+if (warehouseStart)
+  try {
+    warehouse = await unlessStopping(warehouseStart);
+  } catch (error) {
+    console.error(
+      `The warehouse (embedded PostgreSQL) did not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    await stop(1);
+  }
+const warehouseUrl = warehouse?.url ?? process.env.WAREHOUSE_URL ?? "";
+const warehouseReport = warehouseUrl
+  ? await unlessStopping(migrateWarehouse(warehouseUrl, readWarehouseMigrations()))
+  : undefined;
 
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 try {
@@ -93,6 +122,9 @@ wrangler = spawn(
     join(dataDir, "wrangler"),
     "--var",
     `CLICKHOUSE_URL:${clickhouseUrl}`,
+    // Always, even empty: wrangler.toml's default names the embedded warehouse's usual port.
+    "--var",
+    `WAREHOUSE_URL:${warehouseUrl}`,
     ...upstashVars,
     "--show-interactive-dev-session=false",
   ],
@@ -109,8 +141,9 @@ Tally dev stack
   Worker (collect, queues, R2)  http://localhost:${port}     (wrangler dev, workerd)
   Dashboard                     http://localhost:${port}/    (sign in with the admin token or a property's API key)
   ClickHouse                    ${clickhouseUrl}${embedded ? `     (embedded chDB, data in ${join(dataDir, "clickhouse")})` : ""}
+  Warehouse                     ${warehouseLine()}
   Query cache                   ${upstash ? `${upstash.url}     (Upstash REST over Redis at ${redisUrl})` : "Workers Cache API (no Redis)"}
-  Migrations                    ${report.applied.length} applied, ${report.skipped.length} already in place
+  Migrations                    ${report.applied.length} applied, ${report.skipped.length} already in place${warehouseReport ? `; warehouse ${warehouseReport.applied.length} applied, ${warehouseReport.skipped.length} already in place` : ""}
   Admin token                   ${adminToken}   (ADMIN_TOKEN; in .dev.vars)
   Demo property                 UA-DEMO-1 ${demo}
 Try:
@@ -132,7 +165,7 @@ if (process.argv.includes("--demo"))
       (error: unknown) => console.error(`demo traffic stopped: ${String(error)}`),
     );
 
-/** Stops the Worker first (so nothing writes any more), then the engine and the cache; never hangs past 15 s. */
+/** Stops the Worker first (so nothing writes any more), then the engines and the cache; never hangs past 15 s. */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -144,8 +177,33 @@ async function stop(code: number): Promise<void> {
     worker.kill("SIGTERM");
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
   }
-  await Promise.all([embedded?.close(), upstash?.close()]);
+  await Promise.all([
+    embedded?.close(),
+    upstash?.close(),
+    warehouseStart?.then(
+      (w) => w.close(),
+      () => undefined,
+    ),
+  ]);
   process.exit(code);
+}
+
+/** A start-up step's result; if it fails because Ctrl-C is stopping the stack, waits for stop() to exit instead. */
+async function unlessStopping<T>(step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (error) {
+    if (stopping) return new Promise<never>(() => undefined);
+    throw error;
+  }
+}
+
+/** The banner's warehouse line: where it is, and for the embedded one how to reach it with psql. */
+function warehouseLine(): string {
+  if (!warehouse)
+    return warehouseUrl || "none (WAREHOUSE_URL is empty: ranges older than HOT_RETENTION_DAYS answer 501)";
+  const { url, port, user, password, database } = warehouse;
+  return `${url}     (embedded PostgreSQL 18, data in ${warehouseDir}; psql -h 127.0.0.1 -p ${port} -U ${user} ${database}, password ${password})`;
 }
 
 /** Whether something already accepts connections on this port of the loopback address. */

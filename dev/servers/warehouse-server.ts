@@ -102,17 +102,21 @@ export async function startWarehouseServer(options: WarehouseServerOptions): Pro
     renameSync(staging, dataDir);
   }
 
-  const server = settings(dataDir);
-  // The package rejects with nothing when the server exits during start-up; its log says why.
-  await server.start().catch(() => {
-    throw new Error(`PostgreSQL did not start (data in ${dataDir}, port ${port}):\n${log.tail()}`);
-  });
-  const pid = postmasterPid(dataDir);
-  // If this process ends without close() (an uncaught error, process.exit), the server stops too.
+  // If this process ends without close() (an uncaught error, process.exit), the server stops too,
+  // even one still starting: any postmaster.pid from here on is this server's (stopLeftover ran).
   const stopOnExit = () => {
+    const pid = postmasterPid(dataDir);
     if (pid !== undefined) signal(pid, "SIGINT");
   };
   process.on("exit", stopOnExit);
+  // The package rejects with nothing when the server exits during start-up; its log says why.
+  await settings(dataDir)
+    .start()
+    .catch(() => {
+      process.off("exit", stopOnExit);
+      throw new Error(`PostgreSQL did not start (data in ${dataDir}, port ${port}):\n${log.tail()}`);
+    });
+  const pid = postmasterPid(dataDir);
   const close = async () => {
     process.off("exit", stopOnExit);
     if (pid !== undefined) await stopPostmaster(pid);
