@@ -12,9 +12,14 @@ import { utcLikeZone, wholeHourZone } from "./dates.ts";
 import { ENGAGEMENT_METRICS, REVENUE_METRICS } from "./metric-rules.ts";
 import type { ResolvedQuery } from "./normalise.ts";
 import { dayBlocks } from "./rollup-spans.ts";
+import { beyondHotRetention, routeCold } from "./warehouse-plan.ts";
+
+export { beyondHotRetention, planRawQuestion, type RawQuestion } from "./warehouse-plan.ts";
+
 import { type Filter, isTimeDimension, type Metric, type PlainDimension, scopeOf } from "./spec.ts";
 
-export type Source = "live" | "clickhouse" | "warehouse";
+/** mixed: the warehouse answers the range up to its boundary, ClickHouse the rest (core/query/merge.ts). */
+export type Source = "live" | "clickhouse" | "warehouse" | "mixed";
 /** event: any event:* dimension — every metric from events. session: any acquisition dimension — every metric from sessions. mixed: both, joined by dimension. */
 export type Mode = "event" | "session" | "mixed";
 export type Table = "events" | "events_rollup" | "sessions" | "sessions_rollup";
@@ -46,6 +51,10 @@ export interface Plan {
   companions?: Companion[];
   /** Where the hot retention starts: how far back `visit:visitor_type` looks for earlier sessions. */
   historyFrom?: number;
+  /** Set when no store can answer: the engine answers 501 `warehouse_unavailable` with the reason. */
+  unavailable?: true;
+  /** mixed: the warehouse answers [from, boundary), ClickHouse [boundary, to). */
+  boundary?: number;
 }
 
 /**
@@ -206,29 +215,63 @@ function liveEligible(q: ResolvedQuery, now: number): boolean {
   );
 }
 
-/**
- * Every question's first rule, whatever it asks: a range that starts beyond the hot retention is
- * the warehouse's (ClickHouse keeps `hotRetentionDays`). Returns why, or null when it is not.
- */
-export function beyondHotRetention(from: number, now: number, hotRetentionDays: number): string | null {
-  return from < now - hotRetentionDays * DAY_MS ? `the range starts more than ${hotRetentionDays} days ago` : null;
-}
-
-/** Questions outside the query language, each with its own SQL builder over raw events. */
-export type RawQuestion = "funnel" | "retention" | "bots";
-
-/** Funnels, retention and the bot audit read raw events, from whichever store holds the range. */
-export function planRawQuestion(kind: RawQuestion, from: number, now: number, hotRetentionDays: number): Plan {
-  const cold = beyondHotRetention(from, now, hotRetentionDays);
-  if (cold) return { source: "warehouse", mode: "event", legs: [], reason: cold };
-  const events: Leg = { side: "events", table: "events", rollupDimension: null, joinSessions: false, days: null };
-  return { source: "clickhouse", mode: "event", legs: [events], reason: `${kind}: raw events` };
-}
-
-export function planQuery(q: ResolvedQuery, now: number, hotRetentionDays: number): Plan {
+/** The warehouse's plan for a query: the raw tables, by the same modes, sides and companions as ClickHouse's. */
+export function planWarehouse(q: ResolvedQuery, reason: string): Plan {
   const mode = modeOf(q);
+  const raw = (cq: ResolvedQuery, side: Leg["side"]): Leg => ({
+    side,
+    table: side,
+    rollupDimension: null,
+    joinSessions: side === "events" && cq.dimensions.some((d) => scopeOf(d) === "session"),
+    days: null,
+  });
+  const companions = companionRoles(q).map(
+    (role): Companion => ({
+      role,
+      legs: [raw(companionQuery(q, role), role === "totals" && mode === "session" ? "sessions" : "events")],
+    }),
+  );
+  return {
+    source: "warehouse",
+    mode,
+    legs: sidesOf(q, mode).map((side) => raw(q, side)),
+    reason,
+    ...(companions.length > 0 ? { companions } : {}),
+    // The warehouse keeps all history: a visitor is returning after any earlier session.
+    historyFrom: 0,
+  };
+}
+
+/**
+ * Which store answers a query, and how. `warehouseThrough`: the end of the last hour loaded into
+ * the warehouse (the engine reads it only for a range reaching beyond the hot retention).
+ */
+export function planQuery(
+  q: ResolvedQuery,
+  now: number,
+  hotRetentionDays: number,
+  warehouseThrough: number | null = null,
+): Plan {
   const cold = beyondHotRetention(q.from, now, hotRetentionDays);
-  if (cold) return { source: "warehouse", mode, legs: [], reason: cold };
+  if (!cold) return planClickHouse(q, now, hotRetentionDays);
+  const route = routeCold(cold, q.from, q.to, warehouseThrough);
+  switch (route.store) {
+    case "unavailable":
+      return { source: "warehouse", mode: modeOf(q), legs: [], reason: route.reason, unavailable: true };
+    case "warehouse":
+      return planWarehouse(q, route.reason);
+    case "clickhouse": {
+      const plan = planClickHouse(q, now, hotRetentionDays);
+      return { ...plan, reason: `${route.reason}; ${plan.reason}` };
+    }
+    case "mixed":
+      return { source: "mixed", mode: modeOf(q), legs: [], reason: route.reason, boundary: route.boundary };
+  }
+}
+
+/** The plan inside the hot retention: the live actors or ClickHouse (rollups where they answer). */
+export function planClickHouse(q: ResolvedQuery, now: number, hotRetentionDays: number): Plan {
+  const mode = modeOf(q);
   if (liveEligible(q, now))
     return { source: "live", mode, legs: [], reason: "the last hour, answered by the property's actor" };
   const reasons: string[] = [];

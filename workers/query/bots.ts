@@ -22,7 +22,7 @@ botRoutes.get("/api/v1/bots", async function botReport(c) {
   await requirePropertyAccess(c, q.property);
   const now = Date.now();
   const range = botsRange(q, now);
-  const plan = planRawQuestion("bots", range.from, now, loadConfig(c.env).HOT_RETENTION_DAYS);
+  const plan = planRawQuestion("bots", range, now, loadConfig(c.env).HOT_RETENTION_DAYS);
   const store = storeFor(c.env, q.property, plan, now);
   const statements = buildBotsSql(q, range);
   const [reasons, samples] = await Promise.all([store.rows(statements.byReason), store.rows(statements.samples)]);

@@ -4,8 +4,10 @@
  * (core/query/plan.ts), built into statements by a pure builder in core/query/, and run here, so
  * the routing rules (live actor, ClickHouse, warehouse) apply to all of them alike.
  */
+import type { CompiledQuery } from "kysely";
 import { AppError } from "../../core/errors.ts";
 import type { Plan } from "../../core/query/plan.ts";
+import { warehouseThroughSql } from "../../core/query/warehouse-sql.ts";
 import type { StoredWindow } from "../../core/session/window.ts";
 import { clickHouseClient } from "../../platform/clickhouse.ts";
 import { loadConfig } from "../../platform/config.ts";
@@ -18,6 +20,7 @@ import {
   queryCache,
   scopeFor,
 } from "../../platform/query-cache.ts";
+import { openWarehouse, type Warehouse } from "../../platform/warehouse.ts";
 
 /** One statement from a builder in core/query/: values only as `{name:Type}` parameters. */
 export interface Statement {
@@ -27,14 +30,15 @@ export interface Statement {
 }
 export type Row = Record<string, unknown>;
 
-/** What a plan's store is asked: statements for ClickHouse, or the actor's minute windows. */
+/** What a plan's store is asked: statements for ClickHouse or the warehouse, or the actor's minute windows. */
 export interface Store {
   rows(statement: Statement): Promise<Row[]>;
   windows(): Promise<StoredWindow[]>;
+  warehouse(statement: CompiledQuery): Promise<Row[]>;
 }
 
 export interface RunOptions {
-  /** waitUntil: cache writes leave after the answer. */
+  /** waitUntil: cache writes (and the warehouse's closing) leave after the answer. */
   defer?: (work: Promise<unknown>) => void;
   /** `Cache-Control: no-cache`: do not answer from the cache (the fresh answer is still stored). */
   fresh?: boolean;
@@ -46,15 +50,72 @@ export interface RunOptions {
 }
 
 /**
- * The store a plan chose, for one property. The warehouse is not connected yet: a plan for it
- * fails here, in one place, as `501 warehouse_unavailable` naming why the range went there.
+ * The warehouse for one request, connected on first use (most questions never reach it) and
+ * closed by `close` (sockets cannot outlive the request). `through`: the end of the last hour the
+ * load job finished, read once, null when none is (or no warehouse is configured).
  */
-export function storeFor(env: Env, propertyId: string, plan: Plan, now: number): Store {
-  if (plan.source === "warehouse")
+export interface WarehouseLink {
+  configured: boolean;
+  rows(statement: CompiledQuery): Promise<Row[]>;
+  through(): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+export function warehouseLink(env: Env): WarehouseLink {
+  const url = loadConfig(env).WAREHOUSE_URL;
+  let db: Warehouse | undefined;
+  let through: Promise<number | null> | undefined;
+  const connect = () => {
+    if (!url) throw new Error("no warehouse is configured");
+    db ??= openWarehouse(url);
+    return db;
+  };
+  const rows = async (statement: CompiledQuery) => (await connect().executeQuery<Row>(statement)).rows;
+  return {
+    configured: url !== "",
+    rows,
+    through() {
+      through ??= url
+        ? rows(warehouseThroughSql()).then(([row]) => (row?.through instanceof Date ? row.through.getTime() : null))
+        : Promise.resolve(null);
+      return through;
+    },
+    async close() {
+      const open = db;
+      db = undefined;
+      await open?.destroy();
+    },
+  };
+}
+
+/** Runs `work` with a warehouse link, closed after it (in waitUntil when the route gives one). */
+export async function withWarehouseLink<T>(
+  env: Env,
+  options: RunOptions,
+  work: (link: WarehouseLink) => Promise<T>,
+): Promise<T> {
+  const link = warehouseLink(env);
+  try {
+    return await work(link);
+  } finally {
+    const closing = link.close();
+    if (options.defer) options.defer(closing);
+    else await closing;
+  }
+}
+
+/**
+ * The store a plan chose, for one property. A plan no store can answer (a range beyond the hot
+ * retention with no warehouse, or nothing loaded into it yet) fails here, in one place, as
+ * `501 warehouse_unavailable` naming why.
+ */
+export function storeFor(env: Env, propertyId: string, plan: Plan, now: number, link?: WarehouseLink): Store {
+  const cold = plan.source === "warehouse" || plan.source === "mixed";
+  if (plan.unavailable || (cold && !link?.configured))
     throw new AppError(
       "warehouse_unavailable",
       501,
-      `date_range: ${plan.reason}; ranges older than the hot retention are answered by the warehouse, which is not connected yet`,
+      `date_range: ${plan.reason}; ranges older than the hot retention are answered by the warehouse, which ${link?.configured ? "cannot answer it yet" : "is not connected (WAREHOUSE_URL)"}`,
     );
   return {
     async rows(statement) {
@@ -67,6 +128,10 @@ export function storeFor(env: Env, propertyId: string, plan: Plan, now: number):
       return result.json<Row>();
     },
     windows: () => propertyStub(env, propertyId).storedWindows(now),
+    warehouse(statement) {
+      if (!link) throw new Error("this question was not given the warehouse");
+      return link.rows(statement);
+    },
   };
 }
 

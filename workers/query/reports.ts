@@ -148,7 +148,7 @@ async function resolved(x: Run, p: ReportParams, now: number, kind: RawQuestion)
     now,
     goals: [],
   });
-  const plan = planRawQuestion(kind, q.from, now, loadConfig(x.env).HOT_RETENTION_DAYS);
+  const plan = planRawQuestion(kind, q, now, loadConfig(x.env).HOT_RETENTION_DAYS);
   return { q, store: storeFor(x.env, p.property, plan, now) };
 }
 

@@ -1,0 +1,85 @@
+/**
+ * Planning for ranges beyond the hot retention (core/query/plan.ts plans the rest): which store
+ * holds them, given how far the warehouse is loaded, and the plans of funnels, retention and the
+ * bot audit, which read raw events from whichever store that is. Pure.
+ */
+import { DAY_MS } from "../time.ts";
+import type { Leg, Plan } from "./plan.ts";
+
+/**
+ * Every question's first rule, whatever it asks: a range that starts beyond the hot retention is
+ * the warehouse's (ClickHouse keeps `hotRetentionDays`). Returns why, or null when it is not.
+ */
+export function beyondHotRetention(from: number, now: number, hotRetentionDays: number): string | null {
+  return from < now - hotRetentionDays * DAY_MS ? `the range starts more than ${hotRetentionDays} days ago` : null;
+}
+
+/** Where a cold range goes, given the end of the last hour loaded into the warehouse (0/null: none). */
+export type ColdRoute =
+  | { store: "unavailable"; reason: string }
+  | { store: "warehouse"; reason: string }
+  | { store: "clickhouse"; reason: string }
+  | { store: "mixed"; reason: string; boundary: number };
+
+/**
+ * A range starting beyond the hot retention: the warehouse answers what it has loaded, ClickHouse
+ * the hours after (it drops an hour only once the warehouse holds it, so it keeps every hour the
+ * warehouse lacks). Nothing loaded: the old part has no store, a clear 501.
+ */
+export function routeCold(cold: string, from: number, to: number, warehouseThrough: number | null): ColdRoute {
+  const through = warehouseThrough ?? 0;
+  if (through <= 0) return { store: "unavailable", reason: `${cold}; the warehouse has no hours loaded yet` };
+  const loaded = new Date(through).toISOString();
+  if (to <= through) return { store: "warehouse", reason: `${cold}: the warehouse (loaded through ${loaded})` };
+  if (through <= from)
+    return {
+      store: "clickhouse",
+      reason: `${cold}, but the warehouse is loaded only through ${loaded}: ClickHouse, which keeps every hour not loaded yet`,
+    };
+  return {
+    store: "mixed",
+    boundary: through,
+    reason: `${cold}: the warehouse up to ${loaded} (the last hour loaded), ClickHouse after it, merged`,
+  };
+}
+
+/** Questions outside the query language, each with its own SQL builder over raw events. */
+export type RawQuestion = "funnel" | "retention" | "bots";
+
+const rawEvents: Leg = { side: "events", table: "events", rollupDimension: null, joinSessions: false, days: null };
+
+/**
+ * Funnels, retention and the bot audit read raw events, from whichever store holds the range. A
+ * range across the warehouse's boundary cannot be merged (a funnel or a cohort follows visitors
+ * across it): the warehouse answers it up to its boundary, said in the reason (`boundary`).
+ */
+export function planRawQuestion(
+  kind: RawQuestion,
+  range: { from: number; to: number },
+  now: number,
+  hotRetentionDays: number,
+  warehouseThrough: number | null = null,
+): Plan {
+  const cold = beyondHotRetention(range.from, now, hotRetentionDays);
+  const route = cold ? routeCold(cold, range.from, range.to, warehouseThrough) : null;
+  if (!route || route.store === "clickhouse")
+    return {
+      source: "clickhouse",
+      mode: "event",
+      legs: [rawEvents],
+      reason: `${kind}: raw events${route ? `; ${route.reason}` : ""}`,
+    };
+  if (route.store === "unavailable")
+    return { source: "warehouse", mode: "event", legs: [], reason: route.reason, unavailable: true };
+  const cut =
+    route.store === "mixed"
+      ? `; the range is cut at ${new Date(route.boundary).toISOString()}, where the warehouse ends`
+      : "";
+  return {
+    source: "warehouse",
+    mode: "event",
+    legs: [rawEvents],
+    reason: `${kind}: raw events; ${route.reason.replace(/, ClickHouse after it, merged$/, "")}${cut}`,
+    ...(route.store === "mixed" ? { boundary: route.boundary } : {}),
+  };
+}
