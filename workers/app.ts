@@ -1,6 +1,8 @@
 /** The HTTP face of the Worker: every route group mounted on one Hono app with one error shell. */
 import { Hono } from "hono";
 import { loadConfig } from "../platform/config.ts";
+import { dataQualityRoutes } from "./admin/data-quality.ts";
+import { funnelRoutes } from "./admin/funnels.ts";
 import { goalRoutes } from "./admin/goals.ts";
 import { replayRoutes } from "./admin/replay.ts";
 import { adminRoutes } from "./admin/routes.ts";
@@ -29,6 +31,8 @@ app.use(function flushCounters(c, next) {
 app.route("/", trackerRoutes);
 app.route("/", collectRoutes);
 app.route("/", goalRoutes);
+app.route("/", funnelRoutes);
+app.route("/", dataQualityRoutes);
 app.route("/", adminRoutes);
 app.route("/", compatRoutes);
 app.route("/", importRoutes);

@@ -5,7 +5,9 @@
  * ClickHouse while the hour is within its hot retention (after it, ClickHouse no longer counts:
  * its copy may be gone by design). Hot retention (core/warehouse/retention.ts) trusts only ok rows.
  */
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
+import { z } from "zod";
+import { PROPERTY_ID_PATTERN } from "../event.ts";
 import { DAY_MS, HOUR_MS } from "../time.ts";
 import { timestamp } from "./aggregates.ts";
 import type { WarehouseDatabase } from "./schema.ts";
@@ -94,5 +96,46 @@ export function replaceQualityRows(db: DB, hour: number, rows: readonly QualityR
               checked_at: timestamp(r.checked_at.getTime()),
             })),
           ),
+  };
+}
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date such as 2026-11-01");
+
+/** `GET /api/v1/data-quality?property_id=…&from=…&to=…`: whole UTC days, `to` inclusive; default the last 7 days. */
+export const DataQualityQuerySchema = z
+  .strictObject({
+    property_id: z.string().regex(PROPERTY_ID_PATTERN, "must look like UA-12345-1 or a 3-64 character slug"),
+    from: Day.optional(),
+    to: Day.optional(),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: "must not be after to", path: ["from"] });
+export type DataQualityQuery = z.infer<typeof DataQualityQuerySchema>;
+
+export function dataQualityRange(q: DataQualityQuery, now: number): { from: number; to: number } {
+  const to = q.to ? Date.parse(`${q.to}T00:00:00Z`) + DAY_MS : now;
+  const from = q.from ? Date.parse(`${q.from}T00:00:00Z`) : to - 7 * DAY_MS;
+  return { from, to };
+}
+
+/** The property's checks in the range: how many hours, and the ones that disagreed (oldest first). */
+export function dataQualityReport(db: DB, propertyId: string, range: { from: number; to: number }) {
+  const inRange = (eb: ExpressionBuilder<WarehouseDatabase, "data_quality">) =>
+    eb.and([
+      eb("property_id", "=", propertyId),
+      eb(timestamp(range.from), "<=", eb.ref("hour")),
+      eb(eb.ref("hour"), "<", timestamp(range.to)),
+    ]);
+  return {
+    checked: db
+      .selectFrom("data_quality")
+      .select((eb) => eb.fn.countAll<number>().as("hours"))
+      .where(inRange),
+    mismatches: db
+      .selectFrom("data_quality")
+      .select(["hour", "archive_events", "clickhouse_events", "warehouse_events", "checked_at"])
+      .where(inRange)
+      .where("ok", "=", false)
+      .orderBy("hour")
+      .limit(1000),
   };
 }

@@ -1,0 +1,40 @@
+/**
+ * Saved funnels of a property (admin token or the property's API key): read them, or replace the
+ * whole list. The warehouse's daily job counts each one into `conversion_funnels`; the funnel
+ * question (`POST /api/v1/funnel`) takes the same steps ad hoc.
+ */
+import { Hono } from "hono";
+import { AppError } from "../../core/errors.ts";
+import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
+import { SavedFunnelsSchema } from "../../core/property/funnels.ts";
+import { propertyStub } from "../../platform/properties.ts";
+import { requirePropertyAccess } from "../auth.ts";
+import { parseJson } from "../json.ts";
+
+export const funnelRoutes = new Hono<{ Bindings: Env }>();
+
+/** Checks the id and the caller's access; the property itself may still not exist. */
+funnelRoutes.use("/api/v1/properties/:id/funnels", async function funnelAccess(c, next) {
+  const id = c.req.param("id");
+  if (!PROPERTY_ID_PATTERN.test(id))
+    throw new AppError("invalid_request", 400, `property_id: ${id} is not a valid property id`);
+  await requirePropertyAccess(c, id);
+  await next();
+});
+
+const notFound = (id: string) => new AppError("property_not_found", 404, `property ${id} does not exist`);
+
+funnelRoutes.get("/api/v1/properties/:id/funnels", async function listFunnels(c) {
+  const id = c.req.param("id");
+  const stub = propertyStub(c.env, id);
+  if (!(await stub.config())) throw notFound(id);
+  return c.json({ funnels: await stub.funnels() });
+});
+
+funnelRoutes.put("/api/v1/properties/:id/funnels", async function replaceFunnels(c) {
+  const id = c.req.param("id");
+  const { funnels } = await parseJson(c.req.raw, SavedFunnelsSchema);
+  const saved = await propertyStub(c.env, id).setFunnels(funnels);
+  if (saved === undefined) throw notFound(id);
+  return c.json({ funnels: saved });
+});
