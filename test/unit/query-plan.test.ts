@@ -35,26 +35,90 @@ describe("planQuery: which store answers", () => {
     ["today", { date_range: "today" }, "clickhouse"],
     ["last 30 minutes as explicit times", { date_range: ["2026-11-26T12:05:00Z", "2026-11-26T12:35:00Z"] }, "live"],
     ["90 days", { date_range: "90d" }, "clickhouse"],
-    ["12 months", { date_range: "12mo" }, "warehouse"],
-    ["a range a year ago", { date_range: ["2025-10-01", "2025-10-31"] }, "warehouse"],
+    ["12 months, nothing loaded into the warehouse", { date_range: "12mo" }, "warehouse"],
+    ["a range a year ago, nothing loaded", { date_range: ["2025-10-01", "2025-10-31"] }, "warehouse"],
   ])("%s → %s", (_, spec, source) => {
     expect(plan(spec).source).toBe(source);
   });
 });
 
 describe("planRawQuestion: funnels, retention and the bot audit follow the same routing rule", () => {
+  const range = (days: number) => ({ from: NOW - days * 86_400_000, to: NOW });
+  const loaded = Date.parse("2026-11-26T11:00:00Z");
   it.each(["funnel", "retention", "bots"] as const)(
     "%s: raw events in ClickHouse inside the hot retention, the warehouse beyond",
     (kind) => {
-      const hot = planRawQuestion(kind, NOW - 89 * 86_400_000, NOW, 90);
+      const hot = planRawQuestion(kind, range(89), NOW, 90);
       expect(hot).toMatchObject({ source: "clickhouse", reason: `${kind}: raw events` });
       expect(hot.legs.map((l) => l.table)).toEqual(["events"]);
-      const cold = planRawQuestion(kind, NOW - 91 * 86_400_000, NOW, 90);
-      expect(cold).toMatchObject({ source: "warehouse", legs: [], reason: "the range starts more than 90 days ago" });
+      // Nothing loaded into the warehouse: no store holds the old part.
+      const cold = planRawQuestion(kind, range(91), NOW, 90);
+      expect(cold).toMatchObject({ source: "warehouse", legs: [], unavailable: true });
+      expect(cold.reason).toBe("the range starts more than 90 days ago; the warehouse has no hours loaded yet");
       // The same boundary as the query language's own plans.
       expect(planQuery(resolve({ date_range: ["2025-10-01", "2025-10-31"] }), NOW, 90).reason).toBe(cold.reason);
+      // Loaded: the warehouse's raw events, cut where it ends (a funnel cannot be merged across stores).
+      const warm = planRawQuestion(kind, range(91), NOW, 90, loaded);
+      expect(warm).toMatchObject({ source: "warehouse", boundary: loaded });
+      expect(warm.legs.map((l) => l.table)).toEqual(["events"]);
+      expect(warm.reason).toContain("cut at 2026-11-26T11:00:00.000Z");
+      const old = planRawQuestion(kind, { from: NOW - 200 * 86_400_000, to: NOW - 150 * 86_400_000 }, NOW, 90, loaded);
+      expect(old).toMatchObject({ source: "warehouse", legs: [{ table: "events" }] });
+      expect(old.boundary).toBeUndefined();
     },
   );
+});
+
+describe("planQuery: ranges beyond the hot retention, by how far the warehouse is loaded", () => {
+  const loaded = Date.parse("2026-11-26T11:00:00Z");
+  const cold = (spec: Partial<QuerySpecInput>, through: number | null) => planQuery(resolve(spec), NOW, 90, through);
+
+  it("answers 501 (unavailable) while nothing is loaded", () => {
+    for (const through of [null, 0])
+      expect(cold({ date_range: "12mo" }, through)).toMatchObject({ source: "warehouse", unavailable: true, legs: [] });
+  });
+
+  it("a range the warehouse holds entirely: the warehouse, on its raw tables, looking back through all history", () => {
+    const p = cold({ date_range: ["2025-10-01", "2025-10-31"], metrics: ["visitors", "bounce_rate"] }, loaded);
+    expect(p).toMatchObject({ source: "warehouse", mode: "mixed", historyFrom: 0 });
+    expect(p.unavailable).toBeUndefined();
+    expect(p.legs.map((l) => l.table)).toEqual(["events", "sessions"]);
+    expect(p.reason).toBe(
+      "the range starts more than 90 days ago: the warehouse (loaded through 2026-11-26T11:00:00.000Z)",
+    );
+    const pages = cold(
+      {
+        date_range: ["2025-10-01", "2025-10-31"],
+        dimensions: ["event:page", "visit:source"],
+        metrics: ["visitors", "percentage"],
+      },
+      loaded,
+    );
+    expect(pages.legs).toEqual([
+      { side: "events", table: "events", rollupDimension: null, joinSessions: true, days: null },
+    ]);
+    expect(pages.companions?.map((c) => [c.role, c.legs[0]?.table])).toEqual([["totals", "events"]]);
+  });
+
+  it("a range across the boundary: mixed, split where the warehouse ends", () => {
+    const p = cold({ date_range: "12mo" }, loaded);
+    expect(p).toMatchObject({ source: "mixed", boundary: loaded, legs: [] });
+    expect(p.reason).toBe(
+      "the range starts more than 90 days ago: the warehouse up to 2026-11-26T11:00:00.000Z (the last hour loaded), ClickHouse after it, merged",
+    );
+  });
+
+  it("a warehouse loaded only up to before the range: ClickHouse, which keeps every hour not loaded", () => {
+    const p = cold({ date_range: ["2026-08-01", "2026-08-31"] }, Date.parse("2026-07-01T00:00:00Z"));
+    expect(p.source).toBe("clickhouse");
+    expect(p.reason).toMatch(
+      /^the range starts more than 90 days ago, but the warehouse is loaded only through 2026-07-01T00:00:00.000Z: ClickHouse/,
+    );
+  });
+
+  it("a range inside the hot retention never asks the warehouse, whatever it holds", () => {
+    expect(cold({ date_range: "30d" }, loaded).source).toBe("clickhouse");
+  });
 });
 
 describe("planQuery: modes and legs", () => {
