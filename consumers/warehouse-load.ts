@@ -1,0 +1,270 @@
+/**
+ * The hourly load's shell (issue #16): reads one closed UTC hour from the Parquet archive as replay
+ * does (each property's files and its rows in the pooled files; manifest files plus unmerged batch
+ * files; one row per property and event id), reads the sessions next to it from the warehouse, and
+ * replaces the hour in ONE transaction: its events, the neighbouring sessions' events and every
+ * session row it touches are deleted and inserted again (Redshift has no ON CONFLICT), so a re-run
+ * replaces the hour and never doubles it. The pure step is core/warehouse/load.ts.
+ *
+ * Loads serialise on a table lock taken first in the transaction: two loads of adjacent hours
+ * (the schedule and a late-event reload) rewrite the same crossing sessions, and each must read
+ * what the other committed.
+ *
+ * Not done: Redshift's `COPY … FORMAT AS PARQUET`. The archive's files hold no session ids (the
+ * reducer gives them here) and their maps are Parquet MAPs, which COPY cannot load into the
+ * VARCHAR JSON columns; a COPY path would stage Parquet written by this job. Batched INSERTs serve
+ * PostgreSQL and Redshift alike meanwhile.
+ */
+import { type Expression, type ExpressionBuilder, type SqlBool, sql, type Transaction } from "kysely";
+import { readManifest } from "../core/archive/compaction-step.ts";
+import {
+  ARCHIVE_EVENTS_PREFIX,
+  type ArchiveRecord,
+  fromArchiveRecord,
+  hourPrefix,
+  liveFiles,
+  partitionOf,
+} from "../core/archive/layout.ts";
+import { decodeArchiveFile } from "../core/archive/parquet.ts";
+import { dedupeRecords } from "../core/archive/plan.ts";
+import { type ArchiveStore, listAll } from "../core/archive/store.ts";
+import { POOLED_ARCHIVE_ID } from "../core/event.ts";
+import { HOUR_MS } from "../core/time.ts";
+import { AGGREGATES_JOB, dayOf, dayStart } from "../core/warehouse/jobs.ts";
+import {
+  type ArchivedEvent,
+  chunks,
+  IN_LIST_CHUNK,
+  INSERT_BATCH_ROWS,
+  neighbourWindows,
+  planHourLoad,
+  type SessionKey,
+  visitorsOf,
+} from "../core/warehouse/load.ts";
+import type { WarehouseDatabase, WarehouseEventRow } from "../core/warehouse/schema.ts";
+import { zstdCodec } from "../platform/archive/zstd.ts";
+import type { Warehouse } from "../platform/warehouse.ts";
+
+/** Partitions read at once: listing and fetching an hour's files is I/O-bound. */
+const READ_CONCURRENCY = 8;
+
+/** Which properties a load covers. */
+export interface LoadScope {
+  /** The properties to read (the registry's, for a load of every property). */
+  properties: readonly string[];
+  /** Only these (a backfill for one property); else any property the hour's pooled files hold too. */
+  exact: boolean;
+}
+
+export interface HourLoadResult {
+  hour: number;
+  /** Properties with events in the hour (their data changed; the others in scope hold none). */
+  properties: string[];
+  /** Properties whose rows of the hour were replaced. */
+  scope: number;
+  archived: number;
+  events: number;
+  sessions: number;
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** The readable records of one partition-hour: the manifest's files and the batch files it does not name. */
+async function readPartition(store: ArchiveStore, propertyId: string, hour: number): Promise<ArchiveRecord[]> {
+  const partition = partitionOf(propertyId, hour);
+  const listed = (await listAll(store, hourPrefix(partition))).map((o) => o.key);
+  if (listed.length === 0) return [];
+  const { manifest } = await readManifest(store, partition);
+  const records: ArchiveRecord[] = [];
+  for (const key of liveFiles(listed, manifest)) {
+    const object = await store.get(key);
+    if (object) records.push(...(await decodeArchiveFile(object.body, zstdCodec)));
+  }
+  return records;
+}
+
+/** The hour's archived events in scope, one per (property, event id), and the properties it covers. */
+export async function readArchiveHour(
+  store: ArchiveStore,
+  hour: number,
+  scope: LoadScope,
+): Promise<{ archived: ArchivedEvent[]; properties: string[] }> {
+  const wanted = new Set(scope.properties);
+  const own = await mapLimit(scope.properties, READ_CONCURRENCY, (p) => readPartition(store, p, hour));
+  const pooled = (await readPartition(store, POOLED_ARCHIVE_ID, hour)).filter(
+    (r) => !scope.exact || wanted.has(r.property_id),
+  );
+  const records = [...own.flat(), ...pooled];
+  const archived = dedupeRecords(records).kept.map(fromArchiveRecord);
+  const properties = new Set([...scope.properties, ...pooled.map((r) => r.property_id)]);
+  return { archived, properties: [...properties].sort() };
+}
+
+/** The oldest hour the archive holds for these properties (and the pooled files), or null when empty. */
+export async function oldestArchivedHour(store: ArchiveStore, properties: readonly string[]): Promise<number | null> {
+  const firsts = await mapLimit([...properties, POOLED_ARCHIVE_ID], READ_CONCURRENCY, async (p) => {
+    const page = await store.list(`${ARCHIVE_EVENTS_PREFIX}property_id=${p}/`);
+    const m = /\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(page.objects[0]?.key ?? "");
+    return m ? Date.parse(`${m[1]}T${m[2]}:00:00Z`) : null;
+  });
+  const hours = firsts.filter((h): h is number => h !== null);
+  return hours.length > 0 ? Math.min(...hours) : null;
+}
+
+type Events = ExpressionBuilder<WarehouseDatabase, "events">;
+type Pairs = ReadonlyMap<string, readonly string[]>;
+
+/** `(property_id = p AND column IN (…)) OR …` per chunk of pairs: portable, where row-value IN is not. */
+function pairChunks(pairs: Pairs): Map<string, string[]>[] {
+  const flat = [...pairs].flatMap(([p, ids]) => ids.map((id) => [p, id] as const));
+  return chunks(flat, IN_LIST_CHUNK).map((chunk) => {
+    const grouped = new Map<string, string[]>();
+    for (const [p, id] of chunk) grouped.set(p, [...(grouped.get(p) ?? []), id]);
+    return grouped;
+  });
+}
+
+function matchPairs(eb: Events, column: "client_id" | "session_id", pairs: Pairs): Expression<SqlBool> {
+  return eb.or([...pairs].map(([p, ids]) => eb.and([eb("property_id", "=", p), eb(column, "in", [...ids])])));
+}
+
+function matchSessions(eb: ExpressionBuilder<WarehouseDatabase, "sessions">, pairs: Pairs): Expression<SqlBool> {
+  return eb.or([...pairs].map(([p, ids]) => eb.and([eb("property_id", "=", p), eb("session_id", "in", [...ids])])));
+}
+
+const inHour = (eb: Events, from: number, to: number) =>
+  eb.and([eb("event_timestamp", ">=", new Date(from)), eb("event_timestamp", "<", new Date(to))]);
+
+const targets = new WeakMap<Warehouse, Promise<boolean>>();
+
+/** Whether the warehouse is Redshift (its LOCK has no modes); asked once per client. */
+function isRedshift(db: Warehouse): Promise<boolean> {
+  let hit = targets.get(db);
+  if (!hit) {
+    hit = sql<{ version: string }>`SELECT version() AS version`
+      .execute(db)
+      .then((r) => /redshift/i.test(r.rows[0]?.version ?? ""));
+    targets.set(db, hit);
+  }
+  return hit;
+}
+
+/** Serialises loads; readers (queries) go on. */
+async function lockForLoad(trx: Transaction<WarehouseDatabase>, redshift: boolean): Promise<void> {
+  if (redshift) await sql`LOCK sessions`.execute(trx);
+  else await sql`LOCK TABLE sessions IN SHARE ROW EXCLUSIVE MODE`.execute(trx);
+}
+
+/** The sessions the warehouse gives the hour's events now, and the whole sessions next to the hour. */
+async function readAround(
+  trx: Transaction<WarehouseDatabase>,
+  hour: number,
+  properties: readonly string[],
+  visitors: Pairs,
+): Promise<{ previous: SessionKey[]; neighbours: WarehouseEventRow[] }> {
+  const previous: SessionKey[] = [];
+  for (const chunk of chunks(properties, IN_LIST_CHUNK))
+    previous.push(
+      ...(await trx
+        .selectFrom("events")
+        .select(["property_id", "session_id"])
+        .distinct()
+        .where((eb) => eb.and([eb("property_id", "in", chunk), inHour(eb, hour, hour + HOUR_MS)]))
+        .execute()),
+    );
+  const { before, after } = neighbourWindows(hour);
+  const ids = new Map<string, Set<string>>();
+  for (const chunk of pairChunks(visitors)) {
+    const rows = await trx
+      .selectFrom("events")
+      .select(["property_id", "session_id"])
+      .distinct()
+      .where((eb) =>
+        eb.and([
+          matchPairs(eb, "client_id", chunk),
+          eb.or([inHour(eb, before[0], before[1]), inHour(eb, after[0], after[1])]),
+        ]),
+      )
+      .execute();
+    for (const r of rows) ids.set(r.property_id, (ids.get(r.property_id) ?? new Set()).add(r.session_id));
+  }
+  const neighbours: WarehouseEventRow[] = [];
+  const sessions = new Map([...ids].map(([p, s]) => [p, [...s]]));
+  for (const chunk of pairChunks(sessions))
+    neighbours.push(
+      ...(await trx
+        .selectFrom("events")
+        .selectAll()
+        .where((eb) =>
+          eb.and([
+            matchPairs(eb, "session_id", chunk),
+            eb.or([eb("event_timestamp", "<", new Date(hour)), eb("event_timestamp", ">=", new Date(hour + HOUR_MS))]),
+          ]),
+        )
+        .execute()),
+    );
+  return { previous, neighbours };
+}
+
+/**
+ * Loads one hour: the archive read first (outside the transaction), then under the lock the
+ * warehouse's side read, the rows computed, the old ones deleted and the new ones inserted in
+ * batches. The day's aggregates run is deleted in the same transaction: they are due again.
+ */
+export async function loadHour(
+  db: Warehouse,
+  store: ArchiveStore,
+  hour: number,
+  scope: LoadScope,
+): Promise<HourLoadResult> {
+  const { archived, properties } = await readArchiveHour(store, hour, scope);
+  const redshift = await isRedshift(db);
+  const visitors = visitorsOf(archived);
+  return db.transaction().execute(async (trx) => {
+    await lockForLoad(trx, redshift);
+    const around = await readAround(trx, hour, properties, visitors);
+    const plan = planHourLoad({ hour, archived, ...around });
+    for (const chunk of chunks(properties, IN_LIST_CHUNK))
+      await trx
+        .deleteFrom("events")
+        .where((eb) => eb.and([eb("property_id", "in", chunk), inHour(eb, hour, hour + HOUR_MS)]))
+        .execute();
+    for (const chunk of pairChunks(plan.rewrittenSessions))
+      await trx
+        .deleteFrom("events")
+        .where((eb) => matchPairs(eb, "session_id", chunk))
+        .execute();
+    for (const chunk of pairChunks(plan.touchedSessions))
+      await trx
+        .deleteFrom("sessions")
+        .where((eb) => matchSessions(eb, chunk))
+        .execute();
+    for (const batch of chunks(plan.events, INSERT_BATCH_ROWS)) await trx.insertInto("events").values(batch).execute();
+    for (const batch of chunks(plan.sessions, INSERT_BATCH_ROWS))
+      await trx.insertInto("sessions").values(batch).execute();
+    await trx
+      .deleteFrom("job_runs")
+      .where("job", "=", AGGREGATES_JOB)
+      .where("period_start", "=", new Date(dayStart(dayOf(hour))))
+      .execute();
+    return {
+      hour,
+      properties: [...visitors.keys()].sort(),
+      scope: properties.length,
+      archived: archived.length,
+      events: plan.events.length,
+      sessions: plan.sessions.length,
+    };
+  });
+}
