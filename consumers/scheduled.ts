@@ -1,11 +1,16 @@
 /**
  * The Cron Trigger (wrangler.toml `[triggers] crons`, hourly at :10): compacts every closed hour
  * with a pending marker (core/archive/compaction.ts), within a time budget; what is left waits for
- * the next run, which resumes safely. Uncompacted files are readable as they are.
+ * the next run, which resumes safely. Uncompacted files are readable as they are. Then, when a
+ * warehouse is configured, its jobs (consumers/warehouse-jobs.ts): every closed hour not loaded
+ * yet, their quality, the aggregates of fully loaded days, hot retention — within a budget of
+ * their own, resumed by the next run the same way.
  */
 import { compactPending } from "../core/archive/compaction.ts";
+import { errorDetail } from "../core/warehouse/jobs.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
+import { runWarehouseSchedule } from "./warehouse-jobs.ts";
 
 /**
  * Wall-clock budget of one run. A Worker invocation has 30 s of CPU by default and compaction is
@@ -13,6 +18,12 @@ import { zstdCodec } from "../platform/archive/zstd.ts";
  * bench/archive.ts) fits in the rest.
  */
 export const COMPACTION_BUDGET_MS = 20_000;
+/**
+ * The warehouse jobs' budget, after compaction: no hour or day starts after it. Loading is mostly
+ * I/O (archive reads, warehouse round trips); an hour the schedule cannot reach in time is loaded
+ * by the next run (or by WarehouseDO, when its events arrived late).
+ */
+export const WAREHOUSE_BUDGET_MS = 20_000;
 
 export async function handleScheduled(
   controller: ScheduledController,
@@ -27,4 +38,23 @@ export async function handleScheduled(
   console.log(
     JSON.stringify({ tally_metric: "archive_compaction", cron: controller.cron, ms: Date.now() - started, ...report }),
   );
+  const warehouseStarted = Date.now();
+  try {
+    const warehouse = await runWarehouseSchedule(env, {
+      now: controller.scheduledTime,
+      deadline: warehouseStarted + WAREHOUSE_BUDGET_MS,
+    });
+    if (warehouse)
+      console.log(
+        JSON.stringify({
+          tally_metric: "warehouse_jobs",
+          cron: controller.cron,
+          ms: Date.now() - warehouseStarted,
+          ...warehouse,
+        }),
+      );
+  } catch (error) {
+    // The ledger keeps what was done; the next run resumes from its frontier.
+    console.error(`warehouse jobs failed: ${errorDetail(error)}`);
+  }
 }
