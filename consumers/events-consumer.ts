@@ -32,6 +32,7 @@ import { bodyBytes, messageBody } from "../platform/queue-codec.ts";
 import { backoffSeconds } from "./backoff.ts";
 import { changesOf, insertGroup } from "./insert-group.ts";
 import { withoutStored } from "./once-only.ts";
+import { markLateHours } from "./warehouse-jobs.ts";
 
 /** A message whose body passed the schema. */
 export interface Parsed {
@@ -46,6 +47,8 @@ export type Annotate = (events: readonly Event[]) => Promise<Annotation>;
 export interface Archive {
   store: ArchiveStore;
   codec: ArchiveCodec;
+  /** Told the events of every successful write (the warehouse reloads closed hours that got late events). */
+  onArchived?: (events: readonly Event[]) => Promise<void>;
 }
 
 /** Open hours this isolate has marked pending already, per store (one marker write per partition and hour). */
@@ -140,6 +143,7 @@ async function deliverReceived(
   }
   parsed = archived.kept;
   if (parsed.length === 0) return false;
+  await archive.onArchived?.(parsed.flatMap((p) => p.body.events));
   let annotated = false;
   try {
     const delivered = parsed.reduce((n, p) => n + p.body.events.length, 0);
@@ -260,6 +264,6 @@ export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, 
     batch.messages,
     createClickHouseSink(loadConfig(env)),
     (events) => applyToActors(env, events, Date.now()),
-    { store: await archiveStore(env), codec: zstdCodec },
+    { store: await archiveStore(env), codec: zstdCodec, onArchived: (events) => markLateHours(env, events) },
   );
 }

@@ -1,10 +1,12 @@
 /**
  * The one Worker's entry: HTTP routes (app.ts), the queue consumers and the Cron Trigger
- * (consumers/), and the five actors it hosts (durable-objects/: IngestDO, SessionDO, PropertyDO, RegistryDO,
- * ReplayDO). Data flow and folders: docs/architecture.md.
+ * (consumers/), and the six actors it hosts (durable-objects/: IngestDO, SessionDO, PropertyDO, RegistryDO,
+ * ReplayDO, WarehouseDO). Data flow and folders: docs/architecture.md.
  */
 import { handleEventsBatch } from "../consumers/events-consumer.ts";
 import { handleScheduled } from "../consumers/scheduled.ts";
+import { warehouseWork } from "../consumers/warehouse-jobs.ts";
+import { WarehouseActor } from "../durable-objects/warehouse-do.ts";
 import { app } from "./app.ts";
 
 export { IngestDO } from "../durable-objects/ingest-do.ts";
@@ -12,6 +14,11 @@ export { PropertyDO } from "../durable-objects/property-do.ts";
 export { RegistryDO } from "../durable-objects/registry-do.ts";
 export { ReplayDO } from "../durable-objects/replay-do.ts";
 export { SessionDO } from "../durable-objects/session-do.ts";
+
+/** The warehouse's job actor, given its jobs here: actors do not import consumers/ (the layout's rule). */
+export class WarehouseDO extends WarehouseActor {
+  protected readonly work = warehouseWork;
+}
 
 export default {
   fetch: app.fetch,
