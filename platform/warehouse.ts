@@ -4,8 +4,10 @@
  * (`nodejs_compat`); in production through Hyperdrive, whose connection string goes in
  * WAREHOUSE_URL. Every statement is built with Kysely against core/warehouse/schema.ts.
  */
+import type { Duplex } from "node:stream";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import * as pgCloudflare from "pg-cloudflare";
 import type { WarehouseDatabase } from "../core/warehouse/schema.ts";
 
 export type Warehouse = Kysely<WarehouseDatabase>;
@@ -30,12 +32,40 @@ const types = {
 };
 
 /**
+ * NOTE: pg finds its workerd socket by `require("pg-cloudflare")`, which resolves to an empty stub
+ * unless the resolver knows the `workerd` condition — true of wrangler's bundle, not of the vitest
+ * pool's module fallback (CloudflareSocket is not a constructor). So the socket is imported here, as
+ * ESM (which every bundler resolves under `workerd`), and handed to pg. In Node the import is the
+ * stub and pg uses node:net. pg-cloudflare emits `error` when a socket it closed is read once more;
+ * with nobody listening that would be an uncaught exception, so a quiet listener stays attached
+ * (pg's own listener still receives every error while the connection is in use).
+ */
+const CloudflareSocket = (pgCloudflare as { CloudflareSocket?: new (ssl: unknown) => Duplex }).CloudflareSocket;
+const inWorkerd = typeof navigator !== "undefined" && navigator.userAgent === "Cloudflare-Workers";
+const workerdStream =
+  inWorkerd && CloudflareSocket
+    ? (config: { ssl?: unknown }): Duplex => {
+        const socket = new CloudflareSocket(config.ssl);
+        socket.on("error", () => undefined);
+        return socket;
+      }
+    : undefined;
+
+/**
  * A client for one unit of work: a Worker request or job opens it and destroys it when done
  * (sockets cannot outlive the request that opened them). `max` connections run statements in
  * parallel (the query API's legs); jobs use one.
  */
 export function openWarehouse(url: string, options: { max?: number } = {}): Warehouse {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 4, types });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 4,
+    types,
+    ...(workerdStream ? { stream: workerdStream as () => Duplex } : {}),
+  });
+  // An idle connection that fails (the server restarted; workerd closing a socket as the pool ends
+  // it) is dropped by the pool, which then emits `error`: unheard, that would crash the isolate.
+  pool.on("error", () => undefined);
   return new Kysely<WarehouseDatabase>({ dialect: new PostgresDialect({ pool }) });
 }
 
