@@ -8,10 +8,8 @@ import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { BotsQuerySchema, botsRange, buildBotsSql, shapeBots } from "../../core/query/bots.ts";
-import { planRawQuestion } from "../../core/query/plan.ts";
-import { loadConfig } from "../../platform/config.ts";
 import { requirePropertyAccess } from "../auth.ts";
-import { storeFor } from "./engine.ts";
+import { rawStoreFor } from "./engine.ts";
 
 export const botRoutes = new Hono<{ Bindings: Env }>();
 
@@ -22,8 +20,7 @@ botRoutes.get("/api/v1/bots", async function botReport(c) {
   await requirePropertyAccess(c, q.property);
   const now = Date.now();
   const range = botsRange(q, now);
-  const plan = planRawQuestion("bots", range, now, loadConfig(c.env).HOT_RETENTION_DAYS);
-  const store = storeFor(c.env, q.property, plan, now);
+  const store = rawStoreFor(c.env, q.property, "bots", range, now);
   const statements = buildBotsSql(q, range);
   const [reasons, samples] = await Promise.all([store.rows(statements.byReason), store.rows(statements.samples)]);
   return c.json(shapeBots(q, range, reasons, samples));

@@ -6,8 +6,8 @@
  */
 import type { CompiledQuery } from "kysely";
 import { AppError } from "../../core/errors.ts";
-import type { Plan } from "../../core/query/plan.ts";
-import { warehouseThroughSql } from "../../core/query/warehouse-sql.ts";
+import { beyondHotRetention, type Plan, planRawQuestion, type RawQuestion } from "../../core/query/plan.ts";
+import { warehouseThrough, warehouseThroughSql } from "../../core/query/warehouse-sql.ts";
 import type { StoredWindow } from "../../core/session/window.ts";
 import { clickHouseClient } from "../../platform/clickhouse.ts";
 import { loadConfig } from "../../platform/config.ts";
@@ -75,8 +75,16 @@ export function warehouseLink(env: Env): WarehouseLink {
     configured: url !== "",
     rows,
     through() {
+      // A warehouse down is the old part unavailable for now (503), not a broken query.
+      const unreachable = (error: unknown): never => {
+        throw new AppError(
+          "warehouse_unavailable",
+          503,
+          `date_range: the warehouse cannot be reached (${String(error)})`,
+        );
+      };
       through ??= url
-        ? rows(warehouseThroughSql()).then(([row]) => (row?.through instanceof Date ? row.through.getTime() : null))
+        ? rows(warehouseThroughSql()).then(([row]) => warehouseThrough(row), unreachable)
         : Promise.resolve(null);
       return through;
     },
@@ -133,6 +141,28 @@ export function storeFor(env: Env, propertyId: string, plan: Plan, now: number, 
       return link.rows(statement);
     },
   };
+}
+
+/**
+ * The store of a funnel, retention or bot audit. Their warehouse builders are not written yet:
+ * beyond the hot retention they answer 501 saying so, whatever the warehouse holds.
+ */
+export function rawStoreFor(
+  env: Env,
+  propertyId: string,
+  kind: RawQuestion,
+  range: { from: number; to: number },
+  now: number,
+): Store {
+  const hot = loadConfig(env).HOT_RETENTION_DAYS;
+  const cold = beyondHotRetention(range.from, now, hot);
+  if (cold)
+    throw new AppError(
+      "warehouse_unavailable",
+      501,
+      `date_range: ${cold}; ranges older than the hot retention are answered by the warehouse, which does not answer ${kind} reports yet`,
+    );
+  return storeFor(env, propertyId, planRawQuestion(kind, range, now, hot), now);
 }
 
 /** An answer and where it came from. */

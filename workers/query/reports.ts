@@ -6,14 +6,13 @@
 import { AppError } from "../../core/errors.ts";
 import { buildFunnelSql, shapeFunnel } from "../../core/query/funnel.ts";
 import { normaliseQuery } from "../../core/query/normalise.ts";
-import { planRawQuestion, type RawQuestion } from "../../core/query/plan.ts";
+import type { RawQuestion } from "../../core/query/plan.ts";
 import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS, type ReportParams } from "../../core/query/report-spec.ts";
 import { buildRetentionSql, shapeRetention } from "../../core/query/retention.ts";
 import type { Dimension, QuerySpecInput } from "../../core/query/spec.ts";
-import { loadConfig } from "../../platform/config.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
 import type { RunOptions } from "./engine.ts";
-import { cached, storeFor } from "./engine.ts";
+import { cached, rawStoreFor } from "./engine.ts";
 import { parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
 
 type Cell = string | number;
@@ -148,8 +147,7 @@ async function resolved(x: Run, p: ReportParams, now: number, kind: RawQuestion)
     now,
     goals: [],
   });
-  const plan = planRawQuestion(kind, q, now, loadConfig(x.env).HOT_RETENTION_DAYS);
-  return { q, store: storeFor(x.env, p.property, plan, now) };
+  return { q, store: rawStoreFor(x.env, p.property, kind, q, now) };
 }
 
 /** The report's parameters and its resolved range: a preset ("today") means another range tomorrow. */

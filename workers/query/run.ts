@@ -131,7 +131,7 @@ async function executeComparison(x: Exec, q: ResolvedQuery) {
   try {
     return { rows: (await execute(x, previous, await plan(x, previous))).results };
   } catch (error) {
-    if (error instanceof AppError && error.status === 501) return { rows: null, why: error.message };
+    if (error instanceof AppError && error.code === "warehouse_unavailable") return { rows: null, why: error.message };
     throw error;
   }
 }
