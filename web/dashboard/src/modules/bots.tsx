@@ -1,4 +1,4 @@
-/** Bot traffic: what filtering set aside in the period, by reason, with recent samples (`GET /api/v1/bots`). */
+/** Bot traffic: what filtering set aside in the period, by reason, with recent samples (`GET /api/v1/bots`); and the data-quality checks. */
 import { useState } from "react";
 import { api, type BotReport } from "../api.ts";
 import { Card } from "../components/card.tsx";
@@ -9,6 +9,7 @@ import { useDash } from "../context.ts";
 import { BOT_REASONS, countryName, formatMetric } from "../format.ts";
 import type { ViewState } from "../url-state.ts";
 import { useApi } from "../use-api.ts";
+import { DataQualityCard } from "./data-quality.tsx";
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -159,6 +160,7 @@ export function Bots() {
           )}
         </Async>
       </Card>
+      <DataQualityCard from={from} to={to} />
     </div>
   );
 }
