@@ -31,6 +31,10 @@ const types = {
   },
 };
 
+// TIMESTAMP columns hold UTC wall time: pg would write a Date in the process's zone (workerd's is
+// UTC; a CLI or bench on a machine in another zone is not).
+pg.defaults.parseInputDatesAsUTC = true;
+
 /**
  * NOTE: pg finds its workerd socket by `require("pg-cloudflare")`, which resolves to an empty stub
  * unless the resolver knows the `workerd` condition — true of wrangler's bundle, not of the vitest
