@@ -164,12 +164,12 @@ function isRedshift(db: Warehouse): Promise<boolean> {
 const JSON_INSERT_ROWS = 5_000;
 
 /**
- * Inserts rows in batches. Redshift: multi-row VALUES (its docs' batched insert; COPY is the fast
+^ * Inserts rows in batches (the load job's, and bench/warehouse-query.ts's fill). Redshift: multi-row VALUES (its docs' batched insert; COPY is the fast
  * path, see above). PostgreSQL: the rows as one JSON parameter expanded by json_populate_recordset
  * into the table's own row type — a 500-row VALUES list is 23,000 parameters for the server to
  * parse and plan, and bench/warehouse-load.ts measured ~3,500 rows/s that way.
  */
-async function insertRows(
+export async function insertRows(
   trx: Transaction<WarehouseDatabase>,
   batch:
     | { table: "events"; rows: readonly WarehouseEventRow[] }
