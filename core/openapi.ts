@@ -22,7 +22,10 @@ export const QueryResponseSchema = z.object({
   results: z.array(ResultRowSchema),
   comparison: z.array(ResultRowSchema).nullable().optional(),
   meta: z.object({
-    source: z.enum(["live", "clickhouse", "warehouse"]),
+    source: z.enum(["live", "clickhouse", "warehouse", "mixed"]).meta({
+      description:
+        "Which store answered: the property's actor (live), ClickHouse (the hot days), the warehouse (older), or both merged (mixed)",
+    }),
     cached: z.boolean(),
     cache: z.enum(["upstash", "cache-api", "none"]),
     took_ms: z.number(),

@@ -140,6 +140,11 @@ export function explain(error: unknown): { title: string; detail: string } {
     }
     case error.status === 501:
       return { title: "This date range is not available yet.", detail };
+    case error.status === 503 && error.code === "warehouse_unavailable":
+      return {
+        title: "Older history is unreachable right now (the warehouse did not answer). Try again in a moment.",
+        detail,
+      };
     case error.status >= 400 && error.status < 500:
       return { title: "The server could not answer this question.", detail };
     default:
