@@ -127,6 +127,9 @@ wrangler = spawn(
     `WAREHOUSE_URL:${warehouseUrl}`,
     ...upstashVars,
     "--show-interactive-dev-session=false",
+    // The Cron Trigger on demand: curl "localhost:8787/__scheduled?cron=10+*+*+*+*" runs the hourly
+    // jobs (archive compaction, warehouse loads) now instead of at :10.
+    "--test-scheduled",
   ],
   { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
