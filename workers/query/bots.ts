@@ -1,15 +1,18 @@
 /**
  * GET /api/v1/bots?property=…: what bot filtering set aside — counts per reason, visitors, and
  * samples — so the filtering can be audited; `reclassify=true` re-applies today's rules. The same
- * pipeline as every question: validate → plan (by range, like any query) → build SQL
- * (core/query/bots.ts) → run (engine.ts) → shape. Not cached: an audit reads the events as they are.
+ * pipeline as every question: validate → plan (by range, like any query: ClickHouse, or the
+ * warehouse beyond the hot retention) → build SQL (core/query/bots.ts, warehouse-bots.ts) → run
+ * (engine.ts) → shape. Not cached: an audit reads the events as they are. `to` in the answer is
+ * the end of what was audited: the warehouse's boundary when the range reaches past it.
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { BotsQuerySchema, botsRange, buildBotsSql, shapeBots } from "../../core/query/bots.ts";
+import { buildWarehouseBotsSql } from "../../core/query/warehouse-bots.ts";
 import { requirePropertyAccess } from "../auth.ts";
-import { rawStoreFor } from "./engine.ts";
+import { rawRunFor, withWarehouseLink } from "./engine.ts";
 
 export const botRoutes = new Hono<{ Bindings: Env }>();
 
@@ -19,9 +22,18 @@ botRoutes.get("/api/v1/bots", async function botReport(c) {
   const q = parsed.data;
   await requirePropertyAccess(c, q.property);
   const now = Date.now();
-  const range = botsRange(q, now);
-  const store = rawStoreFor(c.env, q.property, "bots", range, now);
-  const statements = buildBotsSql(q, range);
-  const [reasons, samples] = await Promise.all([store.rows(statements.byReason), store.rows(statements.samples)]);
-  return c.json(shapeBots(q, range, reasons, samples));
+  const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+  return withWarehouseLink(c.env, { defer }, async (link) => {
+    const run = await rawRunFor(c.env, q.property, "bots", botsRange(q, now), now, link);
+    const clickhouse = buildBotsSql(q, run.range);
+    const warehouse = buildWarehouseBotsSql(q, run.range);
+    const [reasons, samples] = await Promise.all([
+      run.rows({ clickhouse: () => clickhouse.byReason, warehouse: () => warehouse.byReason }),
+      run.rows({ clickhouse: () => clickhouse.samples, warehouse: () => warehouse.samples }),
+    ]);
+    return c.json({
+      ...shapeBots(q, run.range, reasons, samples),
+      meta: { source: run.plan.source, plan: run.plan.reason },
+    });
+  });
 });

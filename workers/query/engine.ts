@@ -144,25 +144,42 @@ export function storeFor(env: Env, propertyId: string, plan: Plan, now: number, 
 }
 
 /**
- * The store of a funnel, retention or bot audit. Their warehouse builders are not written yet:
- * beyond the hot retention they answer 501 saying so, whatever the warehouse holds.
+ * A funnel, retention or bot audit, planned (core/query/plan.ts `planRawQuestion`): the store
+ * that answers it, and the range it answers — the asked range, or beyond the hot retention the
+ * part up to the warehouse's boundary when the range reaches past it (`plan.reason` says so).
  */
-export function rawStoreFor(
+export interface RawRun {
+  plan: Plan;
+  range: { from: number; to: number };
+  /** Runs the question's ClickHouse or warehouse statement, whichever the plan chose (built only then). */
+  rows(build: { clickhouse: () => Statement; warehouse: () => CompiledQuery }): Promise<Row[]>;
+}
+
+/**
+ * Plans a funnel, retention or bot audit over `range` and binds its store. A range no store can
+ * answer (beyond the hot retention with no warehouse, or nothing loaded yet) fails here as
+ * `501 warehouse_unavailable` (storeFor).
+ */
+export async function rawRunFor(
   env: Env,
   propertyId: string,
   kind: RawQuestion,
   range: { from: number; to: number },
   now: number,
-): Store {
+  link: WarehouseLink,
+): Promise<RawRun> {
   const hot = loadConfig(env).HOT_RETENTION_DAYS;
-  const cold = beyondHotRetention(range.from, now, hot);
-  if (cold)
-    throw new AppError(
-      "warehouse_unavailable",
-      501,
-      `date_range: ${cold}; ranges older than the hot retention are answered by the warehouse, which does not answer ${kind} reports yet`,
-    );
-  return storeFor(env, propertyId, planRawQuestion(kind, range, now, hot), now);
+  // The ledger is read only for a range the hot retention does not hold.
+  const through = beyondHotRetention(range.from, now, hot) && link.configured ? await link.through() : null;
+  const plan = planRawQuestion(kind, range, now, hot, through);
+  const store = storeFor(env, propertyId, plan, now, link);
+  const warehouse = plan.source === "warehouse";
+  const to = warehouse && plan.boundary !== undefined ? Math.min(range.to, plan.boundary) : range.to;
+  return {
+    plan,
+    range: { from: range.from, to },
+    rows: (build) => (warehouse ? store.warehouse(build.warehouse()) : store.rows(build.clickhouse())),
+  };
 }
 
 /** An answer and where it came from. */

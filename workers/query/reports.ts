@@ -10,9 +10,11 @@ import type { RawQuestion } from "../../core/query/plan.ts";
 import { BREAKDOWNS, type Breakdown, OVERVIEW_METRICS, type ReportParams } from "../../core/query/report-spec.ts";
 import { buildRetentionSql, shapeRetention } from "../../core/query/retention.ts";
 import type { Dimension, QuerySpecInput } from "../../core/query/spec.ts";
+import { buildWarehouseFunnelSql } from "../../core/query/warehouse-funnel.ts";
+import { buildWarehouseRetentionSql } from "../../core/query/warehouse-retention.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
-import type { RunOptions } from "./engine.ts";
-import { cached, rawStoreFor } from "./engine.ts";
+import type { RawRun, RunOptions } from "./engine.ts";
+import { cached, rawRunFor, withWarehouseLink } from "./engine.ts";
 import { parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
 
 type Cell = string | number;
@@ -135,59 +137,98 @@ async function goals(x: Run, p: ReportParams): Promise<Report> {
 
 /**
  * Funnel and retention: the date range resolved exactly as a query's would be, then planned like
- * every question (core/query/plan.ts), built by their own pure SQL builders and run by the engine.
+ * every question (core/query/plan.ts), built by their own pure SQL builders — ClickHouse's, or the
+ * warehouse's beyond the hot retention — and run by the engine.
  */
-async function resolved(x: Run, p: ReportParams, now: number, kind: RawQuestion) {
+async function resolve(x: Run, p: ReportParams, now: number) {
   if (p.filters?.length) throw new AppError("invalid_query", 400, `filters: not supported by report=${p.report}`);
   const property = await propertyConfig(x.env, p.property);
   if (!property) throw new AppError("property_not_found", 404, `property ${p.property} does not exist`);
-  const q = normaliseQuery(parseQuerySpec(baseSpec(p)), {
+  return normaliseQuery(parseQuerySpec(baseSpec(p)), {
     propertyTimezone: property.timezone,
     createdAt: property.created_at,
     now,
     goals: [],
   });
-  return { q, store: rawStoreFor(x.env, p.property, kind, q, now) };
 }
 
-/** The report's parameters and its resolved range: a preset ("today") means another range tomorrow. */
-const cacheKeyOf = (p: ReportParams, q: { date_range: [string, string]; to: number }, now: number) => ({
-  property: p.property,
-  question: { report: p, range: q.date_range },
-  rangeEnd: q.to,
-  now,
-});
+type Resolved = Awaited<ReturnType<typeof resolve>>;
+
+/**
+ * Plans the report, then answers it from the cache or `compute` (given the range it answers).
+ * The range answered is in the key: a range cut at the warehouse's boundary moves as it loads.
+ */
+async function rawReport<T>(
+  x: Run,
+  p: ReportParams,
+  now: number,
+  kind: RawQuestion,
+  compute: (run: RawRun, q: Resolved) => Promise<T>,
+) {
+  const q = await resolve(x, p, now);
+  return withWarehouseLink(x.env, x.options, async (link) => {
+    const run = await rawRunFor(x.env, p.property, kind, q, now, link);
+    const key = {
+      property: p.property,
+      question: { report: p, range: q.date_range, to: run.range.to },
+      rangeEnd: q.to,
+      now,
+    };
+    const { value } = await cached(x.env, key, x.options, () => compute(run, q));
+    return { q, value, meta: { source: run.plan.source, plan: run.plan.reason } };
+  });
+}
 
 async function funnel(x: Run, p: ReportParams, now: number): Promise<Report> {
-  const { q, store } = await resolved(x, p, now, "funnel");
   const spec = { steps: p.steps ?? [], window_seconds: p.window_seconds ?? 86_400 };
-  const query = { property_id: p.property, from_ms: q.from, to_ms: q.to, include_bots: p.bots === "true", spec };
-  const { value: result } = await cached(x.env, cacheKeyOf(p, q, now), x.options, async () =>
-    shapeFunnel(spec, await store.rows(buildFunnelSql(query))),
-  );
+  const {
+    q,
+    value: result,
+    meta,
+  } = await rawReport(x, p, now, "funnel", async (run) => {
+    const query = {
+      property_id: p.property,
+      from_ms: run.range.from,
+      to_ms: run.range.to,
+      include_bots: p.bots === "true",
+      spec,
+    };
+    const rows = await run.rows({
+      clickhouse: () => buildFunnelSql(query),
+      warehouse: () => buildWarehouseFunnelSql(query),
+    });
+    return shapeFunnel(spec, rows);
+  });
   return {
-    body: { report: "funnel", ...result, window_seconds: spec.window_seconds, date_range: q.date_range },
+    body: { report: "funnel", ...result, window_seconds: spec.window_seconds, date_range: q.date_range, meta },
     table: tableOf(result.steps, ["step", "label", "visitors", "conversion_rate", "drop_off", "drop_off_rate"]),
   };
 }
 
 async function retention(x: Run, p: ReportParams, now: number): Promise<Report> {
-  const { q, store } = await resolved(x, p, now, "retention");
   const weeks = p.weeks ?? 8;
-  const query = {
-    property_id: p.property,
-    from_ms: q.from,
-    to_ms: q.to,
-    include_bots: p.bots === "true",
-    timezone: q.timezone,
-    weeks,
-  };
-  const { value: result } = await cached(x.env, cacheKeyOf(p, q, now), x.options, async () =>
-    shapeRetention(await store.rows(buildRetentionSql(query)), weeks),
-  );
+  const {
+    q,
+    value: result,
+    meta,
+  } = await rawReport(x, p, now, "retention", async (run, resolved) => {
+    const query = {
+      property_id: p.property,
+      from_ms: run.range.from,
+      to_ms: run.range.to,
+      include_bots: p.bots === "true",
+      timezone: resolved.timezone,
+      weeks,
+    };
+    const rows = await run.rows({
+      clickhouse: () => buildRetentionSql(query),
+      warehouse: () => buildWarehouseRetentionSql(query),
+    });
+    return shapeRetention(rows, weeks);
+  });
   const header = ["cohort", "visitors", ...Array.from({ length: weeks + 1 }, (_, k) => `week_${k}`)];
   return {
-    body: { report: "retention", ...result, date_range: q.date_range },
+    body: { report: "retention", ...result, date_range: q.date_range, meta },
     table: { header, rows: result.cohorts.map((c) => [c.cohort, c.visitors, ...c.retention]) },
   };
 }
