@@ -302,7 +302,7 @@ export async function runWarehouseSchedule(
       else if (outcome.status === "failed") report.errors.push(`aggregates ${day}: ${outcome.error}`);
     }
     if (Date.now() < deadline)
-      report.retention_rows = await applyHotRetention(env, db, now).catch((error: unknown) => {
+      report.retention_rows = await applyHotRetention(env, db, now, report.frontier).catch((error: unknown) => {
         report.errors.push(`hot retention: ${errorDetail(error)}`);
         return 0;
       });

@@ -75,7 +75,7 @@ export async function checkQuality(
   return { ok: bad.length === 0, mismatches: bad.length };
 }
 
-export async function applyHotRetention(env: Env, db: Warehouse, now: number): Promise<number> {
+export async function applyHotRetention(env: Env, db: Warehouse, now: number, frontier: number): Promise<number> {
   const config = loadConfig(env);
   const partitions = await clickHouseRows<{ partition: string }>(env, { sql: EVENT_PARTITIONS_SQL });
   let dropped = 0;
@@ -83,6 +83,7 @@ export async function applyHotRetention(env: Env, db: Warehouse, now: number): P
     partitions.map((p) => p.partition),
     now,
     config.HOT_RETENTION_DAYS,
+    frontier,
   )) {
     const held = await clickHouseRows<{ property_id: string; hour: number }>(env, clickHouseDayHours(day));
     const verdict = retentionVerdict(

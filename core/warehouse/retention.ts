@@ -24,12 +24,23 @@ export function partitionDay(partition: string): number | null {
   return new Date(ms).toISOString().slice(0, 10).replaceAll("-", "") === partition ? ms : null;
 }
 
-/** The days (epoch ms) that lie wholly before the retention's start, oldest first. */
-export function expiredDays(partitions: readonly string[], now: number, retentionDays: number): number[] {
-  const start = now - retentionDays * DAY_MS;
+/**
+ * The days (epoch ms) that lie wholly before the retention's start and before the warehouse's
+ * frontier, oldest first. The query API answers a cold range from the warehouse only up to the
+ * frontier (every hour before it is loaded) and from ClickHouse after it, so a day past the
+ * frontier stays in ClickHouse even when its hours are loaded and checked (a late load or backfill
+ * ahead of the schedule).
+ */
+export function expiredDays(
+  partitions: readonly string[],
+  now: number,
+  retentionDays: number,
+  frontier: number,
+): number[] {
+  const end = Math.min(now - retentionDays * DAY_MS, frontier);
   return partitions
     .map(partitionDay)
-    .filter((d): d is number => d !== null && d + DAY_MS <= start)
+    .filter((d): d is number => d !== null && d + DAY_MS <= end)
     .sort((a, b) => a - b);
 }
 
