@@ -51,8 +51,6 @@ export interface Plan {
   companions?: Companion[];
   /** Where the hot retention starts: how far back `visit:visitor_type` looks for earlier sessions. */
   historyFrom?: number;
-  /** Set when no store can answer: the engine answers 501 `warehouse_unavailable` with the reason. */
-  unavailable?: true;
   /** mixed: the warehouse answers [from, boundary), ClickHouse [boundary, to). */
   boundary?: number;
 }
@@ -284,8 +282,6 @@ export function planQuery(
   if (!cold) return planClickHouse(q, now, hotRetentionDays);
   const route = routeCold(cold, q.from, q.to, warehouseThrough);
   switch (route.store) {
-    case "unavailable":
-      return { source: "warehouse", mode: modeOf(q), legs: [], reason: route.reason, unavailable: true };
     case "warehouse":
       return planWarehouse(q, route.reason);
     case "clickhouse": {

@@ -14,21 +14,25 @@ export function beyondHotRetention(from: number, now: number, hotRetentionDays: 
   return from < now - hotRetentionDays * DAY_MS ? `the range starts more than ${hotRetentionDays} days ago` : null;
 }
 
-/** Where a cold range goes, given the end of the last hour loaded into the warehouse (0/null: none). */
+/** Where a cold range goes, given the warehouse's frontier (every hour before it is loaded; null: none yet). */
 export type ColdRoute =
-  | { store: "unavailable"; reason: string }
   | { store: "warehouse"; reason: string }
   | { store: "clickhouse"; reason: string }
   | { store: "mixed"; reason: string; boundary: number };
 
 /**
- * A range starting beyond the hot retention: the warehouse answers what it has loaded, ClickHouse
- * the hours after (it drops an hour only once the warehouse holds it, so it keeps every hour the
- * warehouse lacks). Nothing loaded: the old part has no store, a clear 501.
+ * A range starting beyond the hot retention: the warehouse answers up to its frontier, ClickHouse
+ * the hours after (hot retention drops a day only before the frontier, once checked: ClickHouse
+ * keeps every hour the warehouse may lack). No frontier yet — no scheduled load has run, or no
+ * warehouse is configured — means ClickHouse has dropped nothing, and it answers the whole range.
  */
 export function routeCold(cold: string, from: number, to: number, warehouseThrough: number | null): ColdRoute {
   const through = warehouseThrough ?? 0;
-  if (through <= 0) return { store: "unavailable", reason: `${cold}; the warehouse has no hours loaded yet` };
+  if (through <= 0)
+    return {
+      store: "clickhouse",
+      reason: `${cold}, but the warehouse has no loaded frontier yet: ClickHouse, which has dropped nothing`,
+    };
   const loaded = new Date(through).toISOString();
   if (to <= through) return { store: "warehouse", reason: `${cold}: the warehouse (loaded through ${loaded})` };
   if (through <= from)
@@ -69,8 +73,6 @@ export function planRawQuestion(
       legs: [rawEvents],
       reason: `${kind}: raw events${route ? `; ${route.reason}` : ""}`,
     };
-  if (route.store === "unavailable")
-    return { source: "warehouse", mode: "event", legs: [], reason: route.reason, unavailable: true };
   const cut =
     route.store === "mixed"
       ? `; the range is cut at ${new Date(route.boundary).toISOString()}, where the warehouse ends`

@@ -35,8 +35,9 @@ describe("planQuery: which store answers", () => {
     ["today", { date_range: "today" }, "clickhouse"],
     ["last 30 minutes as explicit times", { date_range: ["2026-11-26T12:05:00Z", "2026-11-26T12:35:00Z"] }, "live"],
     ["90 days", { date_range: "90d" }, "clickhouse"],
-    ["12 months, nothing loaded into the warehouse", { date_range: "12mo" }, "warehouse"],
-    ["a range a year ago, nothing loaded", { date_range: ["2025-10-01", "2025-10-31"] }, "warehouse"],
+    // No frontier yet: ClickHouse has dropped nothing, so it answers.
+    ["12 months, nothing loaded into the warehouse", { date_range: "12mo" }, "clickhouse"],
+    ["a range a year ago, nothing loaded", { date_range: ["2025-10-01", "2025-10-31"] }, "clickhouse"],
   ])("%s → %s", (_, spec, source) => {
     expect(plan(spec).source).toBe(source);
   });
@@ -51,12 +52,14 @@ describe("planRawQuestion: funnels, retention and the bot audit follow the same 
       const hot = planRawQuestion(kind, range(89), NOW, 90);
       expect(hot).toMatchObject({ source: "clickhouse", reason: `${kind}: raw events` });
       expect(hot.legs.map((l) => l.table)).toEqual(["events"]);
-      // Nothing loaded into the warehouse: no store holds the old part.
+      // No frontier in the warehouse yet: ClickHouse has dropped nothing and answers.
       const cold = planRawQuestion(kind, range(91), NOW, 90);
-      expect(cold).toMatchObject({ source: "warehouse", legs: [], unavailable: true });
-      expect(cold.reason).toBe("the range starts more than 90 days ago; the warehouse has no hours loaded yet");
+      expect(cold).toMatchObject({ source: "clickhouse", legs: [{ table: "events" }] });
+      expect(cold.reason).toContain("the warehouse has no loaded frontier yet: ClickHouse, which has dropped nothing");
       // The same boundary as the query language's own plans.
-      expect(planQuery(resolve({ date_range: ["2025-10-01", "2025-10-31"] }), NOW, 90).reason).toBe(cold.reason);
+      expect(planQuery(resolve({ date_range: ["2025-10-01", "2025-10-31"] }), NOW, 90).reason).toContain(
+        "the warehouse has no loaded frontier yet",
+      );
       // Loaded: the warehouse's raw events, cut where it ends (a funnel cannot be merged across stores).
       const warm = planRawQuestion(kind, range(91), NOW, 90, loaded);
       expect(warm).toMatchObject({ source: "warehouse", boundary: loaded });
@@ -73,15 +76,18 @@ describe("planQuery: ranges beyond the hot retention, by how far the warehouse i
   const loaded = Date.parse("2026-11-26T11:00:00Z");
   const cold = (spec: Partial<QuerySpecInput>, through: number | null) => planQuery(resolve(spec), NOW, 90, through);
 
-  it("answers 501 (unavailable) while nothing is loaded", () => {
-    for (const through of [null, 0])
-      expect(cold({ date_range: "12mo" }, through)).toMatchObject({ source: "warehouse", unavailable: true, legs: [] });
+  it("answers from ClickHouse, which has dropped nothing, while the warehouse has no frontier", () => {
+    for (const through of [null, 0]) {
+      const p = cold({ date_range: "12mo" }, through);
+      expect(p.source).toBe("clickhouse");
+      expect(p.legs.length).toBeGreaterThan(0);
+      expect(p.reason).toMatch(/^the range starts more than 90 days ago, but the warehouse has no loaded frontier yet/);
+    }
   });
 
   it("a range the warehouse holds entirely: the warehouse, on its raw tables, looking back through all history", () => {
     const p = cold({ date_range: ["2025-10-01", "2025-10-31"], metrics: ["visitors", "bounce_rate"] }, loaded);
     expect(p).toMatchObject({ source: "warehouse", mode: "mixed", historyFrom: 0 });
-    expect(p.unavailable).toBeUndefined();
     expect(p.legs.map((l) => l.table)).toEqual(["events", "sessions"]);
     expect(p.reason).toBe(
       "the range starts more than 90 days ago: the warehouse (loaded through 2026-11-26T11:00:00.000Z)",

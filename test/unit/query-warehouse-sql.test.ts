@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type GoalRef, normaliseQuery } from "../../core/query/normalise.ts";
 import { planWarehouse } from "../../core/query/plan.ts";
 import { type QuerySpecInput, QuerySpecSchema } from "../../core/query/spec.ts";
-import { buildWarehouseSql, warehouseThrough } from "../../core/query/warehouse-sql.ts";
+import { buildWarehouseSql, warehouseThrough, warehouseThroughSql } from "../../core/query/warehouse-sql.ts";
 
 const NOW = Date.parse("2026-11-26T12:00:00Z");
 const GOALS: GoalRef[] = [{ name: "Blog", kind: "page", page_path: "/blog/**" }];
@@ -58,12 +58,13 @@ describe("the warehouse statement", () => {
     expect(build({ metrics: ["visitors"] }).currencies).toBeNull();
   });
 
-  it("reads the boundary from the schedule's frontier, else the last load done", () => {
+  it("reads the boundary from the schedule's frontier only, never from loads ahead of it", () => {
     const frontier = new Date("2026-11-26T11:00:00Z");
-    const loaded = new Date("2026-11-20T00:00:00Z");
-    expect(warehouseThrough({ frontier, loaded })).toBe(frontier.getTime());
-    expect(warehouseThrough({ frontier: null, loaded })).toBe(loaded.getTime());
-    expect(warehouseThrough({ frontier: null, loaded: null })).toBeNull();
+    expect(warehouseThrough({ frontier })).toBe(frontier.getTime());
+    expect(warehouseThrough({ frontier: null })).toBeNull();
     expect(warehouseThrough(undefined)).toBeNull();
+    const { sql } = warehouseThroughSql();
+    expect(sql).toContain('"job" = $1');
+    expect(sql).not.toContain("status");
   });
 });

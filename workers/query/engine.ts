@@ -113,18 +113,12 @@ export async function withWarehouseLink<T>(
 }
 
 /**
- * The store a plan chose, for one property. A plan no store can answer (a range beyond the hot
- * retention with no warehouse, or nothing loaded into it yet) fails here, in one place, as
- * `501 warehouse_unavailable` naming why.
+ * The store a plan chose, for one property. Plans reach the warehouse only once it has a frontier,
+ * which only a configured warehouse has (core/query/warehouse-plan.ts routeCold).
  */
 export function storeFor(env: Env, propertyId: string, plan: Plan, now: number, link?: WarehouseLink): Store {
   const cold = plan.source === "warehouse" || plan.source === "mixed";
-  if (plan.unavailable || (cold && !link?.configured))
-    throw new AppError(
-      "warehouse_unavailable",
-      501,
-      `date_range: ${plan.reason}; ranges older than the hot retention are answered by the warehouse, which ${link?.configured ? "cannot answer it yet" : "is not connected (WAREHOUSE_URL)"}`,
-    );
+  if (cold && !link?.configured) throw new Error(`a ${plan.source} plan was made without a configured warehouse`);
   return {
     async rows(statement) {
       const result = await clickHouseClient(loadConfig(env)).query({
