@@ -205,8 +205,8 @@ async function daysDue(db: Warehouse): Promise<string[]> {
 
 /** WAREHOUSE_LOAD_START (`YYYY-MM-DD`), where a new warehouse's history starts instead of the oldest archived hour. */
 function configuredStart(env: Env): number | undefined {
-  const value: unknown = Reflect.get(env, "WAREHOUSE_LOAD_START");
-  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? dayStart(value) : undefined;
+  const value = loadConfig(env).WAREHOUSE_LOAD_START;
+  return value ? dayStart(value) : undefined;
 }
 
 export interface ScheduleReport {

@@ -29,11 +29,13 @@ export const ConfigSchema = z.object({
   /** Days ClickHouse answers queries for; older ranges go to the warehouse. */
   HOT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
-   * The warehouse (PostgreSQL protocol: Redshift in production, through Hyperdrive; the embedded
-   * PostgreSQL in development), which answers ranges older than HOT_RETENTION_DAYS. Empty: no
-   * warehouse, and those ranges answer 501.
+   * The warehouse (Redshift in production, reached through Hyperdrive; the embedded PostgreSQL in
+   * development), which answers ranges older than HOT_RETENTION_DAYS up to its frontier. Empty: no
+   * warehouse; ClickHouse then keeps every day (hot retention needs the warehouse) and answers.
    */
   WAREHOUSE_URL: z.union([z.url({ protocol: /^postgres(ql)?$/ }), z.literal("")]).default(""),
+  /** Where a new warehouse's hourly loads start (`YYYY-MM-DD`); empty: the archive's oldest hour. */
+  WAREHOUSE_LOAD_START: z.union([z.iso.date(), z.literal("")]).default(""),
   /** The query cache: Upstash Redis when both are set, the Workers Cache API otherwise. */
   UPSTASH_REDIS_REST_URL: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(""),
   UPSTASH_REDIS_REST_TOKEN: z.string().default(""),
