@@ -23,7 +23,7 @@ const expected: Record<string, [string, ColumnKind, boolean][]> = {
     Object.entries(WAREHOUSE_TABLES).map(([table, columns]) => [
       table,
       Object.entries(columns).map(([c, def]): [string, ColumnKind, boolean] =>
-        typeof def === "string" ? [c, def, false] : [c, def.kind, true],
+        typeof def === "string" ? [c, def as ColumnKind, false] : [c, def.kind, true],
       ),
     ]),
   ),

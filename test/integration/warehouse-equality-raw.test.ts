@@ -88,7 +88,7 @@ const journeys: Event[] = [
 ];
 
 const PAGES = ["/", "/pricing", "/blog/launch", "/blog/v1.0-notes", "/docs/start", "/docs/a/b", "/signup"];
-const REASONS = ["headless", "ua_crawler", "datacenter_asn", "velocity", "cf_verified_bot"];
+const REASONS: Event["bot_reason"][] = ["headless", "ua_crawler", "datacenter_asn", "velocity", "cf_verified_bot"];
 
 /** 300 visitors over five weeks: pageviews, signups and shares, returns, cookieless ids, bots of every kind. */
 function generate(): Event[] {

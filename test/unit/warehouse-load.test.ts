@@ -29,7 +29,10 @@ const key = (p: string, id: string) => `${p}|${id}`;
 class MemoryWarehouse {
   events = new Map<string, WarehouseEventRow>();
   sessions = new Map<string, WarehouseSessionRow>();
-  constructor(private readonly archive: readonly ArchivedEvent[]) {}
+  private readonly archive: readonly ArchivedEvent[];
+  constructor(archive: readonly ArchivedEvent[]) {
+    this.archive = archive;
+  }
 
   load(hour: number): void {
     const archived = this.archive.filter((a) => hourFloor(a.event.event_timestamp) === hour);
@@ -98,7 +101,11 @@ describe("planHourLoad", () => {
   });
 
   it("makes a session crossing two hours one row, loaded in either order, with its id from the first event", () => {
-    const archive = [ev(H - 10 * MINUTE_MS), ev(H + 5 * MINUTE_MS), ev(H + 20 * MINUTE_MS, "alice", { event_type: "click" })];
+    const archive = [
+      ev(H - 10 * MINUTE_MS),
+      ev(H + 5 * MINUTE_MS),
+      ev(H + 20 * MINUTE_MS, "alice", { event_type: "click" }),
+    ];
     for (const order of [
       [H - HOUR_MS, H],
       [H, H - HOUR_MS],
