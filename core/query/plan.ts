@@ -220,7 +220,7 @@ function liveEligible(q: ResolvedQuery, now: number): boolean {
  * so it still holds every range starting on or after the first day the retention reaches into:
  * such a range is ClickHouse's, whole. Otherwise (warehouse-plan.ts): the warehouse answers a
  * range it holds; one reaching past its boundary up to the boundary only (the last hour or two
- * the load job has not reached), said in the reason and cut in the answer; nothing loaded, 501.
+ * the load job has not reached), said in the reason and cut in the answer; no frontier, ClickHouse.
  */
 export function planRawQuestion(
   kind: RawQuestion,
@@ -269,8 +269,8 @@ export function planWarehouse(q: ResolvedQuery, reason: string): Plan {
 }
 
 /**
- * Which store answers a query, and how. `warehouseThrough`: the end of the last hour loaded into
- * the warehouse (the engine reads it only for a range reaching beyond the hot retention).
+ * Which store answers a query, and how. `warehouseThrough`: the warehouse's frontier, before which
+ * every hour is loaded (the engine reads it only for a range reaching beyond the hot retention).
  */
 export function planQuery(
   q: ResolvedQuery,

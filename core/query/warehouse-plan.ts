@@ -43,7 +43,7 @@ export function routeCold(cold: string, from: number, to: number, warehouseThrou
   return {
     store: "mixed",
     boundary: through,
-    reason: `${cold}: the warehouse up to ${loaded} (the last hour loaded), ClickHouse after it, merged`,
+    reason: `${cold}: the warehouse up to ${loaded} (its frontier: every hour before it is loaded), ClickHouse after it, merged`,
   };
 }
 

@@ -110,7 +110,7 @@ describe("planQuery: ranges beyond the hot retention, by how far the warehouse i
     const p = cold({ date_range: "12mo" }, loaded);
     expect(p).toMatchObject({ source: "mixed", boundary: loaded, legs: [] });
     expect(p.reason).toBe(
-      "the range starts more than 90 days ago: the warehouse up to 2026-11-26T11:00:00.000Z (the last hour loaded), ClickHouse after it, merged",
+      "the range starts more than 90 days ago: the warehouse up to 2026-11-26T11:00:00.000Z (its frontier: every hour before it is loaded), ClickHouse after it, merged",
     );
   });
 
