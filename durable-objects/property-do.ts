@@ -10,7 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SavedFunnel } from "../core/property/funnels.ts";
 import type { Goal } from "../core/property/goals.ts";
-import { applyPatch, type PatchProperty, type PropertyConfig } from "../core/property/property.ts";
+import { applyPatch, dataStart, type PatchProperty, type PropertyConfig } from "../core/property/property.ts";
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
 import type { SessionChange } from "../core/session/session.ts";
 import type { StoredWindow } from "../core/session/window.ts";
@@ -58,6 +58,13 @@ export class PropertyDO extends DurableObject<Env> {
     const next = applyPatch(current, patch);
     await this.ctx.storage.put("config", next);
     return next;
+  }
+
+  /** Records imported history older than anything before (it moves "All time"'s start back). */
+  async noteHistory(earliest: number): Promise<void> {
+    const current = await this.config();
+    if (!current || earliest >= dataStart(current)) return;
+    await this.ctx.storage.put("config", { ...current, history_from: earliest });
   }
 
   /** Every key, active or revoked, without secrets or hashes. */

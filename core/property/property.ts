@@ -73,8 +73,15 @@ export const PropertyConfigSchema = z.strictObject({
   // Absent in configurations stored before it existed: those report revenue in DEFAULT_CURRENCY.
   currency: mutable.currency.optional(),
   created_at: z.number().int(),
+  /** The earliest event imported from before the property was created (absent: none was). */
+  history_from: z.number().int().optional(),
 });
 export type PropertyConfig = z.infer<typeof PropertyConfigSchema>;
+
+/** Where the property's data starts — "All time" — its creation, or imported history before it. */
+export function dataStart(config: Pick<PropertyConfig, "created_at" | "history_from">): number {
+  return Math.min(config.created_at, config.history_from ?? config.created_at);
+}
 
 /** `POST /api/v1/properties` body. */
 export const CreatePropertySchema = z.strictObject({

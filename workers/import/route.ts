@@ -9,7 +9,7 @@ import { sha256Hex } from "../../core/hash.ts";
 import { MAX_EVENT_BYTES } from "../../core/ingest/collect-batch.ts";
 import { type ImportLine, judgeImportText } from "../../core/ingest/import-line.ts";
 import { describeIssues } from "../../core/issues.ts";
-import { propertyConfig } from "../../platform/properties.ts";
+import { forgetProperty, propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
 import { runPipeline } from "../collect/pipeline.ts";
 import { ndjsonLines } from "./lines.ts";
@@ -23,6 +23,8 @@ interface Tally {
   accepted: number;
   rejected: number;
   errors: { line: number; code: string; message: string }[];
+  /** The earliest accepted event's time: history before the property's creation moves "All time". */
+  earliest?: number;
 }
 
 async function flush(env: Env, request: Request, chunk: ImportLine[], lineNos: number[], tally: Tally): Promise<void> {
@@ -34,6 +36,7 @@ async function flush(env: Env, request: Request, chunk: ImportLine[], lineNos: n
     { sourceProtocol: "import", imported: true, geo: (i) => chunk[i]?.geo },
   );
   tally.accepted += result.accepted.length;
+  for (const e of result.accepted) tally.earliest = Math.min(tally.earliest ?? e.event_timestamp, e.event_timestamp);
   tally.rejected += result.rejections.length;
   for (const r of result.rejections) {
     if (tally.errors.length < MAX_ERRORS)
@@ -77,5 +80,10 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
       { cause },
     );
   }
-  return c.json({ property_id: propertyId, ...tally }, 200);
+  const { earliest, ...counts } = tally;
+  if (earliest !== undefined) {
+    await propertyStub(c.env, propertyId).noteHistory(earliest);
+    forgetProperty(propertyId);
+  }
+  return c.json({ property_id: propertyId, ...counts }, 200);
 });

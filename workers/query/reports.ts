@@ -4,6 +4,7 @@
  * planned by the same rules and run by the same engine, with their own pure SQL builders.
  */
 import { AppError } from "../../core/errors.ts";
+import { dataStart } from "../../core/property/property.ts";
 import { buildFunnelSql, shapeFunnel } from "../../core/query/funnel.ts";
 import { normaliseQuery } from "../../core/query/normalise.ts";
 import type { RawQuestion } from "../../core/query/plan.ts";
@@ -146,7 +147,7 @@ async function resolve(x: Run, p: ReportParams, now: number) {
   if (!property) throw new AppError("property_not_found", 404, `property ${p.property} does not exist`);
   return normaliseQuery(parseQuerySpec(baseSpec(p)), {
     propertyTimezone: property.timezone,
-    createdAt: property.created_at,
+    createdAt: dataStart(property),
     now,
     goals: [],
   });

@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import type { QueryResponseSchema } from "../../core/openapi.ts";
-import { propertyCurrency } from "../../core/property/property.ts";
+import { dataStart, propertyCurrency } from "../../core/property/property.ts";
 import { liveRows } from "../../core/query/live.ts";
 import { mergeAnswers, mixedParts } from "../../core/query/merge.ts";
 import {
@@ -162,7 +162,7 @@ export async function runQuery(
   const goals = wantsGoals ? await propertyStub(env, spec.property_id).goals() : [];
   const q = normaliseQuery(spec, {
     propertyTimezone: property.timezone,
-    createdAt: property.created_at,
+    createdAt: dataStart(property),
     now,
     goals,
     propertyCurrency: propertyCurrency(property),
