@@ -12,9 +12,9 @@ import { utcLikeZone, wholeHourZone } from "./dates.ts";
 import { ENGAGEMENT_METRICS, REVENUE_METRICS } from "./metric-rules.ts";
 import type { ResolvedQuery } from "./normalise.ts";
 import { dayBlocks } from "./rollup-spans.ts";
-import { beyondHotRetention, planRawQuestion as planRawCold, type RawQuestion, routeCold } from "./warehouse-plan.ts";
+import { beyondHotRetention, routeCold } from "./warehouse-plan.ts";
 
-export { beyondHotRetention, type RawQuestion } from "./warehouse-plan.ts";
+export { beyondHotRetention, planRawQuestion, type RawQuestion } from "./warehouse-plan.ts";
 
 import { type Filter, isTimeDimension, type Metric, type PlainDimension, scopeOf } from "./spec.ts";
 
@@ -211,34 +211,6 @@ function liveEligible(q: ResolvedQuery, now: number): boolean {
         time === undefined &&
         q.metrics.every((m) => LIVE_DIMENSIONS[plain[0] as string]?.includes(m) ?? false)))
   );
-}
-
-/**
- * Funnels, retention and the bot audit read raw events from one store: they cannot be merged
- * across the warehouse's boundary (a funnel or a cohort follows visitors across it). ClickHouse
- * drops only whole UTC days that lie wholly before the hot retention (core/warehouse/retention.ts),
- * so it still holds every range starting on or after the first day the retention reaches into:
- * such a range is ClickHouse's, whole. Otherwise (warehouse-plan.ts): the warehouse answers a
- * range it holds; one reaching past its boundary up to the boundary only (the last hour or two
- * the load job has not reached), said in the reason and cut in the answer; no frontier, ClickHouse.
- */
-export function planRawQuestion(
-  kind: RawQuestion,
-  range: { from: number; to: number },
-  now: number,
-  hotRetentionDays: number,
-  warehouseThrough: number | null = null,
-): Plan {
-  const cold = beyondHotRetention(range.from, now, hotRetentionDays);
-  const kept = Math.floor((now - hotRetentionDays * DAY_MS) / DAY_MS) * DAY_MS;
-  if (cold && range.from >= kept)
-    return {
-      source: "clickhouse",
-      mode: "event",
-      legs: [{ side: "events", table: "events", rollupDimension: null, joinSessions: false, days: null }],
-      reason: `${kind}: raw events; ${cold}, but ClickHouse still holds it (it drops only whole days before ${new Date(kept).toISOString().slice(0, 10)})`,
-    };
-  return planRawCold(kind, range, now, hotRetentionDays, warehouseThrough);
 }
 
 /** The warehouse's plan for a query: the raw tables, by the same modes, sides and companions as ClickHouse's. */

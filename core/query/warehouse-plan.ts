@@ -53,9 +53,13 @@ export type RawQuestion = "funnel" | "retention" | "bots";
 const rawEvents: Leg = { side: "events", table: "events", rollupDimension: null, joinSessions: false, days: null };
 
 /**
- * Funnels, retention and the bot audit read raw events, from whichever store holds the range. A
- * range across the warehouse's boundary cannot be merged (a funnel or a cohort follows visitors
- * across it): the warehouse answers it up to its boundary, said in the reason (`boundary`).
+ * Funnels, retention and the bot audit read raw events from one store: they cannot be merged
+ * across the warehouse's frontier (a funnel or a cohort follows visitors across it). ClickHouse
+ * drops only whole UTC days wholly before the hot retention (and the frontier: core/warehouse/
+ * retention.ts), so a range starting on or after the first day the retention reaches into is
+ * ClickHouse's, whole. Otherwise the cold route decides: the warehouse answers a range it holds,
+ * one reaching past its frontier up to it only (the last hour or two the load job has not
+ * reached), said in the reason and cut in the answer; no frontier, ClickHouse.
  */
 export function planRawQuestion(
   kind: RawQuestion,
@@ -65,6 +69,14 @@ export function planRawQuestion(
   warehouseThrough: number | null = null,
 ): Plan {
   const cold = beyondHotRetention(range.from, now, hotRetentionDays);
+  const kept = Math.floor((now - hotRetentionDays * DAY_MS) / DAY_MS) * DAY_MS;
+  if (cold && range.from >= kept)
+    return {
+      source: "clickhouse",
+      mode: "event",
+      legs: [rawEvents],
+      reason: `${kind}: raw events; ${cold}, but ClickHouse still holds it (it drops only whole days before ${new Date(kept).toISOString().slice(0, 10)})`,
+    };
   const route = cold ? routeCold(cold, range.from, range.to, warehouseThrough) : null;
   if (!route || route.store === "clickhouse")
     return {
