@@ -33,6 +33,9 @@ export interface PropertySummary {
 }
 /** GET /api/v1/bots (workers/query/bots.ts). */
 export interface BotReport {
+  /** The instants counted: `to` is earlier than asked when the warehouse answered up to its frontier. */
+  from: string;
+  to: string;
   total_events: number;
   human_events: number;
   bot_events: number;

@@ -36,6 +36,11 @@ export function botDays(state: Pick<ViewState, "range" | "from" | "to">, now = D
   }
 }
 
+/** Whether the audit answered less than the days asked (a range reaching past the warehouse's frontier). */
+export function cutShort(answeredTo: string, lastDay: string): boolean {
+  return Date.parse(answeredTo) < Date.parse(`${lastDay}T00:00:00Z`) + 86_400_000;
+}
+
 export function Bots() {
   const { state, property, token } = useDash();
   const [reclassify, setReclassify] = useState(false);
@@ -58,6 +63,12 @@ export function Bots() {
         <Async loaded={loaded}>
           {(data) => (
             <>
+              {cutShort(data.to, to) && (
+                <p className="muted" data-testid="bot-cut">
+                  Counted up to {data.to.slice(0, 16).replace("T", " ")} UTC: the warehouse has loaded the hours before
+                  it; the audit cannot join its older part with ClickHouse's newer one.
+                </p>
+              )}
               <ul className="kpis">
                 <li>
                   <div className="kpi">
