@@ -13,10 +13,8 @@ import { fromArchiveRecord, toArchiveRecord } from "../core/archive/layout.ts";
 import { decodeArchiveFile, encodeArchiveFile } from "../core/archive/parquet.ts";
 import { dedupeRecords } from "../core/archive/plan.ts";
 import { ConfigSchema } from "../core/config.ts";
-import type { Event } from "../core/event.ts";
 import { replayChunk, type VisitorStates } from "../core/replay/replay.ts";
-import { prng } from "../dev/fixtures/dataset.ts";
-import { makeEvent } from "../dev/fixtures/events.ts";
+import { dayOfTraffic } from "../dev/fixtures/day-traffic.ts";
 import { startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
 import { readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
@@ -24,39 +22,12 @@ import { zstdCodec } from "../platform/archive/zstd.ts";
 import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 
 const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 200_000);
-const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 25);
-const rnd = prng(11);
-const PAGES = Array.from({ length: 200 }, (_, i) => `/page/${i}`);
-
-/** A day of one property's traffic: visitors with visits of a few events, spread over 24 hours. */
-function traffic(): Event[][] {
-  const hours: Event[][] = Array.from({ length: 24 }, () => []);
-  let n = 0;
-  for (let v = 0; n < EVENTS; v++) {
-    let t = START + Math.floor(rnd() * 23.5 * HOUR);
-    for (let e = 0; e < 1 + Math.floor(rnd() * 5) && n < EVENTS; e++, n++) {
-      const page = PAGES[Math.floor(PAGES.length * rnd() ** 2)] ?? "/";
-      hours[Math.floor((t - START) / HOUR)]?.push(
-        makeEvent({
-          property_id: "UA-BENCH-1",
-          client_id: `v${v}`,
-          event_id: `e${n}`,
-          event_timestamp: t,
-          page_url: `https://example.com${page}`,
-          page_path: page,
-        }),
-      );
-      t += Math.floor(rnd() * 5 * 60_000);
-    }
-  }
-  return hours;
-}
 
 const seconds = (from: number) => (performance.now() - from) / 1000;
 const rate = (events: number, s: number) => `${Math.round(events / s).toLocaleString("en-US")} events/s`;
 
-const hours = traffic();
+const hours = dayOfTraffic({ property: "UA-BENCH-1", events: EVENTS, start: START, seed: 11 });
 const files = hours.map((events) =>
   encodeArchiveFile(
     events.map((e) => toArchiveRecord(e, e.event_timestamp)),

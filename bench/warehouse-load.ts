@@ -14,10 +14,8 @@ import { loadHour } from "../consumers/warehouse-load.ts";
 import { batchFileKey, deterministicId, partitionOf, toArchiveRecord } from "../core/archive/layout.ts";
 import { encodeArchiveFile } from "../core/archive/parquet.ts";
 import { MemoryArchiveStore } from "../core/archive/store.ts";
-import type { Event } from "../core/event.ts";
 import { HOUR_MS } from "../core/time.ts";
-import { prng } from "../dev/fixtures/dataset.ts";
-import { makeEvent } from "../dev/fixtures/events.ts";
+import { dayOfTraffic } from "../dev/fixtures/day-traffic.ts";
 import { startWarehouseServer } from "../dev/servers/warehouse-server.ts";
 import { readWarehouseMigrations } from "../migrations/files.ts";
 import { migrateWarehouse } from "../migrations/postgres-target.ts";
@@ -27,35 +25,9 @@ import { withWarehouse } from "../platform/warehouse.ts";
 const EVENTS = Number(process.env.BENCH_WAREHOUSE_LOAD_EVENTS ?? 100_000);
 const PROPERTY = "UA-BENCH-1";
 const START = Date.UTC(2026, 10, 25);
-const rnd = prng(12);
-const PAGES = Array.from({ length: 200 }, (_, i) => `/page/${i}`);
-
-/** A day of one property's traffic (as bench/replay.ts): visits of a few events, some crossing hours. */
-function traffic(): Event[][] {
-  const hours: Event[][] = Array.from({ length: 24 }, () => []);
-  let n = 0;
-  for (let v = 0; n < EVENTS; v++) {
-    let t = START + Math.floor(rnd() * 23.5 * HOUR_MS);
-    for (let e = 0; e < 1 + Math.floor(rnd() * 5) && n < EVENTS; e++, n++) {
-      const page = PAGES[Math.floor(PAGES.length * rnd() ** 2)] ?? "/";
-      hours[Math.floor((t - START) / HOUR_MS)]?.push(
-        makeEvent({
-          property_id: PROPERTY,
-          client_id: `v${v}`,
-          event_id: `e${n}`,
-          event_timestamp: t,
-          page_url: `https://example.com${page}`,
-          page_path: page,
-        }),
-      );
-      t += Math.floor(rnd() * 5 * 60_000);
-    }
-  }
-  return hours;
-}
 
 const store = new MemoryArchiveStore();
-for (const [h, events] of traffic().entries()) {
+for (const [h, events] of dayOfTraffic({ property: PROPERTY, events: EVENTS, start: START, seed: 12 }).entries()) {
   if (events.length === 0) continue;
   const bytes = encodeArchiveFile(
     events.map((e) => toArchiveRecord(e, e.event_timestamp)),
