@@ -21,7 +21,7 @@ import { at, type Fragment, mapText, type WarehouseScope } from "./warehouse-sco
 
 export type Side = "events" | "sessions";
 
-const any = (parts: Fragment[]) => sql`(${sql.join(parts, sql` OR `)})`;
+const anyOf = (parts: Fragment[]) => sql`(${sql.join(parts, sql` OR `)})`;
 
 /** RE2 patterns (validated as such) read the same as POSIX AREs for what the query language allows. */
 function operatorSql(op: FilterOperator, column: Fragment, values: string[]): Fragment {
@@ -31,13 +31,13 @@ function operatorSql(op: FilterOperator, column: Fragment, values: string[]): Fr
     case "is_not":
       return sql`${column} NOT IN (${sql.join(values)})`;
     case "contains":
-      return any(values.map((v) => sql`POSITION(${v} IN ${column}) > 0`));
+      return anyOf(values.map((v) => sql`POSITION(${v} IN ${column}) > 0`));
     case "contains_not":
-      return sql`NOT ${any(values.map((v) => sql`POSITION(${v} IN ${column}) > 0`))}`;
+      return sql`NOT ${anyOf(values.map((v) => sql`POSITION(${v} IN ${column}) > 0`))}`;
     case "matches":
-      return any(values.map((v) => sql`${column} ~ ${v}`));
+      return anyOf(values.map((v) => sql`${column} ~ ${v}`));
     case "matches_not":
-      return sql`NOT ${any(values.map((v) => sql`${column} ~ ${v}`))}`;
+      return sql`NOT ${anyOf(values.map((v) => sql`${column} ~ ${v}`))}`;
   }
 }
 
@@ -101,7 +101,7 @@ export function filterSql(f: Filter, side: Side, s: WarehouseScope): Fragment {
 
 /** Whether an event converts one of the goals (page goals: pageviews whose path matches). */
 export function goalSql(goals: readonly GoalRef[]): Fragment {
-  return any(
+  return anyOf(
     goals.map((g) =>
       g.kind === "page"
         ? sql`(event_type = 'pageview' AND page_path ~ ${goalPathRegex(g.page_path ?? "")})`
