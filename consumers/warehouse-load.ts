@@ -1,7 +1,6 @@
 /**
- * The hourly load's shell (issue #16): reads one closed UTC hour from the Parquet archive as replay
- * does (each property's files and its rows in the pooled files; manifest files plus unmerged batch
- * files; one row per property and event id), reads the sessions next to it from the warehouse, and
+ * The hourly load's shell (issue #16): reads one closed UTC hour from the Parquet archive
+ * (consumers/warehouse-archive.ts), reads the sessions next to it from the warehouse, and
  * replaces the hour in ONE transaction: its events, the neighbouring sessions' events and every
  * session row it touches are deleted and inserted again (Redshift has no ON CONFLICT), so a re-run
  * replaces the hour and never doubles it. The pure step is core/warehouse/load.ts.
@@ -16,23 +15,10 @@
  * PostgreSQL and Redshift alike meanwhile.
  */
 import { type Expression, type ExpressionBuilder, type SqlBool, sql, type Transaction } from "kysely";
-import { readManifest } from "../core/archive/compaction-step.ts";
-import {
-  ARCHIVE_EVENTS_PREFIX,
-  type ArchiveRecord,
-  fromArchiveRecord,
-  hourPrefix,
-  liveFiles,
-  partitionOf,
-} from "../core/archive/layout.ts";
-import { decodeArchiveFile } from "../core/archive/parquet.ts";
-import { dedupeRecords } from "../core/archive/plan.ts";
-import { type ArchiveStore, listAll } from "../core/archive/store.ts";
-import { POOLED_ARCHIVE_ID } from "../core/event.ts";
+import type { ArchiveStore } from "../core/archive/store.ts";
 import { HOUR_MS } from "../core/time.ts";
 import { AGGREGATES_JOB, dayOf, dayStart } from "../core/warehouse/jobs.ts";
 import {
-  type ArchivedEvent,
   chunks,
   IN_LIST_CHUNK,
   INSERT_BATCH_ROWS,
@@ -42,19 +28,8 @@ import {
   visitorsOf,
 } from "../core/warehouse/load.ts";
 import type { WarehouseDatabase, WarehouseEventRow, WarehouseSessionRow } from "../core/warehouse/schema.ts";
-import { zstdCodec } from "../platform/archive/zstd.ts";
 import type { Warehouse } from "../platform/warehouse.ts";
-
-/** Partitions read at once: listing and fetching an hour's files is I/O-bound. */
-const READ_CONCURRENCY = 8;
-
-/** Which properties a load covers. */
-export interface LoadScope {
-  /** The properties to read (the registry's, for a load of every property). */
-  properties: readonly string[];
-  /** Only these (a backfill for one property); else any property the hour's pooled files hold too. */
-  exact: boolean;
-}
+import { type LoadScope, readArchiveHour } from "./warehouse-archive.ts";
 
 export interface HourLoadResult {
   hour: number;
@@ -65,61 +40,6 @@ export interface HourLoadResult {
   archived: number;
   events: number;
   sessions: number;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-/** The readable records of one partition-hour: the manifest's files and the batch files it does not name. */
-async function readPartition(store: ArchiveStore, propertyId: string, hour: number): Promise<ArchiveRecord[]> {
-  const partition = partitionOf(propertyId, hour);
-  const listed = (await listAll(store, hourPrefix(partition))).map((o) => o.key);
-  if (listed.length === 0) return [];
-  const { manifest } = await readManifest(store, partition);
-  const records: ArchiveRecord[] = [];
-  for (const key of liveFiles(listed, manifest)) {
-    const object = await store.get(key);
-    if (object) records.push(...(await decodeArchiveFile(object.body, zstdCodec)));
-  }
-  return records;
-}
-
-/** The hour's archived events in scope, one per (property, event id), and the properties it covers. */
-export async function readArchiveHour(
-  store: ArchiveStore,
-  hour: number,
-  scope: LoadScope,
-): Promise<{ archived: ArchivedEvent[]; properties: string[] }> {
-  const wanted = new Set(scope.properties);
-  const own = await mapLimit(scope.properties, READ_CONCURRENCY, (p) => readPartition(store, p, hour));
-  const pooled = (await readPartition(store, POOLED_ARCHIVE_ID, hour)).filter(
-    (r) => !scope.exact || wanted.has(r.property_id),
-  );
-  const records = [...own.flat(), ...pooled];
-  const archived = dedupeRecords(records).kept.map(fromArchiveRecord);
-  const properties = new Set([...scope.properties, ...pooled.map((r) => r.property_id)]);
-  return { archived, properties: [...properties].sort() };
-}
-
-/** The oldest hour the archive holds for these properties (and the pooled files), or null when empty. */
-export async function oldestArchivedHour(store: ArchiveStore, properties: readonly string[]): Promise<number | null> {
-  const firsts = await mapLimit([...properties, POOLED_ARCHIVE_ID], READ_CONCURRENCY, async (p) => {
-    const page = await store.list(`${ARCHIVE_EVENTS_PREFIX}property_id=${p}/`);
-    const m = /\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(page.objects[0]?.key ?? "");
-    return m ? Date.parse(`${m[1]}T${m[2]}:00:00Z`) : null;
-  });
-  const hours = firsts.filter((h): h is number => h !== null);
-  return hours.length > 0 ? Math.min(...hours) : null;
 }
 
 type Events = ExpressionBuilder<WarehouseDatabase, "events">;

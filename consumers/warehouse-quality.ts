@@ -28,7 +28,7 @@ import { clickHouseClient } from "../platform/clickhouse.ts";
 import { loadConfig } from "../platform/config.ts";
 import { registryStub } from "../platform/properties.ts";
 import type { Warehouse } from "../platform/warehouse.ts";
-import { readArchiveHour } from "./warehouse-load.ts";
+import { readArchiveHour } from "./warehouse-archive.ts";
 
 /** Rows of a ClickHouse SELECT, 64-bit integers as JSON numbers. */
 async function clickHouseRows<T>(env: Env, statement: { sql: string; params?: Record<string, unknown> }): Promise<T[]> {
