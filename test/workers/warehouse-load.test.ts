@@ -47,11 +47,17 @@ afterAll(async () => {
   });
 });
 
-/** The Cron Trigger as Cloudflare runs it, on an env pointing at `url` and starting its history on `day`. */
-async function cron(url: string, day: string): Promise<void> {
+/**
+ * The Cron Trigger as Cloudflare runs it, on an env pointing at `url` and starting its history on
+ * `day`. Returns its scheduled time: what counts as a closed hour is judged from it, not from a
+ * later clock that may have crossed an hour's closing meanwhile.
+ */
+async function cron(url: string, day: string): Promise<number> {
   const ctx = createExecutionContext();
   const wenv = { ...env, WAREHOUSE_URL: url, WAREHOUSE_LOAD_START: day };
-  await worker.scheduled(createScheduledController({ cron: "10 * * * *", scheduledTime: Date.now() }), wenv, ctx);
+  const scheduledTime = Date.now();
+  await worker.scheduled(createScheduledController({ cron: "10 * * * *", scheduledTime }), wenv, ctx);
+  return scheduledTime;
 }
 
 /** Alice's visit from 10:50 to 11:20 (one session over two hours), Bob's one pageview at 10:55. */
@@ -104,7 +110,7 @@ it("loads closed hours on schedule into events and sessions, records each run, a
   expect((await consumeMessage(`${run}-m1`, events)).retryMessages).toEqual([]);
   const url = await isolatedWarehouse("cron");
   const ten = hourFloor(YESTERDAY_10H);
-  await cron(url, dayOf(YESTERDAY_10H));
+  const ranAt = await cron(url, dayOf(YESTERDAY_10H));
 
   await withWarehouse(url, async (db) => {
     const first = await stored(db, p.property_id);
@@ -134,7 +140,7 @@ it("loads closed hours on schedule into events and sessions, records each run, a
     expect(byHour.get(ten + HOUR_MS)).toMatchObject({ status: "done" });
     expect(byHour.get(ten)?.finished_at).toBeInstanceOf(Date);
     // Every closed hour since the start of the day, once each; the frontier is past the last one.
-    const closed = lastClosedHour(Date.now());
+    const closed = lastClosedHour(ranAt);
     expect(runs.every((r) => r.status === "done")).toBe(true);
     expect(new Set(runs.map((r) => r.period_start.getTime())).size).toBe(runs.length);
     expect(runs.length).toBe((closed - Date.parse(`${dayOf(YESTERDAY_10H)}T00:00:00Z`)) / HOUR_MS + 1);
