@@ -77,6 +77,8 @@ export default defineConfig({
                   namespace_id: "1002",
                   simple: { limit: TEST_RATE_LIMITS.property / PROPERTY_TOKEN_EVENTS, period: 60 },
                 },
+                AUTH_FAILURE_LIMITER: { namespace_id: "1003", simple: { limit: 30, period: 60 } },
+                LOOKUP_RATE_LIMITER: { namespace_id: "1004", simple: { limit: 120, period: 60 } },
               },
               // A second events queue, so sharding can be tested (EVENTS_QUEUE_SHARDS stays 1).
               queueProducers: {

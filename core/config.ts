@@ -9,8 +9,32 @@ export const ConfigSchema = z.object({
     .default("default"),
   CLICKHOUSE_USER: z.string().min(1).default("default"),
   CLICKHOUSE_PASSWORD: z.string().default(""),
-  /** Empty disables the admin API (every admin call answers 401). */
-  ADMIN_TOKEN: z.string().default(""),
+  /**
+   * Empty disables the admin API (every admin call answers 401). Otherwise at least 32 characters:
+   * it guards every property, so it must not be guessable online or offline.
+   */
+  ADMIN_TOKEN: z
+    .union([z.literal(""), z.string().min(32, "must be at least 32 random characters (or empty to disable)")])
+    .default(""),
+  /**
+   * The key of browser WebSocket tokens. Empty: derived from ADMIN_TOKEN by HKDF, so a token holder
+   * learns nothing usable about the admin token.
+   */
+  WS_TOKEN_SECRET: z
+    .union([z.literal(""), z.string().min(32, "must be at least 32 random characters (or empty to derive one)")])
+    .default(""),
+  /**
+   * The ClickHouse user queries run as: read-only, with execution-time, memory and result limits
+   * (docs/security.md). Empty: the writing user, with the same limits sent per query.
+   */
+  CLICKHOUSE_QUERY_USER: z.string().default(""),
+  CLICKHOUSE_QUERY_PASSWORD: z.string().default(""),
+  /** Per-statement limits on query-API SQL (ClickHouse max_execution_time, max_memory_usage, max_result_rows). */
+  QUERY_MAX_EXECUTION_SECONDS: z.coerce.number().int().min(1).max(600).default(15),
+  QUERY_MAX_MEMORY_BYTES: z.coerce.number().int().min(1_000_000).default(4_000_000_000),
+  QUERY_MAX_RESULT_ROWS: z.coerce.number().int().min(1).default(1_000_000),
+  /** Days the raw user agent is kept (for the bot audit); after that only its parsed fields remain. */
+  RAW_USER_AGENT_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   EVENTS_QUEUE_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
   /**
    * The ingest stage (durable-objects/ingest-do.ts): actors per Cloudflare location that pack the

@@ -200,6 +200,11 @@ export class PropertyDO extends DurableObject<Env> {
     await pushSnapshot(this.ctx, Date.now());
   }
 
+  /** Stored data changed under every answer (an erasure): cached answers of this property stop being served. */
+  async dataChanged(): Promise<void> {
+    this.#versions.advance([], Date.now());
+  }
+
   /** Drops the live windows (a replay of the actors rebuilds them). */
   async resetLive(): Promise<void> {
     await dropWindows(this.ctx.storage);
