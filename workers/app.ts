@@ -16,9 +16,11 @@ import { botRoutes } from "./query/bots.ts";
 import { queryRoutes } from "./query/route.ts";
 import { realtimeRoutes } from "./realtime/route.ts";
 import { socketRoutes } from "./realtime/socket.ts";
+import { securityHeaders } from "./security-headers.ts";
 import { trackerRoutes } from "./tracker/route.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
+app.use(securityHeaders());
 
 /** Liveness, and the "trivial route" the ingest bench compares /collect against. */
 app.get("/health", (c) => c.json({ status: "ok" }));
