@@ -2,8 +2,16 @@
  * Short-lived signed tokens for browser WebSockets (browsers cannot set headers on them): a key
  * holder asks for one, then opens `/ws/realtime?token=…` within a minute. HMAC-SHA256 over
  * `property.expiry`; nothing is stored.
+ *
+ * The MAC key is WS_TOKEN_SECRET when set, else a key derived from ADMIN_TOKEN by HKDF: a token never
+ * is a plain HMAC keyed by the admin token itself, and the two secrets can be rotated apart.
  */
 const encoder = new TextEncoder();
+
+/** HKDF's `info`: binds the derived key to this one use; a new format gets a new version. */
+export const WS_TOKEN_INFO = "tally ws-token v1";
+
+export const WS_TOKEN_TTL_MS = 60_000;
 
 function b64url(bytes: Uint8Array): string {
   let binary = "";
@@ -11,37 +19,53 @@ function b64url(bytes: Uint8Array): string {
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-async function mac(secret: string, payload: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(`tally-ws-token:${secret}`),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload))));
+function fromB64url(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return undefined;
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
 }
 
-export const WS_TOKEN_TTL_MS = 60_000;
+/**
+ * The tokens' HMAC key from the configuration: WS_TOKEN_SECRET, else HKDF-SHA256 of ADMIN_TOKEN;
+ * undefined when both are empty (no tokens can be issued).
+ */
+export async function wsTokenKey(secrets: {
+  ADMIN_TOKEN: string;
+  WS_TOKEN_SECRET: string;
+}): Promise<CryptoKey | undefined> {
+  const hmac = { name: "HMAC", hash: "SHA-256" };
+  if (secrets.WS_TOKEN_SECRET)
+    return crypto.subtle.importKey("raw", encoder.encode(secrets.WS_TOKEN_SECRET), hmac, false, ["sign", "verify"]);
+  if (!secrets.ADMIN_TOKEN) return undefined;
+  const base = await crypto.subtle.importKey("raw", encoder.encode(secrets.ADMIN_TOKEN), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode(WS_TOKEN_INFO) },
+    base,
+    { ...hmac, length: 256 },
+    false,
+    ["sign", "verify"],
+  );
+}
 
+/** A token for one property, valid WS_TOKEN_TTL_MS from `now`. */
 export async function signWsToken(
-  secret: string,
+  key: CryptoKey,
   propertyId: string,
   now: number,
 ): Promise<{ token: string; expires_at: number }> {
   const expires = now + WS_TOKEN_TTL_MS;
   const payload = `${b64url(encoder.encode(propertyId))}.${expires}`;
-  return { token: `${payload}.${await mac(secret, payload)}`, expires_at: expires };
+  const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
+  return { token: `${payload}.${b64url(signature)}`, expires_at: expires };
 }
 
 /** True when the token is ours, unexpired, and for this property. */
-export async function verifyWsToken(secret: string, token: string, propertyId: string, now: number): Promise<boolean> {
-  const [id, expires, signature] = token.split(".");
-  if (!id || !expires || !signature || Number(expires) < now) return false;
+export async function verifyWsToken(key: CryptoKey, token: string, propertyId: string, now: number): Promise<boolean> {
+  const [id, expires, signature, extra] = token.split(".");
+  if (!id || !expires || !signature || extra !== undefined) return false;
+  if (!/^\d{1,15}$/.test(expires) || Number(expires) < now) return false;
   if (id !== b64url(encoder.encode(propertyId))) return false;
-  const expected = await mac(secret, `${id}.${expires}`);
-  if (expected.length !== signature.length) return false;
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ signature.charCodeAt(i);
-  return diff === 0;
+  const mac = fromB64url(signature);
+  // subtle.verify compares in constant time.
+  return mac !== undefined && crypto.subtle.verify("HMAC", key, mac, encoder.encode(`${id}.${expires}`));
 }

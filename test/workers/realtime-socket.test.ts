@@ -1,15 +1,22 @@
 /**
  * Live dashboards over WebSockets held by the PropertyDO (hibernation API): a snapshot on connect,
  * a push after events (at most once a second, only when changed), surviving hibernation, and
- * authentication by key or short-lived token.
+ * authentication by key or short-lived token (keyed by WS_TOKEN_SECRET, else HKDF of ADMIN_TOKEN; a
+ * short secret is a 500 naming it).
  */
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import {
+  createExecutionContext,
+  evictDurableObject,
+  runDurableObjectAlarm,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { Event } from "../../core/event.ts";
 import type { RealtimeSnapshot } from "../../core/session/realtime.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
-import { type CreatedProperty, call, consumeMessage, createProperty } from "./helpers.ts";
+import { app } from "../../workers/app.ts";
+import { type CreatedProperty, call, consumeMessage, createProperty, envelope } from "./helpers.ts";
 
 const PROPERTY = "UA-LIVE-1";
 const run = crypto.randomUUID().slice(0, 8);
@@ -41,6 +48,27 @@ async function connect(query: string, headers: Record<string, string> = {}) {
     );
   }
   return { res, ws, snapshots };
+}
+
+/** A request to the Worker under a copy of env with some variables changed (loadConfig parses each env once). */
+async function callWith(
+  vars: Partial<Record<"ADMIN_TOKEN" | "WS_TOKEN_SECRET", string>>,
+  path: string,
+  init: RequestInit,
+) {
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(`http://tally.test${path}`, init), { ...env, ...vars }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+async function issueToken(vars: Partial<Record<"ADMIN_TOKEN" | "WS_TOKEN_SECRET", string>>): Promise<string> {
+  const res = await callWith(vars, `/api/v1/realtime/token?property=${PROPERTY}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${property.api_key}` },
+  });
+  expect(res.status).toBe(201);
+  return (await res.json<{ token: string }>()).token;
 }
 
 beforeAll(async () => {
@@ -96,5 +124,40 @@ describe("GET /ws/realtime", () => {
       (await call(`/ws/realtime?property=${PROPERTY}`, { headers: { Authorization: `Bearer ${property.api_key}` } }))
         .status,
     ).toBe(426);
+  });
+
+  it("keys tokens by WS_TOKEN_SECRET when set: such a token opens the socket only under that secret", async () => {
+    const secret = "wss_0123456789abcdef0123456789abcdef";
+    const token = await issueToken({ WS_TOKEN_SECRET: secret });
+    const open = (vars: Partial<Record<"WS_TOKEN_SECRET", string>>) =>
+      callWith(vars, `/ws/realtime?property=${PROPERTY}&token=${encodeURIComponent(token)}`, {
+        headers: { Upgrade: "websocket" },
+      });
+    const opened = await open({ WS_TOKEN_SECRET: secret });
+    expect(opened.status).toBe(101);
+    opened.webSocket?.accept();
+    opened.webSocket?.close();
+    expect((await open({})).status).toBe(401);
+    expect((await open({ WS_TOKEN_SECRET: `${secret}0` })).status).toBe(401);
+    // And the other way: a token from the key derived from ADMIN_TOKEN is refused once a secret is set.
+    const derived = await issueToken({});
+    const res = await callWith({ WS_TOKEN_SECRET: secret }, `/ws/realtime?property=${PROPERTY}&token=${derived}`, {
+      headers: { Upgrade: "websocket" },
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it.each([
+    ["ADMIN_TOKEN", { ADMIN_TOKEN: "adm_short" }],
+    ["WS_TOKEN_SECRET", { WS_TOKEN_SECRET: "wss_short" }],
+  ])("answers 500 misconfigured naming %s when it is shorter than 32 characters", async (name, vars) => {
+    const res = await callWith(vars, `/api/v1/realtime/token?property=${PROPERTY}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${property.api_key}` },
+    });
+    expect(res.status).toBe(500);
+    const { error } = await envelope(res);
+    expect(error.code).toBe("misconfigured");
+    expect(error.message).toContain(`${name}: must be at least 32 random characters`);
   });
 });

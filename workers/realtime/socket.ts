@@ -4,13 +4,26 @@
  * /api/v1/realtime/token with their key and pass the short-lived `?token=`.
  */
 import { Hono } from "hono";
+import type { Config } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
-import { signWsToken, verifyWsToken } from "../../core/property/ws-token.ts";
+import { signWsToken, verifyWsToken, wsTokenKey } from "../../core/property/ws-token.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
 
 export const socketRoutes = new Hono<{ Bindings: Env }>();
+
+// One derivation per parsed configuration (loadConfig caches one per env), not one per request.
+const tokenKeys = new WeakMap<Config, Promise<CryptoKey | undefined>>();
+
+function tokenKey(env: Env): Promise<CryptoKey | undefined> {
+  const config = loadConfig(env);
+  const cached = tokenKeys.get(config);
+  if (cached) return cached;
+  const key = wsTokenKey(config);
+  tokenKeys.set(config, key);
+  return key;
+}
 
 function propertyParam(value: string | undefined): string {
   if (!value) throw new AppError("invalid_request", 400, "property: query parameter is required");
@@ -20,9 +33,9 @@ function propertyParam(value: string | undefined): string {
 socketRoutes.post("/api/v1/realtime/token", async function realtimeToken(c) {
   const propertyId = propertyParam(c.req.query("property"));
   await requirePropertyAccess(c, propertyId);
-  const secret = loadConfig(c.env).ADMIN_TOKEN;
-  if (!secret) throw new AppError("unavailable", 503, "WebSocket tokens need ADMIN_TOKEN to be set");
-  return c.json({ property_id: propertyId, ...(await signWsToken(secret, propertyId, Date.now())) }, 201);
+  const key = await tokenKey(c.env);
+  if (!key) throw new AppError("unavailable", 503, "WebSocket tokens need WS_TOKEN_SECRET or ADMIN_TOKEN to be set");
+  return c.json({ property_id: propertyId, ...(await signWsToken(key, propertyId, Date.now())) }, 201);
 });
 
 socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
@@ -32,8 +45,8 @@ socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
   const token = c.req.query("token");
   let viewer: string;
   if (token && !bearer(c)) {
-    const secret = loadConfig(c.env).ADMIN_TOKEN;
-    if (!secret || !(await verifyWsToken(secret, token, propertyId, Date.now())))
+    const key = await tokenKey(c.env);
+    if (!key || !(await verifyWsToken(key, token, propertyId, Date.now())))
       throw new AppError("unauthorized", 401, "token: is not valid for this property, or has expired");
     viewer = "token";
   } else viewer = await requirePropertyAccess(c, propertyId);
