@@ -5,7 +5,7 @@
 import type { Event, EventInput } from "../event.ts";
 import { classifyBot } from "./bot.ts";
 import { parsePage } from "./page.ts";
-import { type IpMode, truncateIp } from "./privacy.ts";
+import { type IpMode, privatePageUrl, privateReferrer, truncateIp } from "./privacy.ts";
 import { classifyReferrer } from "./referrer.ts";
 import { type ClientHints, parseUserAgent } from "./user-agent.ts";
 
@@ -36,6 +36,13 @@ export interface EnrichPolicy {
   ipMode: IpMode;
   domains: readonly string[];
   hashRouting?: boolean;
+  /** The property's own page-URL query parameters to keep (`privacy.query_params`), beside utm_* and click ids. */
+  queryParams?: readonly string[];
+  /**
+   * Epoch ms before which an event's raw user agent is not stored (now − RAW_USER_AGENT_DAYS):
+   * imported or late history arrives with only the parsed fields, as older data holds them.
+   */
+  rawUserAgentSince?: number;
 }
 
 /**
@@ -63,9 +70,11 @@ export interface EnrichArgs {
 export function enrichEvent(a: EnrichArgs): Event {
   const userAgent = a.input.user_agent ?? a.facts.userAgent;
   const ua = parseUserAgent(userAgent, a.input.user_agent ? {} : a.facts.hints);
-  const page = parsePage(a.input.page_url, a.policy.hashRouting);
+  const pageUrl = privatePageUrl(a.input.page_url, a.policy.queryParams, a.policy.hashRouting);
+  const referrer = a.input.referrer ? privateReferrer(a.input.referrer) : a.input.referrer;
+  const page = parsePage(pageUrl, a.policy.hashRouting);
   const ref = classifyReferrer({
-    referrer: a.input.referrer,
+    referrer,
     pageHost: page.page_host,
     siteDomains: a.policy.domains,
     utmSource: page.utm_source,
@@ -90,10 +99,10 @@ export function enrichEvent(a: EnrichArgs): Event {
     property_id: input.property_id,
     user_id: input.user_id,
     event_type: input.event_type,
-    page_url: input.page_url,
+    page_url: pageUrl,
     page_title: input.page_title,
-    referrer: input.referrer,
-    user_agent: userAgent || undefined,
+    referrer,
+    user_agent: a.event_timestamp < (a.policy.rawUserAgentSince ?? 0) ? undefined : userAgent || undefined,
     screen_resolution: input.screen_resolution,
     viewport_size: input.viewport_size,
     language: input.language,

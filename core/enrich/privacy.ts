@@ -4,6 +4,8 @@
  * cookieless id, a keyed hash of (daily salt, property, IP, UA) that cannot be reversed once the
  * salt is deleted (after 48 h).
  */
+import { stripUrl } from "../url.ts";
+import { CLICK_ID_PARAMS } from "./page.ts";
 
 export const IP_MODES = ["truncate", "none"] as const;
 export type IpMode = (typeof IP_MODES)[number];
@@ -52,4 +54,29 @@ export async function cookielessVisitorId(
 /** `DNT: 1` or `Sec-GPC: 1`: the visitor asked not to be tracked. */
 export function asksNotToTrack(headers: Headers): boolean {
   return headers.get("dnt") === "1" || headers.get("sec-gpc") === "1";
+}
+
+const CLICK_IDS: ReadonlySet<string> = new Set(CLICK_ID_PARAMS);
+
+/**
+ * Whether a page URL's query parameter is stored: campaign tags (`utm_*`), the ad platforms' click
+ * ids (page.ts CLICK_ID_PARAMS) and the property's own allowlist (`privacy.query_params`). Anything
+ * else — reset tokens, e-mail addresses, session ids — is dropped before the event is queued.
+ */
+export function keepsPageParam(name: string, allowed: readonly string[]): boolean {
+  return name.toLowerCase().startsWith("utm_") || CLICK_IDS.has(name) || allowed.includes(name);
+}
+
+/** The page URL as stored: kept parameters only (keepsPageParam), no credentials, the fragment only as a hash route. */
+export function privatePageUrl(pageUrl: string, allowed: readonly string[] = [], hashRouting = false): string {
+  return stripUrl(pageUrl, (name) => keepsPageParam(name, allowed), hashRouting);
+}
+
+/**
+ * The referrer as stored: scheme, host and path. Reports read only its host (source, channel);
+ * another site's query string is that site's business, and search engines send no terms in it
+ * (their referrer policy sends the origin alone).
+ */
+export function privateReferrer(referrer: string): string {
+  return stripUrl(referrer, () => false);
 }

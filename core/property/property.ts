@@ -23,14 +23,40 @@ const DomainSchema = z
   .transform(normalizeDomain)
   .refine((d) => HOSTNAME.test(d), "must be a host name such as example.com");
 
-export const PrivacySchema = z.strictObject({
+/** A query parameter name a property keeps in page URLs: letters, digits and `_ . - [ ]`, as names are written. */
+const QueryParamSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.[\]-]{1,64}$/, "must be a query parameter name of 1-64 letters, digits or _ . - [ ]");
+
+const privacyFields = {
   /** What is kept of the IP: a /24 (IPv4) or /48 (IPv6) prefix, or nothing. The raw IP never is. */
-  ip_mode: z.enum(IP_MODES).default("truncate"),
+  ip_mode: z.enum(IP_MODES),
   /** Ignore first-party client ids and always use the daily cookieless id. */
-  cookieless_only: z.boolean().default(false),
+  cookieless_only: z.boolean(),
   /** Drop hits from visitors who send `DNT: 1` or `Sec-GPC: 1`. */
-  respect_dnt: z.boolean().default(false),
+  respect_dnt: z.boolean(),
+  /**
+   * Page-URL query parameters kept beside `utm_*` and the ad click ids (core/enrich/privacy.ts
+   * keepsPageParam), e.g. `["q", "category"]`; every other parameter is dropped at ingestion.
+   */
+  query_params: z.array(QueryParamSchema).max(50),
+};
+
+export const PrivacySchema = z.strictObject({
+  ip_mode: privacyFields.ip_mode.default("truncate"),
+  cookieless_only: privacyFields.cookieless_only.default(false),
+  respect_dnt: privacyFields.respect_dnt.default(false),
+  // Absent in configurations stored before it existed: those keep no parameters of their own.
+  query_params: privacyFields.query_params.default([]),
 });
+export const DEFAULT_PRIVACY: z.infer<typeof PrivacySchema> = {
+  ip_mode: "truncate",
+  cookieless_only: false,
+  respect_dnt: false,
+  query_params: [],
+};
+/** A privacy patch: only the fields given (no defaults, which would reset the ones not given). */
+const PatchPrivacySchema = z.strictObject(privacyFields).partial();
 
 /**
  * ISO 4217 codes: three capital letters the runtime's ICU knows as a currency (Intl lists the
@@ -94,7 +120,7 @@ export const CreatePropertySchema = z.strictObject({
   domains: mutable.domains,
   timezone: mutable.timezone.default("UTC"),
   hash_routing: mutable.hash_routing.default(false),
-  privacy: PrivacySchema.default({ ip_mode: "truncate", cookieless_only: false, respect_dnt: false }),
+  privacy: PrivacySchema.default(DEFAULT_PRIVACY),
   session_shards: mutable.session_shards.default(1),
   currency: mutable.currency.default(DEFAULT_CURRENCY),
 });
@@ -107,7 +133,7 @@ export const PatchPropertySchema = z.strictObject({
   timezone: mutable.timezone.optional(),
   disabled: mutable.disabled.optional(),
   hash_routing: mutable.hash_routing.optional(),
-  privacy: PrivacySchema.partial().optional(),
+  privacy: PatchPrivacySchema.optional(),
   session_shards: mutable.session_shards.optional(),
   currency: mutable.currency.optional(),
 });

@@ -203,7 +203,7 @@ describe("Umami POST /api/send", () => {
     expect(e).toMatchObject({
       property_id: UMAMI_ID,
       event_type: "pageview",
-      page_url: "https://umami.example/docs?ref=x",
+      page_url: "https://umami.example/docs",
       page_path: "/docs",
       source: "Bing",
       screen_resolution: "1920x1080",
