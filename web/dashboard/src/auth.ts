@@ -1,7 +1,8 @@
 /**
  * Who the dashboard acts as: an admin token (every property, and the property list) and/or API
- * keys, one per property. Kept in sessionStorage, or localStorage when the person asks to stay
- * signed in; never in the URL, so a shared link never carries a secret.
+ * keys, one per property. Kept in sessionStorage (gone with the tab), or in localStorage for
+ * REMEMBER_DAYS when the person asks to stay signed in on this device; never in the URL, so a shared
+ * link never carries a secret. Signing out clears both.
  */
 import { useSyncExternalStore } from "react";
 import { api, type PropertySummary } from "./api.ts";
@@ -14,6 +15,8 @@ export interface Credentials {
 }
 
 const KEY = "tally.credentials";
+/** How long "keep me signed in on this device" lasts: then the key must be typed again. */
+export const REMEMBER_DAYS = 30;
 const EMPTY: Credentials = { keys: {}, remember: false };
 let current: Credentials = load();
 const listeners = new Set<() => void>();
@@ -22,7 +25,15 @@ function load(): Credentials {
   for (const store of [sessionStorage, localStorage]) {
     try {
       const text = store.getItem(KEY);
-      if (text) return { ...EMPTY, ...(JSON.parse(text) as Credentials) };
+      if (!text) continue;
+      const stored = JSON.parse(text) as Credentials & { expires_at?: number };
+      // A remembered sign-in without an expiry predates it: treated as expired too.
+      if (store === localStorage && !((stored.expires_at ?? 0) > Date.now())) {
+        store.removeItem(KEY);
+        continue;
+      }
+      const { expires_at: _expires, ...credentials } = stored;
+      return { ...EMPTY, ...credentials };
     } catch {
       // Storage refused (private mode) or garbled: start signed out.
     }
@@ -35,8 +46,10 @@ function save(next: Credentials): void {
   try {
     sessionStorage.removeItem(KEY);
     localStorage.removeItem(KEY);
-    if (next.admin || Object.keys(next.keys).length > 0)
-      (next.remember ? localStorage : sessionStorage).setItem(KEY, JSON.stringify(next));
+    const signedIn = Boolean(next.admin) || Object.keys(next.keys).length > 0;
+    if (signedIn && next.remember)
+      localStorage.setItem(KEY, JSON.stringify({ ...next, expires_at: Date.now() + REMEMBER_DAYS * 86_400_000 }));
+    else if (signedIn) sessionStorage.setItem(KEY, JSON.stringify(next));
   } catch {
     // Without storage the session lasts as long as the page.
   }
