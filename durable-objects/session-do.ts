@@ -129,6 +129,17 @@ export class SessionDO extends DurableObject<Env> {
     if (this.visitors.size > 0) await this.ctx.storage.setAlarm(now + SESSION_TIMEOUT_MS);
   }
 
+  /**
+   * Forgets these visitors (a GDPR erasure): their open sessions and the event ids kept to spot
+   * repeats, from memory and from storage, before it answers. Returns how many it held.
+   */
+  async forget(clientIds: string[]): Promise<number> {
+    const held = clientIds.filter((id) => this.visitors.get(id) !== undefined);
+    for (const id of held) this.visitors.forget(id);
+    if (held.length > 0) this.ctx.storage.transactionSync(() => this.visitors.rewrite());
+    return held.length;
+  }
+
   /** Forgets every visitor (replay of the actors starts from a clean state). */
   async reset(): Promise<void> {
     this.visitors.clear();

@@ -81,6 +81,21 @@ export class VisitorStore {
     return written;
   }
 
+  /**
+   * Rewrites the log as one snapshot of the visitors held now and deletes every other row, so a
+   * forgotten visitor's state is gone from storage too, not only ignored by the next read (a GDPR
+   * erasure). Call inside `transactionSync`; returns the rows written.
+   */
+  rewrite(): number {
+    this.#sql.exec("DELETE FROM visitor_log");
+    const snapshot = snapshotRows(this.#visitors, this.#head);
+    let written = 0;
+    for (const row of snapshot.rows) written += this.#write(row);
+    this.#head = snapshot.head;
+    this.#dirty.clear();
+    return written;
+  }
+
   /** Forgets every visitor, in memory and in storage (a replay of the actors starts clean). */
   clear(): void {
     this.#sql.exec("DELETE FROM visitor_log");

@@ -1,11 +1,13 @@
 /**
  * The one Worker's entry: HTTP routes (app.ts), the queue consumers and the Cron Trigger
- * (consumers/), and the six actors it hosts (durable-objects/: IngestDO, SessionDO, PropertyDO, RegistryDO,
- * ReplayDO, WarehouseDO). Data flow and folders: docs/architecture.md.
+ * (consumers/), and the seven actors it hosts (durable-objects/: IngestDO, SessionDO, PropertyDO, RegistryDO,
+ * ReplayDO, WarehouseDO, ErasureDO). Data flow and folders: docs/architecture.md.
  */
+import { erasureWork } from "../consumers/erasure-work.ts";
 import { handleEventsBatch } from "../consumers/events-consumer.ts";
 import { handleScheduled } from "../consumers/scheduled.ts";
 import { warehouseWork } from "../consumers/warehouse-jobs.ts";
+import { ErasureActor } from "../durable-objects/erasure-do.ts";
 import { WarehouseActor } from "../durable-objects/warehouse-do.ts";
 import { app } from "./app.ts";
 
@@ -18,6 +20,11 @@ export { SessionDO } from "../durable-objects/session-do.ts";
 /** The warehouse's job actor, given its jobs here: actors do not import consumers/ (the layout's rule). */
 export class WarehouseDO extends WarehouseActor {
   protected readonly work = warehouseWork;
+}
+
+/** A property's GDPR erasures, given their ClickHouse and warehouse work here for the same reason. */
+export class ErasureDO extends ErasureActor {
+  protected readonly work = erasureWork;
 }
 
 export default {

@@ -1,0 +1,90 @@
+/**
+ * GDPR routes of a property (its API key or the admin token): erase a visitor (202, the work runs
+ * in the property's ErasureDO), follow an erasure, read the audit, export a visitor's events as
+ * NDJSON. A visitor is the `client_id` or `user_id` the site sent, percent-encoded in the path.
+ */
+import { type Context, Hono } from "hono";
+import { AppError } from "../../core/errors.ts";
+import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
+import { ErasureIdSchema, VisitorSchema } from "../../core/privacy/erasure.ts";
+import { parseApiKey } from "../../core/property/keys.ts";
+import { propertyStub } from "../../platform/properties.ts";
+import { bearer, requirePropertyAccess } from "../auth.ts";
+import { exportVisitor } from "./export.ts";
+
+type Env_ = { Bindings: Env };
+export const privacyRoutes = new Hono<Env_>();
+
+/** Checks the id and the caller's access; the property itself may still not exist. */
+async function privacyAccess(c: Context<Env_>, next: () => Promise<void>) {
+  const id = c.req.param("id") ?? "";
+  if (!PROPERTY_ID_PATTERN.test(id))
+    throw new AppError("invalid_request", 400, `property_id: ${id} is not a valid property id`);
+  await requirePropertyAccess(c, id);
+  await next();
+}
+
+/** Who asked, for the audit: a caller past privacyAccess holding an API key is that key; else the admin. */
+function requestedBy(c: Context<Env_>): string {
+  const key = parseApiKey(bearer(c) ?? "");
+  return key ? `key:${key.key_id}` : "admin";
+}
+privacyRoutes.use("/api/v1/properties/:id/visitors/*", privacyAccess);
+privacyRoutes.use("/api/v1/properties/:id/erasures", privacyAccess);
+privacyRoutes.use("/api/v1/properties/:id/erasures/*", privacyAccess);
+
+/** The visitor path segment, validated: 400 saying what is wrong with it. */
+function visitorParam(c: Context<Env_>): string {
+  const parsed = VisitorSchema.safeParse(c.req.param("visitor"));
+  if (!parsed.success)
+    throw new AppError("invalid_request", 400, `visitor: ${parsed.error.issues[0]?.message ?? "is not valid"}`);
+  return parsed.data;
+}
+
+async function requireProperty(env: Env, id: string): Promise<void> {
+  if (!(await propertyStub(env, id).config()))
+    throw new AppError("property_not_found", 404, `property ${id} does not exist`);
+}
+
+privacyRoutes.delete("/api/v1/properties/:id/visitors/:visitor", async function eraseVisitor(c) {
+  const id = c.req.param("id");
+  const visitor = visitorParam(c);
+  await requireProperty(c.env, id);
+  const status = await c.env.ERASURE_DO.getByName(id).start({
+    property_id: id,
+    scope: "visitor",
+    visitor,
+    requested_by: requestedBy(c),
+    requested_at: Date.now(),
+  });
+  const statusUrl = `/api/v1/properties/${id}/erasures/${status.erasure_id}`;
+  c.header("Location", statusUrl);
+  return c.json({ erasure_id: status.erasure_id, status_url: statusUrl, status }, 202);
+});
+
+privacyRoutes.get("/api/v1/properties/:id/erasures/:erasure", async function erasureStatus(c) {
+  const id = c.req.param("id");
+  const erasure = ErasureIdSchema.safeParse(c.req.param("erasure"));
+  if (!erasure.success) throw new AppError("invalid_request", 400, `erasure_id: ${erasure.error.issues[0]?.message}`);
+  const status = await c.env.ERASURE_DO.getByName(id).status(erasure.data);
+  if (!status)
+    throw new AppError("erasure_not_found", 404, `erasure ${erasure.data} does not exist for property ${id}`);
+  return c.json(status);
+});
+
+privacyRoutes.get("/api/v1/properties/:id/erasures", async function erasureAudit(c) {
+  return c.json({ erasures: await c.env.ERASURE_DO.getByName(c.req.param("id")).audit() });
+});
+
+privacyRoutes.get("/api/v1/properties/:id/visitors/:visitor/export", async function exportEvents(c) {
+  const id = c.req.param("id");
+  const visitor = visitorParam(c);
+  await requireProperty(c.env, id);
+  return new Response(exportVisitor(c.env, id, visitor), {
+    headers: {
+      "Content-Type": "application/x-ndjson; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${id}-visitor-export.ndjson"`,
+      "Cache-Control": "no-store",
+    },
+  });
+});
