@@ -3,15 +3,22 @@
  * once a second and only when it changed (live-push.ts). Per-connection state lives in attachments
  * and the last push in storage, so hibernation loses nothing.
  */
+import { parseApiKey } from "../core/property/keys.ts";
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
 import { liveSnapshot } from "./live-windows.ts";
 
 export const MAX_SOCKETS = 1_000;
 export const PUSH_INTERVAL_MS = 1_000;
 
+/** Close codes a viewer sees when the server ends its socket (4000-4999: the application's own). */
+export const CLOSE_KEY_REVOKED = 4001;
+export const CLOSE_PROPERTY_DELETED = 4004;
+
 export interface SocketAttachment {
   property_id: string;
   viewer: "key" | "admin" | "token";
+  /** The API key a "key" viewer connected with (its id, never the secret); absent for tokens and admins. */
+  key_id?: string;
   connected_at: number;
 }
 
@@ -33,9 +40,14 @@ export async function acceptViewer(ctx: DurableObjectState, request: Request): P
   if (ctx.getWebSockets().length >= MAX_SOCKETS) return new Response("too many live connections", { status: 429 });
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   ctx.acceptWebSocket(server, [propertyId]);
+  const viewer = (request.headers.get("x-tally-viewer") ?? "key") as SocketAttachment["viewer"];
+  // The Worker forwards the Authorization it verified: for a key viewer it names the key.
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  const keyId = viewer === "key" && bearer ? parseApiKey(bearer)?.key_id : undefined;
   const attachment: SocketAttachment = {
     property_id: propertyId,
-    viewer: (request.headers.get("x-tally-viewer") ?? "key") as SocketAttachment["viewer"],
+    viewer,
+    ...(keyId ? { key_id: keyId } : {}),
     connected_at: Date.now(),
   };
   server.serializeAttachment(attachment);
@@ -54,4 +66,41 @@ export async function answerViewer(
   if (message !== "snapshot") return;
   const { property_id } = ws.deserializeAttachment() as SocketAttachment;
   ws.send(snapshotMessage(await liveSnapshot(storage, property_id, Date.now())));
+}
+
+/**
+ * Closes the sockets of a revoked key: its own key sockets, and every token socket (a token does
+ * not say which key minted it, so its viewer must fetch a new one with a key still active).
+ */
+export function closeRevokedViewers(ctx: DurableObjectState, keyId: string): number {
+  return closeViewers(
+    ctx,
+    (a) => a.viewer === "token" || (a.viewer === "key" && (a.key_id === undefined || a.key_id === keyId)),
+    CLOSE_KEY_REVOKED,
+    "key revoked: connect again with an active key",
+  );
+}
+
+/** Closes every viewer's socket (the property was deleted). */
+export function closeAllViewers(ctx: DurableObjectState): number {
+  return closeViewers(ctx, () => true, CLOSE_PROPERTY_DELETED, "property deleted");
+}
+
+function closeViewers(
+  ctx: DurableObjectState,
+  matches: (attachment: SocketAttachment) => boolean,
+  code: number,
+  reason: string,
+): number {
+  let closed = 0;
+  for (const ws of ctx.getWebSockets()) {
+    if (!matches(ws.deserializeAttachment() as SocketAttachment)) continue;
+    try {
+      ws.close(code, reason);
+      closed++;
+    } catch {
+      // Already closing: the viewer is gone either way.
+    }
+  }
+  return closed;
 }

@@ -1,7 +1,8 @@
 /**
  * PropertyDO: the per-property actor and its one typed-RPC surface (nothing here speaks HTTP but
  * the WebSocket upgrade). It holds the configuration under "config" and delegates the rest, one
- * module per responsibility: API keys and the MP secret (property-keys.ts), goals
+ * module per responsibility: creation and deletion (property-lifecycle.ts), API keys and the MP
+ * secret (property-keys.ts), goals
  * (property-goals.ts), saved funnels (property-funnels.ts), the hourly query quota and the data
  * versions that key the query cache (property-quota.ts), refusal counters (counters.ts),
  * the last hour of minute windows (live-windows.ts), and the dashboards' WebSockets and pushes
@@ -18,15 +19,23 @@ import { loadConfig } from "../platform/config.ts";
 import { addCounts, readCounts } from "./counters.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { pushSnapshot, schedulePush } from "./live-push.ts";
-import { acceptViewer, answerViewer } from "./live-sockets.ts";
+import { acceptViewer, answerViewer, closeAllViewers, closeRevokedViewers } from "./live-sockets.ts";
 import { applyToWindows, dropWindows, type LiveItem, liveSnapshot, storedWindows } from "./live-windows.ts";
 import * as funnels from "./property-funnels.ts";
 import * as goals from "./property-goals.ts";
 import type { Credentials, KeyInfo } from "./property-keys.ts";
 import * as keys from "./property-keys.ts";
+import {
+  type PropertyState,
+  readTombstone,
+  type Tombstone,
+  wipeAfterTombstone,
+  writeTombstone,
+} from "./property-lifecycle.ts";
 import * as quota from "./property-quota.ts";
 
 export type { Credentials, KeyInfo } from "./property-keys.ts";
+export type { PropertyState, Tombstone } from "./property-lifecycle.ts";
 export type { Admission } from "./property-quota.ts";
 
 /** One consumer batch's events and session changes for this property. */
@@ -36,19 +45,47 @@ interface LiveCall {
   now: number;
 }
 
+/** What `create` did: created it (the credentials, shown once), found it existing, or found it deleted. */
+export type CreateOutcome = { created: Credentials } | { exists: PropertyConfig } | { deleted: Tombstone };
+
 export class PropertyDO extends DurableObject<Env> {
-  /** Creates the property; undefined when it already exists. Returns the credentials, shown once. */
-  async create(config: PropertyConfig): Promise<Credentials | undefined> {
-    if (await this.ctx.storage.get("config")) return undefined;
+  /** Creates the property unless it exists or was deleted (a deleted id is never reused). */
+  async create(config: PropertyConfig): Promise<CreateOutcome> {
     const { entries, credentials } = await keys.firstCredentials(config.created_at);
-    // One write: config, keys and the MP secret exist together or not at all.
-    await this.ctx.storage.put({ config, ...entries });
-    return credentials;
+    return this.ctx.storage.transaction(async (txn): Promise<CreateOutcome> => {
+      const deleted = await txn.get<Tombstone>("tombstone");
+      if (deleted) return { deleted };
+      const exists = await txn.get<PropertyConfig>("config");
+      if (exists) return { exists };
+      // One transaction: config, keys and the MP secret exist together or not at all.
+      await txn.put({ config, ...entries });
+      return { created: credentials };
+    });
   }
 
-  /** The configuration, or undefined for a property that was never created. */
+  /** The configuration, or undefined for a property that was never created or was deleted. */
   async config(): Promise<PropertyConfig | undefined> {
     return this.ctx.storage.get<PropertyConfig>("config");
+  }
+
+  /** The configuration or the tombstone, for the admin API (which tells "deleted" from "never was"). */
+  async state(): Promise<PropertyState> {
+    const [config, tombstone] = await Promise.all([this.config(), readTombstone(this.ctx.storage)]);
+    return { ...(config ? { config } : {}), ...(tombstone ? { tombstone } : {}) };
+  }
+
+  /**
+   * Deletes the property: the tombstone replaces the configuration (events, keys and queries stop
+   * here at once), viewers' sockets close, then everything else the actor kept is wiped. Returns the
+   * tombstone (the first one, when repeated), or undefined when there never was a property.
+   */
+  async remove(deletedBy: string, now: number): Promise<Tombstone | undefined> {
+    const tombstone = await writeTombstone(this.ctx.storage, deletedBy, now);
+    if (!tombstone) return undefined;
+    closeAllViewers(this.ctx);
+    this.#versions.advance([], Date.now());
+    await wipeAfterTombstone(this.ctx.storage);
+    return tombstone;
   }
 
   /** Applies a validated patch; undefined when the property does not exist. */
@@ -78,9 +115,11 @@ export class PropertyDO extends DurableObject<Env> {
     return keys.addKey(this.ctx.storage, label, now);
   }
 
-  /** Revokes a key; false when there is no such active key. */
+  /** Revokes a key and closes the sockets it may have opened; false when there is no such active key. */
   async revokeKey(keyId: string, now: number): Promise<boolean> {
-    return keys.revokeKey(this.ctx.storage, keyId, now);
+    if (!(await keys.revokeKey(this.ctx.storage, keyId, now))) return false;
+    closeRevokedViewers(this.ctx, keyId);
+    return true;
   }
 
   /** True when the key is one of this property's active keys (hash compared in constant time). */
@@ -101,6 +140,7 @@ export class PropertyDO extends DurableObject<Env> {
 
   /** Adds refusal counts (403 origin, 429 rate limit, …) flushed by the edge. */
   async recordRefusals(counts: Record<string, number>): Promise<void> {
+    if (await readTombstone(this.ctx.storage)) return;
     await addCounts(this.ctx.storage, "refusals", counts);
   }
 
@@ -173,6 +213,8 @@ export class PropertyDO extends DurableObject<Env> {
    * land together or not at all); each call returns after it; the first reports the rows.
    */
   readonly #commits = new GroupCommit<LiveCall, number>(loadConfig(this.env).ACTOR_COMMIT_MS, async (calls) => {
+    // A deleted property keeps no live windows (events still queued when it was deleted).
+    if (await readTombstone(this.ctx.storage)) return calls.map(() => 0);
     const now = Math.max(...calls.map((c) => c.now));
     const items = calls.flatMap((c) => c.items);
     const changes = calls.flatMap((c) => c.changes);
@@ -192,7 +234,11 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    ws.close(code === 1005 ? 1000 : code, "bye");
+    try {
+      ws.close(code === 1005 ? 1000 : code, "bye");
+    } catch {
+      // We closed it first (a revoked key, a deletion): the viewer's reply needs no answer.
+    }
   }
 
   /** The throttle: push now if a second has passed since the last push, else when it will have. */

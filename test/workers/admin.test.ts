@@ -107,19 +107,6 @@ describe("admin API", () => {
     expect(await stub.verifyMpSecret(created.mp_api_secret)).toBe(false);
   });
 
-  it("keeps cookieless salts for two days and deletes older ones", async () => {
-    const registry = env.REGISTRY_DO.getByName("global");
-    const first = await registry.salt("2026-11-20");
-    expect(await registry.salt("2026-11-20")).toBe(first);
-    await registry.salt("2026-11-21");
-    await registry.salt("2026-11-22");
-    const days = await runInDurableObject(registry, async (_instance, state) => [
-      ...(await state.storage.list({ prefix: "salt:" })).keys(),
-    ]);
-    expect(days).toEqual(["salt:2026-11-21", "salt:2026-11-22"]);
-    expect(await registry.salt("2026-11-23")).not.toBe(first);
-  });
-
   it("answers 404 for a property that does not exist", async () => {
     expect((await call("/api/v1/properties/UA-NONE-1", { headers: ADMIN })).status).toBe(404);
   });

@@ -1,6 +1,7 @@
 /**
- * The admin API (Bearer ADMIN_TOKEN): create, read and change properties; issue and revoke their
- * API keys; rotate their GA4 Measurement Protocol secret. Secrets are returned once, never again.
+ * The admin API (Bearer ADMIN_TOKEN): create, read, change and delete properties; issue and revoke
+ * their API keys; rotate their GA4 Measurement Protocol secret. Secrets are returned once, never
+ * again. The lifecycle's steps across the two actors are in property-lifecycle.ts and property-delete.ts.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -12,9 +13,11 @@ import {
   PatchPropertySchema,
   type PropertyConfig,
 } from "../../core/property/property.ts";
-import { forgetProperty, propertyStub, registryStub } from "../../platform/properties.ts";
+import { propertyStub } from "../../platform/properties.ts";
 import { requireAdmin } from "../auth.ts";
 import { parseJson } from "../json.ts";
+import { deleteProperty } from "./property-delete.ts";
+import { createProperty, listProperties, missing, patchProperty, readProperty } from "./property-lifecycle.ts";
 
 export const adminRoutes = new Hono<{ Bindings: Env }>();
 
@@ -37,11 +40,11 @@ function idParam(id: string): string {
 
 async function existing(env: Env, id: string): Promise<PropertyConfig> {
   const config = await propertyStub(env, id).config();
-  if (!config) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
+  if (!config) throw await missing(env, id);
   return config;
 }
 
-adminRoutes.post("/api/v1/properties", async function createProperty(c) {
+adminRoutes.post("/api/v1/properties", async function postProperty(c) {
   const input = await parseJson(c.req.raw, CreatePropertySchema);
   const config: PropertyConfig = {
     property_id: input.property_id ?? newPropertyId(),
@@ -55,40 +58,32 @@ adminRoutes.post("/api/v1/properties", async function createProperty(c) {
     currency: input.currency,
     created_at: Date.now(),
   };
-  const summary = {
-    property_id: config.property_id,
-    name: config.name,
-    domains: config.domains,
-    created_at: config.created_at,
-  };
-  if (!(await registryStub(c.env).register(summary))) {
-    throw new AppError("property_exists", 409, `property_id: ${config.property_id} is already taken`);
-  }
-  const credentials = await propertyStub(c.env, config.property_id).create(config);
-  if (!credentials) throw new AppError("property_exists", 409, `property_id: ${config.property_id} is already taken`);
-  forgetProperty(config.property_id);
+  const credentials = await createProperty(c.env, config);
   return c.json({ ...config, ...credentials }, 201);
 });
 
-adminRoutes.get("/api/v1/properties", async function listProperties(c) {
-  return c.json({ properties: await registryStub(c.env).list() });
+adminRoutes.get("/api/v1/properties", async function listAll(c) {
+  return c.json(await listProperties(c.env));
 });
 
 adminRoutes.get("/api/v1/properties/:id", async function getProperty(c) {
   const id = idParam(c.req.param("id"));
-  const config = await existing(c.env, id);
+  const config = await readProperty(c.env, id);
   const stub = propertyStub(c.env, id);
   return c.json({ ...config, keys: await stub.listKeys(), refusals: await stub.refusals() });
 });
 
-adminRoutes.patch("/api/v1/properties/:id", async function patchProperty(c) {
+adminRoutes.patch("/api/v1/properties/:id", async function changeProperty(c) {
   const id = idParam(c.req.param("id"));
   const patch = await parseJson(c.req.raw, PatchPropertySchema);
-  const updated = await propertyStub(c.env, id).update(patch);
-  if (!updated) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
-  await registryStub(c.env).update(id, updated.name, updated.domains);
-  forgetProperty(id);
-  return c.json(updated);
+  return c.json(await patchProperty(c.env, id, patch));
+});
+
+/** Deletes the property and starts erasing its data: 202 with the erasure's id and status URL (repeatable). */
+adminRoutes.delete("/api/v1/properties/:id", async function removeProperty(c) {
+  const id = idParam(c.req.param("id"));
+  // One admin token: the audit can only say "admin" (never an address, which is personal data).
+  return c.json(await deleteProperty(c.env, id, "admin", Date.now()), 202);
 });
 
 adminRoutes.post("/api/v1/properties/:id/keys", async function createKey(c) {
@@ -97,7 +92,7 @@ adminRoutes.post("/api/v1/properties/:id/keys", async function createKey(c) {
     ? await parseJson(c.req.raw, KeyRequestSchema)
     : { label: "" };
   const key = await propertyStub(c.env, id).createKey(label, Date.now());
-  if (!key) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
+  if (!key) throw await missing(c.env, id);
   return c.json({ property_id: id, ...key }, 201);
 });
 
@@ -112,6 +107,6 @@ adminRoutes.delete("/api/v1/properties/:id/keys/:keyId", async function revokeKe
 adminRoutes.post("/api/v1/properties/:id/mp-secret", async function rotateMpSecret(c) {
   const id = idParam(c.req.param("id"));
   const secret = await propertyStub(c.env, id).rotateMpSecret();
-  if (!secret) throw new AppError("property_not_found", 404, `property ${id} does not exist`);
+  if (!secret) throw await missing(c.env, id);
   return c.json({ property_id: id, mp_api_secret: secret }, 201);
 });

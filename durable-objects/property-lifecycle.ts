@@ -1,0 +1,69 @@
+/**
+ * The PropertyDO's lifecycle in its storage: the configuration under "config" while the property
+ * exists, and a tombstone under "tombstone" once it was deleted. The tombstone is written in the
+ * same transaction that removes the configuration, so every reader sees either a property or a
+ * deleted one; everything else the actor kept is wiped after it, by a step any retry repeats.
+ */
+import type { PropertyConfig } from "../core/property/property.ts";
+
+/** A deleted property: what it was, who deleted it when, and the erasure that removes its data. */
+export interface Tombstone {
+  property_id: string;
+  name: string;
+  domains: string[];
+  created_at: number;
+  deleted_at: number;
+  deleted_by: string;
+  erasure_id: string;
+}
+
+/** What the actor holds: a property, a deleted one, or nothing (never created). */
+export interface PropertyState {
+  config?: PropertyConfig;
+  tombstone?: Tombstone;
+}
+
+export async function readTombstone(storage: DurableObjectStorage): Promise<Tombstone | undefined> {
+  return storage.get<Tombstone>("tombstone");
+}
+
+/**
+ * Replaces the configuration by a tombstone in one transaction; the existing tombstone when the
+ * property was already deleted (so a retried deletion keeps its time, author and erasure id), and
+ * undefined when there never was a property.
+ */
+export async function writeTombstone(
+  storage: DurableObjectStorage,
+  deletedBy: string,
+  now: number,
+): Promise<Tombstone | undefined> {
+  return storage.transaction(async (txn) => {
+    const existing = await txn.get<Tombstone>("tombstone");
+    if (existing) return existing;
+    const config = await txn.get<PropertyConfig>("config");
+    if (!config) return undefined;
+    const tombstone: Tombstone = {
+      property_id: config.property_id,
+      name: config.name,
+      domains: config.domains,
+      created_at: config.created_at,
+      deleted_at: now,
+      deleted_by: deletedBy,
+      erasure_id: crypto.randomUUID(),
+    };
+    await txn.put("tombstone", tombstone);
+    await txn.delete("config");
+    return tombstone;
+  });
+}
+
+/**
+ * Deletes everything but the tombstone (keys, MP secret, goals, funnels, live windows, counters,
+ * quota, push state) and any pending alarm; repeating it after a crash finishes the job.
+ */
+export async function wipeAfterTombstone(storage: DurableObjectStorage): Promise<number> {
+  const keys = [...(await storage.list()).keys()].filter((k) => k !== "tombstone");
+  for (let i = 0; i < keys.length; i += 128) await storage.delete(keys.slice(i, i + 128));
+  await storage.deleteAlarm();
+  return keys.length;
+}

@@ -1,0 +1,49 @@
+/**
+ * `DELETE /api/v1/properties/{id}`'s steps, in the order that stops the property first: the
+ * PropertyDO's tombstone (events, keys, sockets and queries stop there), the registry's audit
+ * record (its domains freed), then the erasure of its stored data. Each step repeats harmlessly,
+ * so a DELETE repeated after a crash at any point finishes the job with the same erasure id.
+ */
+import type { Tombstone } from "../../durable-objects/property-do.ts";
+import { forgetProperty, propertyStub, registryStub } from "../../platform/properties.ts";
+import { deletedError, notFound } from "./property-lifecycle.ts";
+
+/** What the DELETE answers (202): the deletion's audit facts and where its erasure reports. */
+export interface PropertyDeletion {
+  property_id: string;
+  deleted_at: string;
+  deleted_by: string;
+  erasure_id: string;
+  status_url: string;
+}
+
+/** Deletes a property (idempotent: a repeated call answers the first deletion). */
+export async function deleteProperty(env: Env, id: string, deletedBy: string, now: number): Promise<PropertyDeletion> {
+  const registry = registryStub(env);
+  const tombstone = await propertyStub(env, id).remove(deletedBy, now);
+  if (!tombstone) {
+    // A reservation left by a crash before the PropertyDO existed holds no data: drop it.
+    if (await registry.dropReservation(id)) throw notFound(id);
+    const entry = await registry.entry(id);
+    if (entry?.status === "deleted") throw deletedError(entry);
+    throw notFound(id);
+  }
+  forgetProperty(id);
+  await registry.markDeleted(tombstone);
+  await startPropertyErasure(env, tombstone);
+  return {
+    property_id: id,
+    deleted_at: new Date(tombstone.deleted_at).toISOString(),
+    deleted_by: tombstone.deleted_by,
+    erasure_id: tombstone.erasure_id,
+    status_url: `/api/v1/properties/${id}/erasures/${tombstone.erasure_id}`,
+  };
+}
+
+/**
+ * Starts (or, with the same erasure id, finds) the job that erases the property's stored data:
+ * archive, ClickHouse, warehouse and session actors. The ErasureDO is helper D's (#17).
+ */
+export async function startPropertyErasure(_env: Env, _tombstone: Tombstone): Promise<void> {
+  // NOTE: #17 — wired to ERASURE_DO.start({scope: "property"}) once that binding lands.
+}
