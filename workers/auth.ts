@@ -1,13 +1,17 @@
 /**
  * Who is calling: the admin token (every property) or a property's API key (that property only).
- * Both travel as `Authorization: Bearer …`; comparisons are constant-time.
+ * Both travel as `Authorization: Bearer …`; comparisons are constant-time. A presented credential
+ * is checked only for an address not blocked for failing too often, and each failure counts
+ * (platform/throttle.ts); a token without the shape of a key never reaches an actor.
  */
 import type { Context } from "hono";
+import { isWellFormedApiKey } from "../core/abuse.ts";
 import { AppError } from "../core/errors.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { digestsEqual } from "../core/property/keys.ts";
 import { loadConfig } from "../platform/config.ts";
 import { propertyStub } from "../platform/properties.ts";
+import { credentialGate } from "../platform/throttle.ts";
 
 type Ctx = Context<{ Bindings: Env }>;
 
@@ -28,15 +32,25 @@ async function isAdminToken(c: Ctx, token: string): Promise<boolean> {
 export async function requireAdmin(c: Ctx): Promise<void> {
   const token = bearer(c);
   if (!token) throw new AppError("unauthorized", 401, "Authorization: Bearer <admin token> is required");
-  if (!(await isAdminToken(c, token))) throw new AppError("unauthorized", 401, "the admin token is not valid");
+  const gate = await credentialGate(c.env, c.req.raw);
+  if (!(await isAdminToken(c, token)))
+    throw await gate.fail(new AppError("unauthorized", 401, "the admin token is not valid"));
 }
 
-/** Property routes: the admin token, or an active API key of exactly this property (else 401/403). */
+/**
+ * Property routes: the admin token, or an active API key of exactly this property (else 401/403).
+ * A well-formed key this property does not know counts as a failure too: without an index of
+ * every property's keys, a key of another property and a guessed one look the same here.
+ */
 export async function requirePropertyAccess(c: Ctx, propertyId: string): Promise<"admin" | "key"> {
   const token = bearer(c);
   if (!token) throw new AppError("unauthorized", 401, "Authorization: Bearer <api key> is required");
+  const gate = await credentialGate(c.env, c.req.raw);
   if (await isAdminToken(c, token)) return "admin";
-  if (!token.startsWith("tk_")) throw new AppError("unauthorized", 401, "the API key is not valid");
+  if (!isWellFormedApiKey(token))
+    throw await gate.fail(
+      new AppError("unauthorized", 401, "the API key is not valid (keys look like tk_<8 hex>_<43 characters>)"),
+    );
   if (await propertyStub(c.env, propertyId).verifyKey(token)) return "key";
-  throw new AppError("forbidden", 403, `this API key does not grant access to property ${propertyId}`);
+  throw await gate.fail(new AppError("forbidden", 403, `this API key does not grant access to property ${propertyId}`));
 }

@@ -1,24 +1,20 @@
 /**
  * CORS for the collect endpoints: only origins that belong to some property's domains are
  * answered. A preflight carries no body, so it is judged against every property's domains (the
- * registry's index, cached 60 s); the POST itself is judged against the event's own property.
+ * registry's index, through the guarded domain lookup: cached, and limited per address); the POST
+ * itself is judged against the event's own property.
  */
 import type { Context, Next } from "hono";
-import { registryStub } from "../../platform/properties.ts";
+import { couldBeHost } from "../../core/abuse.ts";
+import { propertyForDomain } from "../../platform/properties.ts";
+import { lookupGuard } from "../../platform/throttle.ts";
 
-const TTL_MS = 60_000;
-const known = new Map<string, { ok: boolean; expires: number }>();
-
-/** True when the origin's host (or a parent domain) is listed by some property. */
-export async function originKnown(env: Env, origin: string, now = Date.now()): Promise<boolean> {
+/** True when the origin's host (or a parent domain) is listed by some property; 429 past the address's lookups. */
+export async function originKnown(env: Env, request: Request, origin: string): Promise<boolean> {
   if (!URL.canParse(origin)) return false;
   const host = new URL(origin).hostname.toLowerCase();
-  const hit = known.get(host);
-  if (hit && hit.expires > now) return hit.ok;
-  const ok = (await registryStub(env).propertiesForHost(host)).length > 0;
-  if (known.size > 10_000) known.clear();
-  known.set(host, { ok, expires: now + TTL_MS });
-  return ok;
+  if (!couldBeHost(host)) return false;
+  return (await propertyForDomain(env, host, lookupGuard(env, request))) !== undefined;
 }
 
 const ALLOW_HEADERS = "Content-Type, Content-Encoding";
@@ -39,7 +35,7 @@ async function withOrigin(
   origin: string | undefined,
 ): Promise<Response | undefined> {
   if (c.req.method === "OPTIONS") {
-    if (!origin || !(await originKnown(c.env, origin))) return c.body(null, 403, { Vary: "Origin" });
+    if (!origin || !(await originKnown(c.env, c.req.raw, origin))) return c.body(null, 403, { Vary: "Origin" });
     return c.body(null, 204, {
       "Access-Control-Allow-Origin": origin,
       "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -50,7 +46,8 @@ async function withOrigin(
   }
   await next();
   c.res.headers.append("Vary", "Origin");
-  if (origin && c.res.status !== 403 && (await originKnown(c.env, origin)))
+  // The answer is already made: an origin over its lookup budget just gets no CORS header.
+  if (origin && c.res.status !== 403 && (await originKnown(c.env, c.req.raw, origin).catch(() => false)))
     c.res.headers.set("Access-Control-Allow-Origin", origin);
   return undefined;
 }

@@ -12,11 +12,12 @@ import type { FieldIssue } from "../../core/issues.ts";
 import { originAllowed, type PropertyConfig } from "../../core/property/property.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { cachedPropertyConfig, propertyConfig } from "../../platform/properties.ts";
+import { dailySalt } from "../../platform/salts.ts";
+import { type LookupGuard, lookupGuard } from "../../platform/throttle.ts";
 import { edgeFacts } from "./edge-facts.ts";
 import { enqueueEvents } from "./queue.ts";
 import { enforceRateLimits } from "./rate-limit.ts";
 import { countRefusal } from "./refusals.ts";
-import { dailySalt } from "./salts.ts";
 import { countVisitorEvents } from "./velocity.ts";
 
 export interface Rejection {
@@ -49,11 +50,15 @@ export interface PipelineOptions {
   hashRouting?: (index: number) => boolean;
 }
 
-async function configs(env: Env, ids: Iterable<string>): Promise<Map<string, PropertyConfig | undefined>> {
+async function configs(
+  env: Env,
+  ids: Iterable<string>,
+  guard: LookupGuard | undefined,
+): Promise<Map<string, PropertyConfig | undefined>> {
   const unique = [...new Set(ids)];
   const cached = unique.map((id) => cachedPropertyConfig(id));
   // The hot path: every configuration cached, no promise at all.
-  const found = cached.includes(null) ? await Promise.all(unique.map((id) => propertyConfig(env, id))) : cached;
+  const found = cached.includes(null) ? await Promise.all(unique.map((id) => propertyConfig(env, id, guard))) : cached;
   return new Map(unique.map((id, i) => [id, found[i] ?? undefined]));
 }
 
@@ -89,9 +94,12 @@ async function admit(
   const origin = options.imported ? null : request.headers.get("origin");
   const ok = candidates.filter((c) => c.ok);
   for (const c of candidates) if (!c.ok) result.rejections.push({ index: c.index, code: c.code, issues: c.issues });
+  // Public senders name properties without credentials: their lookups are limited per address.
+  const guard = options.imported ? undefined : lookupGuard(env, request);
   const byId = await configs(
     env,
     ok.map((c) => c.input.property_id),
+    guard,
   );
   const admitted: Admitted[] = [];
   for (const c of ok) {

@@ -5,6 +5,7 @@
  */
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
+import { couldBeHost, plausibleDomains } from "../../core/abuse.ts";
 import { Ga4BodySchema, mapGa4 } from "../../core/compat/ga4.ts";
 import { mapPlausible, PlausibleBodySchema } from "../../core/compat/plausible.ts";
 import { mapUmami, UmamiBodySchema } from "../../core/compat/umami.ts";
@@ -12,13 +13,14 @@ import { AppError } from "../../core/errors.ts";
 import { judgeEvent, type ParseOptions } from "../../core/ingest/collect-batch.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { uuidv7 } from "../../core/uuid.ts";
-import { propertyConfig, propertyForDomain } from "../../platform/properties.ts";
+import { propertyForDomain } from "../../platform/properties.ts";
+import { lookupGuard } from "../../platform/throttle.ts";
 import { readJsonBody } from "../collect/body.ts";
 import { collectCors } from "../collect/cors.ts";
 import { queueFailure } from "../collect/failures.ts";
 import { runPipeline } from "../collect/pipeline.ts";
 import { refusal } from "../collect/respond.ts";
-import { verifyMpSecret } from "./mp-secret.ts";
+import { mpProperty } from "./mp-secret.ts";
 
 export const compatRoutes = new Hono<{ Bindings: Env }>();
 compatRoutes.use("/api/event", collectCors);
@@ -35,19 +37,28 @@ function judge(raws: readonly unknown[], bytes: number) {
   return raws.map((raw, index) => judgeEvent(raw, index, options));
 }
 
+/** The properties a Plausible hit's domains name: at most MAX_PLAUSIBLE_DOMAINS lookups, limited per address. */
+async function plausibleProperties(env: Env, request: Request, named: readonly string[]): Promise<string[]> {
+  const capped = plausibleDomains(named);
+  if (!capped.ok) throw new AppError("invalid_event", 400, capped.message);
+  const guard = lookupGuard(env, request);
+  const found = await Promise.all(
+    capped.domains.map((d) => (couldBeHost(d) ? propertyForDomain(env, d, guard) : undefined)),
+  );
+  const ids = [...new Set(found.filter((id) => id !== undefined))];
+  if (ids.length === 0) throw new AppError("property_not_found", 404, `d: no property lists ${named.join(", ")}`);
+  return ids;
+}
+
 compatRoutes.post("/api/event", async function plausibleEvent(c) {
   if (!c.req.header("user-agent")) throw new AppError("invalid_request", 400, "User-Agent: header is required");
   const { body, bytes } = await readJsonBody(c.req.raw);
   const mapped = mapPlausible(validate(PlausibleBodySchema, body));
   if (mapped.domains.length === 0)
     throw new AppError("invalid_event", 400, "d: is required (or a url whose host is the site's domain)");
-  const ids = (await Promise.all(mapped.domains.map((d) => propertyForDomain(c.env, d)))).filter(
-    (id) => id !== undefined,
-  );
-  if (ids.length === 0)
-    throw new AppError("property_not_found", 404, `d: no property lists ${mapped.domains.join(", ")}`);
+  const ids = await plausibleProperties(c.env, c.req.raw, mapped.domains);
   const candidates = judge(
-    [...new Set(ids)].map((property_id) => ({ ...mapped.event, property_id })),
+    ids.map((property_id) => ({ ...mapped.event, property_id })),
     bytes,
   );
   const result = await runPipeline(c.env, c.req.raw, candidates, {
@@ -61,19 +72,8 @@ compatRoutes.post("/api/event", async function plausibleEvent(c) {
 });
 
 async function measurementProtocol(c: Context<{ Bindings: Env }>, debug: boolean) {
-  const propertyId = c.req.query("measurement_id");
-  const secret = c.req.query("api_secret");
-  if (!propertyId || !secret)
-    throw new AppError(
-      "invalid_request",
-      400,
-      `${propertyId ? "api_secret" : "measurement_id"}: query parameter is required`,
-    );
-  const config = await propertyConfig(c.env, propertyId);
-  if (!config || config.disabled)
-    throw new AppError("property_not_found", 404, `measurement_id: property ${propertyId} does not exist`);
-  if (!(await verifyMpSecret(c.env, propertyId, secret)))
-    throw new AppError("forbidden", 403, `api_secret: is not valid for ${propertyId}`);
+  const config = await mpProperty(c.env, c.req.raw, new URL(c.req.url));
+  const propertyId = config.property_id;
   const { body, bytes } = await readJsonBody(c.req.raw);
   const parsed = Ga4BodySchema.safeParse(body);
   if (!parsed.success && debug) {
