@@ -1,8 +1,9 @@
 /**
  * The PropertyDO's lifecycle in its storage: the configuration under "config" while the property
  * exists, and a tombstone under "tombstone" once it was deleted. The tombstone is written in the
- * same transaction that removes the configuration, so every reader sees either a property or a
- * deleted one; everything else the actor kept is wiped after it, by a step any retry repeats.
+ * same transaction that removes the configuration and credentials, so every reader sees either a
+ * property or a deleted one; everything else the actor kept is wiped after it, by a step any retry
+ * repeats.
  */
 import type { PropertyConfig } from "../core/property/property.ts";
 
@@ -52,7 +53,8 @@ export async function writeTombstone(
       erasure_id: crypto.randomUUID(),
     };
     await txn.put("tombstone", tombstone);
-    await txn.delete("config");
+    // Credentials stop working in the same step as the configuration.
+    await txn.delete(["config", "keys", "mp_secret_hash"]);
     return tombstone;
   });
 }

@@ -24,10 +24,14 @@ export function notFound(id: string): AppError {
   return new AppError("property_not_found", 404, `property ${id} does not exist`);
 }
 
-/** 410 for a deleted property: the id is kept for the audit and never reused. */
-export function deletedError(t: Pick<Tombstone, "property_id" | "deleted_at">): AppError {
+/** A deleted property: 410 where it is asked for, 409 where its id is asked for again (ids are never reused). */
+export function deletedError(t: Pick<Tombstone, "property_id" | "deleted_at">, status: 409 | 410 = 410): AppError {
   const at = new Date(t.deleted_at).toISOString();
-  return new AppError("property_deleted", 410, `property ${t.property_id} was deleted at ${at}; its id is not reused`);
+  return new AppError(
+    "property_deleted",
+    status,
+    `property ${t.property_id} was deleted at ${at}; its id is not reused`,
+  );
 }
 
 /** Reserve the id, create the PropertyDO, index it: any step repeated after a crash completes the rest. */
@@ -35,12 +39,12 @@ export async function createProperty(env: Env, config: PropertyConfig): Promise<
   const id = config.property_id;
   const registry = registryStub(env);
   const reserved = await registry.reserve(summaryOf(config));
-  if (reserved.status === "deleted") throw deletedError(reserved);
+  if (reserved.status === "deleted") throw deletedError(reserved, 409);
   // A reservation of this id with no property behind it (a crash after reserving) is completed here.
   const outcome = await propertyStub(env, id).create(config);
   if ("deleted" in outcome) {
     await registry.markDeleted(outcome.deleted);
-    throw deletedError(outcome.deleted);
+    throw deletedError(outcome.deleted, 409);
   }
   if ("exists" in outcome) {
     await registry.confirm(summaryOf(outcome.exists));

@@ -1,0 +1,191 @@
+/**
+ * DELETE /api/v1/properties/{id}: the property stops at once (events, keys, sockets), its domains
+ * are freed, an audit record stays, its erasure is named; repeating the DELETE, or repeating it after
+ * a crash at any step, finishes the same deletion.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { CLOSE_PROPERTY_DELETED } from "../../durable-objects/live-sockets.ts";
+import { writeTombstone } from "../../durable-objects/property-lifecycle.ts";
+import { ADMIN, type CreatedProperty, call, consumeMessage, createProperty, envelope } from "./helpers.ts";
+
+const registry = env.REGISTRY_DO.getByName("global");
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface Deletion {
+  property_id: string;
+  deleted_at: string;
+  deleted_by: string;
+  erasure_id: string;
+  status_url: string;
+}
+
+const remove = (id: string) => call(`/api/v1/properties/${id}`, { method: "DELETE", headers: ADMIN });
+
+const collect = (id: string) =>
+  call("/collect", {
+    method: "POST",
+    body: JSON.stringify({
+      property_id: id,
+      client_id: "c1",
+      event_type: "pageview",
+      page_url: "https://example.com/",
+    }),
+  });
+
+const addGoal = (id: string) =>
+  call(`/api/v1/properties/${id}/goals`, {
+    method: "POST",
+    headers: { ...ADMIN, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "Signup", kind: "event", event_name: "signup" }),
+  });
+
+const storedKeys = (id: string) =>
+  runInDurableObject(env.PROPERTY_DO.getByName(id), async (_instance, state) => [
+    ...(await state.storage.list()).keys(),
+  ]);
+
+async function openSocket(p: CreatedProperty, bearer: string) {
+  const res = await call(`/ws/realtime?property=${p.property_id}`, {
+    headers: { Upgrade: "websocket", Authorization: `Bearer ${bearer}` },
+  });
+  const ws = res.webSocket;
+  if (!ws) throw new Error(`no socket: ${res.status}`);
+  const closed: { code: number; reason: string }[] = [];
+  ws.accept();
+  ws.addEventListener("close", (e) => {
+    closed.push({ code: e.code, reason: e.reason });
+  });
+  return closed;
+}
+
+describe("DELETE /api/v1/properties/{id}", () => {
+  it("stops the property at once, frees its domains, closes its sockets and keeps an audit record", async () => {
+    const p = await createProperty({ property_id: "UA-DEL-1", domains: ["del.example"] });
+    expect((await addGoal("UA-DEL-1")).status).toBe(201);
+    expect((await collect("UA-DEL-1")).status).toBe(202);
+    const keySocket = await openSocket(p, p.api_key);
+    const adminSocket = await openSocket(p, ADMIN.Authorization.slice("Bearer ".length));
+
+    const res = await remove("UA-DEL-1");
+    expect(res.status).toBe(202);
+    const deletion = await res.json<Deletion>();
+    expect(deletion).toEqual({
+      property_id: "UA-DEL-1",
+      deleted_at: expect.any(String),
+      deleted_by: "admin",
+      erasure_id: expect.stringMatching(UUID),
+      status_url: `/api/v1/properties/UA-DEL-1/erasures/${deletion.erasure_id}`,
+    });
+
+    const refused = await collect("UA-DEL-1");
+    expect(refused.status).toBe(404);
+    expect((await envelope(refused)).error.code).toBe("property_not_found");
+    expect(await env.PROPERTY_DO.getByName("UA-DEL-1").verifyKey(p.api_key)).toBe(false);
+    await vi.waitFor(() => {
+      expect(keySocket).toEqual([{ code: CLOSE_PROPERTY_DELETED, reason: "property deleted" }]);
+      expect(adminSocket).toEqual([{ code: CLOSE_PROPERTY_DELETED, reason: "property deleted" }]);
+    });
+    const read = await call("/api/v1/properties/UA-DEL-1", { headers: ADMIN });
+    expect(read.status).toBe(410);
+    expect((await envelope(read)).error.code).toBe("property_deleted");
+    expect(await registry.propertiesForHost("del.example")).toEqual([]);
+    // The actor keeps the tombstone only: keys, MP secret, goals and live windows are gone.
+    expect(await storedKeys("UA-DEL-1")).toEqual(["tombstone"]);
+
+    const listed = await (await call("/api/v1/properties", { headers: ADMIN })).json<{
+      properties: { property_id: string }[];
+      deleted: Record<string, unknown>[];
+    }>();
+    expect(listed.properties.map((e) => e.property_id)).not.toContain("UA-DEL-1");
+    expect(listed.deleted).toContainEqual(
+      expect.objectContaining({
+        property_id: "UA-DEL-1",
+        status: "deleted",
+        deleted_by: "admin",
+        deleted_at: Date.parse(deletion.deleted_at),
+        erasure_id: deletion.erasure_id,
+        domains: ["del.example"],
+      }),
+    );
+  });
+
+  it("answers a repeated DELETE with the first deletion, and never gives the id out again", async () => {
+    await createProperty({ property_id: "UA-DEL-2" });
+    const first = await (await remove("UA-DEL-2")).json<Deletion>();
+    const again = await remove("UA-DEL-2");
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual(first);
+
+    const recreate = await call("/api/v1/properties", {
+      method: "POST",
+      headers: { ...ADMIN, "Content-Type": "application/json" },
+      body: JSON.stringify({ property_id: "UA-DEL-2", name: "Again", domains: ["again.example"] }),
+    });
+    expect(recreate.status).toBe(409);
+    expect((await envelope(recreate)).error.code).toBe("property_deleted");
+    expect(await registry.propertiesForHost("again.example")).toEqual([]);
+  });
+
+  it("answers 404 for an id that never existed, and drops a reservation left without its PropertyDO", async () => {
+    expect((await remove("UA-NEVER-1")).status).toBe(404);
+    await registry.reserve({
+      property_id: "UA-DEL-3",
+      name: "Half",
+      domains: ["half.example"],
+      created_at: Date.now(),
+    });
+    expect((await remove("UA-DEL-3")).status).toBe(404);
+    expect(await registry.entry("UA-DEL-3")).toBeUndefined();
+    expect(await registry.propertiesForHost("half.example")).toEqual([]);
+    expect((await createProperty({ property_id: "UA-DEL-3" })).property_id).toBe("UA-DEL-3");
+  });
+
+  it("keeps no live windows for events still queued when the property was deleted", async () => {
+    await createProperty({ property_id: "UA-DEL-4" });
+    await remove("UA-DEL-4");
+    const event = makeEvent({ property_id: "UA-DEL-4", event_id: crypto.randomUUID(), event_timestamp: Date.now() });
+    await consumeMessage(`del-4-${crypto.randomUUID()}`, [event]);
+    expect(await env.PROPERTY_DO.getByName("UA-DEL-4").storedWindows(Date.now())).toEqual([]);
+    expect(await storedKeys("UA-DEL-4")).toEqual(["tombstone"]);
+  });
+});
+
+describe("a deletion interrupted by a crash", () => {
+  it("is finished by the next DELETE after it stopped between the PropertyDO's tombstone and the registry", async () => {
+    await createProperty({ property_id: "UA-DELC-1", domains: ["delc1.example"] });
+    const tombstone = await env.PROPERTY_DO.getByName("UA-DELC-1").remove("admin", Date.now());
+    expect(await registry.entry("UA-DELC-1")).toMatchObject({ status: "active" });
+    expect(await registry.propertiesForHost("delc1.example")).toEqual(["UA-DELC-1"]);
+
+    const res = await remove("UA-DELC-1");
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ erasure_id: tombstone?.erasure_id });
+    expect(await registry.entry("UA-DELC-1")).toMatchObject({ status: "deleted", erasure_id: tombstone?.erasure_id });
+    expect(await registry.propertiesForHost("delc1.example")).toEqual([]);
+  });
+
+  it("is recorded in the registry by an admin read after it stopped at the tombstone", async () => {
+    await createProperty({ property_id: "UA-DELC-2", domains: ["delc2.example"] });
+    await env.PROPERTY_DO.getByName("UA-DELC-2").remove("admin", Date.now());
+    expect((await call("/api/v1/properties/UA-DELC-2", { headers: ADMIN })).status).toBe(410);
+    expect(await registry.entry("UA-DELC-2")).toMatchObject({ status: "deleted" });
+    expect(await registry.propertiesForHost("delc2.example")).toEqual([]);
+  });
+
+  it("finishes wiping the PropertyDO when it stopped after the tombstone was written", async () => {
+    const p = await createProperty({ property_id: "UA-DELC-3" });
+    expect((await addGoal("UA-DELC-3")).status).toBe(201);
+    const stub = env.PROPERTY_DO.getByName("UA-DELC-3");
+    await runInDurableObject(stub, async (_instance, state) => writeTombstone(state.storage, "admin", Date.now()));
+    // Credentials go with the configuration, in the tombstone's own transaction.
+    expect(await stub.config()).toBeUndefined();
+    expect(await stub.verifyKey(p.api_key)).toBe(false);
+    expect(await storedKeys("UA-DELC-3")).toEqual(["goals", "tombstone"]);
+
+    expect((await remove("UA-DELC-3")).status).toBe(202);
+    expect(await storedKeys("UA-DELC-3")).toEqual(["tombstone"]);
+  });
+});
