@@ -3,8 +3,10 @@
  * holder asks for one, then opens `/ws/realtime?token=…` within a minute. HMAC-SHA256 over
  * `property.expiry`; nothing is stored.
  *
- * The MAC key is WS_TOKEN_SECRET when set, else a key derived from ADMIN_TOKEN by HKDF: a token never
- * is a plain HMAC keyed by the admin token itself, and the two secrets can be rotated apart.
+ * The MAC key is WS_TOKEN_SECRET when set, else a key derived from ADMIN_TOKEN by HKDF: a token is
+ * never a plain HMAC keyed by the admin token itself. HKDF is fast, so what keeps a token holder from
+ * testing admin-token guesses offline is the token's entropy (ADMIN_TOKEN ≥ 32 random characters,
+ * core/config.ts); a separate WS_TOKEN_SECRET removes the admin token from the question entirely.
  */
 const encoder = new TextEncoder();
 

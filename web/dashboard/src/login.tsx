@@ -1,7 +1,7 @@
 /** Sign-in: an API key with its property, or the admin token (which lists every property). */
 import { type FormEvent, useState } from "react";
 import { ApiError, explain } from "./api.ts";
-import { signIn } from "./auth.ts";
+import { REMEMBER_DAYS, signIn } from "./auth.ts";
 import { ThemeToggle } from "./components/controls.tsx";
 import { navigate } from "./url-state.ts";
 
@@ -66,7 +66,7 @@ export function Login({ property, note, onCancel }: { property: string; note?: s
         </label>
         <label className="check">
           <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
-          Keep me signed in on this device
+          Keep me signed in on this device for {REMEMBER_DAYS} days
         </label>
         {error && (
           <div className="state error" role="alert">
