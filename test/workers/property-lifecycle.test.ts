@@ -6,7 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { PropertyConfig } from "../../core/property/property.ts";
+import { PropertyConfigSchema } from "../../core/property/property.ts";
 import { ADMIN, call, envelope } from "./helpers.ts";
 
 const registry = env.REGISTRY_DO.getByName("global");
@@ -78,16 +78,16 @@ describe("creating a property after a crash", () => {
   });
 
   it("indexes a PropertyDO created without its registry confirmation, on the next POST or listing", async () => {
-    const config: PropertyConfig = {
+    const config = PropertyConfigSchema.parse({
       property_id: "UA-HALF-2",
       name: "Orphan",
       domains: ["orphan.example"],
       timezone: "UTC",
       disabled: false,
       hash_routing: false,
-      privacy: { ip_mode: "truncate", cookieless_only: false, respect_dnt: false },
+      privacy: {},
       created_at: Date.now(),
-    };
+    });
     // Crash after the actor's create, before the registry heard of it: the reservation says "creating".
     await registry.reserve({ ...summary("UA-HALF-2", ["orphan.example"]), name: "Orphan" });
     expect(await env.PROPERTY_DO.getByName("UA-HALF-2").create(config)).toHaveProperty("created");
