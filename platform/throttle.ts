@@ -18,11 +18,15 @@ import { dailySalt } from "./salts.ts";
 const BLOCK_URL = "https://abuse.tally.internal/auth-blocked/";
 const blocked = new BlockList();
 
+/** How limiters and caches know an address: its salted hash. */
+export async function addressKey(env: Env, address: string): Promise<string> {
+  return sha256Hex(`${await dailySalt(env)}|client|${address}`);
+}
+
 /** The client's hash, or undefined for a request without an address. */
 export async function clientOf(env: Env, request: Request): Promise<string | undefined> {
   const address = request.headers.get("cf-connecting-ip");
-  if (!address) return undefined;
-  return sha256Hex(`${await dailySalt(env)}|client|${address}`);
+  return address ? addressKey(env, address) : undefined;
 }
 
 const blockedError = (seconds: number) =>
