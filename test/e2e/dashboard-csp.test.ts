@@ -46,6 +46,8 @@ describe("dashboard under its CSP", () => {
       expect(res.headers.get("x-frame-options"), path).toBe("DENY");
       expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
     }
+    // The rules file itself is read by the assets server, never served.
+    expect(await (await fetch(`${stack.url}/_headers`)).text()).not.toContain("Content-Security-Policy");
     const api = await fetch(`${stack.url}/api/v1/properties`);
     expect(api.status).toBe(401);
     expect(api.headers.get("content-security-policy")).toContain("default-src 'none'");
