@@ -1,0 +1,112 @@
+/**
+ * The fuzz suite, reduced for `npm test`: seeded hostile requests against every public route of
+ * test/support/fuzz-routes.ts (mutated valid requests, malformed and oversized bodies, lying
+ * headers, foreign and broken credentials, sockets). Every answer is below 500 and every refusal
+ * is the error envelope; every event the edge queued is a valid event of a property this file
+ * created, and the real consumer stores all of them. bench/fuzz.ts runs the same generator over
+ * ≥ 100,000 cases. A failure names the case (seed, index, request).
+ */
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { EventsMessageSchema } from "../../core/ingest/queue-message.ts";
+import { TEST_ADMIN_TOKEN } from "../support/admin.ts";
+import { type FuzzCase, type FuzzContext, FuzzTally, hostileCase, judge, toRequest } from "../support/fuzz-cases.ts";
+import { fuzzAssets, seededRng } from "../support/fuzz-inputs.ts";
+import { ROUTES, type Tenant } from "../support/fuzz-routes.ts";
+import { consumeMessages, createProperty } from "./helpers.ts";
+
+const CASES_PER_ROUTE = 100;
+const SEED = 0x5eed17;
+const run = crypto.randomUUID().slice(0, 8);
+
+let ctx: FuzzContext;
+const tally = new FuzzTally();
+const send = vi.spyOn(env.EVENTS_QUEUE, "sendBatch");
+
+const tenant = (name: string): Promise<Tenant> =>
+  createProperty({ property_id: `FZ-${run}-${name}`, domains: [`${name.toLowerCase()}-${run}.fuzz.example`] });
+
+beforeAll(async () => {
+  const [a, b, scratch] = [await tenant("A"), await tenant("B"), await tenant("S")];
+  ctx = { a, b, scratch, adminToken: TEST_ADMIN_TOKEN, assets: await fuzzAssets() };
+});
+
+/** Routes whose valid request cannot succeed here by design: jobs are never started, so none has run. */
+const NEVER_2XX = new Set([
+  "POST /api/v1/admin/replay",
+  "GET /api/v1/admin/replay",
+  "POST /api/v1/admin/warehouse/load",
+  "GET /api/v1/admin/warehouse/load",
+  "GET /api/v1/properties/:id/erasures/:erasure",
+]);
+
+/**
+ * KNOWN BUGS, reported to the lead with their fix, in files this suite's owner may not edit. A
+ * matching case is still sent and counted, but its 5xx is not a failure here; the pinned test
+ * below (it.fails) turns red once the bug is fixed: then delete both the entry and the pin.
+ */
+const KNOWN_5XX: { route: string; matches: (c: FuzzCase) => boolean }[] = [
+  // core/ingest/import-line.ts: `String(rest.property_id)` throws on an object with an own
+  // "toString" key; workers/import/route.ts then reports any error as 503 queue_unavailable.
+  { route: "POST /api/v1/import", matches: (c) => typeof c.body === "string" && c.body.includes('"toString"') },
+];
+
+describe("hostile requests to every public route", () => {
+  for (const [index, route] of ROUTES.entries()) {
+    it(`${route.name}: ${CASES_PER_ROUTE} hostile requests get < 500 and refusals in the envelope`, async () => {
+      const r = seededRng(SEED + index);
+      for (let i = 0; i < CASES_PER_ROUTE; i++) {
+        const c = hostileCase(r, route, ctx, i);
+        // Many client addresses, so per-address limits (ingest, auth failures) do not refuse the rest of the run.
+        c.headers["CF-Connecting-IP"] ??= `198.51.100.${(index * CASES_PER_ROUTE + i) % 250}`;
+        const verdict = await judge(route, await exports.default.fetch(toRequest("http://tally.test", c)));
+        const known = verdict.status >= 500 && KNOWN_5XX.some((k) => k.route === route.name && k.matches(c));
+        tally.add(route.name, known ? { status: verdict.status } : verdict, `seed ${SEED + index} ${c.label}`);
+      }
+      expect(tally.problemsOf(route.name)).toEqual([]);
+      // The generator reaches past validation: some of its requests succeed.
+      if (!NEVER_2XX.has(route.name))
+        expect(tally.count(route.name, "2xx") + tally.count(route.name, "1xx")).toBeGreaterThan(0);
+    }, 180_000);
+  }
+
+  it("queued only valid events of this file's properties, and the consumer stores every one", async () => {
+    const ours = new Set([ctx.a.property_id, ctx.b.property_id, ctx.scratch.property_id]);
+    const sent = send.mock.calls.flatMap(([batch]) => [...batch]);
+    expect(sent.length).toBeGreaterThan(0);
+    const messages = sent.map((m, i) => {
+      expect(m.contentType).toBe("text");
+      const parsed = EventsMessageSchema.safeParse(JSON.parse(String(m.body)));
+      expect(parsed.error?.issues, `queued message ${i}`).toBeUndefined();
+      return { id: `fuzz-${run}-${i}`, events: parsed.data?.events ?? [] };
+    });
+    const strangers = messages.flatMap((m) => m.events.filter((e) => !ours.has(e.property_id)));
+    expect(strangers.map((e) => e.property_id)).toEqual([]);
+    // Accepted means storable: an event ClickHouse or the archive refused would be lost.
+    for (let i = 0; i < messages.length; i += 50) {
+      const result = await consumeMessages(messages.slice(i, i + 50));
+      expect(result.retryMessages).toEqual([]);
+      expect(result.explicitAcks).toHaveLength(Math.min(50, messages.length - i));
+    }
+  }, 180_000);
+});
+
+describe("known bugs, pinned (see KNOWN_5XX)", () => {
+  it.fails("import answers 400 for a line whose property_id is an object with its own toString", async () => {
+    const line = JSON.stringify({
+      property_id: { toString: {} },
+      client_id: "c",
+      event_type: "pageview",
+      page_url: `https://${ctx.a.domains[0]}/`,
+    });
+    const res = await exports.default.fetch(
+      new Request(`http://tally.test/api/v1/import?property=${ctx.a.property_id}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${ctx.a.api_key}`, "CF-Connecting-IP": "198.51.100.251" },
+        body: line,
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 0, rejected: 1 });
+  });
+});
