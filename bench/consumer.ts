@@ -53,7 +53,7 @@ const TEXT = process.env.BENCH_CONSUMER_BODY === "text";
 /** One more run of the largest size under the V8 profiler, summarised by stage (BENCH_CONSUMER_PROFILE=0: none). */
 const PROFILE = process.env.BENCH_CONSUMER_PROFILE !== "0";
 const WARM_UP_EVENTS = 5_000;
-const ADMIN_TOKEN = "bench-consumer-admin";
+const ADMIN_TOKEN = "bench-consumer-admin-token-0123456789";
 
 // ---------------------------------------------------------------------------------------------
 // The parts

@@ -113,7 +113,7 @@ const url = (await mf.ready).toString().replace(/\/$/, "");
 if (PINNED) for (const pid of ourWorkerd()) execFileSync("taskset", ["-a", "-p", "-c", "0", pid], { stdio: "ignore" });
 const created = await fetch(`${url}/api/v1/properties`, {
   method: "POST",
-  headers: { Authorization: "Bearer bench-admin", "Content-Type": "application/json" },
+  headers: { Authorization: "Bearer bench-admin-token-0123456789abcdef0123", "Content-Type": "application/json" },
   body: JSON.stringify({ property_id: "UA-DEMO-1", name: "Bench", domains: ["shop.example.com"] }),
 });
 if (created.status !== 201)

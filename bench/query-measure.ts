@@ -103,7 +103,7 @@ export function startWorker(clickhouseUrl: string, bindings: Record<string, stri
             CLICKHOUSE_DATABASE: "default",
             CLICKHOUSE_USER: "default",
             CLICKHOUSE_PASSWORD: "",
-            ADMIN_TOKEN: "bench-admin",
+            ADMIN_TOKEN: "bench-admin-token-0123456789abcdef0123",
             HOT_RETENTION_DAYS: String(HOT_RETENTION_DAYS),
             UPSTASH_REDIS_REST_URL: "",
             // The hourly query quota is measured elsewhere; here it must not refuse the bench's requests.
@@ -121,7 +121,7 @@ export function startWorker(clickhouseUrl: string, bindings: Record<string, stri
 export async function createProperty(base: string): Promise<string> {
   const res = await fetch(`${base}/api/v1/properties`, {
     method: "POST",
-    headers: { Authorization: "Bearer bench-admin", "Content-Type": "application/json" },
+    headers: { Authorization: "Bearer bench-admin-token-0123456789abcdef0123", "Content-Type": "application/json" },
     body: JSON.stringify({ property_id: PROPERTY, name: "Query bench", domains: ["www.example.com"], timezone: "UTC" }),
   });
   if (res.status !== 201) throw new Error(`creating the bench property failed: ${res.status} ${await res.text()}`);

@@ -83,7 +83,7 @@ export function edgeWorkerOptions(scriptPath: string): V4WorkerOptions {
       CLICKHOUSE_DATABASE: "default",
       CLICKHOUSE_USER: "default",
       CLICKHOUSE_PASSWORD: "",
-      ADMIN_TOKEN: "bench-admin",
+      ADMIN_TOKEN: "bench-admin-token-0123456789abcdef0123",
       EVENTS_QUEUE_SHARDS: "1",
       REFUSAL_FLUSH_SECONDS: "10",
     },

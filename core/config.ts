@@ -17,8 +17,9 @@ export const ConfigSchema = z.object({
     .union([z.literal(""), z.string().min(32, "must be at least 32 random characters (or empty to disable)")])
     .default(""),
   /**
-   * The key of browser WebSocket tokens. Empty: derived from ADMIN_TOKEN by HKDF, so a token holder
-   * learns nothing usable about the admin token.
+   * The key of browser WebSocket tokens. Empty: derived from ADMIN_TOKEN by HKDF. HKDF is fast, so
+   * it is the 32-character minimum that keeps a token holder from guessing ADMIN_TOKEN offline;
+   * a separate secret also lets the two be rotated apart.
    */
   WS_TOKEN_SECRET: z
     .union([z.literal(""), z.string().min(32, "must be at least 32 random characters (or empty to derive one)")])
