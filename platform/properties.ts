@@ -15,8 +15,12 @@ const MISSING_URL = "https://negative.tally.internal/";
 
 const cache = new Map<string, { config: PropertyConfig | undefined; expires: number }>();
 const domainCache = new Map<string, { id: string | undefined; expires: number }>();
-/** Until when this isolate ignores the shared negative cache: it just changed a property. */
-let changedUntil = 0;
+/**
+ * What this isolate just changed, so it ignores the shared negative cache there for its TTL: a
+ * property's id, and (as a change's domains are not known here) every domain.
+ */
+const changedIds = new Map<string, number>();
+let domainsChangedUntil = 0;
 
 export function propertyStub(env: Env, propertyId: string) {
   return env.PROPERTY_DO.getByName(propertyId);
@@ -29,6 +33,7 @@ export function registryStub(env: Env) {
 const missingUrl = (kind: "property" | "domain", name: string) => `${MISSING_URL}${kind}/${encodeURIComponent(name)}`;
 
 async function knownMissing(kind: "property" | "domain", name: string, now: number): Promise<boolean> {
+  const changedUntil = kind === "domain" ? domainsChangedUntil : (changedIds.get(name) ?? 0);
   if (now < changedUntil) return false;
   return (await caches.default.match(missingUrl(kind, name)).catch(() => undefined)) !== undefined;
 }
@@ -72,7 +77,9 @@ export async function propertyConfig(
 export function forgetProperty(propertyId: string, now = Date.now()): void {
   cache.delete(propertyId);
   domainCache.clear();
-  changedUntil = now + MISSING_TTL_MS;
+  if (changedIds.size >= MAX_ENTRIES) changedIds.clear();
+  changedIds.set(propertyId, now + MISSING_TTL_MS);
+  domainsChangedUntil = now + MISSING_TTL_MS;
 }
 
 function rememberDomain(domain: string, id: string | undefined, now: number): string | undefined {

@@ -133,4 +133,29 @@ describe("unknown property ids", () => {
     // The queue consumer may call the real property meanwhile; only the unknown id counts.
     expect(lookups.mock.calls.filter(([id]) => id === "X-GONE-1")).toHaveLength(1);
   });
+
+  it("takes another isolate's negative answer from the shared cache, with no PropertyDO call", async () => {
+    // What an isolate writes after a miss (platform/properties.ts), as another isolate would have.
+    const headers = { "Cache-Control": "max-age=10" };
+    await caches.default.put("https://negative.tally.internal/property/X-SHARED-1", new Response("", { headers }));
+    const lookups = vi.spyOn(env.PROPERTY_DO, "getByName");
+    expect((await collect("X-SHARED-1", "192.0.2.40")).status).toBe(404);
+    expect(lookups.mock.calls.filter(([id]) => id === "X-SHARED-1")).toHaveLength(0);
+  });
+});
+
+describe("negative answers and new properties", () => {
+  it("sees a property created right after its id and domain were refused, in the isolate that made it", async () => {
+    const hit = () =>
+      call("/collect", {
+        method: "POST",
+        body: JSON.stringify({ property_id: "LATE-1", event_type: "pageview", page_url: "https://late.example/" }),
+        headers: { "User-Agent": UA, "Content-Type": "application/json", "CF-Connecting-IP": "192.0.2.50" },
+      });
+    expect((await hit()).status).toBe(404);
+    expect((await plausible("late.example", "192.0.2.50")).status).toBe(404);
+    await createProperty({ property_id: "LATE-1", domains: ["late.example"] });
+    expect((await hit()).status).toBe(202);
+    expect((await plausible("late.example", "192.0.2.50")).status).toBe(202);
+  });
 });
