@@ -35,6 +35,7 @@ import { oldestArchivedHour } from "./warehouse-archive.ts";
 import { donePeriods, type RunOutcome, runLedgered, writeRun } from "./warehouse-ledger.ts";
 import { type HourLoadResult, loadHour } from "./warehouse-load.ts";
 import { applyHotRetention, checkQuality } from "./warehouse-quality.ts";
+import { runWarehousePrivacy, type WarehousePrivacyReport } from "./warehouse-retention.ts";
 
 /** What one hour's job did: the load (unless skipped) and its quality check. */
 export interface HourOutcome {
@@ -151,6 +152,8 @@ export interface ScheduleReport {
   days_aggregated: number;
   quality_mismatches: number;
   retention_rows: number;
+  /** The day's privacy jobs (raw user agents, the retention period); null when the budget ran out first. */
+  privacy: WarehousePrivacyReport | null;
   errors: string[];
 }
 
@@ -195,6 +198,7 @@ export async function runWarehouseSchedule(
       days_aggregated: 0,
       quality_mismatches: 0,
       retention_rows: 0,
+      privacy: null,
       errors: [],
     };
     let failures = 0;
@@ -238,6 +242,10 @@ export async function runWarehouseSchedule(
         report.errors.push(`hot retention: ${errorDetail(error)}`);
         return 0;
       });
+    if (Date.now() < deadline) {
+      report.privacy = await runWarehousePrivacy(db, loadConfig(env), now);
+      report.errors.push(...report.privacy.errors);
+    }
     return report;
   } finally {
     await db.destroy();
