@@ -1,22 +1,102 @@
-/** One ClickHouse client per isolate and configuration (the official web client works in workerd). */
-import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
+/**
+ * ClickHouse clients, one per isolate and configuration (the official web client works in workerd):
+ * the writing user's, for the consumer and the jobs, and the query API's read-only one.
+ */
+import { type ClickHouseClient, type ClickHouseSettings, createClient } from "@clickhouse/client-web";
 import type { Config } from "../core/config.ts";
+import { AppError } from "../core/errors.ts";
 
 const clients = new WeakMap<Config, ClickHouseClient>();
+const queryClients = new WeakMap<Config, ClickHouseClient>();
+
+function connect(config: Config, username: string, password: string, timeoutMs: number): ClickHouseClient {
+  return createClient({
+    url: config.CLICKHOUSE_URL,
+    username,
+    password,
+    database: config.CLICKHOUSE_DATABASE,
+    // workerd rejects fetch's `keepalive` flag; connection reuse is the runtime's business.
+    keep_alive: { enabled: false },
+    request_timeout: timeoutMs,
+  });
+}
 
 export function clickHouseClient(config: Config): ClickHouseClient {
   let client = clients.get(config);
   if (!client) {
-    client = createClient({
-      url: config.CLICKHOUSE_URL,
-      username: config.CLICKHOUSE_USER,
-      password: config.CLICKHOUSE_PASSWORD,
-      database: config.CLICKHOUSE_DATABASE,
-      // workerd rejects fetch's `keepalive` flag; connection reuse is the runtime's business.
-      keep_alive: { enabled: false },
-      request_timeout: 30_000,
-    });
+    client = connect(config, config.CLICKHOUSE_USER, config.CLICKHOUSE_PASSWORD, 30_000);
     clients.set(config, client);
   }
   return client;
+}
+
+/**
+ * The query API's client: CLICKHOUSE_QUERY_USER (read-only, its limits in its settings profile)
+ * when configured, else the writing user. Pair every query with `querySettings`.
+ */
+export function queryClickHouseClient(config: Config): ClickHouseClient {
+  let client = queryClients.get(config);
+  if (!client) {
+    const dedicated = config.CLICKHOUSE_QUERY_USER !== "";
+    // A little past the server's own limit, so its TIMEOUT_EXCEEDED (a clear answer) comes first.
+    const timeoutMs = (config.QUERY_MAX_EXECUTION_SECONDS + 5) * 1000;
+    client = dedicated
+      ? connect(config, config.CLICKHOUSE_QUERY_USER, config.CLICKHOUSE_QUERY_PASSWORD, timeoutMs)
+      : connect(config, config.CLICKHOUSE_USER, config.CLICKHOUSE_PASSWORD, timeoutMs);
+    queryClients.set(config, client);
+  }
+  return client;
+}
+
+/**
+ * Per-statement limits sent with every query-API statement. A dedicated user's profile holds
+ * `readonly` itself (a profile's readonly may forbid even sending it); with the writing user,
+ * `readonly = 2` refuses writes and DDL while still taking these settings.
+ */
+export function querySettings(config: Config): ClickHouseSettings {
+  return {
+    ...(config.CLICKHOUSE_QUERY_USER === "" ? { readonly: "2" } : {}),
+    max_execution_time: config.QUERY_MAX_EXECUTION_SECONDS,
+    max_memory_usage: String(config.QUERY_MAX_MEMORY_BYTES),
+    max_result_rows: String(config.QUERY_MAX_RESULT_ROWS),
+    result_overflow_mode: "throw",
+  };
+}
+
+/** ClickHouse's codes for a statement that hit one of the query limits. */
+const LIMIT_ERRORS: Record<string, { code: string; status: number; why: (c: Config) => string }> = {
+  "159": {
+    code: "query_timeout",
+    status: 503,
+    why: (c) => `ran longer than ${c.QUERY_MAX_EXECUTION_SECONDS} s; narrow the date range or the dimensions`,
+  },
+  "241": {
+    code: "query_too_large",
+    status: 503,
+    why: (c) => `needed more than ${c.QUERY_MAX_MEMORY_BYTES} bytes of memory; narrow the date range or the dimensions`,
+  },
+  "396": {
+    code: "query_too_large",
+    status: 400,
+    why: (c) => `would return more than ${c.QUERY_MAX_RESULT_ROWS} rows; add filters or fewer dimensions`,
+  },
+};
+
+/**
+ * A query-API statement's failure as the user should see it: a limit hit is a clear AppError
+ * (4xx or 503 with Retry-After), anything else is rethrown as it was.
+ */
+export function queryFailure(error: unknown, config: Config): unknown {
+  const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+  const limit = Object.hasOwn(LIMIT_ERRORS, code) ? LIMIT_ERRORS[code] : undefined;
+  if (limit) {
+    const retry = limit.status === 503 ? { retryAfterSeconds: 60 } : {};
+    return new AppError(limit.code, limit.status, `query: ${limit.why(config)}`, { cause: error, ...retry });
+  }
+  if (error instanceof Error && /timeout/i.test(error.message) && !(error instanceof AppError))
+    return new AppError("query_timeout", 503, `query: ClickHouse did not answer in time`, {
+      cause: error,
+      retryAfterSeconds: 60,
+    });
+  return error;
 }

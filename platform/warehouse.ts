@@ -55,15 +55,26 @@ const workerdStream =
       }
     : undefined;
 
+export interface WarehouseOptions {
+  max?: number;
+  /**
+   * The server cancels any statement running longer (PostgreSQL's `statement_timeout`, sent when
+   * each connection starts): the query API's bound. Redshift also takes it; its WLM query
+   * monitoring rules bound queries from other clients too. Unset: no limit (the load jobs).
+   */
+  statementTimeoutMs?: number;
+}
+
 /**
  * A client for one unit of work: a Worker request or job opens it and destroys it when done
  * (sockets cannot outlive the request that opened them). `max` connections run statements in
  * parallel (the query API's legs); jobs use one.
  */
-export function openWarehouse(url: string, options: { max?: number } = {}): Warehouse {
+export function openWarehouse(url: string, options: WarehouseOptions = {}): Warehouse {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 4,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     types,
     ...(workerdStream ? { stream: workerdStream as () => Duplex } : {}),
   });
@@ -77,7 +88,7 @@ export function openWarehouse(url: string, options: { max?: number } = {}): Ware
 export async function withWarehouse<T>(
   url: string,
   work: (db: Warehouse) => Promise<T>,
-  options: { max?: number } = {},
+  options: WarehouseOptions = {},
 ): Promise<T> {
   const db = openWarehouse(url, options);
   try {
@@ -85,4 +96,12 @@ export async function withWarehouse<T>(
   } finally {
     await db.destroy();
   }
+}
+
+/** PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (Redshift uses it too). */
+export const QUERY_CANCELED = "57014";
+
+/** Whether a warehouse error is a statement cancelled for running past its timeout. */
+export function isStatementTimeout(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === QUERY_CANCELED;
 }

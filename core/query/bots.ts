@@ -25,11 +25,20 @@ export const BotsQuerySchema = z.strictObject({
 });
 export type BotsQuery = z.infer<typeof BotsQuerySchema>;
 
-/** The audited range: whole UTC days `from`..`to` inclusive; by default the last 7 days up to now. */
+/** The longest audit: a scan of raw events (user agents included), so one request reads at most this many days. */
+export const MAX_BOTS_DAYS = 92;
+
+/**
+ * The audited range: whole UTC days `from`..`to` inclusive; by default the last 7 days up to now.
+ * At most MAX_BOTS_DAYS long and not ending after tomorrow.
+ */
 export function botsRange(q: BotsQuery, now: number): { from: number; to: number } {
   const to = q.to ? Date.parse(q.to) + DAY_MS : now;
   const from = q.from ? Date.parse(q.from) : to - 7 * DAY_MS;
   if (from >= to) throw new AppError("invalid_request", 400, "from: must be before to");
+  if (to > now + 2 * DAY_MS) throw new AppError("invalid_request", 400, "to: must not be after tomorrow");
+  if (to - from > MAX_BOTS_DAYS * DAY_MS)
+    throw new AppError("invalid_request", 400, `from: the audit spans at most ${MAX_BOTS_DAYS} days; move from or to`);
   return { from, to };
 }
 

@@ -72,7 +72,9 @@ export const isTimeDimension = (d: string): d is TimeDimension => (TIME_DIMENSIO
 export const isPropDimension = (d: string): d is `event:props:${string}` => d.startsWith(PROPS_PREFIX);
 export function isDimension(d: string): d is Dimension {
   return (
-    d in DIMENSION_SCOPE || isTimeDimension(d) || (isPropDimension(d) && PROP_KEY.test(d.slice(PROPS_PREFIX.length)))
+    Object.hasOwn(DIMENSION_SCOPE, d) ||
+    isTimeDimension(d) ||
+    (isPropDimension(d) && PROP_KEY.test(d.slice(PROPS_PREFIX.length)))
   );
 }
 /** `event`, `session` or `visitor` (time buckets and props count as event-side where they matter). */
@@ -99,9 +101,17 @@ export type DatePreset = (typeof DATE_PRESETS)[number];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
-const MAX_FILTER_DEPTH = 4;
-const MAX_FILTER_VALUES = 100;
-const MAX_VALUE_LENGTH = 2048;
+/** Bounds on a filter tree, so one query cannot ask ClickHouse for an unbounded expression. */
+export const FILTER_LIMITS = {
+  depth: 4,
+  /** Filters at the top level, and inside one `and` / `or`. */
+  list: 50,
+  /** Values of one leaf. */
+  values: 100,
+  /** Leaves and combinators in the whole tree. */
+  nodes: 200,
+  valueLength: 2048,
+} as const;
 
 /** RE2 has no lookaround or backreferences; refuse them here rather than as a ClickHouse error. */
 function regexProblem(pattern: string): string | undefined {
@@ -127,14 +137,16 @@ function parseFilter(value: unknown, path: (string | number)[], ctx: Ctx, depth:
     return issue(ctx, path, `must be [operator, dimension, [values]] or ["and"|"or", [filters]] or ["not", filter]`);
   const [op, second, third] = value as [string, unknown, unknown];
   if (op === "and" || op === "or") {
-    if (depth >= MAX_FILTER_DEPTH) return issue(ctx, path, `nests deeper than ${MAX_FILTER_DEPTH} levels`);
+    if (depth >= FILTER_LIMITS.depth) return issue(ctx, path, `nests deeper than ${FILTER_LIMITS.depth} levels`);
     if (!Array.isArray(second) || second.length === 0 || value.length !== 2)
       return issue(ctx, path, `["${op}", [filters]] needs a non-empty list of filters`);
+    if (second.length > FILTER_LIMITS.list)
+      return issue(ctx, [...path, 1], `holds ${second.length} filters; at most ${FILTER_LIMITS.list}`);
     const inner = second.map((f, i) => parseFilter(f, [...path, 1, i], ctx, depth + 1));
     return inner.every((f) => f !== undefined) ? [op, inner as Filter[]] : undefined;
   }
   if (op === "not") {
-    if (depth >= MAX_FILTER_DEPTH) return issue(ctx, path, `nests deeper than ${MAX_FILTER_DEPTH} levels`);
+    if (depth >= FILTER_LIMITS.depth) return issue(ctx, path, `nests deeper than ${FILTER_LIMITS.depth} levels`);
     if (value.length !== 2) return issue(ctx, path, `["not", filter] takes exactly one filter`);
     const inner = parseFilter(second, [...path, 1], ctx, depth + 1);
     return inner ? ["not", inner] : undefined;
@@ -156,11 +168,15 @@ function parseFilter(value: unknown, path: (string | number)[], ctx: Ctx, depth:
     return issue(ctx, [...path, 0], `event:goal can only be filtered with "is"`);
   if (second === "visit:visitor_type" && !["is", "is_not"].includes(op))
     return issue(ctx, [...path, 0], `visit:visitor_type can only be filtered with "is" or "is_not"`);
-  if (!Array.isArray(third) || third.length === 0 || third.length > MAX_FILTER_VALUES)
-    return issue(ctx, [...path, 2], `must be a list of 1 to ${MAX_FILTER_VALUES} strings`);
+  if (!Array.isArray(third) || third.length === 0 || third.length > FILTER_LIMITS.values)
+    return issue(ctx, [...path, 2], `must be a list of 1 to ${FILTER_LIMITS.values} strings`);
   for (const [i, v] of third.entries()) {
-    if (typeof v !== "string" || v.length === 0 || v.length > MAX_VALUE_LENGTH)
-      return issue(ctx, [...path, 2, i], `must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`);
+    if (typeof v !== "string" || v.length === 0 || v.length > FILTER_LIMITS.valueLength)
+      return issue(
+        ctx,
+        [...path, 2, i],
+        `must be a non-empty string of at most ${FILTER_LIMITS.valueLength} characters`,
+      );
     if (second === "visit:visitor_type" && !(VISITOR_TYPES as readonly string[]).includes(v))
       return issue(
         ctx,
@@ -171,6 +187,13 @@ function parseFilter(value: unknown, path: (string | number)[], ctx: Ctx, depth:
     if (problem) return issue(ctx, [...path, 2, i], problem);
   }
   return [op as FilterOperator, second as Dimension, third as string[]];
+}
+
+/** Leaves and combinators in a parsed filter tree. */
+export function filterNodes(filter: Filter): number {
+  if (filter[0] === "and" || filter[0] === "or") return 1 + filter[1].reduce((n, f) => n + filterNodes(f), 0);
+  if (filter[0] === "not") return 1 + filterNodes(filter[1]);
+  return 1;
 }
 
 const DimensionSchema = z
@@ -224,11 +247,19 @@ export const QuerySpecSchema = z
           ],
         }),
       )
-      .max(50)
+      .max(FILTER_LIMITS.list, `at most ${FILTER_LIMITS.list} filters`)
       .default([])
       .transform((items, ctx) => {
         const parsed = items.map((f, i) => parseFilter(f, [i], ctx, 0));
-        return parsed.filter((f): f is Filter => f !== undefined);
+        const filters = parsed.filter((f): f is Filter => f !== undefined);
+        const nodes = filters.reduce((n, f) => n + filterNodes(f), 0);
+        if (nodes > FILTER_LIMITS.nodes)
+          ctx.addIssue({
+            code: "custom",
+            path: [],
+            message: `hold ${nodes} filters and combinators in all; at most ${FILTER_LIMITS.nodes}`,
+          });
+        return filters;
       }),
     date_range: DateRangeSchema.default("30d"),
     timezone: z.string().max(64).optional(),

@@ -4,15 +4,16 @@
  * pipeline as every question: validate → plan (by range, like any query: ClickHouse, or the
  * warehouse beyond the hot retention) → build SQL (core/query/bots.ts, warehouse-bots.ts) → run
  * (engine.ts) → shape. Not cached: an audit reads the events as they are. `to` in the answer is
- * the end of what was audited: the warehouse's boundary when the range reaches past it.
+ * the end of what was audited: the warehouse's boundary when the range reaches past it. Charged
+ * to the property's hourly quota like any query: one unit per statement (two).
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { BotsQuerySchema, botsRange, buildBotsSql, shapeBots } from "../../core/query/bots.ts";
 import { buildWarehouseBotsSql } from "../../core/query/warehouse-bots.ts";
-import { requirePropertyAccess } from "../auth.ts";
 import { rawRunFor, withWarehouseLink } from "./engine.ts";
+import { authorise, runOptions } from "./route.ts";
 
 export const botRoutes = new Hono<{ Bindings: Env }>();
 
@@ -20,11 +21,12 @@ botRoutes.get("/api/v1/bots", async function botReport(c) {
   const parsed = BotsQuerySchema.safeParse(c.req.query());
   if (!parsed.success) throw new AppError("invalid_request", 400, describeIssues(toFieldIssues(parsed.error)));
   const q = parsed.data;
-  await requirePropertyAccess(c, q.property);
+  await authorise(c, q.property);
   const now = Date.now();
-  const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
-  return withWarehouseLink(c.env, { defer }, async (link) => {
-    const run = await rawRunFor(c.env, q.property, "bots", botsRange(q, now), now, link);
+  const range = botsRange(q, now);
+  const options = runOptions(c, q.property);
+  return withWarehouseLink(c.env, options, async (link) => {
+    const run = await rawRunFor(c.env, q.property, "bots", range, now, link, options.charge);
     const clickhouse = buildBotsSql(q, run.range);
     const warehouse = buildWarehouseBotsSql(q, run.range);
     const [reasons, samples] = await Promise.all([

@@ -9,7 +9,7 @@ import { AppError } from "../../core/errors.ts";
 import { beyondHotRetention, type Plan, planRawQuestion, type RawQuestion } from "../../core/query/plan.ts";
 import { warehouseThrough, warehouseThroughSql } from "../../core/query/warehouse-sql.ts";
 import type { StoredWindow } from "../../core/session/window.ts";
-import { clickHouseClient } from "../../platform/clickhouse.ts";
+import { queryClickHouseClient, queryFailure, querySettings } from "../../platform/clickhouse.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import {
@@ -20,7 +20,7 @@ import {
   queryCache,
   scopeFor,
 } from "../../platform/query-cache.ts";
-import { openWarehouse, type Warehouse } from "../../platform/warehouse.ts";
+import { isStatementTimeout, openWarehouse, type Warehouse } from "../../platform/warehouse.ts";
 
 /** One statement from a builder in core/query/: values only as `{name:Type}` parameters. */
 export interface Statement {
@@ -47,6 +47,11 @@ export interface RunOptions {
    * no version keys could outlive new data.
    */
   data?: DataVersion;
+  /**
+   * Charges the property's quota one unit before each statement a store runs (a 429 when it is
+   * spent), so a report of many statements costs what it runs; answers from the cache cost nothing.
+   */
+  charge?: () => Promise<void>;
 }
 
 /**
@@ -62,15 +67,28 @@ export interface WarehouseLink {
 }
 
 export function warehouseLink(env: Env): WarehouseLink {
-  const url = loadConfig(env).WAREHOUSE_URL;
+  const config = loadConfig(env);
+  const url = config.WAREHOUSE_URL;
   let db: Warehouse | undefined;
   let through: Promise<number | null> | undefined;
   const connect = () => {
     if (!url) throw new Error("no warehouse is configured");
-    db ??= openWarehouse(url);
+    db ??= openWarehouse(url, { statementTimeoutMs: config.QUERY_MAX_EXECUTION_SECONDS * 1000 });
     return db;
   };
-  const rows = async (statement: CompiledQuery) => (await connect().executeQuery<Row>(statement)).rows;
+  const rows = async (statement: CompiledQuery) => {
+    try {
+      return (await connect().executeQuery<Row>(statement)).rows;
+    } catch (error) {
+      if (!isStatementTimeout(error)) throw error;
+      throw new AppError(
+        "query_timeout",
+        503,
+        `query: the warehouse ran longer than ${config.QUERY_MAX_EXECUTION_SECONDS} s; narrow the date range or the dimensions`,
+        { cause: error, retryAfterSeconds: 60 },
+      );
+    }
+  };
   return {
     configured: url !== "",
     rows,
@@ -116,22 +134,41 @@ export async function withWarehouseLink<T>(
  * The store a plan chose, for one property. Plans reach the warehouse only once it has a frontier,
  * which only a configured warehouse has (core/query/warehouse-plan.ts routeCold).
  */
-export function storeFor(env: Env, propertyId: string, plan: Plan, now: number, link?: WarehouseLink): Store {
+export function storeFor(
+  env: Env,
+  propertyId: string,
+  plan: Plan,
+  now: number,
+  link?: WarehouseLink,
+  charge?: RunOptions["charge"],
+): Store {
   const cold = plan.source === "warehouse" || plan.source === "mixed";
   if (cold && !link?.configured) throw new Error(`a ${plan.source} plan was made without a configured warehouse`);
+  const config = loadConfig(env);
   return {
     async rows(statement) {
-      const result = await clickHouseClient(loadConfig(env)).query({
-        query: statement.sql,
-        query_params: statement.params,
-        format: "JSONEachRow",
-        clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...statement.settings },
-      });
-      return result.json<Row>();
+      await charge?.();
+      try {
+        const result = await queryClickHouseClient(config).query({
+          query: statement.sql,
+          query_params: statement.params,
+          format: "JSONEachRow",
+          // The statement's own settings first: the limits are not the builder's to lift.
+          clickhouse_settings: {
+            output_format_json_quote_64bit_integers: 0,
+            ...statement.settings,
+            ...querySettings(config),
+          },
+        });
+        return await result.json<Row>();
+      } catch (error) {
+        throw queryFailure(error, config);
+      }
     },
     windows: () => propertyStub(env, propertyId).storedWindows(now),
-    warehouse(statement) {
+    async warehouse(statement) {
       if (!link) throw new Error("this question was not given the warehouse");
+      await charge?.();
       return link.rows(statement);
     },
   };
@@ -161,12 +198,13 @@ export async function rawRunFor(
   range: { from: number; to: number },
   now: number,
   link: WarehouseLink,
+  charge?: RunOptions["charge"],
 ): Promise<RawRun> {
   const hot = loadConfig(env).HOT_RETENTION_DAYS;
   // The ledger is read only for a range the hot retention does not hold.
   const through = beyondHotRetention(range.from, now, hot) && link.configured ? await link.through() : null;
   const plan = planRawQuestion(kind, range, now, hot, through);
-  const store = storeFor(env, propertyId, plan, now, link);
+  const store = storeFor(env, propertyId, plan, now, link, charge);
   const warehouse = plan.source === "warehouse";
   const to = warehouse && plan.boundary !== undefined ? Math.min(range.to, plan.boundary) : range.to;
   return {

@@ -168,7 +168,7 @@ async function rawReport<T>(
 ) {
   const q = await resolve(x, p, now);
   return withWarehouseLink(x.env, x.options, async (link) => {
-    const run = await rawRunFor(x.env, p.property, kind, q, now, link);
+    const run = await rawRunFor(x.env, p.property, kind, q, now, link, x.options.charge);
     const key = {
       property: p.property,
       question: { report: p, range: q.date_range, to: run.range.to },

@@ -12,7 +12,9 @@ import { loadConfig } from "../../platform/config.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import type { DataVersion } from "../../platform/query-cache.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
+import { boundedQueryParam, readQueryBody } from "./body.ts";
 import type { RunOptions } from "./engine.ts";
+import { quotaRefusal, statementMeter } from "./quota.ts";
 import { runReport } from "./reports.ts";
 import { documented, parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
 
@@ -35,29 +37,23 @@ function parseJsonText(text: string, field: string): unknown {
 export async function authorise(c: Ctx, propertyId: string): Promise<DataVersion> {
   if (!bearer(c)) throw new AppError("unauthorized", 401, "Authorization: Bearer <api key> is required");
   await requirePropertyAccess(c, propertyId);
-  const { quota, data } = await propertyStub(c.env, propertyId).admitQuery(
-    Date.now(),
-    loadConfig(c.env).QUERY_LIMIT_PER_HOUR,
-  );
+  const limit = loadConfig(c.env).QUERY_LIMIT_PER_HOUR;
+  const { quota, data } = await propertyStub(c.env, propertyId).admitQuery(Date.now(), limit);
   c.header("X-RateLimit-Remaining", String(quota.remaining));
-  if (!quota.allowed)
-    throw new AppError(
-      "rate_limited",
-      429,
-      `property ${propertyId} has used its ${loadConfig(c.env).QUERY_LIMIT_PER_HOUR} queries this hour`,
-      {
-        retryAfterSeconds: quota.retry_after_seconds,
-      },
-    );
+  if (!quota.allowed) throw quotaRefusal(propertyId, limit, quota);
   return data;
 }
 
-/** Cache writes go to waitUntil; `Cache-Control: no-cache` asks for an answer not read from the cache. */
-function runOptions(c: Ctx, data: DataVersion): RunOptions {
+/**
+ * Cache writes go to waitUntil; `Cache-Control: no-cache` asks for an answer not read from the
+ * cache; every statement after the first the admission paid for is charged to the quota.
+ */
+export function runOptions(c: Ctx, propertyId: string, data?: DataVersion): RunOptions {
   return {
     defer: (work) => c.executionCtx.waitUntil(work),
     fresh: /\bno-cache\b/i.test(c.req.header("cache-control") ?? ""),
-    data,
+    ...(data ? { data } : {}),
+    charge: statementMeter(c.env, propertyId),
   };
 }
 
@@ -78,7 +74,7 @@ async function answer(c: Ctx, body: unknown): Promise<Response> {
   if (typeof propertyId !== "string" || propertyId === "")
     throw new AppError("invalid_query", 400, "property_id: is required");
   const data = await authorise(c, propertyId);
-  const response = await runQuery(c.env, parseQuerySpec(body), Date.now(), runOptions(c, data));
+  const response = await runQuery(c.env, parseQuerySpec(body), Date.now(), runOptions(c, propertyId, data));
   if (wantsCsv(c))
     return c.body(queryCsv(response), 200, {
       "Content-Type": "text/csv; charset=utf-8",
@@ -88,20 +84,20 @@ async function answer(c: Ctx, body: unknown): Promise<Response> {
 }
 
 queryRoutes.post("/api/v1/query", async function postQuery(c) {
-  return answer(c, parseJsonText(await c.req.text(), "body"));
+  return answer(c, parseJsonText(await readQueryBody(c.req.raw), "body"));
 });
 
 queryRoutes.get("/api/v1/query", async function getQuery(c) {
   const q = c.req.query("q");
   if (!q) throw new AppError("invalid_query", 400, "q: query parameter with the URL-encoded JSON query is required");
-  return answer(c, parseJsonText(q, "q"));
+  return answer(c, parseJsonText(boundedQueryParam(q), "q"));
 });
 
 queryRoutes.get("/api/v1/reports", async function report(c) {
   const parsed = ReportParamsSchema.safeParse(c.req.query());
   if (!parsed.success) throw new AppError("invalid_query", 400, describeIssues(toFieldIssues(parsed.error)));
   const data = await authorise(c, parsed.data.property);
-  const report = await runReport(c.env, parsed.data, Date.now(), runOptions(c, data));
+  const report = await runReport(c.env, parsed.data, Date.now(), runOptions(c, parsed.data.property, data));
   if (wantsCsv(c))
     return c.body(toCsv(report.table.header, report.table.rows), 200, {
       "Content-Type": "text/csv; charset=utf-8",

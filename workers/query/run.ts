@@ -67,11 +67,12 @@ interface Exec {
   env: Env;
   now: number;
   link: WarehouseLink;
+  charge: RunOptions["charge"];
 }
 
 /** build → run → shape for one resolved query and its plan (not mixed). */
 async function executeOne(x: Exec, q: ResolvedQuery, plan: Plan): Promise<Shaped> {
-  const store = storeFor(x.env, q.property_id, plan, x.now, x.link);
+  const store = storeFor(x.env, q.property_id, plan, x.now, x.link, x.charge);
   if (plan.source === "live") return shapeRows(q, liveRows(q, await store.windows()), false);
   if (plan.source === "warehouse") {
     const built = buildWarehouseSql(q, plan, plan.historyFrom);
@@ -168,7 +169,7 @@ export async function runQuery(
     propertyCurrency: propertyCurrency(property),
   });
   return withWarehouseLink(env, options, async (link) => {
-    const x: Exec = { env, now, link };
+    const x: Exec = { env, now, link, charge: options.charge };
     const p = await plan(x, q);
     // Live answers are the actor's current minute: caching them would only make them stale.
     if (p.source === "live") return answer(x, q, p, started);
