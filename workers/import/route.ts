@@ -12,6 +12,7 @@ import { describeIssues } from "../../core/issues.ts";
 import { forgetProperty, propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
 import { runPipeline } from "../collect/pipeline.ts";
+import { importTooLarge, MAX_IMPORT_BYTES, MAX_IMPORT_LINES, takeImportBudget } from "./limits.ts";
 import { ndjsonLines } from "./lines.ts";
 
 export const importRoutes = new Hono<{ Bindings: Env }>();
@@ -27,8 +28,16 @@ interface Tally {
   earliest?: number;
 }
 
-async function flush(env: Env, request: Request, chunk: ImportLine[], lineNos: number[], tally: Tally): Promise<void> {
+/** One chunk's events, for one property: paid for in its import budget, then through the pipeline. */
+interface Chunk {
+  propertyId: string;
+  lines: ImportLine[];
+  lineNos: number[];
+}
+
+async function flush(env: Env, request: Request, { propertyId, lines: chunk, lineNos }: Chunk, tally: Tally) {
   if (chunk.length === 0) return;
+  await takeImportBudget(env.PROPERTY_RATE_LIMITER, propertyId, chunk.length);
   const result = await runPipeline(
     env,
     request,
@@ -51,11 +60,16 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
   if (!(await propertyConfig(c.env, propertyId)))
     throw new AppError("property_not_found", 404, `property ${propertyId} does not exist`);
   if (!c.req.raw.body) throw new AppError("invalid_body", 400, "body: send NDJSON, one event per line");
+  if (Number(c.req.header("content-length") ?? "0") > MAX_IMPORT_BYTES) {
+    await c.req.raw.body.cancel();
+    throw importTooLarge(`exceeds ${MAX_IMPORT_BYTES} bytes`);
+  }
+  const limits = { maxBytes: MAX_IMPORT_BYTES, maxLines: MAX_IMPORT_LINES, tooLarge: importTooLarge };
   const tally: Tally = { accepted: 0, rejected: 0, errors: [] };
   let chunk: ImportLine[] = [];
   let lineNos: number[] = [];
   try {
-    for await (const [lineNo, text] of ndjsonLines(c.req.raw.body, MAX_EVENT_BYTES)) {
+    for await (const [lineNo, text] of ndjsonLines(c.req.raw.body, MAX_EVENT_BYTES, limits)) {
       // A line without an event_id gets one derived from its text, so importing a file twice
       // stores it once (#15); a random id would make every run new events.
       const lineId = `imp-${(await sha256Hex(`${propertyId}\n${text}`)).slice(0, 40)}`;
@@ -63,12 +77,12 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
       chunk.push(judgeImportText(text, chunk.length, lineNo, propertyId, options));
       lineNos.push(lineNo);
       if (chunk.length === CHUNK) {
-        await flush(c.env, c.req.raw, chunk, lineNos, tally);
+        await flush(c.env, c.req.raw, { propertyId, lines: chunk, lineNos }, tally);
         chunk = [];
         lineNos = [];
       }
     }
-    await flush(c.env, c.req.raw, chunk, lineNos, tally);
+    await flush(c.env, c.req.raw, { propertyId, lines: chunk, lineNos }, tally);
   } catch (cause) {
     // Whatever was queued before the failure stays accepted; say so, so the client resumes correctly.
     const detail = cause instanceof AppError ? cause.message : "events could not be queued";
@@ -77,7 +91,7 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
       cause instanceof AppError ? cause.code : "queue_unavailable",
       status,
       `${detail}; ${tally.accepted} events before it were accepted`,
-      { cause },
+      { cause, retryAfterSeconds: cause instanceof AppError ? cause.retryAfterSeconds : undefined },
     );
   }
   const { earliest, ...counts } = tally;
