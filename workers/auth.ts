@@ -37,10 +37,24 @@ export async function requireAdmin(c: Ctx): Promise<void> {
     throw await gate.fail(new AppError("unauthorized", 401, "the admin token is not valid"));
 }
 
+const RECENT_KEY_MS = 10 * 60_000;
+/** Hashes of keys this isolate verified in the last 10 minutes (bounded), by when they stop counting. */
+const recentKeys = new Map<string, number>();
+
+/** True when the key verified for some property in this isolate recently: a 403 for it is a mistake, not a guess. */
+function recentlyValid(digest: string, now: number): boolean {
+  return (recentKeys.get(digest) ?? 0) > now;
+}
+
+function rememberValid(digest: string, now: number): void {
+  if (recentKeys.size >= 10_000) recentKeys.clear();
+  recentKeys.set(digest, now + RECENT_KEY_MS);
+}
+
 /**
  * Property routes: the admin token, or an active API key of exactly this property (else 401/403).
- * A well-formed key this property does not know counts as a failure too: without an index of
- * every property's keys, a key of another property and a guessed one look the same here.
+ * A well-formed key this property does not know counts as a failure, unless this isolate saw it
+ * valid for another property lately: there is no index of every property's keys to ask.
  */
 export async function requirePropertyAccess(c: Ctx, propertyId: string): Promise<"admin" | "key"> {
   const token = bearer(c);
@@ -51,6 +65,12 @@ export async function requirePropertyAccess(c: Ctx, propertyId: string): Promise
     throw await gate.fail(
       new AppError("unauthorized", 401, "the API key is not valid (keys look like tk_<8 hex>_<43 characters>)"),
     );
-  if (await propertyStub(c.env, propertyId).verifyKey(token)) return "key";
-  throw await gate.fail(new AppError("forbidden", 403, `this API key does not grant access to property ${propertyId}`));
+  const [valid, digest] = await Promise.all([propertyStub(c.env, propertyId).verifyKey(token), sha256Hex(token)]);
+  const now = Date.now();
+  if (valid) {
+    rememberValid(digest, now);
+    return "key";
+  }
+  const refusal = new AppError("forbidden", 403, `this API key does not grant access to property ${propertyId}`);
+  throw recentlyValid(digest, now) ? refusal : await gate.fail(refusal);
 }

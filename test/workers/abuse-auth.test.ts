@@ -78,6 +78,14 @@ describe("guessing API keys", () => {
     expect(lookups).toHaveBeenCalledWith(site.property_id);
   });
 
+  it("does not count a key valid for another property as a guess (once this isolate has seen it work)", async () => {
+    const other = await createProperty({ property_id: "ABUSE-AUTH-2", domains: ["abuse-auth-2.example"] });
+    const headers = { Authorization: `Bearer ${other.api_key}`, "CF-Connecting-IP": "198.51.100.12" };
+    expect((await call("/api/v1/realtime?property=ABUSE-AUTH-2", { headers })).status).toBe(200);
+    const seen = await statuses(45, () => realtime(other.api_key, "198.51.100.12"));
+    expect(new Set(seen)).toEqual(new Set([403]));
+  });
+
   it("does not limit requests without an address (tests, service bindings): no shared bucket", async () => {
     const seen = await statuses(45, () => realtime(guessedKey()));
     expect(new Set(seen)).toEqual(new Set([403]));
