@@ -114,3 +114,23 @@ export async function parseClickHouseRequest(
     compressResponse: url.searchParams.get("enable_http_compression") === "1",
   };
 }
+
+/** The names a loopback-only server answers to: anything else in `Host` is a rebinding page's domain. */
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/i;
+
+/**
+ * Why a request must be refused before anything else, or null: browsers mark their requests with
+ * `Origin` (every cross-origin POST) or `Sec-Fetch-Site` / `Sec-Fetch-Dest` (every request to a
+ * loopback address, forms and images included), and a page that rebinds its own domain to
+ * 127.0.0.1 still sends that domain as `Host`. Tools send none of these (Node's fetch sends only
+ * `Sec-Fetch-Mode`). Without this, any web page the developer opens could run SQL here.
+ */
+export function refusalOf(headers: IncomingHttpHeaders): string | null {
+  if (headers.origin !== undefined) return `requests from web pages are refused (Origin: ${headers.origin})`;
+  if (headers["sec-fetch-site"] !== undefined || headers["sec-fetch-dest"] !== undefined)
+    return "requests from web pages are refused (Sec-Fetch-Site / Sec-Fetch-Dest)";
+  const host = headers.host ?? "";
+  if (!LOOPBACK_HOST.test(host))
+    return `Host ${JSON.stringify(host)} is refused: this endpoint answers only to 127.0.0.1, localhost and [::1]`;
+  return null;
+}

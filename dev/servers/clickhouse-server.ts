@@ -2,13 +2,32 @@
  * A ClickHouse-HTTP-compatible endpoint over the chDB engine (ClickHouse 26.x in-process), so the
  * unmodified @clickhouse/client-web works against it from Node and from inside `wrangler dev`.
  * Development and tests only: production points CLICKHOUSE_URL at a real server.
+ *
+ * Access, as a real server would be set up (README "Locked-down queries"): requests a web page
+ * could send are refused (clickhouse-http.ts `refusalOf`); with `generateCredentials`, `default`
+ * and the query user have passwords generated once per data folder; the query user is read-only
+ * with execution-time, memory and result limits the server forces, whatever the client sends.
  */
 
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
 import { drainPending, Session } from "chdb";
-import { type ParsedRequest, parseClickHouseRequest } from "./clickhouse-http.ts";
+import { type ParsedRequest, parseClickHouseRequest, refusalOf } from "./clickhouse-http.ts";
+
+/** The limits forced on the query user's every statement (ClickHouse setting names). */
+export interface QueryUserLimits {
+  max_execution_time: number;
+  max_memory_usage: number;
+  max_result_rows: number;
+}
+export const DEFAULT_QUERY_LIMITS: QueryUserLimits = {
+  max_execution_time: 15,
+  max_memory_usage: 4_000_000_000,
+  max_result_rows: 1_000_000,
+};
+export const QUERY_USER = "tally_query";
 
 export interface ClickHouseServerOptions {
   dataDir: string;
@@ -16,12 +35,42 @@ export interface ClickHouseServerOptions {
   host?: string;
   /** When set, requests must authenticate as `default` with this password. */
   password?: string;
+  /**
+   * `default` and the query user get passwords generated once per data folder, kept in
+   * `tally-credentials.json` there (mode 0600): what `npm run dev` and `npm run clickhouse` use.
+   */
+  generateCredentials?: boolean;
+  /** Limits the query user cannot lift; DEFAULT_QUERY_LIMITS where not given. */
+  queryLimits?: Partial<QueryUserLimits>;
+}
+
+/** Who may connect, when the server checks: the writing user and the read-only query user. */
+export interface DevCredentials {
+  user: string;
+  password: string;
+  queryUser: string;
+  queryPassword: string;
 }
 
 export interface RunningClickHouse {
   url: string;
   port: number;
+  /** The generated credentials (`generateCredentials`), else undefined. */
+  credentials: DevCredentials | undefined;
   close(): Promise<void>;
+}
+
+const CREDENTIALS_FILE = "tally-credentials.json";
+
+/** The data folder's credentials, generated on its first use; only its owner can read the file. */
+export function dataDirCredentials(dataDir: string): DevCredentials {
+  const file = join(dataDir, CREDENTIALS_FILE);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DevCredentials;
+  const secret = () => Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
+  const credentials = { user: "default", password: secret(), queryUser: QUERY_USER, queryPassword: secret() };
+  // `wx`: two starts racing on a fresh folder must not each keep a different password.
+  writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+  return credentials;
 }
 
 /** Where clickhouse-local's defaults differ from the server's, behave like the server. */
@@ -76,6 +125,65 @@ function decompress(body: Buffer, encoding: string | undefined): Buffer {
   }
 }
 
+function authFailure(user: string): EngineError {
+  return new EngineError(
+    516,
+    401,
+    `Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
+  );
+}
+
+/** Which user a request is, checked against the credentials when the server has any. */
+function roleOf(request: ParsedRequest, options: ClickHouseServerOptions, credentials: DevCredentials | undefined) {
+  const { user, password } = request;
+  if (credentials) {
+    if (user === credentials.user && password === credentials.password) return "writer";
+    if (user === credentials.queryUser && password === credentials.queryPassword) return "query";
+    throw authFailure(user);
+  }
+  if (options.password !== undefined && (user !== "default" || password !== options.password)) throw authFailure(user);
+  // Without credentials (tests, benches) the query user still gets its restrictions, by name.
+  return user === QUERY_USER ? "query" : "writer";
+}
+
+const CLAMPED = new Set(["max_execution_time", "max_memory_usage", "max_result_rows"]);
+
+/**
+ * The query user's settings: the client's own but `readonly` and the limits (`client`, applied
+ * first), then `forced`: each limit (a lower one the client asked for is kept; 0, unlimited, or a
+ * higher one becomes the server's) and `readonly = 1` last, so no later SET, `SETTINGS` clause
+ * or table function that writes or reads outside the database can follow.
+ */
+function querySettings(asked: Map<string, string>, limits: QueryUserLimits) {
+  const client = new Map([...asked].filter(([name]) => name !== "readonly" && !CLAMPED.has(name)));
+  const forced = new Map<string, string>();
+  for (const [name, max] of Object.entries(limits)) {
+    const wanted = Number(asked.get(name) ?? "0");
+    forced.set(name, String(wanted > 0 && wanted < max ? wanted : max));
+  }
+  forced.set("result_overflow_mode", "throw");
+  forced.set("readonly", "1");
+  return { client, forced };
+}
+
+const assignment = ([name, value]: [string, string]) => `${name} = ${quoteSetting(value)}`;
+
+/**
+ * Checks a query user's SQL with the engine's own parser: one statement (chDB would run several),
+ * and no `file(…)`, which clickhouse-local lets read any path on the machine even in readonly mode
+ * (a real server confines it to user_files_path).
+ */
+async function checkQueryUserSql(session: Session, sql: string): Promise<void> {
+  await session.queryAsync(`SELECT formatQuerySingleLine(${quoteSetting(sql)})`, { format: "TabSeparated" });
+  const ast = (await session.queryAsync(`EXPLAIN AST ${sql}`, { format: "TabSeparatedRaw" })).text();
+  if (/^\s*Function file\b/m.test(ast))
+    throw new EngineError(
+      497,
+      403,
+      `Code: 497. DB::Exception: ${QUERY_USER}: Not enough privileges: file() is not allowed for the query user. (ACCESS_DENIED)`,
+    );
+}
+
 function quoteSetting(value: string): string {
   return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 }
@@ -92,19 +200,24 @@ function toEngineError(error: unknown): EngineError {
 }
 
 /** Runs one parsed request on its own chDB session, so per-request settings never leak. */
-async function execute(dataDir: string, request: ParsedRequest) {
+async function execute(dataDir: string, request: ParsedRequest, queryLimits: QueryUserLimits | null) {
   const session = new Session(dataDir, { connectionArgs: SERVER_DEFAULTS });
   try {
     const preamble: string[] = [];
-    const assignments: string[] = [];
     if (request.database !== "default") preamble.push(`USE \`${request.database.replaceAll("`", "")}\``);
-    for (const [name, value] of request.settings) assignments.push(`${name} = ${quoteSetting(value)}`);
+    const settings = queryLimits ? querySettings(request.settings, queryLimits) : undefined;
+    const assignments = [...(settings?.client ?? request.settings)].map(assignment);
     // `SET param_x` hands the engine the raw URL text, which it parses as the HTTP interface does
     // (escaped text); chDB's queryBind takes values verbatim and would keep `\'` in strings.
     for (const [name, value] of request.params) assignments.push(`param_${name} = ${quoteSetting(value)}`);
     // One SET for all: each statement of a multi-statement preamble costs the engine ~0.15 ms.
     if (assignments.length > 0) preamble.push(`SET ${assignments.join(", ")}`);
     if (preamble.length > 0) await session.queryAsync(preamble.join("; "));
+    if (settings) {
+      // Checked before the limits apply (its AST has more rows than a result may), read-only after.
+      await checkQueryUserSql(session, request.sql);
+      await session.queryAsync(`SET ${[...settings.forced].map(assignment).join(", ")}`);
+    }
     return await session.queryAsync(request.sql, { format: request.format });
   } finally {
     session.close();
@@ -119,7 +232,21 @@ const CONTENT_TYPES: Record<string, string> = {
   CSVWithNames: "text/csv; charset=UTF-8; header=present",
 };
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: ClickHouseServerOptions, version: string) {
+/** What every request is checked against: the options, the credentials and the query user's limits. */
+interface Access {
+  options: ClickHouseServerOptions;
+  credentials: DevCredentials | undefined;
+  limits: QueryUserLimits;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, access: Access, version: string) {
+  const refusal = refusalOf(req.headers);
+  if (refusal) {
+    res
+      .writeHead(403, { "Content-Type": "text/plain; charset=UTF-8", "X-ClickHouse-Exception-Code": "497" })
+      .end(`Code: 497. DB::Exception: ${refusal}. (ACCESS_DENIED)\n`);
+    return;
+  }
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/ping" || (url.pathname === "/" && req.method === "GET" && !url.search)) {
     res.writeHead(200, { "Content-Type": "text/plain; charset=UTF-8" }).end("Ok.\n");
@@ -134,15 +261,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ClickH
   try {
     const body = decompress(await readBody(req), req.headers["content-encoding"]);
     const request = await parseClickHouseRequest(url, req.headers, body);
-    if (options.password !== undefined && (request.user !== "default" || request.password !== options.password)) {
-      throw new EngineError(
-        516,
-        401,
-        `Code: 516. DB::Exception: ${request.user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)`,
-      );
-    }
+    const role = roleOf(request, access.options, access.credentials);
     const started = process.hrtime.bigint();
-    const result = await execute(options.dataDir, request);
+    const result = await execute(access.options.dataDir, request, role === "query" ? access.limits : null);
     const out = Buffer.from(result.bytes());
     const summary = {
       read_rows: String(result.rowsRead),
@@ -171,11 +292,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ClickH
 /** Starts the engine and its HTTP endpoint; `port: 0` picks a free port. */
 export async function startClickHouseServer(options: ClickHouseServerOptions): Promise<RunningClickHouse> {
   mkdirSync(options.dataDir, { recursive: true });
+  const access: Access = {
+    options,
+    credentials: options.generateCredentials ? dataDirCredentials(options.dataDir) : undefined,
+    limits: { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits },
+  };
   // The first session loads the data directory; it stays open so later per-request sessions are cheap.
   const anchor = new Session(options.dataDir, { connectionArgs: SERVER_DEFAULTS });
   const version = (await anchor.queryAsync(ENGINE_VERSION_QUERY, { format: "TabSeparated" })).text().trim();
   const server: Server = createServer((req, res) => {
-    handle(req, res, options, version).catch((error: unknown) => {
+    handle(req, res, access, version).catch((error: unknown) => {
       res.destroy(error instanceof Error ? error : new Error(String(error)));
     });
   });
@@ -189,6 +315,7 @@ export async function startClickHouseServer(options: ClickHouseServerOptions): P
   return {
     url: `http://${host}:${port}`,
     port,
+    credentials: access.credentials,
     // Stop accepting, end open connections, let running queries finish inside the engine
     // (closing the engine under a running query aborts the process), then close it.
     close: async () => {
