@@ -6,9 +6,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import type { ErasureStatus } from "../../core/privacy/erasure.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { CLOSE_PROPERTY_DELETED } from "../../durable-objects/live-sockets.ts";
 import { writeTombstone } from "../../durable-objects/property-lifecycle.ts";
+import { clickHouseClient } from "../../platform/clickhouse.ts";
+import { loadConfig } from "../../platform/config.ts";
 import { ADMIN, type CreatedProperty, call, consumeMessage, createProperty, envelope } from "./helpers.ts";
 
 const registry = env.REGISTRY_DO.getByName("global");
@@ -20,6 +23,7 @@ interface Deletion {
   deleted_by: string;
   erasure_id: string;
   status_url: string;
+  status: ErasureStatus;
 }
 
 const remove = (id: string) => call(`/api/v1/properties/${id}`, { method: "DELETE", headers: ADMIN });
@@ -78,7 +82,9 @@ describe("DELETE /api/v1/properties/{id}", () => {
       deleted_by: "admin",
       erasure_id: expect.stringMatching(UUID),
       status_url: `/api/v1/properties/UA-DEL-1/erasures/${deletion.erasure_id}`,
+      status: expect.objectContaining({ erasure_id: deletion.erasure_id, scope: "property", requested_by: "admin" }),
     });
+    expect(res.headers.get("Location")).toBe(deletion.status_url);
 
     const refused = await collect("UA-DEL-1");
     expect(refused.status).toBe(404);
@@ -114,10 +120,12 @@ describe("DELETE /api/v1/properties/{id}", () => {
 
   it("answers a repeated DELETE with the first deletion, and never gives the id out again", async () => {
     await createProperty({ property_id: "UA-DEL-2" });
-    const first = await (await remove("UA-DEL-2")).json<Deletion>();
+    const { status: _first, ...first } = await (await remove("UA-DEL-2")).json<Deletion>();
     const again = await remove("UA-DEL-2");
     expect(again.status).toBe(202);
-    expect(await again.json()).toEqual(first);
+    const { status, ...repeated } = await again.json<Deletion>();
+    expect(repeated).toEqual(first);
+    expect(status.erasure_id).toBe(first.erasure_id);
 
     const recreate = await call("/api/v1/properties", {
       method: "POST",
@@ -153,6 +161,54 @@ describe("DELETE /api/v1/properties/{id}", () => {
   });
 });
 
+/** Runs the property's erasure job alarm by alarm until it has finished. */
+async function drain(id: string, erasureId: string): Promise<ErasureStatus | undefined> {
+  const stub = env.ERASURE_DO.getByName(id);
+  for (let i = 0; i < 20; i++) {
+    const status = await runInDurableObject(stub, async (instance) => {
+      await instance.alarm();
+      return instance.status(erasureId);
+    });
+    if (status?.state === "done" || status?.state === "failed") return status;
+  }
+  return stub.status(erasureId);
+}
+
+async function clickHouseRows(id: string): Promise<number> {
+  const result = await clickHouseClient(loadConfig(env)).query({
+    query: "SELECT count() AS n FROM events WHERE property_id = {p:String}",
+    query_params: { p: id },
+    format: "JSONEachRow",
+  });
+  const [row] = await result.json<{ n: string }>();
+  return Number(row?.n);
+}
+
+describe("the deleted property's data", () => {
+  it("is erased by the erasure the DELETE started, which its status URL reports", async () => {
+    await createProperty({ property_id: "UA-DEL-5" });
+    const events = [1, 2, 3].map((i) =>
+      makeEvent({
+        property_id: "UA-DEL-5",
+        event_id: crypto.randomUUID(),
+        client_id: `c${i}`,
+        event_timestamp: Date.now(),
+      }),
+    );
+    await consumeMessage(`del-5-${crypto.randomUUID()}`, events);
+    expect(await clickHouseRows("UA-DEL-5")).toBe(3);
+
+    const deletion = await (await remove("UA-DEL-5")).json<Deletion>();
+    const done = await drain("UA-DEL-5", deletion.erasure_id);
+    expect(done).toMatchObject({ state: "done", scope: "property", requested_by: "admin" });
+    expect(done?.stores.archive.state).toBe("done");
+    expect(await clickHouseRows("UA-DEL-5")).toBe(0);
+    const status = await call(deletion.status_url, { headers: ADMIN });
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ erasure_id: deletion.erasure_id, state: "done" });
+  }, 60_000);
+});
+
 describe("a deletion interrupted by a crash", () => {
   it("is finished by the next DELETE after it stopped between the PropertyDO's tombstone and the registry", async () => {
     await createProperty({ property_id: "UA-DELC-1", domains: ["delc1.example"] });
@@ -173,6 +229,18 @@ describe("a deletion interrupted by a crash", () => {
     expect((await call("/api/v1/properties/UA-DELC-2", { headers: ADMIN })).status).toBe(410);
     expect(await registry.entry("UA-DELC-2")).toMatchObject({ status: "deleted" });
     expect(await registry.propertiesForHost("delc2.example")).toEqual([]);
+  });
+
+  it("starts the erasure when it stopped after the registry recorded the deletion", async () => {
+    await createProperty({ property_id: "UA-DELC-4" });
+    const tombstone = await env.PROPERTY_DO.getByName("UA-DELC-4").remove("admin", Date.now());
+    if (!tombstone) throw new Error("no tombstone");
+    await registry.markDeleted(tombstone);
+    const erasures = env.ERASURE_DO.getByName("UA-DELC-4");
+    expect(await erasures.status(tombstone.erasure_id)).toBeUndefined();
+
+    expect((await remove("UA-DELC-4")).status).toBe(202);
+    expect(await erasures.status(tombstone.erasure_id)).toMatchObject({ scope: "property", requested_by: "admin" });
   });
 
   it("finishes wiping the PropertyDO when it stopped after the tombstone was written", async () => {

@@ -4,6 +4,7 @@
  * record (its domains freed), then the erasure of its stored data. Each step repeats harmlessly,
  * so a DELETE repeated after a crash at any point finishes the job with the same erasure id.
  */
+import type { ErasureStatus } from "../../core/privacy/erasure.ts";
 import type { Tombstone } from "../../durable-objects/property-do.ts";
 import { forgetProperty, propertyStub, registryStub } from "../../platform/properties.ts";
 import { deletedError, notFound } from "./property-lifecycle.ts";
@@ -15,6 +16,8 @@ export interface PropertyDeletion {
   deleted_by: string;
   erasure_id: string;
   status_url: string;
+  /** The erasure's status when the DELETE answered (follow `status_url`). */
+  status: ErasureStatus;
 }
 
 /** Deletes a property (idempotent: a repeated call answers the first deletion). */
@@ -30,20 +33,27 @@ export async function deleteProperty(env: Env, id: string, deletedBy: string, no
   }
   forgetProperty(id);
   await registry.markDeleted(tombstone);
-  await startPropertyErasure(env, tombstone);
+  const status = await startPropertyErasure(env, tombstone);
   return {
     property_id: id,
     deleted_at: new Date(tombstone.deleted_at).toISOString(),
     deleted_by: tombstone.deleted_by,
     erasure_id: tombstone.erasure_id,
     status_url: `/api/v1/properties/${id}/erasures/${tombstone.erasure_id}`,
+    status,
   };
 }
 
 /**
- * Starts (or, with the same erasure id, finds) the job that erases the property's stored data:
- * archive, ClickHouse, warehouse and session actors. The ErasureDO is helper D's (#17).
+ * Starts the job that erases the property's stored data (archive, ClickHouse, warehouse, session
+ * actors) in its ErasureDO; with the tombstone's erasure id, a repeated start returns that job.
  */
-export async function startPropertyErasure(_env: Env, _tombstone: Tombstone): Promise<void> {
-  // NOTE: #17 — wired to ERASURE_DO.start({scope: "property"}) once that binding lands.
+export async function startPropertyErasure(env: Env, tombstone: Tombstone): Promise<ErasureStatus> {
+  return env.ERASURE_DO.getByName(tombstone.property_id).start({
+    erasure_id: tombstone.erasure_id,
+    property_id: tombstone.property_id,
+    scope: "property",
+    requested_by: tombstone.deleted_by,
+    requested_at: tombstone.deleted_at,
+  });
 }

@@ -83,7 +83,9 @@ adminRoutes.patch("/api/v1/properties/:id", async function changeProperty(c) {
 adminRoutes.delete("/api/v1/properties/:id", async function removeProperty(c) {
   const id = idParam(c.req.param("id"));
   // One admin token: the audit can only say "admin" (never an address, which is personal data).
-  return c.json(await deleteProperty(c.env, id, "admin", Date.now()), 202);
+  const deletion = await deleteProperty(c.env, id, "admin", Date.now());
+  c.header("Location", deletion.status_url);
+  return c.json(deletion, 202);
 });
 
 adminRoutes.post("/api/v1/properties/:id/keys", async function createKey(c) {
