@@ -17,6 +17,27 @@ const MP_SECRET_PATTERN = /^[A-Za-z0-9_-]{32}$/;
 /** Characters a host name can have; anything else cannot be any property's domain. */
 const HOST_CHARACTERS = /^[a-z0-9.-]{1,253}$/;
 
+/**
+ * The unit an address is limited as: an IPv4 address itself, an IPv6 address's /64 — one
+ * subscriber's network, whose host can take any of its 2^64 addresses to dodge a per-address
+ * limit. An IPv4-mapped IPv6 address counts as its IPv4 address; anything else is kept as given.
+ */
+export function addressBucket(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  if (!address.includes(":")) return address;
+  const [head = "", tail, ...rest] = address.toLowerCase().split("::");
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
+  const missing = 8 - headGroups.length - tailGroups.length;
+  if (rest.length > 0 || missing < 0 || (tail === undefined && missing !== 0)) return address;
+  const groups = [...headGroups, ...Array<string>(missing).fill("0"), ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}
+
 /** True when the token has the shape of an API key (`tk_<8 hex>_<43 base64url>`). */
 export function isWellFormedApiKey(token: string): boolean {
   return parseApiKey(token) !== undefined;

@@ -10,7 +10,7 @@
  * Requests without CF-Connecting-IP have no client and no per-address limit: Cloudflare sets the
  * header on every request from the internet, so only tests and service bindings lack it.
  */
-import { AUTH_BLOCK_SECONDS, BlockList } from "../core/abuse.ts";
+import { AUTH_BLOCK_SECONDS, addressBucket, BlockList } from "../core/abuse.ts";
 import { AppError } from "../core/errors.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { dailySalt } from "./salts.ts";
@@ -18,9 +18,9 @@ import { dailySalt } from "./salts.ts";
 const BLOCK_URL = "https://abuse.tally.internal/auth-blocked/";
 const blocked = new BlockList();
 
-/** How limiters and caches know an address: its salted hash. */
+/** How limiters and caches know an address: the salted hash of its bucket (an IPv6 address's /64). */
 export async function addressKey(env: Env, address: string): Promise<string> {
-  return sha256Hex(`${await dailySalt(env)}|client|${address}`);
+  return sha256Hex(`${await dailySalt(env)}|client|${addressBucket(address)}`);
 }
 
 /** The client's hash, or undefined for a request without an address. */

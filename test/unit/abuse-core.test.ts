@@ -1,6 +1,7 @@
 /** The edge's pure abuse checks (core/abuse.ts): credential shapes, the `d` cap, the block list. */
 import { describe, expect, it } from "vitest";
 import {
+  addressBucket,
   BlockList,
   couldBeHost,
   isWellFormedApiKey,
@@ -52,6 +53,27 @@ describe("Plausible's d", () => {
     expect(couldBeHost("www.example.co.uk")).toBe(true);
     expect(couldBeHost("xn--bcher-kva.example")).toBe(true);
     for (const name of ["", "not a host", "<script>", "a/b", "x".repeat(254)]) expect(couldBeHost(name)).toBe(false);
+  });
+});
+
+describe("addressBucket", () => {
+  it.each([
+    ["203.0.113.77", "203.0.113.77"],
+    ["2001:db8:1:2::5", "2001:db8:1:2::/64"],
+    ["2001:0DB8:0001:0002:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
+    ["2001:db8::", "2001:db8:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["::ffff:198.51.100.4", "198.51.100.4"],
+    ["not an address", "not an address"],
+    ["1::2::3", "1::2::3"],
+  ])("limits %s as %s", (address, bucket) => {
+    expect(addressBucket(address)).toBe(bucket);
+  });
+
+  it("puts every address of one /64 in one bucket, and neighbouring /64s apart", () => {
+    const a = addressBucket("2001:db8:aa:bb:1:2:3:4");
+    expect(addressBucket("2001:db8:aa:bb:ffff:ffff:ffff:ffff")).toBe(a);
+    expect(addressBucket("2001:db8:aa:bc:1:2:3:4")).not.toBe(a);
   });
 });
 

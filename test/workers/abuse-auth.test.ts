@@ -78,6 +78,13 @@ describe("guessing API keys", () => {
     expect(lookups).toHaveBeenCalledWith(site.property_id);
   });
 
+  it("limits an IPv6 network as one address: keys guessed from all over one /64 reach 429", async () => {
+    const host = () => Array.from({ length: 4 }, () => Math.floor(Math.random() * 0xffff).toString(16)).join(":");
+    const seen = await statuses(120, () => realtime(guessedKey(), `2001:db8:77:1:${host()}`));
+    expect(seen).toContain(429);
+    expect((await realtime(site.api_key, "2001:db8:77:2::1")).status).toBe(200);
+  });
+
   it("does not count a key valid for another property as a guess (once this isolate has seen it work)", async () => {
     const other = await createProperty({ property_id: "ABUSE-AUTH-2", domains: ["abuse-auth-2.example"] });
     const headers = { Authorization: `Bearer ${other.api_key}`, "CF-Connecting-IP": "198.51.100.12" };
@@ -101,7 +108,7 @@ describe("guessing the admin token", () => {
     expect(seen.indexOf(429)).toBeLessThanOrEqual(AT_MOST_BEFORE_BLOCK);
     const blocked = await call("/api/v1/properties", { headers: { ...ADMIN, "CF-Connecting-IP": "2001:db8::17" } });
     expect(blocked.status).toBe(429);
-    const other = await call("/api/v1/properties", { headers: { ...ADMIN, "CF-Connecting-IP": "2001:db8::18" } });
+    const other = await call("/api/v1/properties", { headers: { ...ADMIN, "CF-Connecting-IP": "2001:db8:1::18" } });
     expect(other.status).toBe(200);
   });
 });
