@@ -1,8 +1,9 @@
 /**
  * The Cron Trigger (wrangler.toml `[triggers] crons`, hourly at :10): compacts every closed hour
  * with a pending marker (core/archive/compaction.ts), within a time budget; what is left waits for
- * the next run, which resumes safely. Uncompacted files are readable as they are. Then, when a
- * warehouse is configured, its jobs (consumers/warehouse-jobs.ts): every closed hour not loaded
+ * the next run, which resumes safely. Uncompacted files are readable as they are. Then privacy by
+ * default (consumers/privacy-retention.ts): the archive's raw user agents past their days, and
+ * ClickHouse's TTLs at the configured days. Then, when a warehouse is configured, its jobs (consumers/warehouse-jobs.ts): every closed hour not loaded
  * yet, their quality, the aggregates of fully loaded days, hot retention — within a budget of
  * their own, resumed by the next run the same way.
  */
@@ -10,6 +11,7 @@ import { compactPending } from "../core/archive/compaction.ts";
 import { errorDetail } from "../core/warehouse/jobs.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
+import { applyClickHouseTtls, runRawUserAgentPass } from "./privacy-retention.ts";
 import { runWarehouseSchedule } from "./warehouse-jobs.ts";
 
 /**
@@ -18,6 +20,12 @@ import { runWarehouseSchedule } from "./warehouse-jobs.ts";
  * bench/archive.ts) fits in the rest.
  */
 export const COMPACTION_BUDGET_MS = 20_000;
+/**
+ * The archive's raw-user-agent pass: no partition starts later than compaction's budget plus this
+ * after the run's start, so the pass gets what compaction left of its budget and this much more.
+ * Like compaction it is CPU (decode + encode), and both share the invocation's 30 s of CPU.
+ */
+export const PRIVACY_BUDGET_MS = 5_000;
 /**
  * The warehouse jobs' budget, after compaction: no hour or day starts after it. Loading is mostly
  * I/O (archive reads, warehouse round trips); an hour the schedule cannot reach in time is loaded
@@ -38,6 +46,7 @@ export async function handleScheduled(
   console.log(
     JSON.stringify({ tally_metric: "archive_compaction", cron: controller.cron, ms: Date.now() - started, ...report }),
   );
+  await runPrivacy(controller, env, started);
   const warehouseStarted = Date.now();
   try {
     const warehouse = await runWarehouseSchedule(env, {
@@ -56,5 +65,21 @@ export async function handleScheduled(
   } catch (error) {
     // The ledger keeps what was done; the next run resumes from its frontier.
     console.error(`warehouse jobs failed: ${errorDetail(error)}`);
+  }
+}
+
+/** The archive's raw-user-agent pass and ClickHouse's TTLs; a failure is logged, and the next run retries. */
+async function runPrivacy(controller: ScheduledController, env: Env, started: number): Promise<void> {
+  try {
+    const report = await runRawUserAgentPass(env, started + COMPACTION_BUDGET_MS + PRIVACY_BUDGET_MS);
+    console.log(JSON.stringify({ tally_metric: "archive_raw_user_agents", cron: controller.cron, ...report }));
+  } catch (error) {
+    console.error(`archive raw user agents: ${errorDetail(error)}`);
+  }
+  try {
+    const statements = await applyClickHouseTtls(env);
+    if (statements.length > 0) console.log(JSON.stringify({ tally_metric: "clickhouse_ttls", statements }));
+  } catch (error) {
+    console.error(`ClickHouse TTLs: ${errorDetail(error)}`);
   }
 }
