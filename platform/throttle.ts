@@ -5,8 +5,9 @@
  *   the location's other isolates through the Cache API;
  * - actor lookups of names nobody vouched for (LOOKUP_RATE_LIMITER): unknown domains, origins and
  *   property ids.
- * An address is never kept: a client is SHA-256 of the registry's daily salt and the address, the
- * same in every isolate (so the limiter and the cache count it once) and unlinkable after 48 h.
+ * An address is never kept: a client is SHA-256 of the registry's daily salt and the address (an
+ * IPv6 address's /64), the same in every isolate (so the limiter and the cache count it once) and
+ * unlinkable after 48 h.
  * Requests without CF-Connecting-IP have no client and no per-address limit: Cloudflare sets the
  * header on every request from the internet, so only tests and service bindings lack it.
  */
