@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.ts";
+import { dataDirCredentials } from "./servers/clickhouse-server.ts";
 import { warehouseUrl } from "./servers/warehouse-server.ts";
 
 export interface DevStack {
@@ -16,6 +17,11 @@ export interface DevStack {
   port: number;
   clickhouseUrl: string;
   clickhousePort: number;
+  /**
+   * How to reach the stack's ClickHouse directly, as @clickhouse/client-web takes it: the data
+   * folder's generated `default` password, or none when the stack was started with `clickhouseAuth: "none"`.
+   */
+  clickhouseAuth: { username: string; password: string };
   /** The stack's warehouse: its own embedded PostgreSQL, unless `env` gave a WAREHOUSE_URL. */
   warehouseUrl: string;
   warehousePort: number;
@@ -28,9 +34,19 @@ export interface DevStack {
   stop(): Promise<string>;
 }
 
-export async function startDevStack(
-  options: { args?: string[]; env?: Record<string, string> } = {},
-): Promise<DevStack> {
+export interface DevStackOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /**
+   * `generated` (as `npm run dev`): the embedded ClickHouse has per-data-folder passwords.
+   * `none` (the default here until every test and bench that queries the stack's ClickHouse
+   * directly passes `clickhouseAuth`): no passwords; the loopback-only guard still applies.
+   */
+  clickhouseAuth?: "generated" | "none";
+}
+
+export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
+  const auth = options.clickhouseAuth ?? "none";
   const port = await freePort();
   const clickhousePort = await freePort();
   const warehousePort = await freePort();
@@ -48,6 +64,7 @@ export async function startDevStack(
       CLICKHOUSE_PORT: String(clickhousePort),
       WAREHOUSE_PORT: String(warehousePort),
       TALLY_DATA_DIR: dataDir,
+      TALLY_CLICKHOUSE_AUTH: auth,
       ADMIN_TOKEN: adminToken,
       ...options.env,
     },
@@ -91,11 +108,14 @@ export async function startDevStack(
     await stop();
     throw new Error(`no demo API key in the dev output:\n${output}`);
   }
+  const embedded = auth === "generated" && !options.env?.CLICKHOUSE_URL;
+  const writer = embedded ? dataDirCredentials(join(dataDir, "clickhouse")) : undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     clickhouseUrl: `http://127.0.0.1:${clickhousePort}`,
     clickhousePort,
+    clickhouseAuth: { username: writer?.user ?? "default", password: writer?.password ?? "" },
     warehouseUrl: options.env?.WAREHOUSE_URL ?? process.env.WAREHOUSE_URL ?? warehouseUrl({ port: warehousePort }),
     warehousePort,
     adminToken,

@@ -7,7 +7,12 @@
  * the Cache API. Ctrl-C stops everything.
  *
  * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, WAREHOUSE_PORT (5439),
- * WAREHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL.
+ * WAREHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL, TALLY_CLICKHOUSE_AUTH (`generated`; `none`
+ * leaves the embedded engine without passwords, for test harnesses that query it directly).
+ *
+ * The embedded engine has two users with passwords generated once per data folder (kept in
+ * <data>/clickhouse/tally-credentials.json): `default`, which the consumer and migrations write as,
+ * and `tally_query`, read-only with forced limits, which the query API reads as.
  * `--demo` (`npm run demo`): once the stack is up, scripts/demo/traffic.ts imports 30 days of history
  * for UA-DEMO-1, creates its goals and keeps sending live visits, so every dashboard module has data.
  */
@@ -61,14 +66,16 @@ if (!clickhouseUrl) {
   embedded = await startClickHouseServer({
     dataDir: join(dataDir, "clickhouse"),
     port: Number(process.env.CLICKHOUSE_PORT ?? 8123),
+    generateCredentials: process.env.TALLY_CLICKHOUSE_AUTH !== "none",
   });
   clickhouseUrl = embedded.url;
 }
+const credentials = embedded?.credentials;
 
 const client = createClient({
   url: clickhouseUrl,
-  username: process.env.CLICKHOUSE_USER ?? "default",
-  password: process.env.CLICKHOUSE_PASSWORD ?? "",
+  username: credentials?.user ?? process.env.CLICKHOUSE_USER ?? "default",
+  password: credentials?.password ?? process.env.CLICKHOUSE_PASSWORD ?? "",
 });
 const report = await unlessStopping(migrate(client, readClickHouseMigrations()));
 
@@ -107,6 +114,21 @@ const wranglerBin = join(
   "bin",
   "wrangler.js",
 );
+// The embedded engine's passwords reach the Worker as secrets, not on the command line: with
+// --env-file, wrangler reads .dev.vars as an env file with this process's environment over it (plain
+// .dev.vars would win over --var, and every parallel stack shares the checkout's .dev.vars). A
+// variable the Worker does not declare is taken only when named by a --var, hence the placeholders.
+const secretEnv: Record<string, string> = credentials
+  ? {
+      CLICKHOUSE_PASSWORD: credentials.password,
+      CLICKHOUSE_QUERY_USER: credentials.queryUser,
+      CLICKHOUSE_QUERY_PASSWORD: credentials.queryPassword,
+    }
+  : {};
+const secretArgs = credentials
+  ? ["--env-file", ".dev.vars", "--var", "CLICKHOUSE_QUERY_USER:", "--var", "CLICKHOUSE_QUERY_PASSWORD:"]
+  : [];
+
 // Ctrl-C came while the engine was starting: start nothing more (stop() is ending the process).
 if (stopping) await new Promise<never>(() => undefined);
 wrangler = spawn(
@@ -126,12 +148,13 @@ wrangler = spawn(
     "--var",
     `WAREHOUSE_URL:${warehouseUrl}`,
     ...upstashVars,
+    ...secretArgs,
     "--show-interactive-dev-session=false",
     // The Cron Trigger on demand: curl "localhost:8787/__scheduled?cron=10+*+*+*+*" runs the hourly
     // jobs (archive compaction, warehouse loads) now instead of at :10.
     "--test-scheduled",
   ],
-  { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...secretEnv, WRANGLER_SEND_METRICS: "false" } },
 );
 wrangler.on("exit", (code) => {
   if (!stopping) console.error(`wrangler dev exited (code ${code}); stopping the stack.`);
@@ -143,7 +166,7 @@ console.log(`
 Tally dev stack
   Worker (collect, queues, R2)  http://localhost:${port}     (wrangler dev, workerd)
   Dashboard                     http://localhost:${port}/    (sign in with the admin token or a property's API key)
-  ClickHouse                    ${clickhouseUrl}${embedded ? `     (embedded chDB, data in ${join(dataDir, "clickhouse")})` : ""}
+  ClickHouse                    ${clickhouseUrl}${embedded ? `     (embedded chDB, data in ${join(dataDir, "clickhouse")})` : ""}${credentials ? `\n                                users default and ${credentials.queryUser} (read-only); passwords in ${join(dataDir, "clickhouse", "tally-credentials.json")}` : ""}
   Warehouse                     ${warehouseLine()}
   Query cache                   ${upstash ? `${upstash.url}     (Upstash REST over Redis at ${redisUrl})` : "Workers Cache API (no Redis)"}
   Migrations                    ${report.applied.length} applied, ${report.skipped.length} already in place${warehouseReport ? `; warehouse ${warehouseReport.applied.length} applied, ${warehouseReport.skipped.length} already in place` : ""}

@@ -1,0 +1,75 @@
+/**
+ * `npm run dev` as a person starts it, with the embedded ClickHouse locked down: the engine refuses
+ * requests without its generated password, the Worker still writes (as `default`) and answers
+ * queries (as the read-only `tally_query`), the passwords reaching it as secrets.
+ */
+import { createClient } from "@clickhouse/client-web";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type DevStack, startDevStack } from "../../dev/stack.ts";
+
+let stack: DevStack;
+
+beforeAll(async () => {
+  stack = await startDevStack({ clickhouseAuth: "generated" });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("npm run dev with ClickHouse passwords", () => {
+  it("says where the passwords are, and hands the Worker the query user", () => {
+    expect(stack.output()).toMatch(
+      /users default and tally_query \(read-only\); passwords in \S+tally-credentials\.json/,
+    );
+    // Secrets, so wrangler lists them hidden: a wrong password would fail every query below.
+    expect(stack.output()).toContain('env.CLICKHOUSE_QUERY_USER ("(hidden)")');
+    expect(stack.output()).toContain('env.CLICKHOUSE_QUERY_PASSWORD ("(hidden)")');
+  });
+
+  it("refuses ClickHouse requests without the password, and from web pages", async () => {
+    const open = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent("SELECT 1")}`);
+    expect(open.status).toBe(401);
+    const page = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent("SELECT 1")}`, {
+      headers: { Origin: "https://evil.example" },
+    });
+    expect(page.status).toBe(403);
+  });
+
+  it("still stores collected events and answers queries over them", async () => {
+    const eventId = `e2e-auth-${crypto.randomUUID()}`;
+    const res = await fetch(`${stack.url}/collect`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0" },
+      body: JSON.stringify({
+        property_id: "UA-DEMO-1",
+        client_id: "auth-c1",
+        event_id: eventId,
+        event_type: "pageview",
+        page_url: "https://example.com/locked",
+      }),
+    });
+    expect(res.status).toBe(202);
+    const clickhouse = createClient({ url: stack.clickhouseUrl, ...stack.clickhouseAuth });
+    await vi.waitFor(
+      async () => {
+        const result = await clickhouse.query({
+          query: "SELECT count() AS n FROM events WHERE event_id = {id:String}",
+          query_params: { id: eventId },
+          format: "JSONEachRow",
+        });
+        expect(await result.json()).toEqual([{ n: "1" }]);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    // Yesterday is ClickHouse's (not the live actor's): the query runs as tally_query.
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const query = await fetch(`${stack.url}/api/v1/query`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${stack.adminToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ property_id: "UA-DEMO-1", metrics: ["visitors"], date_range: [yesterday, yesterday] }),
+    });
+    expect(query.status).toBe(200);
+    expect((await query.json<{ meta: { source: string } }>()).meta.source).toBe("clickhouse");
+  });
+});
