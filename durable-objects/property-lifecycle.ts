@@ -13,6 +13,8 @@ export interface Tombstone {
   name: string;
   domains: string[];
   created_at: number;
+  /** Its session actors' count when deleted, so the erasure resets every one of them. */
+  session_shards?: number;
   deleted_at: number;
   deleted_by: string;
   erasure_id: string;
@@ -48,6 +50,7 @@ export async function writeTombstone(
       name: config.name,
       domains: config.domains,
       created_at: config.created_at,
+      ...(config.session_shards === undefined ? {} : { session_shards: config.session_shards }),
       deleted_at: now,
       deleted_by: deletedBy,
       erasure_id: crypto.randomUUID(),

@@ -136,8 +136,11 @@ export class RegistryDO extends DurableObject<Env> {
     crypto.getRandomValues(bytes);
     const salt = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     await this.ctx.storage.put(key, salt);
+    // The earliest expiry of all, so salts stored before the alarm existed are deleted on time too.
+    const days = [...(await this.ctx.storage.list({ prefix: "salt:" })).keys()].map((k) => k.slice(5));
+    const next = Math.min(...days.map(saltExpiry));
     const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > saltExpiry(day)) await this.ctx.storage.setAlarm(saltExpiry(day));
+    if (alarm === null || alarm > next) await this.ctx.storage.setAlarm(next);
     return salt;
   }
 

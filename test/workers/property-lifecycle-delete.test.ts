@@ -114,6 +114,7 @@ describe("DELETE /api/v1/properties/{id}", () => {
         deleted_at: Date.parse(deletion.deleted_at),
         erasure_id: deletion.erasure_id,
         domains: ["del.example"],
+        session_shards: 1,
       }),
     );
   });
@@ -135,6 +136,17 @@ describe("DELETE /api/v1/properties/{id}", () => {
     expect(recreate.status).toBe(409);
     expect((await envelope(recreate)).error.code).toBe("property_deleted");
     expect(await registry.propertiesForHost("again.example")).toEqual([]);
+  });
+
+  it("is for the admin only", async () => {
+    const p = await createProperty({ property_id: "UA-DEL-6" });
+    expect((await call("/api/v1/properties/UA-DEL-6", { method: "DELETE" })).status).toBe(401);
+    const byKey = await call("/api/v1/properties/UA-DEL-6", {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${p.api_key}` },
+    });
+    expect(byKey.status).toBe(401);
+    expect(await env.PROPERTY_DO.getByName("UA-DEL-6").config()).toBeDefined();
   });
 
   it("answers 404 for an id that never existed, and drops a reservation left without its PropertyDO", async () => {

@@ -44,6 +44,16 @@ describe("daily salts", () => {
     expect(await registry.salt(today)).toBe(current);
   });
 
+  it("arms the alarm for salts stored before the alarm existed when the next salt is made", async () => {
+    // Yesterday's salt with no alarm (as stored before alarms); today's salt is then made by traffic.
+    await runInDurableObject(registry, async (_instance, state) => {
+      await state.storage.deleteAlarm();
+      await state.storage.delete(`salt:${today}`);
+    });
+    await registry.salt(today);
+    expect(await stored()).toEqual({ days: [daysAgo(1), today], alarm: saltExpiry(daysAgo(1)) });
+  });
+
   it("leaves no alarm once every salt is gone", async () => {
     await runInDurableObject(registry, async (_instance, state) => {
       await state.storage.delete([`salt:${today}`, `salt:${daysAgo(1)}`]);
