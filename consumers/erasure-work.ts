@@ -37,12 +37,12 @@ async function run(client: ClickHouseClient, s: ch.Statement, settings: Record<s
   await client.command({ query: s.sql, query_params: s.params, clickhouse_settings: settings });
 }
 
-/** The client ids and hours of a target (every hour of the property for scope property). */
+/** The client ids found for a visitor, and the hours of the target (every hour of the property for scope property). */
 export async function findErasure(env: Env, target: Omit<ErasureTarget, "client_ids">): Promise<ErasureFound> {
   const client = clickHouseClient(loadConfig(env));
   const url = loadConfig(env).WAREHOUSE_URL;
   const { property_id: p, visitor: v } = target;
-  const ids = new Set<string>(v === undefined ? [] : [v]);
+  const ids = new Set<string>();
   if (v !== undefined) {
     for (const r of await rows<{ client_id: string }>(client, ch.findClientIds(p, v))) ids.add(r.client_id);
     if (url)

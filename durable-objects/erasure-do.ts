@@ -105,7 +105,15 @@ export abstract class ErasureActor extends DurableObject<Env> {
       .sort((a, b) => b.finished_at.localeCompare(a.finished_at));
   }
 
+  /** The alarm in progress: a second call (an operator's nudge, a test) waits for it instead of racing it. */
+  #running: Promise<void> | null = null;
+
   override async alarm(): Promise<void> {
+    if (!this.#running) this.#running = this.#run().finally(() => (this.#running = null));
+    return this.#running;
+  }
+
+  async #run(): Promise<void> {
     const [id] = (await this.ctx.storage.get<string[]>(QUEUE)) ?? [];
     if (id === undefined) return;
     const job = await this.ctx.storage.get<Job>(jobKey(id));
@@ -192,7 +200,8 @@ export abstract class ErasureActor extends DurableObject<Env> {
         for (const hour of hours)
           this.ctx.storage.sql.exec("INSERT INTO erasure_hours VALUES (?, ?, ?)", id, store, hour);
     });
-    job.client_ids = found.client_ids;
+    // The requested id is erased as a client id too: a session actor may hold it before any store does.
+    job.client_ids = [...new Set([...found.client_ids, ...(target.visitor === undefined ? [] : [target.visitor])])];
     job.status.hours_found = archive.length;
     job.status.client_ids_found = found.client_ids.length;
   }
