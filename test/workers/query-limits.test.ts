@@ -4,10 +4,11 @@
  * (readonly, result rows, execution time) surfacing as clear errors, against the real engine.
  */
 import { env } from "cloudflare:workers";
+import { CompiledQuery } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../core/errors.ts";
 import type { Plan } from "../../core/query/plan.ts";
-import { storeFor } from "../../workers/query/engine.ts";
+import { storeFor, warehouseLink } from "../../workers/query/engine.ts";
 import { type CreatedProperty, call, createProperty, envelope, YESTERDAY_10H } from "./helpers.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
@@ -169,5 +170,22 @@ describe("per-statement ClickHouse limits", () => {
       store.rows({ sql: "SELECT number FROM numbers(10)", params: {}, settings: { max_result_rows: 0 } }),
     );
     expect(error.code).toBe("query_too_large");
+  });
+});
+
+describe("the warehouse's statement_timeout", () => {
+  it("cancels a warehouse statement past QUERY_MAX_EXECUTION_SECONDS: 503 query_timeout", async () => {
+    const link = warehouseLink({ ...env, QUERY_MAX_EXECUTION_SECONDS: "1" } as Env);
+    try {
+      const error = await link.rows(CompiledQuery.raw("SELECT pg_sleep(3)")).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toMatchObject({ code: "query_timeout", status: 503 });
+      expect(await link.rows(CompiledQuery.raw("SELECT 1 AS one"))).toEqual([{ one: 1 }]);
+    } finally {
+      await link.close();
+    }
   });
 });

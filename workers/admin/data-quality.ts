@@ -8,7 +8,7 @@ import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { DataQualityQuerySchema, dataQualityRange, dataQualityReport } from "../../core/warehouse/quality.ts";
 import { loadConfig } from "../../platform/config.ts";
-import { withWarehouse } from "../../platform/warehouse.ts";
+import { isStatementTimeout, withWarehouse } from "../../platform/warehouse.ts";
 import { requirePropertyAccess } from "../auth.ts";
 
 export const dataQualityRoutes = new Hono<{ Bindings: Env }>();
@@ -18,7 +18,8 @@ dataQualityRoutes.get("/api/v1/data-quality", async function dataQuality(c) {
   if (!parsed.success) throw new AppError("invalid_request", 400, describeIssues(toFieldIssues(parsed.error)));
   const q = parsed.data;
   await requirePropertyAccess(c, q.property_id);
-  const url = loadConfig(c.env).WAREHOUSE_URL;
+  const config = loadConfig(c.env);
+  const url = config.WAREHOUSE_URL;
   if (!url) throw new AppError("warehouse_unavailable", 501, "no warehouse is configured (WAREHOUSE_URL is empty)");
   const range = dataQualityRange(q, Date.now());
   const { checked, mismatches } = await withWarehouse(
@@ -30,8 +31,15 @@ dataQualityRoutes.get("/api/v1/data-quality", async function dataQuality(c) {
         mismatches: await report.mismatches.execute(),
       };
     },
-    { max: 1 },
-  );
+    // Bounded like the query API's warehouse statements.
+    { max: 1, statementTimeoutMs: config.QUERY_MAX_EXECUTION_SECONDS * 1000 },
+  ).catch((error: unknown) => {
+    if (!isStatementTimeout(error)) throw error;
+    throw new AppError("query_timeout", 503, "from: the report ran too long; ask for a shorter range", {
+      cause: error,
+      retryAfterSeconds: 60,
+    });
+  });
   return c.json({
     property_id: q.property_id,
     from: new Date(range.from).toISOString(),
