@@ -158,3 +158,20 @@ describe("guessing a GA4 api_secret", () => {
     expect(lookups).not.toHaveBeenCalled();
   });
 });
+
+describe("guessing a WebSocket token", () => {
+  const socket = (token: string, address: string) =>
+    call(`/ws/realtime?property=${site.property_id}&token=${encodeURIComponent(token)}`, {
+      headers: { Upgrade: "websocket", "CF-Connecting-IP": address },
+    });
+
+  it("answers 429 within 120 forged tokens from one address, then refuses even a valid key", async () => {
+    const seen = await statuses(120, (i) => socket(`x.${Date.now() + 60_000}.forged${i}`, "192.0.2.50"));
+    const first = seen.indexOf(429);
+    expect(seen[0]).toBe(401);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(AT_MOST_BEFORE_BLOCK);
+    expect((await realtime(site.api_key, "192.0.2.50")).status).toBe(429);
+    expect((await realtime(site.api_key, "192.0.2.51")).status).toBe(200);
+  });
+});

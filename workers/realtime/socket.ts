@@ -9,6 +9,7 @@ import { AppError } from "../../core/errors.ts";
 import { signWsToken, verifyWsToken, wsTokenKey } from "../../core/property/ws-token.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
+import { credentialGate } from "../../platform/throttle.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
 
 export const socketRoutes = new Hono<{ Bindings: Env }>();
@@ -45,9 +46,11 @@ socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
   const token = c.req.query("token");
   let viewer: string;
   if (token && !bearer(c)) {
+    // A bad token counts as a failed authentication, as a bad key does (platform/throttle.ts).
+    const gate = await credentialGate(c.env, c.req.raw);
     const key = await tokenKey(c.env);
     if (!key || !(await verifyWsToken(key, token, propertyId, Date.now())))
-      throw new AppError("unauthorized", 401, "token: is not valid for this property, or has expired");
+      throw await gate.fail(new AppError("unauthorized", 401, "token: is not valid for this property, or has expired"));
     viewer = "token";
   } else viewer = await requirePropertyAccess(c, propertyId);
   if (!(await propertyConfig(c.env, propertyId)))
