@@ -63,6 +63,8 @@ export function querySettings(config: Config): ClickHouseSettings {
   };
 }
 
+const CANNOT_COMPILE_REGEXP = "427";
+
 /** ClickHouse's codes for a statement that hit one of the query limits. */
 const LIMIT_ERRORS: Record<string, { code: string; status: number; why: (c: Config) => string }> = {
   "159": {
@@ -88,6 +90,14 @@ const LIMIT_ERRORS: Record<string, { code: string; status: number; why: (c: Conf
  */
 export function queryFailure(error: unknown, config: Config): unknown {
   const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+  if (code === CANNOT_COMPILE_REGEXP) {
+    // JavaScript's RegExp (which validated the filter) takes some patterns RE2 does not.
+    const why = /cannot compile re2: (.*?), error: ([^.]*)/.exec(error instanceof Error ? error.message : "");
+    const detail = why
+      ? `${JSON.stringify(why[1])} is not a valid RE2 pattern (${why[2]})`
+      : "a pattern is not valid RE2";
+    return new AppError("invalid_query", 400, `filters: ${detail}`, { cause: error });
+  }
   const limit = Object.hasOwn(LIMIT_ERRORS, code) ? LIMIT_ERRORS[code] : undefined;
   if (limit) {
     const retry = limit.status === 503 ? { retryAfterSeconds: 60 } : {};

@@ -103,5 +103,13 @@ export const QUERY_CANCELED = "57014";
 
 /** Whether a warehouse error is a statement cancelled for running past its timeout. */
 export function isStatementTimeout(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === QUERY_CANCELED;
+  return sqlState(error) === QUERY_CANCELED;
+}
+
+/** PostgreSQL's SQLSTATE for a regular expression it cannot compile (a `matches` filter's pattern). */
+export const INVALID_REGULAR_EXPRESSION = "2201B";
+
+/** A warehouse error's SQLSTATE, or "". */
+export function sqlState(error: unknown): string {
+  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
 }

@@ -164,6 +164,16 @@ describe("per-statement ClickHouse limits", () => {
     }
   });
 
+  it.each(["a{1001}", "\\u0041", "\\p{Letter}"])(
+    "answers a pattern JavaScript takes but RE2 does not (%s) with 400 naming it",
+    async (pattern) => {
+      const sql = "SELECT match(toString(number), {re:String}) FROM numbers(2)";
+      const error = await failure(storeWith({}).rows({ sql, params: { re: pattern } }));
+      expect(error).toMatchObject({ code: "invalid_query", status: 400 });
+      expect(error.message).toContain(`filters: ${JSON.stringify(pattern)} is not a valid RE2 pattern`);
+    },
+  );
+
   it("keeps the limits even when a statement's own settings try to lift them", async () => {
     const store = storeWith({ QUERY_MAX_RESULT_ROWS: "5" });
     const error = await failure(
@@ -174,7 +184,7 @@ describe("per-statement ClickHouse limits", () => {
 });
 
 describe("the warehouse's statement_timeout", () => {
-  it("cancels a warehouse statement past QUERY_MAX_EXECUTION_SECONDS: 503 query_timeout", async () => {
+  it("cancels a warehouse statement past QUERY_MAX_EXECUTION_SECONDS (503 query_timeout); a bad pattern is a 400", async () => {
     const link = warehouseLink({ ...env, QUERY_MAX_EXECUTION_SECONDS: "1" } as Env);
     try {
       const error = await link.rows(CompiledQuery.raw("SELECT pg_sleep(3)")).then(
@@ -184,6 +194,11 @@ describe("the warehouse's statement_timeout", () => {
       expect(error).toBeInstanceOf(AppError);
       expect(error).toMatchObject({ code: "query_timeout", status: 503 });
       expect(await link.rows(CompiledQuery.raw("SELECT 1 AS one"))).toEqual([{ one: 1 }]);
+      const pattern = await link.rows(CompiledQuery.raw("SELECT 'a' ~ '(' AS m")).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(pattern).toMatchObject({ code: "invalid_query", status: 400 });
     } finally {
       await link.close();
     }

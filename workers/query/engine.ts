@@ -20,7 +20,13 @@ import {
   queryCache,
   scopeFor,
 } from "../../platform/query-cache.ts";
-import { isStatementTimeout, openWarehouse, type Warehouse } from "../../platform/warehouse.ts";
+import {
+  INVALID_REGULAR_EXPRESSION,
+  isStatementTimeout,
+  openWarehouse,
+  sqlState,
+  type Warehouse,
+} from "../../platform/warehouse.ts";
 
 /** One statement from a builder in core/query/: values only as `{name:Type}` parameters. */
 export interface Statement {
@@ -80,6 +86,15 @@ export function warehouseLink(env: Env): WarehouseLink {
     try {
       return (await connect().executeQuery<Row>(statement)).rows;
     } catch (error) {
+      if (sqlState(error) === INVALID_REGULAR_EXPRESSION)
+        throw new AppError(
+          "invalid_query",
+          400,
+          `filters: a matches pattern is not a valid regular expression (${String(error)})`,
+          {
+            cause: error,
+          },
+        );
       if (!isStatementTimeout(error)) throw error;
       throw new AppError(
         "query_timeout",
