@@ -99,7 +99,18 @@ export function replaceQualityRows(db: DB, hour: number, rows: readonly QualityR
   };
 }
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date such as 2026-11-01");
+/**
+ * A UTC calendar day the warehouse's timestamps can hold: 2026-13-40 made an invalid Date and
+ * 9999-12-31's end a five-digit year PostgreSQL refuses, each a 500 (found by the fuzz suite).
+ */
+const Day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: "must be a date such as 2026-11-01", abort: true })
+  .refine((d) => {
+    const ms = Date.parse(`${d}T00:00:00Z`);
+    return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(d);
+  }, "is not a calendar date")
+  .refine((d) => d >= "1970-01-01" && d <= "9999-12-30", "must be between 1970-01-01 and 9999-12-30");
 
 /** `GET /api/v1/data-quality?property_id=…&from=…&to=…`: whole UTC days, `to` inclusive; default the last 7 days. */
 export const DataQualityQuerySchema = z

@@ -119,7 +119,8 @@ function mutateNdjson(r: Rng, text: string): string {
 /** One hostile request for `route`, about `ctx.a` mostly; `i` names it in failures. */
 export function hostileCase(r: Rng, route: Route, ctx: FuzzContext, i: number): FuzzCase {
   const target = route.mutatesProperty || route.startsJob ? ctx.scratch : r.chance(0.9) ? ctx.a : ctx.b;
-  const base = route.valid(target);
+  const generated = route.generate !== undefined && r.chance(0.4);
+  const base = generated && route.generate ? route.generate(r, target) : route.valid(target);
   const token = credentialFor(r, route, ctx, target);
   const headers: Record<string, string> = { ...(base.headers ?? {}), ...authHeader(r, token) };
   if (route.access === "public" && r.chance(0.05)) Object.assign(headers, authHeader(r, ctx.b.api_key));
@@ -133,7 +134,11 @@ export function hostileCase(r: Rng, route: Route, ctx: FuzzContext, i: number): 
   if (route.websocket && r.chance(0.3)) headers.Upgrade = r.pick(["WebSocket", "h2c", "websocket, x", ""]);
 
   let search = "";
-  if (base.query) search = mutateQuery(r, base.query, ctx, !route.mutatesProperty && !route.startsJob);
+  if (base.query)
+    search =
+      generated && r.chance(0.6)
+        ? new URLSearchParams(base.query).toString()
+        : mutateQuery(r, base.query, ctx, !route.mutatesProperty && !route.startsJob);
   const path = mutatePath(r, base.path, ctx, route) + (search ? `?${search}` : "");
 
   let body: string | Uint8Array<ArrayBuffer> | undefined;
@@ -144,7 +149,8 @@ export function hostileCase(r: Rng, route: Route, ctx: FuzzContext, i: number): 
       how = "ndjson";
     } else if (base.body !== undefined || r.chance(0.2)) {
       const x = r.next();
-      let value: unknown = x < 0.12 ? base.body : x < 0.9 ? mutate(r, base.body ?? {}) : hostileValue(r);
+      const keep = generated ? 0.6 : 0.12;
+      let value: unknown = x < keep ? base.body : x < 0.92 ? mutate(r, base.body ?? {}) : hostileValue(r);
       // A job started by a valid admin request would rewrite other test files' ClickHouse hours:
       // with the admin token, a job route only ever gets a body its strict schema refuses.
       if (route.startsJob && token === ctx.adminToken && typeof value === "object" && value !== null)

@@ -5,6 +5,10 @@
  * request, the matrix sends it with another property's key. A new route is one more line here.
  */
 
+import { REPORTS } from "../../core/query/report-spec.ts";
+import type { Rng } from "./fuzz-inputs.ts";
+import { filterTree, hostileDate, hostileFunnelSteps, hostileQuerySpec } from "./fuzz-query.ts";
+
 /** A property the suite created, with its credentials. */
 export interface Tenant {
   property_id: string;
@@ -34,6 +38,8 @@ export interface Route {
   access: Access;
   /** A valid request about property `p` (for admin routes that change a property, `p` is a scratch one). */
   valid: (p: Tenant) => BaseRequest;
+  /** Requests drawn from the route's own vocabulary (query trees, report names, dates), to reach past validation. */
+  generate?: (r: Rng, p: Tenant) => BaseRequest;
   /**
    * The error answers are not the envelope: the tracker's 404 is plain text (it is a script URL).
    * Every other route, the compatible protocols included, refuses with the envelope.
@@ -88,6 +94,24 @@ const funnelSteps = JSON.stringify([
   { kind: "page", value: "/" },
   { kind: "event", value: "signup" },
 ]);
+
+/** Report parameters from the reports' own vocabulary: every report, real and impossible dates, trees, steps. */
+function reportParams(r: Rng, p: Tenant): Record<string, string> {
+  const q: Record<string, string> = { property: p.property_id, report: r.pick(REPORTS) };
+  if (r.chance(0.5)) {
+    q.start = hostileDate(r);
+    q.end = hostileDate(r);
+  } else q.date_range = r.pick(["realtime", "today", "7d", "12mo", "all"]);
+  if (r.chance(0.4)) q.filters = JSON.stringify(Array.from({ length: 1 + r.int(2) }, () => filterTree(r, 3)));
+  if (q.report === "funnel" || r.chance(0.1)) q.steps = JSON.stringify(hostileFunnelSteps(r));
+  if (r.chance(0.2)) q.window_seconds = String(r.pick([1, 3600, 7_776_000, 0, 1e12]));
+  if (r.chance(0.2)) q.weeks = String(r.pick([1, 26, 27, 0]));
+  if (r.chance(0.2)) q.compare = r.pick(["previous_period", "year_over_year"]);
+  if (r.chance(0.2)) q.timezone = r.pick(["Europe/Berlin", "Pacific/Kiritimati", "Nope/Nowhere", "UTC"]);
+  if (r.chance(0.2)) q.limit = String(r.pick([1, 10_000, 10_001, 0]));
+  if (r.chance(0.2)) q.bots = r.pick(["true", "false"]);
+  return q;
+}
 
 /** Every public route. Keep in step with workers/app.ts and the route files it mounts. */
 export const ROUTES: readonly Route[] = [
@@ -196,12 +220,14 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     access: "key",
     valid: (p) => ({ path: "/api/v1/query", body: querySpec(p) }),
+    generate: (r, p) => ({ path: "/api/v1/query", body: hostileQuerySpec(r, p.property_id) }),
   },
   {
     name: "GET /api/v1/query",
     method: "GET",
     access: "key",
     valid: (p) => ({ path: "/api/v1/query", query: { q: JSON.stringify(querySpec(p)) } }),
+    generate: (r, p) => ({ path: "/api/v1/query", query: { q: JSON.stringify(hostileQuerySpec(r, p.property_id)) } }),
   },
   {
     name: "GET /api/v1/reports",
@@ -219,6 +245,7 @@ export const ROUTES: readonly Route[] = [
         compare: "previous_period",
       },
     }),
+    generate: (r, p) => ({ path: "/api/v1/reports", query: reportParams(r, p) }),
   },
   {
     name: "GET /api/v1/reports (funnel)",
@@ -246,12 +273,20 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     access: "key",
     valid: (p) => ({ path: "/api/v1/bots", query: { property: p.property_id, samples: "5", reclassify: "true" } }),
+    generate: (r, p) => ({
+      path: "/api/v1/bots",
+      query: { property: p.property_id, from: hostileDate(r), to: hostileDate(r), samples: String(r.int(120)) },
+    }),
   },
   {
     name: "GET /api/v1/data-quality",
     method: "GET",
     access: "key",
     valid: (p) => ({ path: "/api/v1/data-quality", query: { property_id: p.property_id, from: yesterday() } }),
+    generate: (r, p) => ({
+      path: "/api/v1/data-quality",
+      query: { property_id: p.property_id, from: hostileDate(r), to: hostileDate(r) },
+    }),
   },
   // Live.
   {
@@ -308,6 +343,10 @@ export const ROUTES: readonly Route[] = [
     valid: (p) => ({
       path: `/api/v1/properties/${p.property_id}/funnels`,
       body: { funnels: [{ id: "signup", name: "Sign-up", steps: JSON.parse(funnelSteps) }] },
+    }),
+    generate: (r, p) => ({
+      path: `/api/v1/properties/${p.property_id}/funnels`,
+      body: { funnels: [{ id: `f${r.int(9)}`, name: "Generated", steps: hostileFunnelSteps(r) }] },
     }),
   },
   // GDPR: erase and export a visitor, follow erasures (its key or admin).

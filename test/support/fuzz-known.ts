@@ -1,0 +1,28 @@
+/**
+ * KNOWN BUGS the fuzz suite found in files its owner may not edit, each reported to the lead with
+ * its fix. A matching case is still sent and counted, but its 5xx is reported apart instead of
+ * failing the run (test/workers/fuzz-endpoints.test.ts, bench/fuzz.ts); each entry has a pinned
+ * `it.fails` test in fuzz-endpoints.test.ts that turns red once the bug is fixed: then delete both.
+ */
+import type { FuzzCase } from "./fuzz-cases.ts";
+
+export interface KnownBug {
+  route: string;
+  /** Where the bug is and why it answers 5xx. */
+  cause: string;
+  matches: (c: FuzzCase) => boolean;
+}
+
+export const KNOWN_5XX: readonly KnownBug[] = [
+  {
+    route: "POST /api/v1/import",
+    cause:
+      'core/ingest/import-line.ts: String(rest.property_id) throws on an object with an own "toString" key; workers/import/route.ts reports any error as 503 queue_unavailable',
+    matches: (c) => typeof c.body === "string" && c.body.includes('"toString"'),
+  },
+];
+
+/** The known bug a 5xx answer to this case is, if any. */
+export function knownBug(c: FuzzCase, status: number): KnownBug | undefined {
+  return status >= 500 ? KNOWN_5XX.find((k) => k.route === c.route && k.matches(c)) : undefined;
+}
