@@ -26,8 +26,10 @@ import * as goals from "./property-goals.ts";
 import type { Credentials, KeyInfo } from "./property-keys.ts";
 import * as keys from "./property-keys.ts";
 import {
+  armSweep,
   type PropertyState,
   readTombstone,
+  sweep,
   type Tombstone,
   wipeAfterTombstone,
   writeTombstone,
@@ -213,8 +215,11 @@ export class PropertyDO extends DurableObject<Env> {
    * land together or not at all); each call returns after it; the first reports the rows.
    */
   readonly #commits = new GroupCommit<LiveCall, number>(loadConfig(this.env).ACTOR_COMMIT_MS, async (calls) => {
-    // A deleted property keeps no live windows (events still queued when it was deleted).
-    if (await readTombstone(this.ctx.storage)) return calls.map(() => 0);
+    // A deleted property keeps no live windows; its late events (queued before the edges knew) are swept.
+    if (await readTombstone(this.ctx.storage)) {
+      await armSweep(this.ctx.storage, Date.now());
+      return calls.map(() => 0);
+    }
     const now = Math.max(...calls.map((c) => c.now));
     const items = calls.flatMap((c) => c.items);
     const changes = calls.flatMap((c) => c.changes);
@@ -241,9 +246,11 @@ export class PropertyDO extends DurableObject<Env> {
     }
   }
 
-  /** The throttle: push now if a second has passed since the last push, else when it will have. */
+  /** The push throttle's alarm; once deleted (no viewers are left), the sweep's. */
   override async alarm(): Promise<void> {
-    await pushSnapshot(this.ctx, Date.now());
+    const tombstone = await readTombstone(this.ctx.storage);
+    if (tombstone) await sweep(this.ctx.storage, this.env, tombstone);
+    else await pushSnapshot(this.ctx, Date.now());
   }
 
   /** Stored data changed under every answer (an erasure): cached answers of this property stop being served. */

@@ -3,7 +3,7 @@
  * are freed, an audit record stays, its erasure is named; repeating the DELETE, or repeating it after
  * a crash at any step, finishes the same deletion.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { ErasureStatus } from "../../core/privacy/erasure.ts";
@@ -163,13 +163,13 @@ describe("DELETE /api/v1/properties/{id}", () => {
     expect((await createProperty({ property_id: "UA-DEL-3" })).property_id).toBe("UA-DEL-3");
   });
 
-  it("keeps no live windows for events still queued when the property was deleted", async () => {
+  it("keeps no live windows for events still queued when the property was deleted, and arms a sweep", async () => {
     await createProperty({ property_id: "UA-DEL-4" });
     await remove("UA-DEL-4");
     const event = makeEvent({ property_id: "UA-DEL-4", event_id: crypto.randomUUID(), event_timestamp: Date.now() });
     await consumeMessage(`del-4-${crypto.randomUUID()}`, [event]);
     expect(await env.PROPERTY_DO.getByName("UA-DEL-4").storedWindows(Date.now())).toEqual([]);
-    expect(await storedKeys("UA-DEL-4")).toEqual(["tombstone"]);
+    expect(await storedKeys("UA-DEL-4")).toEqual(["sweep_due", "tombstone"]);
   });
 });
 
@@ -218,6 +218,28 @@ describe("the deleted property's data", () => {
     const status = await call(deletion.status_url, { headers: ADMIN });
     expect(status.status).toBe(200);
     expect(await status.json()).toMatchObject({ erasure_id: deletion.erasure_id, state: "done" });
+  }, 60_000);
+
+  it("is swept again when events accepted before the deletion reached every edge arrive after its erasure", async () => {
+    await createProperty({ property_id: "UA-DEL-7" });
+    const deletion = await (await remove("UA-DEL-7")).json<Deletion>();
+    expect(await drain("UA-DEL-7", deletion.erasure_id)).toMatchObject({ state: "done" });
+    const late = [1, 2].map((i) =>
+      makeEvent({
+        property_id: "UA-DEL-7",
+        event_id: crypto.randomUUID(),
+        client_id: `c${i}`,
+        event_timestamp: Date.now(),
+      }),
+    );
+    await consumeMessage(`del-7-${crypto.randomUUID()}`, late);
+    expect(await clickHouseRows("UA-DEL-7")).toBe(2);
+
+    expect(await runDurableObjectAlarm(env.PROPERTY_DO.getByName("UA-DEL-7"))).toBe(true);
+    const swept = await drain("UA-DEL-7", `${deletion.erasure_id}-sweep-1`);
+    expect(swept).toMatchObject({ state: "done", scope: "property", requested_by: "tally:events-after-deletion" });
+    expect(await clickHouseRows("UA-DEL-7")).toBe(0);
+    expect(await storedKeys("UA-DEL-7")).toEqual(["sweeps", "tombstone"]);
   }, 60_000);
 });
 
