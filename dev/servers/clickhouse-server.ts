@@ -9,25 +9,21 @@
  * with execution-time, memory and result limits the server forces, whatever the client sends.
  */
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
 import { drainPending, Session } from "chdb";
 import { type ParsedRequest, parseClickHouseRequest, refusalOf } from "./clickhouse-http.ts";
+import {
+  DEFAULT_QUERY_LIMITS,
+  type DevCredentials,
+  dataDirCredentials,
+  QUERY_USER,
+  type QueryUserLimits,
+  querySettings,
+} from "./clickhouse-users.ts";
 
-/** The limits forced on the query user's every statement (ClickHouse setting names). */
-export interface QueryUserLimits {
-  max_execution_time: number;
-  max_memory_usage: number;
-  max_result_rows: number;
-}
-export const DEFAULT_QUERY_LIMITS: QueryUserLimits = {
-  max_execution_time: 15,
-  max_memory_usage: 4_000_000_000,
-  max_result_rows: 1_000_000,
-};
-export const QUERY_USER = "tally_query";
+export { type DevCredentials, dataDirCredentials, QUERY_USER, type QueryUserLimits } from "./clickhouse-users.ts";
 
 export interface ClickHouseServerOptions {
   dataDir: string;
@@ -44,33 +40,12 @@ export interface ClickHouseServerOptions {
   queryLimits?: Partial<QueryUserLimits>;
 }
 
-/** Who may connect, when the server checks: the writing user and the read-only query user. */
-export interface DevCredentials {
-  user: string;
-  password: string;
-  queryUser: string;
-  queryPassword: string;
-}
-
 export interface RunningClickHouse {
   url: string;
   port: number;
   /** The generated credentials (`generateCredentials`), else undefined. */
   credentials: DevCredentials | undefined;
   close(): Promise<void>;
-}
-
-const CREDENTIALS_FILE = "tally-credentials.json";
-
-/** The data folder's credentials, generated on its first use; only its owner can read the file. */
-export function dataDirCredentials(dataDir: string): DevCredentials {
-  const file = join(dataDir, CREDENTIALS_FILE);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DevCredentials;
-  const secret = () => Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
-  const credentials = { user: "default", password: secret(), queryUser: QUERY_USER, queryPassword: secret() };
-  // `wx`: two starts racing on a fresh folder must not each keep a different password.
-  writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: "wx" });
-  return credentials;
 }
 
 /** Where clickhouse-local's defaults differ from the server's, behave like the server. */
@@ -144,26 +119,6 @@ function roleOf(request: ParsedRequest, options: ClickHouseServerOptions, creden
   if (options.password !== undefined && (user !== "default" || password !== options.password)) throw authFailure(user);
   // Without credentials (tests, benches) the query user still gets its restrictions, by name.
   return user === QUERY_USER ? "query" : "writer";
-}
-
-const CLAMPED = new Set(["max_execution_time", "max_memory_usage", "max_result_rows"]);
-
-/**
- * The query user's settings: the client's own but `readonly` and the limits (`client`, applied
- * first), then `forced`: each limit (a lower one the client asked for is kept; 0, unlimited, or a
- * higher one becomes the server's) and `readonly = 1` last, so no later SET, `SETTINGS` clause
- * or table function that writes or reads outside the database can follow.
- */
-function querySettings(asked: Map<string, string>, limits: QueryUserLimits) {
-  const client = new Map([...asked].filter(([name]) => name !== "readonly" && !CLAMPED.has(name)));
-  const forced = new Map<string, string>();
-  for (const [name, max] of Object.entries(limits)) {
-    const wanted = Number(asked.get(name) ?? "0");
-    forced.set(name, String(wanted > 0 && wanted < max ? wanted : max));
-  }
-  forced.set("result_overflow_mode", "throw");
-  forced.set("readonly", "1");
-  return { client, forced };
 }
 
 const assignment = ([name, value]: [string, string]) => `${name} = ${quoteSetting(value)}`;
