@@ -18,6 +18,7 @@ import { decodeArchiveFile } from "../../core/archive/parquet.ts";
 import { listAll } from "../../core/archive/store.ts";
 import { type Event, POOLED_ARCHIVE_ID } from "../../core/event.ts";
 import type { ErasureAudit, ErasureStatus } from "../../core/privacy/erasure.ts";
+import { sessionShards } from "../../core/property/property.ts";
 import { HOUR_MS, MINUTE_MS } from "../../core/time.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { sessionActorKey } from "../../durable-objects/client.ts";
@@ -185,6 +186,11 @@ async function exported(p: CreatedProperty, visitor: string) {
         .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** The property's session actor count, as the consumer and the erasure compute it. */
+async function buckets(p: CreatedProperty): Promise<number> {
+  return sessionShards(await env.PROPERTY_DO.getByName(p.property_id).config(), loadConfig(env).SESSION_BUCKETS);
+}
+
 beforeAll(async () => {
   subject = await createProperty({ property_id: `ER-S-${run}` });
   control = await createProperty({ property_id: `ER-C-${run}` });
@@ -259,7 +265,7 @@ describe("GDPR erasure of a visitor", { timeout: 60_000 }, () => {
     expect(await archived(subject.property_id, T + 2 * HOUR_MS)).toEqual([]);
     expect(await archived(subject.property_id, T + 3 * HOUR_MS)).toEqual([]);
     for (const client of GONE) {
-      const key = sessionActorKey(subject.property_id, client, loadConfig(env).SESSION_BUCKETS);
+      const key = sessionActorKey(subject.property_id, client, await buckets(subject));
       const held = await runInDurableObject(env.SESSION_DO.getByName(key), async (actor) => actor.visitors.get(client));
       expect(held).toBeUndefined();
     }
