@@ -25,8 +25,12 @@ export const BotsQuerySchema = z.strictObject({
 });
 export type BotsQuery = z.infer<typeof BotsQuerySchema>;
 
-/** The longest audit: a scan of raw events (user agents included), so one request reads at most this many days. */
-export const MAX_BOTS_DAYS = 92;
+/**
+ * The longest audit, in days: the dashboard's "All time" (3,651 days) and no more. What one audit
+ * costs is bounded by the per-statement limits (QUERY_MAX_*) and its two quota units; this bounds
+ * the range a request can name at all, with the end no later than tomorrow.
+ */
+export const MAX_BOTS_DAYS = 3660;
 
 /**
  * The audited range: whole UTC days `from`..`to` inclusive; by default the last 7 days up to now.

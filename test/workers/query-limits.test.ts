@@ -104,12 +104,12 @@ describe("the quota, per statement", () => {
     expect(remaining(await query({ metrics: ["visits"] }))).toBe(before - 3);
   });
 
-  it("bounds the bot audit's range: at most 92 days, ending no later than tomorrow", async () => {
-    const long = await call(`/api/v1/bots?property=${p.property_id}&from=2025-01-01&to=2025-12-31`, {
+  it("bounds the bot audit's range: at most 3,660 days (the dashboard's All time), ending no later than tomorrow", async () => {
+    const long = await call(`/api/v1/bots?property=${p.property_id}&from=2010-01-01&to=2025-12-31`, {
       headers: auth(),
     });
     expect(long.status).toBe(400);
-    expect((await envelope(long)).error.message).toMatch(/^from: the audit spans at most 92 days/);
+    expect((await envelope(long)).error.message).toMatch(/^from: the audit spans at most 3660 days/);
     const future = await call(`/api/v1/bots?property=${p.property_id}&from=9999-12-01&to=9999-12-31`, {
       headers: auth(),
     });
