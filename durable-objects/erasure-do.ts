@@ -28,11 +28,8 @@ import {
   nextStep,
   type StoreErased,
 } from "../core/privacy/erasure.ts";
-import { sessionShards } from "../core/property/property.ts";
 import { archiveStore } from "../platform/archive/store.ts";
-import { loadConfig } from "../platform/config.ts";
-import { propertyConfig } from "../platform/properties.ts";
-import { sessionActorKey } from "./client.ts";
+import { eraseFromActors } from "./erasure-actors.ts";
 import { deleteOwnObjects, eraseArchiveHour, ownArchiveHours } from "./erasure-archive.ts";
 
 /** The store work an erasure runs (consumers/erasure-work.ts `erasureWork`). */
@@ -171,11 +168,15 @@ export abstract class ErasureActor extends DurableObject<Env> {
         );
         return true;
       case "warehouse":
-        this.#report(job, "warehouse", await this.work.eraseWarehouse(this.env, target, this.#hours(job, "warehouse")));
+        await this.#warehouse(job, target);
         return true;
-      case "actors":
-        await this.#actors(job, target);
+      case "actors": {
+        const erased = await eraseFromActors(this.env, target);
+        const stores = job.status.stores;
+        stores.session_actors = { ...stores.session_actors, ...erased.session_actors };
+        stores.live_windows = { ...stores.live_windows, ...erased.live_windows };
         return true;
+      }
       case "notify":
         await this.env.PROPERTY_DO.getByName(target.property_id).dataChanged();
         job.status.stores.query_cache = { ...job.status.stores.query_cache, state: "done" };
@@ -243,31 +244,20 @@ export abstract class ErasureActor extends DurableObject<Env> {
     return true;
   }
 
-  /** Forgets the visitor in their session actors, or resets a deleted property's actors and live windows. */
-  async #actors(job: Job, target: ErasureTarget): Promise<void> {
-    const config = await propertyConfig(this.env, target.property_id).catch(() => undefined);
-    const buckets = sessionShards(config, loadConfig(this.env).SESSION_BUCKETS);
-    const stores = job.status.stores;
-    if (target.scope === "property") {
-      for (let b = 0; b < buckets; b++) await this.env.SESSION_DO.getByName(`${target.property_id}|${b}`).reset();
-      await this.env.PROPERTY_DO.getByName(target.property_id).resetLive();
-      stores.session_actors = { ...stores.session_actors, state: "done", actors: buckets };
-      stores.live_windows = { ...stores.live_windows, state: "done" };
-      return;
-    }
-    const byActor = new Map<string, string[]>();
-    for (const id of target.client_ids) {
-      const key = sessionActorKey(target.property_id, id, buckets);
-      byActor.set(key, [...(byActor.get(key) ?? []), id]);
-    }
-    let forgotten = 0;
-    for (const [key, ids] of byActor) forgotten += await this.env.SESSION_DO.getByName(key).forget(ids);
-    stores.session_actors = { ...stores.session_actors, state: "done", actors: byActor.size, rows_removed: forgotten };
-    stores.live_windows = {
-      ...stores.live_windows,
-      state: "partial",
-      note: "the last hour's live minute windows hold counts and sketches that cannot lose one visitor; they age out within the hour, and reports over closed ranges read the stores above",
-    };
+  /**
+   * The warehouse's rows and aggregates, then its hours marked for WarehouseDO to load again from
+   * the rewritten archive: a reload that read an hour before the rewrite and wrote it after the
+   * delete would bring the visitor back, and one that read it during the rewrite could miss other
+   * visitors' rows (a file deleted between its listing and its read); the marked reload, seconds
+   * later, converges either.
+   */
+  async #warehouse(job: Job, target: ErasureTarget): Promise<void> {
+    const hours = this.#hours(job, "warehouse");
+    const erased = await this.work.eraseWarehouse(this.env, target, hours);
+    this.#report(job, "warehouse", erased);
+    if (erased.skipped || target.scope !== "visitor" || hours.length === 0) return;
+    const marked = await this.env.WAREHOUSE_DO.getByName("global").markHours(hours);
+    job.status.stores.warehouse.note = `${marked} hours marked for WarehouseDO to reload from the rewritten archive`;
   }
 
   #report(job: Job, store: ErasureStore, erased: StoreErased): void {
