@@ -307,6 +307,23 @@ export const ROUTES: readonly Route[] = [
     access: "key",
     websocket: true,
     valid: (p) => ({ path: "/ws/realtime", query: { property: p.property_id }, headers: { Upgrade: "websocket" } }),
+    // Browser sockets: the short-lived ?token= (forged, expired, another property's, malformed).
+    generate: (r, p) => ({
+      path: "/ws/realtime",
+      query: {
+        property: p.property_id,
+        token: r.pick([
+          `${btoa(p.property_id).replace(/=+$/, "")}.${Date.now() + 60_000}.AAAA`,
+          `${btoa(p.property_id).replace(/=+$/, "")}.1.x`,
+          `${btoa(p.property_id).replace(/=+$/, "")}.99999999999999999999.${"A".repeat(43)}`,
+          "a.b.c",
+          "..",
+          "x".repeat(4000),
+          "%ED%A0%80.1.1",
+        ]),
+      },
+      headers: { Upgrade: "websocket" },
+    }),
   },
   // A property's goals and saved funnels (its key or admin).
   {

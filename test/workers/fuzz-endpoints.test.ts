@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { EventsMessageSchema } from "../../core/ingest/queue-message.ts";
 import { TEST_ADMIN_TOKEN } from "../support/admin.ts";
 import { type FuzzContext, FuzzTally, hostileCase, judge, toRequest } from "../support/fuzz-cases.ts";
-import { fuzzAssets, seededRng } from "../support/fuzz-inputs.ts";
+import { fuzzAssets, hostileValue, seededRng, toJsonText } from "../support/fuzz-inputs.ts";
 import { knownBug } from "../support/fuzz-known.ts";
 import { ROUTES, type Tenant } from "../support/fuzz-routes.ts";
 import { consumeMessages, createProperty } from "./helpers.ts";
@@ -79,6 +79,40 @@ describe("hostile requests to every public route", () => {
       expect(result.explicitAcks).toHaveLength(Math.min(50, messages.length - i));
     }
   }, 180_000);
+});
+
+describe("a live socket under hostile messages", () => {
+  it("ignores 300 hostile messages (text, binary, 100 KB) and still answers a snapshot request", async () => {
+    const res = await exports.default.fetch(
+      new Request(`http://tally.test/ws/realtime?property=${ctx.a.property_id}`, {
+        headers: {
+          Upgrade: "websocket",
+          Authorization: `Bearer ${ctx.a.api_key}`,
+          "CF-Connecting-IP": "198.51.100.253",
+        },
+      }),
+    );
+    expect(res.status).toBe(101);
+    const ws = res.webSocket;
+    if (!ws) throw new Error("no socket");
+    const received: string[] = [];
+    ws.accept();
+    ws.addEventListener("message", (m) => received.push(String(m.data)));
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    const r = seededRng(SEED - 1);
+    for (let i = 0; i < 300; i++) {
+      const x = r.next();
+      if (x < 0.6) ws.send(toJsonText(hostileValue(r)));
+      else if (x < 0.8) ws.send(Uint8Array.from({ length: r.int(2000) }, () => r.int(256)));
+      else if (x < 0.9) ws.send("x".repeat(100_000));
+      else ws.send(r.pick(["Snapshot", "snapshot ", "\u0000", "", '{"type":"snapshot"}']));
+    }
+    ws.send("snapshot");
+    // The actor answers in order, after the 300 before it: a bound for a loaded machine, not a measurement.
+    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(2), { timeout: 60_000 });
+    expect(JSON.parse(received.at(-1) ?? "")).toMatchObject({ data: { property_id: ctx.a.property_id } });
+    ws.close(1000, "done");
+  }, 90_000);
 });
 
 describe("what the fuzzer found, fixed", () => {
