@@ -85,8 +85,9 @@ const LIMIT_ERRORS: Record<string, { code: string; status: number; why: (c: Conf
 };
 
 /**
- * A query-API statement's failure as the user should see it: a limit hit is a clear AppError
- * (4xx or 503 with Retry-After), anything else is rethrown as it was.
+ * A query-API statement's failure as the user should see it: a limit hit, a pattern RE2 refuses
+ * or ClickHouse out of reach is a clear AppError (4xx, or 503 with Retry-After); anything else is
+ * rethrown as it was.
  */
 export function queryFailure(error: unknown, config: Config): unknown {
   const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
@@ -107,6 +108,13 @@ export function queryFailure(error: unknown, config: Config): unknown {
     return new AppError("query_timeout", 503, `query: ClickHouse did not answer in time`, {
       cause: error,
       retryAfterSeconds: 60,
+    });
+  // fetch's own failure (refused, reset; workerd says "Network connection lost"): ClickHouse is
+  // down for now, the question is fine.
+  if (error instanceof TypeError || (error instanceof Error && /network connection|fetch failed/i.test(error.message)))
+    return new AppError("clickhouse_unavailable", 503, `query: ClickHouse cannot be reached (${error.message})`, {
+      cause: error,
+      retryAfterSeconds: 30,
     });
   return error;
 }

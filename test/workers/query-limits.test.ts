@@ -174,6 +174,12 @@ describe("per-statement ClickHouse limits", () => {
     },
   );
 
+  it("answers 503 clickhouse_unavailable with Retry-After when ClickHouse cannot be reached", async () => {
+    const store = storeWith({ CLICKHOUSE_URL: "http://127.0.0.1:9" });
+    const error = await failure(store.rows({ sql: "SELECT 1", params: {} }));
+    expect(error).toMatchObject({ code: "clickhouse_unavailable", status: 503, retryAfterSeconds: 30 });
+  });
+
   it("keeps the limits even when a statement's own settings try to lift them", async () => {
     const store = storeWith({ QUERY_MAX_RESULT_ROWS: "5" });
     const error = await failure(
