@@ -145,8 +145,25 @@ export function hostileCase(r: Rng, route: Route, ctx: FuzzContext, i: number): 
   let how = "no body";
   if (route.method !== "GET") {
     if (typeof base.body === "string") {
-      body = mutateNdjson(r, base.body);
-      how = "ndjson";
+      const x = r.next();
+      if (x < 0.05) {
+        body = ctx.assets.bomb;
+        headers["Content-Encoding"] = "gzip";
+        how = "gzip-bomb";
+      } else if (x < 0.08) {
+        body = ctx.assets.truncatedGzip;
+        headers["Content-Encoding"] = "gzip";
+        how = "corrupt-gzip";
+      } else if (x < 0.11) {
+        body = Uint8Array.from({ length: r.int(2000) }, () => r.int(256));
+        how = "random-bytes";
+      } else if (x < 0.13) {
+        body = "{}\n".repeat(200_000);
+        how = "200k-lines";
+      } else {
+        body = mutateNdjson(r, base.body);
+        how = "ndjson";
+      }
     } else if (base.body !== undefined || r.chance(0.2)) {
       const x = r.next();
       const keep = generated ? 0.6 : 0.12;
