@@ -1,9 +1,11 @@
 /**
  * Privacy by default on a schedule (issue #17), from the Cron Trigger (consumers/scheduled.ts):
- * the archive's raw user agents past RAW_USER_AGENT_DAYS (core/privacy/raw-user-agent.ts), and
+ * the archive's days past ARCHIVE_RETENTION_DAYS (core/privacy/archive-retention.ts), its raw user
+ * agents past RAW_USER_AGENT_DAYS (core/privacy/raw-user-agent.ts), and
  * ClickHouse's TTLs brought to the configured days (core/privacy/ttl.ts). The warehouse's share
  * runs with its schedule (consumers/warehouse-retention.ts).
  */
+import { type ArchiveRetentionReport, deleteExpiredArchiveDays } from "../core/privacy/archive-retention.ts";
 import { expireRawUserAgents, type RawUserAgentReport } from "../core/privacy/raw-user-agent.ts";
 import { TABLE_DDL_SQL, ttlChanges } from "../core/privacy/ttl.ts";
 import { archiveStore } from "../platform/archive/store.ts";
@@ -12,6 +14,18 @@ import { clickHouseClient } from "../platform/clickhouse.ts";
 import { loadConfig } from "../platform/config.ts";
 import { registryStub } from "../platform/properties.ts";
 import { oldestArchivedHour } from "./warehouse-archive.ts";
+
+/** Deletes the archive's days past the retention period until `deadline`; the next run resumes. */
+export async function runArchiveRetention(env: Env, deadline: number): Promise<ArchiveRetentionReport> {
+  const store = await archiveStore(env);
+  const properties = (await registryStub(env).list()).map((p) => p.property_id);
+  return deleteExpiredArchiveDays(store, properties, {
+    now: Date.now,
+    deadline,
+    retentionDays: loadConfig(env).ARCHIVE_RETENTION_DAYS,
+    start: () => oldestArchivedHour(store, properties),
+  });
+}
 
 /** Passes the archive's due days until `deadline`; the next run resumes from the saved progress. */
 export async function runRawUserAgentPass(env: Env, deadline: number): Promise<RawUserAgentReport> {

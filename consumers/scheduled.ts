@@ -2,16 +2,17 @@
  * The Cron Trigger (wrangler.toml `[triggers] crons`, hourly at :10): compacts every closed hour
  * with a pending marker (core/archive/compaction.ts), within a time budget; what is left waits for
  * the next run, which resumes safely. Uncompacted files are readable as they are. Then privacy by
- * default (consumers/privacy-retention.ts): the archive's raw user agents past their days, and
- * ClickHouse's TTLs at the configured days. Then, when a warehouse is configured, its jobs (consumers/warehouse-jobs.ts): every closed hour not loaded
- * yet, their quality, the aggregates of fully loaded days, hot retention — within a budget of
- * their own, resumed by the next run the same way.
+ * default (consumers/privacy-retention.ts): the archive's days past the retention period and its raw
+ * user agents past their days, and ClickHouse's TTLs at the configured days. Then, when a warehouse
+ * is configured, its jobs (consumers/warehouse-jobs.ts): every closed hour not loaded yet, their
+ * quality, the aggregates of fully loaded days, hot retention, the privacy jobs — within a budget
+ * of their own, resumed by the next run the same way.
  */
 import { compactPending } from "../core/archive/compaction.ts";
 import { errorDetail } from "../core/warehouse/jobs.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
-import { applyClickHouseTtls, runRawUserAgentPass } from "./privacy-retention.ts";
+import { applyClickHouseTtls, runArchiveRetention, runRawUserAgentPass } from "./privacy-retention.ts";
 import { runWarehouseSchedule } from "./warehouse-jobs.ts";
 
 /**
@@ -21,8 +22,9 @@ import { runWarehouseSchedule } from "./warehouse-jobs.ts";
  */
 export const COMPACTION_BUDGET_MS = 20_000;
 /**
- * The archive's raw-user-agent pass: no partition starts later than compaction's budget plus this
- * after the run's start, so the pass gets what compaction left of its budget and this much more.
+ * The archive's privacy passes (retention, then raw user agents): no day or partition starts later
+ * than compaction's budget plus this after the run's start, so they get what compaction left of
+ * its budget and this much more.
  * Like compaction it is CPU (decode + encode), and both share the invocation's 30 s of CPU.
  */
 export const PRIVACY_BUDGET_MS = 5_000;
@@ -68,10 +70,17 @@ export async function handleScheduled(
   }
 }
 
-/** The archive's raw-user-agent pass and ClickHouse's TTLs; a failure is logged, and the next run retries. */
+/** The archive's retention and raw-user-agent passes, ClickHouse's TTLs; a failure is logged, the next run retries. */
 async function runPrivacy(controller: ScheduledController, env: Env, started: number): Promise<void> {
+  const deadline = started + COMPACTION_BUDGET_MS + PRIVACY_BUDGET_MS;
   try {
-    const report = await runRawUserAgentPass(env, started + COMPACTION_BUDGET_MS + PRIVACY_BUDGET_MS);
+    const report = await runArchiveRetention(env, deadline);
+    console.log(JSON.stringify({ tally_metric: "archive_retention", cron: controller.cron, ...report }));
+  } catch (error) {
+    console.error(`archive retention: ${errorDetail(error)}`);
+  }
+  try {
+    const report = await runRawUserAgentPass(env, deadline);
     console.log(JSON.stringify({ tally_metric: "archive_raw_user_agents", cron: controller.cron, ...report }));
   } catch (error) {
     console.error(`archive raw user agents: ${errorDetail(error)}`);

@@ -1,12 +1,13 @@
 /**
  * The Cron Trigger's privacy jobs in workerd (consumers/privacy-retention.ts): the archive's raw
  * user agents go once their day is past RAW_USER_AGENT_DAYS (the consumer archived them through
- * R2), and ClickHouse's TTLs follow the configured days, re-issued only when they differ.
+ * R2), its days once past ARCHIVE_RETENTION_DAYS, and ClickHouse's TTLs follow the configured
+ * days, re-issued only when they differ.
  */
 import { env } from "cloudflare:workers";
 import { createClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyClickHouseTtls, runRawUserAgentPass } from "../../consumers/privacy-retention.ts";
+import { applyClickHouseTtls, runArchiveRetention, runRawUserAgentPass } from "../../consumers/privacy-retention.ts";
 import { readManifest } from "../../core/archive/compaction-step.ts";
 import { hourPrefix, liveFiles, partitionOf } from "../../core/archive/layout.ts";
 import { decodeArchiveFile } from "../../core/archive/parquet.ts";
@@ -57,6 +58,15 @@ describe("the archive's raw-user-agent pass from the cron", () => {
     expect(await userAgents(OLD)).toEqual([undefined, undefined, undefined]);
     expect(await userAgents(RECENT)).toEqual([UA, UA, UA]);
     expect(await runRawUserAgentPass(env, Date.now() + 60_000)).toMatchObject({ partitions: 0, rows_changed: 0 });
+  });
+
+  it("deletes the days past ARCHIVE_RETENTION_DAYS by event time and keeps newer ones", async () => {
+    const shorter = { ...env, ARCHIVE_RETENTION_DAYS: "35" };
+    const report = await runArchiveRetention(shorter, Date.now() + 60_000);
+    expect(report.day).toBe(day - 35 * DAY_MS);
+    expect(report.objects_deleted).toBeGreaterThanOrEqual(2);
+    expect(await userAgents(OLD)).toEqual([]);
+    expect(await userAgents(RECENT)).toEqual([UA, UA, UA]);
   });
 });
 
