@@ -120,6 +120,7 @@ const wranglerBin = join(
 // variable the Worker does not declare is taken only when named by a --var, hence the placeholders.
 const secretEnv: Record<string, string> = credentials
   ? {
+      CLICKHOUSE_USER: credentials.user,
       CLICKHOUSE_PASSWORD: credentials.password,
       CLICKHOUSE_QUERY_USER: credentials.queryUser,
       CLICKHOUSE_QUERY_PASSWORD: credentials.queryPassword,
