@@ -10,6 +10,7 @@ import type { Event } from "../../core/event.ts";
 import type { Candidate } from "../../core/ingest/collect-batch.ts";
 import type { FieldIssue } from "../../core/issues.ts";
 import { originAllowed, type PropertyConfig } from "../../core/property/property.ts";
+import { DAY_MS } from "../../core/time.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { cachedPropertyConfig, propertyConfig } from "../../platform/properties.ts";
 import { dailySalt } from "../../platform/salts.ts";
@@ -136,6 +137,9 @@ async function enrich(env: Env, a: Admitted, facts: EdgeFacts, options: Pipeline
       ipMode: a.config.privacy.ip_mode,
       domains: a.config.domains,
       hashRouting: options.hashRouting?.(a.index) ?? a.config.hash_routing,
+      queryParams: a.config.privacy.query_params,
+      // An imported event older than the raw-UA period arrives with only the parsed fields kept.
+      rawUserAgentSince: Date.now() - loadConfig(env).RAW_USER_AGENT_DAYS * DAY_MS,
     },
     visitorId: visitor.id,
     visitorIdSource: visitor.source,
