@@ -54,6 +54,8 @@ const ALARM_BUDGET_MS = 15_000;
 const MAX_ATTEMPTS = 10;
 const QUEUE = "queue";
 const jobKey = (id: string) => `job:${id}`;
+/** The unfinished erasure of a visitor (by the id's SHA-256): asking again while it runs returns it. */
+const activeKey = (visitorSha256: string) => `active:${visitorSha256}`;
 
 export abstract class ErasureActor extends DurableObject<Env> {
   protected abstract readonly work: ErasureWork;
@@ -65,7 +67,10 @@ export abstract class ErasureActor extends DurableObject<Env> {
     );
   }
 
-  /** Queues an erasure; with an `erasure_id` already known, returns that job's status instead. */
+  /**
+   * Queues an erasure. With an `erasure_id` already known, or for a visitor whose erasure is queued
+   * or running, returns that job's status instead.
+   */
   async start(input: ErasureRequest): Promise<ErasureStatus> {
     const parsed = ErasureRequestSchema.safeParse(input);
     if (!parsed.success) throw new AppError("invalid_request", 400, describeIssues(toFieldIssues(parsed.error)));
@@ -74,6 +79,9 @@ export abstract class ErasureActor extends DurableObject<Env> {
     const known = await this.ctx.storage.get<Job>(jobKey(id));
     if (known) return known.status;
     const hash = request.visitor === undefined ? undefined : await sha256Hex(request.visitor);
+    const active = hash ? await this.ctx.storage.get<string>(activeKey(hash)) : undefined;
+    const running = active ? await this.ctx.storage.get<Job>(jobKey(active)) : undefined;
+    if (running) return running.status;
     const job: Job = {
       status: erasureStatusFor(request, id, hash, Date.now()),
       ...(request.visitor === undefined ? {} : { visitor: request.visitor }),
@@ -81,9 +89,18 @@ export abstract class ErasureActor extends DurableObject<Env> {
       cursor: 0,
     };
     const queue = (await this.ctx.storage.get<string[]>(QUEUE)) ?? [];
-    await this.ctx.storage.put({ [jobKey(id)]: job, [QUEUE]: [...queue, id] });
+    await this.ctx.storage.put({
+      [jobKey(id)]: job,
+      [QUEUE]: [...queue, id],
+      ...(hash ? { [activeKey(hash)]: id } : {}),
+    });
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
     return job.status;
+  }
+
+  /** Erasures waiting or running (the route refuses new ones past core/privacy MAX_QUEUED_ERASURES). */
+  async queued(): Promise<number> {
+    return ((await this.ctx.storage.get<string[]>(QUEUE)) ?? []).length;
   }
 
   /** One erasure's status, or undefined for an id this property never had. */
@@ -284,5 +301,7 @@ export abstract class ErasureActor extends DurableObject<Env> {
     delete job.visitor;
     job.client_ids = [];
     this.ctx.storage.sql.exec("DELETE FROM erasure_hours WHERE erasure_id = ?", job.status.erasure_id);
+    // Not awaited: storage writes apply in order, and the alarm's put of the job that follows commits with it.
+    if (job.status.visitor_sha256) void this.ctx.storage.delete(activeKey(job.status.visitor_sha256));
   }
 }

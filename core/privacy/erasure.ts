@@ -24,6 +24,9 @@ export const VisitorSchema = z
 
 export const ErasureIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, "must be 8-64 letters, digits, - or _");
 
+/** Erasures one property may have waiting; beyond it the route answers 429. */
+export const MAX_QUEUED_ERASURES = 1_000;
+
 export const ErasureScopeSchema = z.enum(["visitor", "property"]);
 export type ErasureScope = z.infer<typeof ErasureScopeSchema>;
 

@@ -17,7 +17,7 @@ import { hourPrefix, liveFiles, partitionOf } from "../../core/archive/layout.ts
 import { decodeArchiveFile } from "../../core/archive/parquet.ts";
 import { listAll } from "../../core/archive/store.ts";
 import { type Event, POOLED_ARCHIVE_ID } from "../../core/event.ts";
-import type { ErasureAudit, ErasureStatus } from "../../core/privacy/erasure.ts";
+import { type ErasureAudit, type ErasureStatus, MAX_QUEUED_ERASURES } from "../../core/privacy/erasure.ts";
 import { sessionShards } from "../../core/property/property.ts";
 import { HOUR_MS, MINUTE_MS } from "../../core/time.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
@@ -316,25 +316,28 @@ describe("GDPR erasure of a visitor", { timeout: 60_000 }, () => {
       });
     });
     const before = await Promise.all(REPORTS.map((r) => answer(control, r)));
-    // Started with its alarm taken away, so the first run is this test's.
-    const started = await runInDurableObject(stub, async (instance, state) => {
-      const s = await instance.start({
-        property_id: control.property_id,
-        scope: "visitor",
-        visitor: `${run}-bob`,
-        requested_by: "admin",
-      });
+    // Started (and asked again while it waits: the same erasure) with its alarm taken away, so the first run is this test's.
+    const bob = {
+      property_id: control.property_id,
+      scope: "visitor" as const,
+      visitor: `${run}-bob`,
+      requested_by: "admin",
+    };
+    const [started, repeated] = await runInDurableObject(stub, async (instance, state) => {
+      const both = [await instance.start(bob), await instance.start(bob)];
       await state.storage.deleteAlarm();
-      return s;
+      return both;
     });
+    expect(repeated?.erasure_id).toBe(started?.erasure_id);
+    const erasureId = started?.erasure_id ?? "";
     const failed = await runInDurableObject(stub, async (instance, state) => {
       await instance.alarm();
       await state.storage.deleteAlarm();
-      return instance.status(started.erasure_id);
+      return instance.status(erasureId);
     });
     expect(failed).toMatchObject({ state: "running", step: "clickhouse", attempts: 1 });
     expect(failed?.last_error).toContain("crashed before recording progress");
-    expect(await drain(control, started.erasure_id)).toMatchObject({ state: "done", attempts: 0 });
+    expect(await drain(control, erasureId)).toMatchObject({ state: "done", attempts: 0 });
     const after = await Promise.all(REPORTS.map((r) => answer(control, r)));
     expect(after).not.toEqual(before);
     // Bob's one pageview is gone from the day's totals; Alice's visit is whole.
@@ -369,5 +372,22 @@ describe("GDPR erasure of a visitor", { timeout: 60_000 }, () => {
       { headers: bearer(subject) },
     );
     expect(unknown.status).toBe(404);
+  });
+
+  it("answers 429 with Retry-After while the property has as many erasures waiting as it may", async () => {
+    const busy = await createProperty({ property_id: `ER-B-${run}` });
+    await runInDurableObject(env.ERASURE_DO.getByName(busy.property_id), (_instance, state) =>
+      state.storage.put(
+        "queue",
+        Array.from({ length: MAX_QUEUED_ERASURES }, (_, i) => `waiting-${i}`),
+      ),
+    );
+    const res = await call(`/api/v1/properties/${busy.property_id}/visitors/someone`, {
+      method: "DELETE",
+      headers: bearer(busy),
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("60");
+    expect((await envelope(res)).error.code).toBe("too_many_erasures");
   });
 });

@@ -6,7 +6,7 @@
 import { type Context, Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
 import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
-import { ErasureIdSchema, VisitorSchema } from "../../core/privacy/erasure.ts";
+import { ErasureIdSchema, MAX_QUEUED_ERASURES, VisitorSchema } from "../../core/privacy/erasure.ts";
 import { parseApiKey } from "../../core/property/keys.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
@@ -50,7 +50,17 @@ privacyRoutes.delete("/api/v1/properties/:id/visitors/:visitor", async function 
   const id = c.req.param("id");
   const visitor = visitorParam(c);
   await requireProperty(c.env, id);
-  const status = await c.env.ERASURE_DO.getByName(id).start({
+  const erasures = c.env.ERASURE_DO.getByName(id);
+  if ((await erasures.queued()) >= MAX_QUEUED_ERASURES)
+    throw new AppError(
+      "too_many_erasures",
+      429,
+      `property ${id} has ${MAX_QUEUED_ERASURES} erasures waiting; try again later`,
+      {
+        retryAfterSeconds: 60,
+      },
+    );
+  const status = await erasures.start({
     property_id: id,
     scope: "visitor",
     visitor,
