@@ -3,8 +3,14 @@
  * lines at known places, and a GA4 BigQuery export sample.
  */
 
-// 300 visitors × 10 events in January 2024, and four lines that must fail, at known lines.
-const NDJSON_LINES = 3_000;
+const DAY_MS = 86_400_000;
+/** Where the history starts: 180 whole days back, inside the 730-day retention whenever the test runs. */
+export const HISTORY_START = Math.floor(Date.now() / DAY_MS - 180) * DAY_MS;
+/** An instant as ClickHouse prints a DateTime64(3): `2026-06-05 00:10:00.000`. */
+export const clickHouseTime = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+
+// 300 visitors × 10 events over three weeks from HISTORY_START, and four lines that must fail, at known lines.
+export const NDJSON_LINES = 3_000;
 export const BAD = new Map<number, [string, string]>([
   [17, ["{not json", "invalid_json"]],
   [
@@ -33,7 +39,7 @@ export function ndjson(): string {
           client_id: `visitor-${n % 300}`,
           event_type: n % 4 === 0 ? "signup" : "pageview",
           page_url: `https://example.com/docs/${n % 37}?utm_source=newsletter`,
-          event_timestamp: new Date(Date.UTC(2024, 0, 1) + n * 600_000).toISOString(),
+          event_timestamp: new Date(HISTORY_START + n * 600_000).toISOString(),
           country: "de",
           city: "Berlin",
           user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
@@ -50,10 +56,12 @@ const param = (key: string, value: string | number) => ({
   key,
   value: typeof value === "string" ? { string_value: value } : { int_value: String(value) },
 });
+/** The GA4 sample was exported on 2024-03-12; its times move by whole days to 70 days after HISTORY_START. */
+const GA4_SHIFT_MS = HISTORY_START + 70 * DAY_MS - Date.UTC(2024, 2, 12);
 function ga4Row(name: string, micros: string, params: { key: string; value: object }[], extra: object = {}) {
   return {
-    event_date: "20240312",
-    event_timestamp: micros,
+    event_date: new Date(Date.UTC(2024, 2, 12) + GA4_SHIFT_MS).toISOString().slice(0, 10).replaceAll("-", ""),
+    event_timestamp: String(BigInt(micros) + BigInt(GA4_SHIFT_MS) * 1000n),
     event_name: name,
     event_params: [param("ga_session_id", 1710241200), ...params],
     event_bundle_sequence_id: "77",

@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type DevStack, startDevStack } from "../../dev/stack.ts";
 import type { ImportSummary } from "../../scripts/import/progress.ts";
 
-import { BAD, GA4_ROWS, NDJSON_ACCEPTED, ndjson } from "./import-cli-support.ts";
+import {
+  BAD,
+  clickHouseTime,
+  GA4_ROWS,
+  HISTORY_START,
+  NDJSON_ACCEPTED,
+  NDJSON_LINES,
+  ndjson,
+} from "./import-cli-support.ts";
 
 let stack: DevStack;
 let clickhouse: ClickHouseClient;
@@ -122,20 +130,21 @@ describe("npm run import against the dev stack", () => {
        FROM events WHERE property_id = 'UA-DEMO-1' AND event_id LIKE 'imp-%'`,
     );
     expect(shape).toEqual({
-      first: "2024-01-01 00:10:00.000",
-      last: "2024-01-21 20:00:00.000",
+      first: clickHouseTime(HISTORY_START + 600_000),
+      last: clickHouseTime(HISTORY_START + NDJSON_LINES * 600_000),
       visitors: "300",
       enriched: String(NDJSON_ACCEPTED),
     });
   }, 120_000);
 
   it("imports a CSV file: quoted commas, typed metrics, a short row refused by line", async () => {
+    const csvTime = HISTORY_START + 31 * 86_400_000 + 10 * 3_600_000;
     writeFileSync(
       files.csv,
       [
         "client_id,event_type,page_url,event_timestamp,page_title,country,custom_dimensions.plan,custom_metrics.revenue",
-        'csv-1,pageview,https://example.com/a,2024-02-01T10:00:00Z,"Pricing, plans and ""offers""",FR,pro,',
-        "csv-1,purchase,https://example.com/b,1706781700,Thanks,FR,pro,12.5",
+        `csv-1,pageview,https://example.com/a,${new Date(csvTime).toISOString()},"Pricing, plans and ""offers""",FR,pro,`,
+        `csv-1,purchase,https://example.com/b,${csvTime / 1000 + 100},Thanks,FR,pro,12.5`,
         "csv-2,pageview",
       ].join("\r\n"),
     );

@@ -121,9 +121,10 @@ describe("checkQuality", () => {
 
 describe("applyHotRetention", () => {
   it("drops a day whose every hour checked ok, and keeps one with a mismatching or unchecked hour", async () => {
-    const okDay = Date.UTC(2001, 1, 3);
-    const badDay = Date.UTC(2001, 1, 4);
-    const uncheckedDay = Date.UTC(2001, 1, 5);
+    // Past hot retention (90 days) but inside the 730-day TTL, which would drop older rows itself.
+    const okDay = Math.floor(Date.now() / DAY_MS - 500) * DAY_MS;
+    const badDay = okDay + DAY_MS;
+    const uncheckedDay = okDay + 2 * DAY_MS;
     const ok = [...eventsAt(okDay + 10 * HOUR_MS, 2, "ok10"), ...eventsAt(okDay + 11 * HOUR_MS, 1, "ok11")];
     const good = eventsAt(badDay + 11 * HOUR_MS, 2, "bad11");
     const short = eventsAt(badDay + 12 * HOUR_MS, 2, "bad12");
