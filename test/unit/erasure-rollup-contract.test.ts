@@ -12,12 +12,18 @@ import {
 } from "../../core/privacy/erasure-clickhouse.ts";
 
 const DIR = new URL("../../migrations/clickhouse/", import.meta.url);
-const squash = (sql: string) => sql.replace(/--[^\n]*/g, "").replace(/\s+/g, " ").trim();
+const squash = (sql: string) =>
+  sql
+    .replace(/--[^\n]*/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 
 /** The SELECT of the last `CREATE MATERIALIZED VIEW <name> TO <target> AS` across the migrations. */
 function latestView(name: string): string {
   let found = "";
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const file of readdirSync(DIR)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     const text = squash(readFileSync(new URL(file, DIR), "utf8"));
     const at = text.lastIndexOf(`CREATE MATERIALIZED VIEW ${name} `);
     if (at < 0) continue;
