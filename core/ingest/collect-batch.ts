@@ -5,6 +5,7 @@
  */
 import { type EventInput, EventInputSchema, eventIdentity } from "../event.ts";
 import { type FieldIssue, toFieldIssues } from "../issues.ts";
+import { DAY_MS } from "../time.ts";
 import { fastEventInput } from "./event-fast.ts";
 
 export const MAX_EVENTS_PER_REQUEST = 20;
@@ -30,6 +31,11 @@ export interface ParseOptions {
   newId: (ms: number) => string;
   /** Apply the public 72 h / 5 min window (import does not). */
   enforceWindow: boolean;
+  /**
+   * Refuse events older than this many days (import: the retention period, ARCHIVE_RETENTION_DAYS),
+   * which every store would delete at once: refused, never accepted and then lost.
+   */
+  retentionDays?: number;
   /** Size of the whole body; events are measured one by one only when it could hold an oversized one. */
   bodyBytes: number;
   maxEvents?: number;
@@ -70,8 +76,20 @@ export function judgeEvent(raw: unknown, index: number, options: ParseOptions): 
     input = result.data;
   }
   const identity = eventIdentity(input, options.nowMs, options.newId);
+  const age = options.nowMs - identity.event_timestamp;
+  if (options.retentionDays !== undefined && age > options.retentionDays * DAY_MS)
+    return {
+      index,
+      ok: false,
+      code: "timestamp_out_of_range",
+      issues: [
+        {
+          path: `${path}.event_timestamp`,
+          message: `is older than the ${options.retentionDays}-day retention period (ARCHIVE_RETENTION_DAYS)`,
+        },
+      ],
+    };
   if (options.enforceWindow) {
-    const age = options.nowMs - identity.event_timestamp;
     const problem =
       age > MAX_PAST_MS
         ? "is more than 72 hours in the past; send history through POST /api/v1/import"

@@ -5,12 +5,15 @@ import { ADMIN, type CreatedProperty, call, createProperty, envelope, sentMessag
 
 let property: CreatedProperty;
 let other: CreatedProperty;
+const DAY_MS = 86_400_000;
+/** Line n's time: noon, 30 to 270 whole days back (inside the 730-day retention). */
+const lineTime = (n: number) => (Math.floor(Date.now() / DAY_MS) - 30 * ((n % 9) + 1)) * DAY_MS + 12 * 3_600_000;
 const line = (n: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
     client_id: `v${n % 7}`,
     event_type: "pageview",
     page_url: `https://example.com/p/${n}`,
-    event_timestamp: `2024-0${(n % 9) + 1}-15T12:00:00Z`,
+    event_timestamp: new Date(lineTime(n)).toISOString(),
     ...extra,
   });
 
@@ -44,7 +47,7 @@ describe("POST /api/v1/import", () => {
     expect(await res.json()).toEqual({ property_id: "UA-IMPORT-1", accepted: 2, rejected: 0, errors: [] });
     const [a, b] = sent();
     expect(a).toMatchObject({
-      event_timestamp: Date.UTC(2024, 1, 15, 12),
+      event_timestamp: lineTime(1),
       country: "FR",
       city: "Lyon",
       browser: "Firefox",
@@ -54,6 +57,25 @@ describe("POST /api/v1/import", () => {
     });
     expect(b?.user_agent).toBeUndefined();
     expect(b).toMatchObject({ country: "", is_bot: false, bot_reason: "" });
+  });
+
+  it("refuses a line older than the retention period, which every store would delete at once", async () => {
+    const sent = watchQueue();
+    const old = new Date(Date.now() - 731 * DAY_MS).toISOString();
+    const res = await importBody(`${line(1)}\n${line(2, { event_timestamp: old })}\n`, property.api_key);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      accepted: 1,
+      rejected: 1,
+      errors: [
+        {
+          line: 2,
+          code: "timestamp_out_of_range",
+          message: "line 2.event_timestamp: is older than the 730-day retention period (ARCHIVE_RETENTION_DAYS)",
+        },
+      ],
+    });
+    expect(sent()).toHaveLength(1);
   });
 
   it("streams thousands of lines in chunks, naming each bad line", async () => {

@@ -9,6 +9,7 @@ import { sha256Hex } from "../../core/hash.ts";
 import { MAX_EVENT_BYTES } from "../../core/ingest/collect-batch.ts";
 import { type ImportLine, judgeImportText } from "../../core/ingest/import-line.ts";
 import { describeIssues } from "../../core/issues.ts";
+import { loadConfig } from "../../platform/config.ts";
 import { forgetProperty, propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
 import { runPipeline } from "../collect/pipeline.ts";
@@ -64,6 +65,7 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
     await c.req.raw.body.cancel();
     throw importTooLarge(`exceeds ${MAX_IMPORT_BYTES} bytes`);
   }
+  const retentionDays = loadConfig(c.env).ARCHIVE_RETENTION_DAYS;
   const limits = { maxBytes: MAX_IMPORT_BYTES, maxLines: MAX_IMPORT_LINES, tooLarge: importTooLarge };
   const tally: Tally = { accepted: 0, rejected: 0, errors: [] };
   let chunk: ImportLine[] = [];
@@ -73,7 +75,13 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
       // A line without an event_id gets one derived from its text, so importing a file twice
       // stores it once (#15); a random id would make every run new events.
       const lineId = `imp-${(await sha256Hex(`${propertyId}\n${text}`)).slice(0, 40)}`;
-      const options = { nowMs: Date.now(), newId: () => lineId, enforceWindow: false, bodyBytes: text.length };
+      const options = {
+        nowMs: Date.now(),
+        newId: () => lineId,
+        enforceWindow: false,
+        bodyBytes: text.length,
+        retentionDays,
+      };
       chunk.push(judgeImportText(text, chunk.length, lineNo, propertyId, options));
       lineNos.push(lineNo);
       if (chunk.length === CHUNK) {
