@@ -47,10 +47,13 @@ export function botsRange(q: BotsQuery, now: number): { from: number; to: number
 }
 
 const STORED = "bot_reason";
+// Events older than RAW_USER_AGENT_DAYS have no raw user agent left (#17): the user-agent rules
+// cannot be re-applied to them, so they keep the verdict the edge stored.
 const RECLASSIFIED = `multiIf(
   bot_reason IN ('cf_verified_bot', 'ua_crawler', 'cf_bot_management', 'velocity'), bot_reason,
-  source_protocol != 'import' AND user_agent = '', 'no_user_agent',
-  match(user_agent, {headless:String}), 'headless',
+  event_timestamp < {rawUaSince:DateTime64(3, 'UTC')} AND bot_reason != '', bot_reason,
+  event_timestamp >= {rawUaSince:DateTime64(3, 'UTC')} AND source_protocol != 'import' AND user_agent = '', 'no_user_agent',
+  event_timestamp >= {rawUaSince:DateTime64(3, 'UTC')} AND match(user_agent, {headless:String}), 'headless',
   has({asns:Array(UInt32)}, asn), 'datacenter_asn',
   '')`;
 
@@ -73,13 +76,17 @@ export function ruleParams(): { headless: string; asns: number[] } {
   return { headless: HEADLESS_PATTERN, asns: [...DATACENTER_ASNS] };
 }
 
-/** The two statements of an audit: counts per reason, and the latest samples of bot traffic. */
-export function buildBotsSql(q: BotsQuery, range: { from: number; to: number }) {
+/**
+ * The two statements of an audit: counts per reason, and the latest samples of bot traffic.
+ * `rawUserAgentSince`: events before it hold no raw user agent (RAW_USER_AGENT_DAYS).
+ */
+export function buildBotsSql(q: BotsQuery, range: { from: number; to: number }, rawUserAgentSince: number) {
   const reclassify = q.reclassify === "true";
   const params = {
     property: q.property,
     from: toClickHouseDateTime(range.from),
     to: toClickHouseDateTime(range.to),
+    rawUaSince: toClickHouseDateTime(rawUserAgentSince),
     limit: q.samples,
     ...ruleParams(),
   };

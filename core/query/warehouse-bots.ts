@@ -18,12 +18,14 @@ const EDGE_REASONS = ["cf_verified_bot", "ua_crawler", "cf_bot_management", "vel
  * ClickHouse's `multiIf` of today's rules. The headless pattern is RE2 with a leading `(?i)`:
  * POSIX `~*` is its case-insensitive match on both engines, so the flag is dropped.
  */
-function reclassified(): Fragment {
+function reclassified(rawUserAgentSince: number): Fragment {
   const { headless, asns } = ruleParams();
+  const hasRawUa = sql`event_timestamp >= ${at(rawUserAgentSince)}`;
   return sql`CASE
     WHEN bot_reason IN (${sql.join(EDGE_REASONS)}) THEN bot_reason
-    WHEN source_protocol <> ${"import"} AND user_agent = '' THEN ${"no_user_agent"}
-    WHEN user_agent ~* ${headless.replace(/^\(\?i\)/, "")} THEN ${"headless"}
+    WHEN NOT (${hasRawUa}) AND bot_reason <> '' THEN bot_reason
+    WHEN ${hasRawUa} AND source_protocol <> ${"import"} AND user_agent = '' THEN ${"no_user_agent"}
+    WHEN ${hasRawUa} AND user_agent ~* ${headless.replace(/^\(\?i\)/, "")} THEN ${"headless"}
     WHEN asn IN (${sql.join(asns)}) THEN ${"datacenter_asn"}
     ELSE '' END`;
 }
@@ -34,8 +36,12 @@ export interface WarehouseBotsSql {
 }
 
 /** The two statements of an audit over [from, to), as `buildBotsSql`'s. */
-export function buildWarehouseBotsSql(q: BotsQuery, range: { from: number; to: number }): WarehouseBotsSql {
-  const reason = q.reclassify === "true" ? reclassified() : sql`bot_reason`;
+export function buildWarehouseBotsSql(
+  q: BotsQuery,
+  range: { from: number; to: number },
+  rawUserAgentSince: number,
+): WarehouseBotsSql {
+  const reason = q.reclassify === "true" ? reclassified(rawUserAgentSince) : sql`bot_reason`;
   const where = sql`property_id = ${q.property} AND event_timestamp >= ${at(range.from)} AND event_timestamp < ${at(range.to)}`;
   const byReason = sql`SELECT reason, COUNT(*) AS events, COUNT(DISTINCT client_id) AS visitors
     FROM (SELECT ${reason} AS reason, client_id FROM events WHERE ${where}) r

@@ -135,6 +135,10 @@ beforeAll(async () => {
   const events = [...journeys, ...generate()];
   const chRows = events.map((e) => toClickHouseRow(e, e.event_timestamp));
   ({ client } = await freshDatabase("weqr"));
+  // The data sit on fixed past dates: without this, the raw-UA and retention TTLs (#17, tested in
+  // ttl.test.ts) would blank or drop ClickHouse's copy while the warehouse's stays, as time passes.
+  await client.command({ query: "ALTER TABLE events MODIFY COLUMN user_agent REMOVE TTL" });
+  await client.command({ query: "ALTER TABLE events REMOVE TTL" });
   await client.insert({ table: "events", values: chRows, format: "JSONEachRow" });
   warehouse = openWarehouse(await freshWarehouse("weqr"));
   const whRows = chRows.map(toWarehouseEventRow);
@@ -247,8 +251,10 @@ describe("the bot audit: the warehouse's reasons, counts and samples are ClickHo
   it.each(["false", "true"] as const)("reclassify=%s", async (reclassify) => {
     const q: BotsQuery = BotsQuerySchema.parse({ property: P, reclassify, samples: "15" });
     const range = { from: START, to: START + 35 * DAY };
-    const ch = buildBotsSql(q, range);
-    const wh = buildWarehouseBotsSql(q, range);
+    // The raw user agents' period starts mid-range, so both branches of the rules are compared.
+    const rawUaSince = START + 20 * DAY;
+    const ch = buildBotsSql(q, range, rawUaSince);
+    const wh = buildWarehouseBotsSql(q, range, rawUaSince);
     const [chReasons, chSamples, whReasons, whSamples] = await Promise.all([
       fromClickHouse(ch.byReason),
       fromClickHouse(ch.samples),

@@ -12,6 +12,8 @@ import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { BotsQuerySchema, botsRange, buildBotsSql, shapeBots } from "../../core/query/bots.ts";
 import { buildWarehouseBotsSql } from "../../core/query/warehouse-bots.ts";
+import { DAY_MS } from "../../core/time.ts";
+import { loadConfig } from "../../platform/config.ts";
 import { rawRunFor, withWarehouseLink } from "./engine.ts";
 import { authorise, runOptions } from "./route.ts";
 
@@ -27,8 +29,9 @@ botRoutes.get("/api/v1/bots", async function botReport(c) {
   const options = runOptions(c, q.property);
   return withWarehouseLink(c.env, options, async (link) => {
     const run = await rawRunFor(c.env, q.property, "bots", range, now, link, options.charge);
-    const clickhouse = buildBotsSql(q, run.range);
-    const warehouse = buildWarehouseBotsSql(q, run.range);
+    const rawUaSince = now - loadConfig(c.env).RAW_USER_AGENT_DAYS * DAY_MS;
+    const clickhouse = buildBotsSql(q, run.range, rawUaSince);
+    const warehouse = buildWarehouseBotsSql(q, run.range, rawUaSince);
     const [reasons, samples] = await Promise.all([
       run.rows({ clickhouse: () => clickhouse.byReason, warehouse: () => warehouse.byReason }),
       run.rows({ clickhouse: () => clickhouse.samples, warehouse: () => warehouse.samples }),
