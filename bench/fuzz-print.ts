@@ -47,7 +47,10 @@ export function printFuzzReport(r: FuzzReport): void {
   console.log(
     `Stored: ${r.stored.archived.toLocaleString("en-US")} archived records, ${r.stored.clickhouse.toLocaleString("en-US")} events in ClickHouse`,
   );
-  const problems = [...r.tally.problems.map((p) => `${p.route}: ${p.problem}`), ...r.stored.problems];
+  // 5xx first: they are what the run exists to find.
+  const problems = [...r.tally.problems.map((p) => `${p.route}: ${p.problem}`), ...r.stored.problems].sort(
+    (a, b) => Number(/: status 5\d\d/.test(b)) - Number(/: status 5\d\d/.test(a)),
+  );
   if (r.errorLogs.length > 0) {
     console.log(`\n${r.errorLogs.length} error logs from workerd (first ${Math.min(SHOWN, r.errorLogs.length)}):`);
     for (const line of r.errorLogs.slice(0, SHOWN)) console.log(`  ${line.slice(0, 400)}`);

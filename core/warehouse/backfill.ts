@@ -13,7 +13,11 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A backfill spans at most this many days (the archive's default compliance period, and some). */
 export const MAX_BACKFILL_DAYS = 800;
 
-const isCalendarDate = (s: string) => DATE.test(s) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
+/** A real UTC day; 2026-13-40 is an invalid Date, whose toISOString throws (a 500, found by the fuzz suite). */
+const isCalendarDate = (s: string) => {
+  const ms = DATE.test(s) ? Date.parse(`${s}T00:00:00Z`) : Number.NaN;
+  return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(s);
+};
 
 export const BackfillSpecSchema = z
   .strictObject({

@@ -219,6 +219,9 @@ export async function judge(route: Route, res: Response): Promise<Verdict> {
   const text = await res.text();
   if (status >= 500) return { status, problem: `status ${status}: ${text.slice(0, 300)}` };
   if (status < 400 || route.plainErrors) return { status };
+  // The runtime's own refusals of an oversized request line or head, before any code of ours runs
+  // (Cloudflare's edge has the same limits): not the Worker's answers.
+  if ((status === 414 || status === 431) && !text.startsWith("{")) return { status };
   let body: { error?: { code?: unknown; message?: unknown; status?: unknown } };
   try {
     body = JSON.parse(text) as typeof body;

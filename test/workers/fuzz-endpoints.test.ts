@@ -131,6 +131,20 @@ describe("what the fuzzer found, fixed", () => {
   });
 });
 
+describe("what the fuzzer found in the warehouse load, fixed", () => {
+  it("a backfill from 2026-13-40 is a 400 naming from (its calendar check threw: a 500)", async () => {
+    const res = await exports.default.fetch(
+      new Request("http://tally.test/api/v1/admin/warehouse/load", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ from: "2026-13-40", to: "2026-01-01", property: ctx.scratch.property_id }),
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect((await res.json<{ error: { message: string } }>()).error.message).toMatch(/^from: must be a calendar date/);
+  });
+});
+
 describe("known bugs, pinned (see test/support/fuzz-known.ts)", () => {
   it.fails("import answers 400 for a line whose property_id is an object with its own toString", async () => {
     const line = JSON.stringify({
@@ -148,5 +162,15 @@ describe("known bugs, pinned (see test/support/fuzz-known.ts)", () => {
     );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ accepted: 0, rejected: 1 });
+  });
+
+  it.fails("a report ending 9999-12-31 is a 4xx naming end, not a 500", async () => {
+    const res = await exports.default.fetch(
+      new Request(
+        `http://tally.test/api/v1/reports?property=${ctx.a.property_id}&report=countries&start=2026-05-11&end=9999-12-31`,
+        { headers: { Authorization: `Bearer ${ctx.a.api_key}`, "CF-Connecting-IP": "198.51.100.254" } },
+      ),
+    );
+    expect(res.status).toBe(400);
   });
 });
