@@ -88,6 +88,8 @@ export default defineConfig({
                 CLICKHOUSE_URL: `http://127.0.0.1:${clickhousePort}`,
                 CLICKHOUSE_DATABASE: WORKERS_TEST_DATABASE,
                 CLICKHOUSE_PASSWORD: "",
+                // Query statements as the test engine's read-only user (dev/servers/clickhouse-users.ts).
+                CLICKHOUSE_QUERY_USER: "tally_query",
                 ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 REFUSAL_FLUSH_SECONDS: "0",
                 // Edge tests spy on the events queue binding, so requests send from the isolate;
