@@ -107,6 +107,21 @@ describe("admin API", () => {
     expect(await stub.verifyMpSecret(created.mp_api_secret)).toBe(false);
   });
 
+  it("stops the old Measurement Protocol secret at the edge at once, though this isolate had just verified it", async () => {
+    const created = await createProperty({ property_id: "UA-MP-2", domains: ["mp2.example"] });
+    const send = (secret: string) =>
+      call(`/mp/collect?measurement_id=UA-MP-2&api_secret=${secret}`, {
+        method: "POST",
+        headers: { "User-Agent": "Mozilla/5.0 Firefox/133.0" },
+        body: JSON.stringify({ client_id: "1.2", events: [{ name: "page_view", params: {} }] }),
+      });
+    expect((await send(created.mp_api_secret)).status).toBe(204);
+    const res = await call("/api/v1/properties/UA-MP-2/mp-secret", { method: "POST", headers: ADMIN });
+    const { mp_api_secret } = await res.json<{ mp_api_secret: string }>();
+    expect((await send(created.mp_api_secret)).status).toBe(403);
+    expect((await send(mp_api_secret)).status).toBe(204);
+  });
+
   it("answers 404 for a property that does not exist", async () => {
     expect((await call("/api/v1/properties/UA-NONE-1", { headers: ADMIN })).status).toBe(404);
   });

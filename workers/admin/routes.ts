@@ -15,6 +15,7 @@ import {
 } from "../../core/property/property.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import { requireAdmin } from "../auth.ts";
+import { forgetMpSecrets } from "../compat/mp-secret.ts";
 import { parseJson } from "../json.ts";
 import { deleteProperty } from "./property-delete.ts";
 import { createProperty, listProperties, missing, patchProperty, readProperty } from "./property-lifecycle.ts";
@@ -110,5 +111,6 @@ adminRoutes.post("/api/v1/properties/:id/mp-secret", async function rotateMpSecr
   const id = idParam(c.req.param("id"));
   const secret = await propertyStub(c.env, id).rotateMpSecret();
   if (!secret) throw await missing(c.env, id);
+  forgetMpSecrets(id);
   return c.json({ property_id: id, mp_api_secret: secret }, 201);
 });

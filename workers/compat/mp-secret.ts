@@ -25,6 +25,11 @@ export async function verifyMpSecret(env: Env, propertyId: string, secret: strin
   return ok;
 }
 
+/** Forgets this isolate's verdicts on a property's secrets (after a rotation; others expire within TTL_MS). */
+export function forgetMpSecrets(propertyId: string): void {
+  for (const key of verified.keys()) if (key.startsWith(`${propertyId}|`)) verified.delete(key);
+}
+
 /** The property a Measurement Protocol request may write to: 400, 404, 403, or 429 for an address guessing secrets. */
 export async function mpProperty(env: Env, request: Request, url: URL): Promise<PropertyConfig> {
   const propertyId = url.searchParams.get("measurement_id");
