@@ -19,11 +19,12 @@
  *
  *   node bench/generate-events.ts [--events 10000000] [--days 30] [--seed 1] [--property UA-BENCH-1] [--end ISO]
  *
- * writes to CLICKHOUSE_URL (default the dev engine, http://127.0.0.1:8123), as `npm run migrate` does.
+ * writes to CLICKHOUSE_URL (default the dev engine, http://127.0.0.1:8123) and logs in as `npm run migrate` does.
  */
 import { parseArgs } from "node:util";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
 import { DAY_MS } from "../core/time.ts";
+import { writerLogin } from "../dev/servers/clickhouse-users.ts";
 import { cumulative, dayWeights, tables } from "./generate-model.ts";
 import { eventsSql, MAX_SESSION_SPAN_MS, SESSION_LOG_SQL, sessionLength } from "./generate-sql.ts";
 
@@ -242,10 +243,11 @@ if (import.meta.main) {
       end: { type: "string" },
     },
   });
+  const { url, username, password } = writerLogin();
   const client = createClient({
-    url: process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123",
-    username: process.env.CLICKHOUSE_USER ?? "default",
-    password: process.env.CLICKHOUSE_PASSWORD ?? "",
+    url,
+    username,
+    password,
     database: process.env.CLICKHOUSE_DATABASE ?? "default",
     request_timeout: 1_800_000,
   });

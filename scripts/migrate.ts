@@ -1,21 +1,26 @@
 /**
  * `npm run migrate`: applies pending ClickHouse migrations to CLICKHOUSE_URL (default: the embedded
- * dev engine on 127.0.0.1:8123), then pending warehouse migrations (migrations/warehouse) to
- * WAREHOUSE_URL (default: the embedded dev PostgreSQL on 127.0.0.1:5439; empty skips the warehouse).
+ * dev engine on 127.0.0.1:8123) as CLICKHOUSE_USER/CLICKHOUSE_PASSWORD (unset against an engine on
+ * this machine: the writer's generated password in TALLY_DATA_DIR, default .data), then pending
+ * warehouse migrations (migrations/warehouse) to WAREHOUSE_URL (default: the embedded dev PostgreSQL
+ * on 127.0.0.1:5439; empty skips the warehouse).
  * Production runs the same command against ClickHouse Cloud and Redshift (`?sslmode=require`).
  */
 import { createClient } from "@clickhouse/client-web";
+import { writerLogin } from "../dev/servers/clickhouse-users.ts";
 import { WAREHOUSE_DEFAULTS, warehouseUrl } from "../dev/servers/warehouse-server.ts";
 import { readClickHouseMigrations, readWarehouseMigrations } from "../migrations/files.ts";
 import { type MigrationReport, migrate } from "../migrations/migrator.ts";
 import { migrateWarehouse } from "../migrations/postgres-target.ts";
 
+const login = writerLogin();
 const client = createClient({
-  url: process.env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123",
-  username: process.env.CLICKHOUSE_USER ?? "default",
-  password: process.env.CLICKHOUSE_PASSWORD ?? "",
+  url: login.url,
+  username: login.username,
+  password: login.password,
   database: process.env.CLICKHOUSE_DATABASE ?? "default",
 });
+if (login.from) console.log(`ClickHouse  as ${login.username}, password from ${login.from}`);
 const warehouse = process.env.WAREHOUSE_URL ?? warehouseUrl({ port: WAREHOUSE_DEFAULTS.port });
 
 if (await run("ClickHouse", () => migrate(client, readClickHouseMigrations())))
@@ -30,7 +35,12 @@ async function run(where: string, apply: () => Promise<MigrationReport>): Promis
     console.log(`${where.padEnd(11)} ${report.applied.length} applied, ${report.skipped.length} already in place`);
     return true;
   } catch (error) {
-    console.error(`${where.padEnd(11)} migrate failed: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    // The dev engine's passwords are per data folder: a stack started elsewhere has its own.
+    const hint = message.includes("AUTHENTICATION_FAILED")
+      ? "\n            set CLICKHOUSE_PASSWORD, or TALLY_DATA_DIR to the data folder of the `npm run dev` that started it"
+      : "";
+    console.error(`${where.padEnd(11)} migrate failed: ${message}${hint}`);
     process.exitCode = 1;
     return false;
   }

@@ -42,6 +42,32 @@ export function dataDirCredentials(dataDir: string): DevCredentials {
   return credentials;
 }
 
+/** Where a tool reaches ClickHouse as the writer, and whose password it uses (`from`: the file it was read from). */
+export interface WriterLogin {
+  url: string;
+  username: string;
+  password: string;
+  from?: string;
+}
+
+/**
+ * CLICKHOUSE_URL (default the dev engine) as CLICKHOUSE_USER/CLICKHOUSE_PASSWORD; with no password
+ * set and an engine on this machine, the writer's password from the dev data folder (TALLY_DATA_DIR's
+ * `clickhouse/`, or CLICKHOUSE_DATA_DIR as `npm run clickhouse` takes it), when it has one. The file
+ * is only read: a folder without one belongs to an engine started without passwords.
+ */
+export function writerLogin(env: Record<string, string | undefined> = process.env): WriterLogin {
+  const url = env.CLICKHOUSE_URL ?? "http://127.0.0.1:8123";
+  const login = { url, username: env.CLICKHOUSE_USER ?? "default", password: env.CLICKHOUSE_PASSWORD ?? "" };
+  if (env.CLICKHOUSE_PASSWORD !== undefined || !LOOPBACK.has(new URL(url).hostname)) return login;
+  const dataDir = env.CLICKHOUSE_DATA_DIR ?? join(env.TALLY_DATA_DIR ?? ".data", "clickhouse");
+  const file = join(dataDir, CREDENTIALS_FILE);
+  if (!existsSync(file)) return login;
+  const saved = JSON.parse(readFileSync(file, "utf8")) as DevCredentials;
+  return { url, username: saved.user, password: saved.password, from: file };
+}
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
 const CLAMPED = new Set(["max_execution_time", "max_memory_usage", "max_result_rows"]);
 
 /**
