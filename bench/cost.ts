@@ -42,7 +42,9 @@ interface Counts {
 async function clickhouseCounters(stack: DevStack): Promise<{ inserts: number; rows: number }> {
   const sql =
     "SELECT event, value FROM system.events WHERE event IN ('InsertQuery', 'InsertedRows') FORMAT JSONEachRow";
-  const text = await (await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(sql)}`)).text();
+  const text = await (
+    await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { headers: stack.clickhouseHeaders })
+  ).text();
   const rows = text.trim()
     ? text
         .trim()

@@ -67,7 +67,13 @@ try {
   };
   const rows = async (clientId: string) => {
     const sql = `SELECT count() FROM events WHERE property_id = '${property.id}' AND client_id = '${clientId}'`;
-    return Number((await (await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(sql)}`)).text()).trim());
+    return Number(
+      (
+        await (
+          await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { headers: stack.clickhouseHeaders })
+        ).text()
+      ).trim(),
+    );
   };
 
   const visible: number[] = [];

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { DAY_MS } from "../core/time.ts";
 import { freePort } from "../dev/free-port.ts";
+import { type DevCredentials, dataDirCredentials } from "../dev/servers/clickhouse-users.ts";
 import { CLICKHOUSE_MIGRATIONS_DIR, readClickHouseMigrations } from "../migrations/files.ts";
 import { migrate } from "../migrations/migrator.ts";
 import { type GenerateReport, generateEvents } from "./generate-events.ts";
@@ -46,8 +47,18 @@ function cachedDataset(dir: string): Dataset | undefined {
   return dataset.end - DAYS * DAY_MS > Date.now() - (HOT_RETENTION_DAYS - 5) * DAY_MS ? dataset : undefined;
 }
 
+/** The embedded ClickHouse in its own process, as `npm run clickhouse` runs it. */
+export interface BenchClickHouse {
+  url: string;
+  child: ChildProcess;
+  /** The data folder's generated users: the writer for the bench's client, both for the Worker. */
+  credentials: DevCredentials;
+  /** The writer's login, as @clickhouse/client-web takes it. */
+  auth: { username: string; password: string };
+}
+
 /** The embedded ClickHouse over `dataDir`, once it says it is listening. */
-export async function startClickHouse(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+export async function startClickHouse(dataDir: string): Promise<BenchClickHouse> {
   const port = await freePort();
   const child = spawn(process.execPath, ["scripts/clickhouse-server.ts"], {
     env: { ...process.env, CLICKHOUSE_PORT: String(port), CLICKHOUSE_DATA_DIR: dataDir },
@@ -57,7 +68,9 @@ export async function startClickHouse(dataDir: string): Promise<{ url: string; c
     child.stdout?.on("data", (d: Buffer) => d.toString().includes("listening") && resolve());
     child.once("exit", (code) => reject(new Error(`ClickHouse exited (${code})`)));
   });
-  return { url: `http://127.0.0.1:${port}`, child };
+  const credentials = dataDirCredentials(dataDir);
+  const auth = { username: credentials.user, password: credentials.password };
+  return { url: `http://127.0.0.1:${port}`, child, credentials, auth };
 }
 
 /** The dataset's directory, made, with its record while still usable; stale copies of this size go. */

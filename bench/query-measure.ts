@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { bundleWorker } from "./bundle.ts";
+import type { BenchClickHouse } from "./query-dataset.ts";
 import { HOT_RETENTION_DAYS, PROPERTY, type Statement, type Target } from "./query-targets.ts";
 
 /** Measured iterations per target (BENCH_QUERY_ITERATIONS, 40), after WARMUP unmeasured ones. */
@@ -77,8 +78,11 @@ function cpuSeconds(): { machine: number; ours: number } | undefined {
   }
 }
 
-/** The Worker in one workerd, pointed at this ClickHouse; `bindings` adds or overrides vars (the warehouse bench sets WAREHOUSE_URL). */
-export function startWorker(clickhouseUrl: string, bindings: Record<string, string> = {}): Miniflare {
+/**
+ * The Worker in one workerd, pointed at this ClickHouse as its writer and its read-only query user
+ * (as `npm run dev` runs it); `bindings` adds or overrides vars (the warehouse bench sets WAREHOUSE_URL).
+ */
+export function startWorker(clickhouse: BenchClickHouse, bindings: Record<string, string> = {}): Miniflare {
   // Miniflare 5 (the one wrangler 4.164 uses) takes a new options shape; the v4 shape converts.
   return new Miniflare(
     convertV4MiniflareOptions({
@@ -99,10 +103,12 @@ export function startWorker(clickhouseUrl: string, bindings: Record<string, stri
             PROPERTY_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 400, period: 60 } },
           },
           bindings: {
-            CLICKHOUSE_URL: clickhouseUrl,
+            CLICKHOUSE_URL: clickhouse.url,
             CLICKHOUSE_DATABASE: "default",
-            CLICKHOUSE_USER: "default",
-            CLICKHOUSE_PASSWORD: "",
+            CLICKHOUSE_USER: clickhouse.credentials.user,
+            CLICKHOUSE_PASSWORD: clickhouse.credentials.password,
+            CLICKHOUSE_QUERY_USER: clickhouse.credentials.queryUser,
+            CLICKHOUSE_QUERY_PASSWORD: clickhouse.credentials.queryPassword,
             ADMIN_TOKEN: "bench-admin-token-0123456789abcdef0123",
             HOT_RETENTION_DAYS: String(HOT_RETENTION_DAYS),
             UPSTASH_REDIS_REST_URL: "",

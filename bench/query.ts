@@ -33,16 +33,22 @@ import { dateOf, targets } from "./query-targets.ts";
 const { dir, cached } = openDataset();
 const clickhouse = await startClickHouse(join(dir, "clickhouse"));
 let mf: Miniflare | undefined;
-const client = createClient({ url: clickhouse.url, request_timeout: 1_800_000 });
-// As platform/clickhouse.ts makes the Worker's client.
-const direct = createClient({ url: clickhouse.url, keep_alive: { enabled: false }, request_timeout: 30_000 });
+const client = createClient({ url: clickhouse.url, ...clickhouse.auth, request_timeout: 1_800_000 });
+// As platform/clickhouse.ts makes the Worker's query client.
+const direct = createClient({
+  url: clickhouse.url,
+  username: clickhouse.credentials.queryUser,
+  password: clickhouse.credentials.queryPassword,
+  keep_alive: { enabled: false },
+  request_timeout: 30_000,
+});
 try {
   const dataset = await loadDataset(client, dir, cached);
   const sizes = await tableSizes(client);
   const start = dateOf(dataset.end - DAYS * DAY_MS);
   const end = dateOf(dataset.end - DAY_MS);
 
-  mf = startWorker(clickhouse.url);
+  mf = startWorker(clickhouse);
   const base = (await mf.ready).toString().replace(/\/$/, "");
   const apiKey = await createProperty(base);
   const now = Date.now();

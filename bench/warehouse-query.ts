@@ -152,7 +152,7 @@ const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Ma
 
 const { dir, cached } = openDataset();
 const clickhouse = await startClickHouse(join(dir, "clickhouse"));
-const client = createClient({ url: clickhouse.url, request_timeout: 1_800_000 });
+const client = createClient({ url: clickhouse.url, ...clickhouse.auth, request_timeout: 1_800_000 });
 const warehouse = await startWarehouseServer({ dataDir: join(dir, "warehouse"), port: await freePort() });
 await migrateWarehouse(warehouse.url, readWarehouseMigrations());
 const db = openWarehouse(warehouse.url, { max: 1 });
@@ -161,7 +161,7 @@ try {
   const dataset = cached ?? (await fill(client, db, dir));
   const start = dateOf(dataset.end - DAYS * DAY_MS);
   const end = dateOf(dataset.end - DAY_MS);
-  mf = startWorker(clickhouse.url, { WAREHOUSE_URL: warehouse.url });
+  mf = startWorker(clickhouse, { WAREHOUSE_URL: warehouse.url });
   const base = (await mf.ready).toString().replace(/\/$/, "");
   const apiKey = await createProperty(base);
   const url = `${base}/api/v1/reports?property=${PROPERTY}&start=${start}&end=${end}&report=overview`;

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.ts";
-import { dataDirCredentials } from "./servers/clickhouse-server.ts";
+import { dataDirCredentials } from "./servers/clickhouse-users.ts";
 import { warehouseUrl } from "./servers/warehouse-server.ts";
 
 export interface DevStack {
@@ -18,10 +18,13 @@ export interface DevStack {
   clickhouseUrl: string;
   clickhousePort: number;
   /**
-   * How to reach the stack's ClickHouse directly, as @clickhouse/client-web takes it: the data
-   * folder's generated `default` password, or none when the stack was started with `clickhouseAuth: "none"`.
+   * How to reach the stack's ClickHouse directly as its writer, as @clickhouse/client-web takes it
+   * (`createClient({ url, ...clickhouseAuth })`): the data folder's generated `default` password, or
+   * CLICKHOUSE_USER/CLICKHOUSE_PASSWORD from `env` when it names a CLICKHOUSE_URL of its own.
    */
   clickhouseAuth: { username: string; password: string };
+  /** The same as a Basic `Authorization` header, for a plain `fetch` of `clickhouseUrl`. */
+  clickhouseHeaders: { Authorization: string };
   /** The stack's warehouse: its own embedded PostgreSQL, unless `env` gave a WAREHOUSE_URL. */
   warehouseUrl: string;
   warehousePort: number;
@@ -36,17 +39,11 @@ export interface DevStack {
 
 export interface DevStackOptions {
   args?: string[];
+  /** Over the stack's own variables; the embedded ClickHouse has its generated passwords, as in `npm run dev`. */
   env?: Record<string, string>;
-  /**
-   * `generated` (as `npm run dev`): the embedded ClickHouse has per-data-folder passwords.
-   * `none` (the default here until every test and bench that queries the stack's ClickHouse
-   * directly passes `clickhouseAuth`): no passwords; the loopback-only guard still applies.
-   */
-  clickhouseAuth?: "generated" | "none";
 }
 
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
-  const auth = options.clickhouseAuth ?? "none";
   const port = await freePort();
   const clickhousePort = await freePort();
   const warehousePort = await freePort();
@@ -64,7 +61,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       CLICKHOUSE_PORT: String(clickhousePort),
       WAREHOUSE_PORT: String(warehousePort),
       TALLY_DATA_DIR: dataDir,
-      TALLY_CLICKHOUSE_AUTH: auth,
+      // As `npm run dev` runs by default, whatever the shell exports.
+      TALLY_CLICKHOUSE_AUTH: "generated",
       ADMIN_TOKEN: adminToken,
       ...options.env,
     },
@@ -108,14 +106,18 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     await stop();
     throw new Error(`no demo API key in the dev output:\n${output}`);
   }
-  const embedded = auth === "generated" && !options.env?.CLICKHOUSE_URL;
-  const writer = embedded ? dataDirCredentials(join(dataDir, "clickhouse")) : undefined;
+  const writer = options.env?.CLICKHOUSE_URL ? undefined : dataDirCredentials(join(dataDir, "clickhouse"));
+  const clickhouseAuth = writer
+    ? { username: writer.user, password: writer.password }
+    : { username: options.env?.CLICKHOUSE_USER ?? "default", password: options.env?.CLICKHOUSE_PASSWORD ?? "" };
+  const basic = Buffer.from(`${clickhouseAuth.username}:${clickhouseAuth.password}`).toString("base64");
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    clickhouseUrl: `http://127.0.0.1:${clickhousePort}`,
+    clickhouseUrl: options.env?.CLICKHOUSE_URL ?? `http://127.0.0.1:${clickhousePort}`,
     clickhousePort,
-    clickhouseAuth: { username: writer?.user ?? "default", password: writer?.password ?? "" },
+    clickhouseAuth,
+    clickhouseHeaders: { Authorization: `Basic ${basic}` },
     warehouseUrl: options.env?.WAREHOUSE_URL ?? process.env.WAREHOUSE_URL ?? warehouseUrl({ port: warehousePort }),
     warehousePort,
     adminToken,

@@ -10,7 +10,7 @@ import { type DevStack, startDevStack } from "../../dev/stack.ts";
 let stack: DevStack;
 
 beforeAll(async () => {
-  stack = await startDevStack({ clickhouseAuth: "generated" });
+  stack = await startDevStack();
 }, 120_000);
 
 afterAll(async () => {
@@ -27,13 +27,17 @@ describe("npm run dev with ClickHouse passwords", () => {
     expect(stack.output()).toContain('env.CLICKHOUSE_QUERY_PASSWORD ("(hidden)")');
   });
 
-  it("refuses ClickHouse requests without the password, and from web pages", async () => {
+  it("refuses ClickHouse requests without the password, and from web pages; the stack's Basic header gets in", async () => {
     const open = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent("SELECT 1")}`);
     expect(open.status).toBe(401);
     const page = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent("SELECT 1")}`, {
       headers: { Origin: "https://evil.example" },
     });
     expect(page.status).toBe(403);
+    const writer = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent("SELECT 1")}`, {
+      headers: stack.clickhouseHeaders,
+    });
+    expect(writer.status).toBe(200);
   });
 
   it("still stores collected events and answers queries over them", async () => {

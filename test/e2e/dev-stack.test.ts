@@ -46,7 +46,7 @@ describe("npm run dev", () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ status: "accepted", event_id: eventId });
     const accepted = Date.now();
-    const clickhouse = createClient({ url: `http://127.0.0.1:${clickhousePort}` });
+    const clickhouse = createClient({ url: stack.clickhouseUrl, ...stack.clickhouseAuth });
     await vi.waitFor(
       async () => {
         const result = await clickhouse.query({

@@ -28,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), "tally-import-e2e-"));
 
 beforeAll(async () => {
   stack = await startDevStack();
-  clickhouse = createClient({ url: stack.clickhouseUrl });
+  clickhouse = createClient({ url: stack.clickhouseUrl, ...stack.clickhouseAuth });
 }, 120_000);
 
 afterAll(async () => {

@@ -23,7 +23,7 @@ const [first, last] = [days[0] ?? "", days[3] ?? ""];
 
 beforeAll(async () => {
   stack = await startDevStack();
-  clickhouse = createClient({ url: stack.clickhouseUrl });
+  clickhouse = createClient({ url: stack.clickhouseUrl, ...stack.clickhouseAuth });
   const rnd = prng(42);
   const events: Record<string, unknown>[] = [];
   for (let v = 0; v < 40; v++) {

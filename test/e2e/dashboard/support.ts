@@ -134,7 +134,9 @@ export async function apiQuery(
 }
 
 export async function clickhouseCount(stack: DevStack, sql: string): Promise<number> {
-  const res = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(`${sql} FORMAT TSV`)}`);
+  const res = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(`${sql} FORMAT TSV`)}`, {
+    headers: stack.clickhouseHeaders,
+  });
   return Number((await res.text()).trim());
 }
 
