@@ -179,8 +179,8 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   /** Counts one query against `limit` per clock hour; refused queries are not counted. */
-  async chargeQuery(now: number, limit: number): Promise<quota.QuotaCharge> {
-    return quota.chargeQuery(this.ctx.storage, now, limit);
+  async chargeQuery(now: number, limit: number, units = 1): Promise<quota.QuotaCharge> {
+    return quota.chargeQuery(this.ctx.storage, now, limit, units);
   }
 
   /** A query's one call: its charge, and the data versions that key its cache entry. */

@@ -19,22 +19,27 @@ export interface Admission {
   data: DataVersion;
 }
 
-/** Counts one query against `limit` per clock hour; refused queries are not counted. */
-export async function chargeQuery(storage: DurableObjectStorage, now: number, limit: number): Promise<QuotaCharge> {
+/** Counts `units` statements against `limit` per clock hour; a refused charge counts nothing. */
+export async function chargeQuery(
+  storage: DurableObjectStorage,
+  now: number,
+  limit: number,
+  units = 1,
+): Promise<QuotaCharge> {
   const hourStart = now - (now % HOUR_MS);
   const key = `quota:${hourStart}`;
   const retry_after_seconds = Math.max(1, Math.ceil((hourStart + HOUR_MS - now) / 1000));
   // The read and the write below are not interleaved with other calls: storage operations keep
   // the actor's input gate closed, so two concurrent queries cannot both take the last unit.
   const used = (await storage.get<number>(key)) ?? 0;
-  if (used >= limit) return { allowed: false, remaining: 0, retry_after_seconds };
+  if (used + units > limit) return { allowed: false, remaining: Math.max(0, limit - used), retry_after_seconds };
   if (used === 0) {
     // First query of a new hour: earlier windows are finished, drop them.
     const old = [...(await storage.list({ prefix: "quota:" })).keys()].filter((k) => k !== key);
     if (old.length > 0) await storage.delete(old);
   }
-  await storage.put(key, used + 1);
-  return { allowed: true, remaining: limit - used - 1, retry_after_seconds };
+  await storage.put(key, used + units);
+  return { allowed: true, remaining: limit - used - units, retry_after_seconds };
 }
 
 /**

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../core/errors.ts";
 import type { Plan } from "../../core/query/plan.ts";
 import { storeFor, warehouseLink } from "../../workers/query/engine.ts";
+import { statementMeter } from "../../workers/query/quota.ts";
 import { type CreatedProperty, call, createProperty, envelope, YESTERDAY_10H } from "./helpers.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
@@ -94,6 +95,32 @@ describe("the quota, per statement", () => {
     expect((await goals.json<{ rows: unknown[] }>()).rows).toHaveLength(3);
     // The admission paid for the first goal; the other two cost a unit each; this query one more.
     expect(remaining(await query({ metrics: ["pageviews"] }))).toBe(before - 4);
+  });
+
+  it("charges statements started together in one PropertyDO call, and refuses them all when the quota cannot cover them", async () => {
+    const calls: number[] = [];
+    let left = 5;
+    const fake = {
+      ...env,
+      PROPERTY_DO: {
+        getByName: () => ({
+          chargeQuery: async (_now: number, _limit: number, units = 1) => {
+            calls.push(units);
+            const allowed = units <= left;
+            if (allowed) left -= units;
+            return { allowed, remaining: left, retry_after_seconds: 60 };
+          },
+        }),
+      },
+    } as unknown as Env;
+    const meter = statementMeter(fake, p.property_id);
+    await Promise.all([meter(), meter(), meter(), meter()]);
+    expect(calls).toEqual([3]);
+    const refused = await Promise.allSettled([meter(), meter(), meter()]);
+    expect(calls).toEqual([3, 3]);
+    expect(refused.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+    await meter();
+    expect(calls).toEqual([3, 3, 1]);
   });
 
   it("charges the bot audit its two statements, like any query", async () => {

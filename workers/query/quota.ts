@@ -15,18 +15,30 @@ export function quotaRefusal(propertyId: string, limit: number, charge: { retry_
 }
 
 /**
- * A charge per statement after the first (already paid by the admission). Concurrent statements
- * each take their own unit; the one that finds the quota spent fails its request with 429.
+ * A charge per statement after the first (already paid by the admission). Statements started
+ * together (a report's, a comparison's) share one PropertyDO call that charges them all; when
+ * the quota cannot cover them, each fails its request with 429.
  */
 export function statementMeter(env: Env, propertyId: string, prepaid = 1): () => Promise<void> {
   let left = prepaid;
-  return async function chargeStatement() {
+  let batch: { units: number; paid: Promise<void> } | undefined;
+  return function chargeStatement() {
     if (left > 0) {
       left--;
-      return;
+      return Promise.resolve();
     }
-    const limit = loadConfig(env).QUERY_LIMIT_PER_HOUR;
-    const charge = await propertyStub(env, propertyId).chargeQuery(Date.now(), limit);
-    if (!charge.allowed) throw quotaRefusal(propertyId, limit, charge);
+    if (!batch) {
+      const next = { units: 0, paid: Promise.resolve() };
+      // Charged after this turn of the event loop, once every statement started with it has joined.
+      next.paid = Promise.resolve().then(async () => {
+        batch = undefined;
+        const limit = loadConfig(env).QUERY_LIMIT_PER_HOUR;
+        const charge = await propertyStub(env, propertyId).chargeQuery(Date.now(), limit, next.units);
+        if (!charge.allowed) throw quotaRefusal(propertyId, limit, charge);
+      });
+      batch = next;
+    }
+    batch.units++;
+    return batch.paid;
   };
 }
