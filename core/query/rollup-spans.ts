@@ -66,7 +66,10 @@ export const DAYS_TABLES = Object.keys(COLUMNS) as DaysTable[];
 /**
  * Two statements that rebuild a property's blocks longer than a day over [from, to) (an
  * `alignedCover`) from its one-day rows: delete them, derive them again. Parameters: p (String),
- * from and to (Int64, epoch ms).
+ * from and to (Int64, epoch ms). A retried respan writes the same block after its delete, which
+ * the tables' deduplication window (migration 0007) would drop on an engine that deduplicates
+ * INSERT … SELECT: the INSERT says `insert_deduplicate = 0` itself, whoever runs it. (ClickHouse
+ * 26.7 skips it anyway for this unordered SELECT: test/integration/rollup-respan-retry.test.ts.)
  */
 export function respanStatements(table: DaysTable): [string, string] {
   const range =
@@ -74,6 +77,6 @@ export function respanStatements(table: DaysTable): [string, string] {
   const longer = `[${SPANS.filter((s) => s > 1).join(", ")}]`;
   return [
     `DELETE FROM ${table} WHERE ${range} AND span > 1`,
-    `INSERT INTO ${table} SELECT property_id, dim, s, toDateTime(intDiv(toUInt32(day), 86400 * s) * 86400 * s, 'UTC') AS block, is_bot, value, ${COLUMNS[table].join(", ")} FROM ${table} ARRAY JOIN ${longer} AS s WHERE ${range} AND span = 1 GROUP BY property_id, dim, s, block, is_bot, value`,
+    `INSERT INTO ${table} SETTINGS insert_deduplicate = 0 SELECT property_id, dim, s, toDateTime(intDiv(toUInt32(day), 86400 * s) * 86400 * s, 'UTC') AS block, is_bot, value, ${COLUMNS[table].join(", ")} FROM ${table} ARRAY JOIN ${longer} AS s WHERE ${range} AND span = 1 GROUP BY property_id, dim, s, block, is_bot, value`,
   ];
 }
