@@ -18,7 +18,7 @@ const USAGE = `Usage: npm run import -- --file <path> --property <id> [options]
   --url <url>            Tally's Worker (default http://127.0.0.1:8787)
   --key <api key>        the property's API key (or the admin token); default: $TALLY_API_KEY
   --format <f>           ndjson | csv | ga4-bigquery (default: from the extension; .csv is csv, else ndjson)
-  --batch-lines <n>      lines per request (default 5000, at most 50000; requests also stop at 8 MB)
+  --batch-lines <n>      lines per request (default 5000, at most 50000; requests also stop at 8 MiB)
   --from-line <n>        skip the file's lines before n (resume where a stopped run says)
   --ga4-skip <names>     GA4 events not to import (default ${DEFAULT_GA4_SKIP.join(",")}; "" imports all)
   --max-errors <n>       errors listed in the summary (default 20)

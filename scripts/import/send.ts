@@ -1,13 +1,18 @@
 /**
- * How `npm run import` sends: items gathered into chunks of at most N lines (and 8 MB), each chunk
+ * How `npm run import` sends: items gathered into chunks of at most N lines (and 8 MiB), each chunk
  * POSTed to /api/v1/import and retried on 5xx, 429 or a lost connection with backoff that honours
  * Retry-After (safe: every line carries an event_id, so a repeat is recognised downstream), and the
  * server's chunk-relative line numbers mapped back to the file's.
  */
+import { MAX_IMPORT_BYTES } from "../../workers/import/limits.ts";
 import type { SourceItem } from "./source.ts";
 
-/** A chunk's body is bounded in characters too, whatever `--batch-lines` says. */
-export const MAX_CHUNK_CHARS = 8 * 1024 * 1024;
+/**
+ * A chunk's body is bounded in UTF-8 bytes too, as the server counts it, whatever `--batch-lines`
+ * says: 50,000 lines of up to 32,768 characters (96 KiB of UTF-8) would pass the server's
+ * MAX_IMPORT_BYTES, a 413 that stops the import. An eighth of it keeps one request's work small.
+ */
+export const MAX_CHUNK_BYTES = MAX_IMPORT_BYTES / 8;
 
 export interface Chunk {
   /** Our NDJSON lines, in file order. */
@@ -18,35 +23,42 @@ export interface Chunk {
   local: Exclude<SourceItem, { kind: "event" }>[];
 }
 
-/** Groups items into chunks of at most `maxLines` events and `maxChars` characters; the last may hold no event. */
+/**
+ * Groups items into chunks of at most `maxLines` events and a body (`chunkBody`) of at most
+ * `maxBytes`, unless one event alone is larger; the last chunk may hold no event.
+ */
 export async function* chunks(
   items: AsyncIterable<SourceItem>,
   maxLines: number,
-  maxChars = MAX_CHUNK_CHARS,
+  maxBytes = MAX_CHUNK_BYTES,
 ): AsyncGenerator<Chunk> {
   let chunk: Chunk = { events: [], lines: [], local: [] };
-  let chars = 0;
+  let bytes = 0;
   for await (const item of items) {
     if (item.kind !== "event") {
       chunk.local.push(item);
       continue;
     }
-    if (chunk.events.length > 0 && chars + item.json.length + 1 > maxChars) {
+    const size = Buffer.byteLength(item.json) + 1; // and its "\n"
+    if (chunk.events.length > 0 && bytes + size > maxBytes) {
       yield chunk;
       chunk = { events: [], lines: [], local: [] };
-      chars = 0;
+      bytes = 0;
     }
     chunk.events.push(item.json);
     chunk.lines.push(item.line);
-    chars += item.json.length + 1;
+    bytes += size;
     if (chunk.events.length >= maxLines) {
       yield chunk;
       chunk = { events: [], lines: [], local: [] };
-      chars = 0;
+      bytes = 0;
     }
   }
   if (chunk.events.length > 0 || chunk.local.length > 0) yield chunk;
 }
+
+/** What POST /api/v1/import receives for a chunk: its events as NDJSON. */
+export const chunkBody = (chunk: Chunk) => `${chunk.events.join("\n")}\n`;
 
 export interface LineError {
   line: number;
@@ -122,7 +134,7 @@ export async function sendChunk(chunk: Chunk, options: SendOptions): Promise<Imp
   const now = options.now ?? Date.now;
   const endpoint = new URL("/api/v1/import", options.url);
   endpoint.searchParams.set("property", options.propertyId);
-  const body = `${chunk.events.join("\n")}\n`;
+  const body = chunkBody(chunk);
   for (let attempt = 1; ; attempt++) {
     let why: string;
     let retryAfter: number | undefined;

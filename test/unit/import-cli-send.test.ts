@@ -6,20 +6,23 @@ import { describe, expect, it } from "vitest";
 import {
   backoffMs,
   type Chunk,
+  chunkBody,
   chunks,
   ImportStopped,
+  MAX_CHUNK_BYTES,
   retryAfterMs,
   sendChunk,
   toFileLines,
 } from "../../scripts/import/send.ts";
-import type { SourceItem } from "../../scripts/import/source.ts";
+import { ndjsonItem, type SourceItem } from "../../scripts/import/source.ts";
+import { MAX_IMPORT_BYTES, MAX_IMPORT_LINES } from "../../workers/import/limits.ts";
 import { collect } from "./import-cli-support.ts";
 
 describe("chunks and line numbers", () => {
   const ev = (line: number, json = `{"n":${line}}`): SourceItem => ({ kind: "event", line, json });
   const bad = (line: number): SourceItem => ({ kind: "rejected", line, code: "invalid_csv", message: `line ${line}` });
 
-  it("cuts at N events or the character bound, carrying local rejections with the chunk they were met in", async () => {
+  it("cuts at N events or the byte bound, carrying local rejections with the chunk they were met in", async () => {
     async function* items() {
       yield* [ev(1), bad(2), ev(3), ev(4), ev(5), bad(6), ev(7), bad(8)];
     }
@@ -33,6 +36,36 @@ describe("chunks and line numbers", () => {
       yield* [ev(1, "x".repeat(10)), ev(2, "y".repeat(10)), ev(3, "z".repeat(10))];
     }
     expect((await collect(chunks(big(), 100, 25))).map((c) => c.lines)).toEqual([[1, 2], [3]]);
+    // 5 characters, 10 bytes (and a newline): two fit in 25 bytes, three would in 25 characters.
+    async function* accented() {
+      yield* [ev(1, "ééééé"), ev(2, "ééééé"), ev(3, "ééééé")];
+    }
+    expect((await collect(chunks(accented(), 100, 25))).map((c) => c.lines)).toEqual([[1, 2], [3]]);
+  });
+
+  it("sends 50,000 lines of 12 KB in bodies under the server's MAX_IMPORT_BYTES, none lost", async () => {
+    // 600 MB in all, so one request of 50,000 lines would be refused (413); in three-byte characters,
+    // so counting characters instead of bytes would let three times the bytes into a chunk.
+    const line = JSON.stringify({ event_id: "e", page_title: "語".repeat(4_000) });
+    const item = ndjsonItem(line, 1, { fileKey: "big.ndjson", ga4Skip: new Set(), dropped: new Map() });
+    if (item?.kind !== "event") throw new Error(`the CLI does not send the line: ${JSON.stringify(item)}`);
+    const json = item.json;
+    expect(Buffer.byteLength(json) * MAX_IMPORT_LINES).toBeGreaterThan(MAX_IMPORT_BYTES);
+    async function* lines() {
+      for (let n = 1; n <= MAX_IMPORT_LINES; n++) yield ev(n, json);
+    }
+    const sizes: number[] = [];
+    let next = 1;
+    for await (const c of chunks(lines(), MAX_IMPORT_LINES)) {
+      sizes.push(Buffer.byteLength(chunkBody(c)));
+      expect(c.lines[0]).toBe(next);
+      next += c.lines.length;
+    }
+    expect(next - 1).toBe(MAX_IMPORT_LINES);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_CHUNK_BYTES);
+    // Full chunks, not one line each: all but the last hold as many lines as fit.
+    expect(Math.min(...sizes.slice(0, -1))).toBeGreaterThan(MAX_CHUNK_BYTES - Buffer.byteLength(json) - 1);
+    expect(MAX_CHUNK_BYTES).toBeLessThan(MAX_IMPORT_BYTES);
   });
 
   it("maps the server's chunk-relative line numbers, in the field and in the message, to the file's", () => {
