@@ -42,9 +42,7 @@ interface Counts {
 async function clickhouseCounters(stack: DevStack): Promise<{ inserts: number; rows: number }> {
   const sql =
     "SELECT event, value FROM system.events WHERE event IN ('InsertQuery', 'InsertedRows') FORMAT JSONEachRow";
-  const text = await (
-    await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { headers: stack.clickhouseHeaders })
-  ).text();
+  const text = await stack.clickhouseText(sql);
   const rows = text.trim()
     ? text
         .trim()

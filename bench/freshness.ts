@@ -67,13 +67,7 @@ try {
   };
   const rows = async (clientId: string) => {
     const sql = `SELECT count() FROM events WHERE property_id = '${property.id}' AND client_id = '${clientId}'`;
-    return Number(
-      (
-        await (
-          await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { headers: stack.clickhouseHeaders })
-        ).text()
-      ).trim(),
-    );
+    return Number((await stack.clickhouseText(sql)).trim());
   };
 
   const visible: number[] = [];

@@ -31,13 +31,7 @@ try {
   const rowLatencies: number[] = [];
   const rowCount = async (clientId: string) => {
     const sql = `SELECT count() FROM events WHERE property_id = 'UA-DEMO-1' AND client_id = '${clientId}'`;
-    return Number(
-      (
-        await (
-          await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { headers: stack.clickhouseHeaders })
-        ).text()
-      ).trim(),
-    );
+    return Number((await stack.clickhouseText(sql)).trim());
   };
   const run = Date.now().toString(36);
   for (let i = 0; i < SAMPLES; i++) {

@@ -25,6 +25,8 @@ export interface DevStack {
   clickhouseAuth: { username: string; password: string };
   /** The same as a Basic `Authorization` header, for a plain `fetch` of `clickhouseUrl`. */
   clickhouseHeaders: { Authorization: string };
+  /** One statement on the stack's ClickHouse as its writer: the answer's text; throws unless 200. */
+  clickhouseText(sql: string): Promise<string>;
   /** The stack's warehouse: its own embedded PostgreSQL, unless `env` gave a WAREHOUSE_URL. */
   warehouseUrl: string;
   warehousePort: number;
@@ -111,13 +113,21 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     ? { username: writer.user, password: writer.password }
     : { username: options.env?.CLICKHOUSE_USER ?? "default", password: options.env?.CLICKHOUSE_PASSWORD ?? "" };
   const basic = Buffer.from(`${clickhouseAuth.username}:${clickhouseAuth.password}`).toString("base64");
+  const clickhouseUrl = options.env?.CLICKHOUSE_URL ?? `http://127.0.0.1:${clickhousePort}`;
+  const clickhouseHeaders = { Authorization: `Basic ${basic}` };
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    clickhouseUrl: options.env?.CLICKHOUSE_URL ?? `http://127.0.0.1:${clickhousePort}`,
+    clickhouseUrl,
     clickhousePort,
     clickhouseAuth,
-    clickhouseHeaders: { Authorization: `Basic ${basic}` },
+    clickhouseHeaders,
+    clickhouseText: async (sql) => {
+      const res = await fetch(`${clickhouseUrl}/?query=${encodeURIComponent(sql)}`, { headers: clickhouseHeaders });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`ClickHouse answered ${res.status} to ${sql}: ${text.slice(0, 500)}`);
+      return text;
+    },
     warehouseUrl: options.env?.WAREHOUSE_URL ?? process.env.WAREHOUSE_URL ?? warehouseUrl({ port: warehousePort }),
     warehousePort,
     adminToken,

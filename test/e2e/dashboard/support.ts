@@ -134,10 +134,7 @@ export async function apiQuery(
 }
 
 export async function clickhouseCount(stack: DevStack, sql: string): Promise<number> {
-  const res = await fetch(`${stack.clickhouseUrl}/?query=${encodeURIComponent(`${sql} FORMAT TSV`)}`, {
-    headers: stack.clickhouseHeaders,
-  });
-  return Number((await res.text()).trim());
+  return Number((await stack.clickhouseText(`${sql} FORMAT TSV`)).trim());
 }
 
 export const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });

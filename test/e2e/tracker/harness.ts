@@ -24,7 +24,7 @@ export type Case = [behaviour: string, run: () => Promise<void>];
 export async function startRun(): Promise<void> {
   [stack, browser] = await Promise.all([startDevStack(), launchChromium()]);
   fixtures = await startFixtureServer({ WORKER: stack.url, VERSION: TRACKER_VERSION, SRI: TRACKER_SRI });
-  ch = clickhouse(stack.clickhouseUrl);
+  ch = clickhouse(stack);
   // 10_hash_routing: a property that keeps #/routes in page_path (the edge decides that per property).
   const res = await fetch(`${stack.url}/api/v1/properties`, {
     method: "POST",

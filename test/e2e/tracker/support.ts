@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client-web";
 import { freePort } from "../../../dev/free-port.ts";
+import type { DevStack } from "../../../dev/stack.ts";
 
 export const FIXTURES = import.meta.dirname;
 
@@ -86,8 +87,9 @@ export async function eventsUnder(client: ClickHouseClient, prefix: string): Pro
   return result.json<EventRow>();
 }
 
-export function clickhouse(url: string): ClickHouseClient {
-  return createClient({ url });
+/** The dev stack's ClickHouse, as its writer (the stack's generated password). */
+export function clickhouse(stack: DevStack): ClickHouseClient {
+  return createClient({ url: stack.clickhouseUrl, ...stack.clickhouseAuth });
 }
 
 /** Event types in a stable order, for comparing what arrived regardless of batch order. */
