@@ -7,6 +7,7 @@
 import { readManifest } from "../core/archive/compaction-step.ts";
 import {
   ARCHIVE_EVENTS_PREFIX,
+  type ArchivePartition,
   type ArchiveRecord,
   fromArchiveRecord,
   hourPrefix,
@@ -44,16 +45,37 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
-/** The readable records of one partition-hour: the manifest's files and the batch files it does not name. */
+/** Listings tried for one partition-hour before its load fails (and is retried by its job). */
+const READ_ATTEMPTS = 3;
+
+/**
+ * The records of one partition-hour: the manifest's files and the batch files it does not name.
+ * A listed file gone when read was replaced meanwhile (a compaction, an erasure's or the raw-UA
+ * pass's rewrite): its rows are in the hour's new files, so the hour is listed and read again.
+ * Skipping it would load part of the hour and delete the rest from the warehouse.
+ */
 async function readPartition(store: ArchiveStore, propertyId: string, hour: number): Promise<ArchiveRecord[]> {
   const partition = partitionOf(propertyId, hour);
+  for (let attempt = 1; ; attempt++) {
+    const records = await readListedFiles(store, partition);
+    if (records) return records;
+    if (attempt >= READ_ATTEMPTS)
+      throw new Error(
+        `archive ${hourPrefix(partition)}: files vanished between listing and reading ${READ_ATTEMPTS} times (a rewrite or compaction is running); load again later`,
+      );
+  }
+}
+
+/** One listing's records, or null when a file it named is gone. */
+async function readListedFiles(store: ArchiveStore, partition: ArchivePartition): Promise<ArchiveRecord[] | null> {
   const listed = (await listAll(store, hourPrefix(partition))).map((o) => o.key);
   if (listed.length === 0) return [];
   const { manifest } = await readManifest(store, partition);
   const records: ArchiveRecord[] = [];
   for (const key of liveFiles(listed, manifest)) {
     const object = await store.get(key);
-    if (object) records.push(...(await decodeArchiveFile(object.body, zstdCodec)));
+    if (!object) return null;
+    records.push(...(await decodeArchiveFile(object.body, zstdCodec)));
   }
   return records;
 }
