@@ -7,7 +7,6 @@
 import type { ErasureTarget, StoreReport } from "../core/privacy/erasure.ts";
 import { sessionShards } from "../core/property/property.ts";
 import { loadConfig } from "../platform/config.ts";
-import { propertyConfig } from "../platform/properties.ts";
 import { sessionActorKey } from "./client.ts";
 
 export interface ActorsErased {
@@ -19,9 +18,10 @@ export const LIVE_WINDOWS_NOTE =
   "the last hour's live minute windows hold counts and sketches that cannot lose one visitor; they age out within the hour, and reports over closed ranges read the stores above";
 
 export async function eraseFromActors(env: Env, target: ErasureTarget): Promise<ActorsErased> {
-  // A deleted property may have no configuration left: then the deployment's default shard count.
-  const config = await propertyConfig(env, target.property_id).catch(() => undefined);
-  const buckets = sessionShards(config, loadConfig(env).SESSION_BUCKETS);
+  // A deleted property has no configuration left: its tombstone keeps the shard count. Read from
+  // the actor itself, not a cache, so a property deleted meanwhile is seen as deleted.
+  const { config, tombstone } = await env.PROPERTY_DO.getByName(target.property_id).state();
+  const buckets = sessionShards(config ?? tombstone, loadConfig(env).SESSION_BUCKETS);
   if (target.scope === "property") {
     for (let b = 0; b < buckets; b++) await env.SESSION_DO.getByName(`${target.property_id}|${b}`).reset();
     await env.PROPERTY_DO.getByName(target.property_id).resetLive();
