@@ -1,8 +1,13 @@
 /**
  * A visitor's export (GDPR access) as a stream of NDJSON lines: ClickHouse's pages first, then the
  * warehouse's events ClickHouse did not have (core/privacy/export.ts says why these two stores).
+ * ClickHouse is read as the query API reads it: the read-only user, under its limits. The 200 is
+ * sent before the stores are read, so a store failing midway ends the body with one
+ * `{"error":{…}}` line: a reader can tell an incomplete export from a complete one.
  */
-import type { ClickHouseClient } from "@clickhouse/client-web";
+import type { ClickHouseClient, ClickHouseSettings } from "@clickhouse/client-web";
+import type { Config } from "../../core/config.ts";
+import { AppError } from "../../core/errors.ts";
 import * as ch from "../../core/privacy/erasure-clickhouse.ts";
 import * as wh from "../../core/privacy/erasure-warehouse.ts";
 import {
@@ -13,13 +18,26 @@ import {
   storedTime,
   warehousePage,
 } from "../../core/privacy/export.ts";
-import { clickHouseClient } from "../../platform/clickhouse.ts";
+import { queryClickHouseClient, queryFailure, querySettings } from "../../platform/clickhouse.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { openWarehouse, type Warehouse } from "../../platform/warehouse.ts";
 
-async function select<T>(client: ClickHouseClient, s: ch.Statement): Promise<T[]> {
-  const result = await client.query({ query: s.sql, query_params: s.params, format: "JSONEachRow" });
+async function select<T>(client: ClickHouseClient, settings: ClickHouseSettings, s: ch.Statement): Promise<T[]> {
+  const result = await client.query({
+    query: s.sql,
+    query_params: s.params,
+    format: "JSONEachRow",
+    clickhouse_settings: settings,
+  });
   return result.json<T>();
+}
+
+/** The last line of an export a store failed: what happened, and that the lines before are not all. */
+export function incompleteLine(error: unknown, config: Config, sent: number): string {
+  const known = queryFailure(error, config);
+  const why = known instanceof AppError ? known.message : "a store failed while it was read";
+  const message = `export incomplete after ${sent} events: ${why}; ask for the export again`;
+  return `${JSON.stringify({ error: { code: "export_incomplete", message, status: 503 } })}\n`;
 }
 
 const cursorOf = (row: Record<string, unknown> | undefined): ExportCursor | null =>
@@ -41,18 +59,19 @@ async function* pages(
 /** The visitor's events of a property, as an NDJSON body that is read from the stores as it is sent. */
 export function exportVisitor(env: Env, propertyId: string, visitor: string): ReadableStream<Uint8Array> {
   const config = loadConfig(env);
-  const client = clickHouseClient(config);
+  const client = queryClickHouseClient(config);
+  const settings = querySettings(config);
   const encoder = new TextEncoder();
   let db: Warehouse | undefined;
   const lines = async function* (): AsyncGenerator<string> {
     db = config.WAREHOUSE_URL ? openWarehouse(config.WAREHOUSE_URL, { max: 1 }) : undefined;
     const ids = new Set([visitor]);
-    for (const r of await select<{ client_id: string }>(client, ch.findClientIds(propertyId, visitor)))
+    for (const r of await select<{ client_id: string }>(client, settings, ch.findClientIds(propertyId, visitor)))
       ids.add(r.client_id);
     if (db) for (const r of await wh.findClientIds(db, propertyId, visitor).execute()) ids.add(r.client_id);
     const clientIds = [...ids];
     const seen = new Set<string>();
-    for await (const page of pages((c) => select(client, clickHousePage(propertyId, visitor, clientIds, c))))
+    for await (const page of pages((c) => select(client, settings, clickHousePage(propertyId, visitor, clientIds, c))))
       for (const row of page) {
         seen.add(String(row.event_id));
         yield `${JSON.stringify(exportedEvent(row))}\n`;
@@ -66,8 +85,9 @@ export function exportVisitor(env: Env, propertyId: string, visitor: string): Re
       for (const row of page) if (!seen.has(String(row.event_id))) yield `${JSON.stringify(exportedEvent(row))}\n`;
   };
   const source = lines();
+  let sent = 0;
   const close = async () => {
-    await db?.destroy();
+    await db?.destroy().catch(() => undefined);
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -76,10 +96,15 @@ export function exportVisitor(env: Env, propertyId: string, visitor: string): Re
         if (next.done) {
           await close();
           controller.close();
-        } else controller.enqueue(encoder.encode(next.value));
+        } else {
+          sent += 1;
+          controller.enqueue(encoder.encode(next.value));
+        }
       } catch (error) {
+        console.error("export failed", error);
         await close();
-        controller.error(error);
+        controller.enqueue(encoder.encode(incompleteLine(error, config, sent)));
+        controller.close();
       }
     },
     async cancel() {
