@@ -31,6 +31,8 @@ export interface DevStack {
   warehouseUrl: string;
   warehousePort: number;
   adminToken: string;
+  /** The stack's TALLY_DATA_DIR (a fresh temporary folder, removed by `stop`). */
+  dataDir: string;
   /** The demo property's API key, as `npm run dev` printed it. */
   demoKey: string;
   /** Everything the stack printed so far. */
@@ -131,6 +133,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     warehouseUrl: options.env?.WAREHOUSE_URL ?? process.env.WAREHOUSE_URL ?? warehouseUrl({ port: warehousePort }),
     warehousePort,
     adminToken,
+    dataDir,
     demoKey,
     output: () => output,
     stop,

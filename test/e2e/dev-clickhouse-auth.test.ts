@@ -1,8 +1,13 @@
 /**
  * `npm run dev` as a person starts it, with the embedded ClickHouse locked down: the engine refuses
  * requests without its generated password, the Worker still writes (as `default`) and answers
- * queries (as the read-only `tally_query`), the passwords reaching it as secrets.
+ * queries (as the read-only `tally_query`), the passwords reaching it as secrets; `npm run migrate`
+ * finds the writer's password in the data folder by itself.
  */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type DevStack, startDevStack } from "../../dev/stack.ts";
@@ -16,6 +21,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
+
+/** `npm run migrate` as a person runs it beside the stack: no CLICKHOUSE_PASSWORD in the environment. */
+async function migrate(dataDir: string): Promise<{ code: number | null; out: string }> {
+  const { CLICKHOUSE_PASSWORD: _, CLICKHOUSE_USER: __, ...env } = process.env;
+  const child = spawn(process.execPath, ["scripts/migrate.ts"], {
+    env: { ...env, TALLY_DATA_DIR: dataDir, CLICKHOUSE_URL: stack.clickhouseUrl, WAREHOUSE_URL: stack.warehouseUrl },
+  });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, out };
+}
 
 describe("npm run dev with ClickHouse passwords", () => {
   it("says where the passwords are, and hands the Worker the query user", () => {
@@ -75,5 +97,21 @@ describe("npm run dev with ClickHouse passwords", () => {
     });
     expect(query.status).toBe(200);
     expect((await query.json<{ meta: { source: string } }>()).meta.source).toBe("clickhouse");
+  });
+
+  it("lets npm run migrate in with the data folder's password, and names the fix without it", async () => {
+    const found = await migrate(stack.dataDir);
+    expect(found.code, found.out).toBe(0);
+    expect(found.out).toContain(`password from ${join(stack.dataDir, "clickhouse", "tally-credentials.json")}`);
+    expect(found.out).toMatch(/ClickHouse\s+0 applied, [1-9]\d* already in place/);
+    const elsewhere = mkdtempSync(join(tmpdir(), "tally-no-credentials-"));
+    try {
+      const refused = await migrate(elsewhere);
+      expect(refused.code, refused.out).toBe(1);
+      expect(refused.out).toContain("AUTHENTICATION_FAILED");
+      expect(refused.out).toContain("set CLICKHOUSE_PASSWORD, or TALLY_DATA_DIR");
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
