@@ -3,11 +3,23 @@
  * that validate requests, so the document cannot drift from what the Worker accepts.
  */
 import { z } from "zod";
+import { Ga4BodySchema } from "./compat/ga4.ts";
+import { PlausibleBodySchema } from "./compat/plausible.ts";
+import { UmamiBodySchema } from "./compat/umami.ts";
 import { EventInputSchema } from "./event.ts";
+import { body, errors, json, KEY_ERRORS, QUERY_NOTES, queryParameters } from "./openapi/answers.ts";
+import { ingestPaths } from "./openapi/ingest-paths.ts";
+import { adminJobPaths, privacyPaths, propertyPaths } from "./openapi/property-paths.ts";
+import { ErasureStatusSchema } from "./privacy/erasure.ts";
+import { SavedFunnelsSchema } from "./property/funnels.ts";
 import { CreateGoalSchema } from "./property/goals.ts";
 import { CreatePropertySchema, PatchPropertySchema } from "./property/property.ts";
+import { BotsQuerySchema } from "./query/bots.ts";
 import { ReportParamsSchema } from "./query/report-spec.ts";
 import { METRICS, type Metric, QuerySpecSchema } from "./query/spec.ts";
+import { ReplaySpecSchema } from "./replay/replay.ts";
+import { BackfillSpecSchema } from "./warehouse/backfill.ts";
+import { DataQualityQuerySchema } from "./warehouse/quality.ts";
 
 export const ErrorEnvelopeSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), status: z.number().int() }),
@@ -46,10 +58,22 @@ export const QueryResponseSchema = z.object({
     .meta({ description: "The normalised query: presets resolved, defaults filled" }),
 });
 
-const json = (schema: z.ZodType, io: "input" | "output" = "input") => {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
-  return rest;
-};
+/** `DELETE /api/v1/properties/{id}`'s answer (workers/admin/property-delete.ts builds it). */
+export const PropertyDeletionSchema = z.object({
+  property_id: z.string(),
+  deleted_at: z.iso.datetime(),
+  deleted_by: z.string().meta({ description: "Who deleted it: admin" }),
+  erasure_id: z.string(),
+  status_url: z.string().meta({ description: "GET it to follow the erasure of the property's data" }),
+  status: ErasureStatusSchema,
+});
+
+/** A visitor erasure's answer (workers/privacy/routes.ts). */
+export const ErasureAcceptedSchema = z.object({
+  erasure_id: z.string(),
+  status_url: z.string(),
+  status: ErasureStatusSchema,
+});
 
 /** One line per metric for the document (README "Query API" has the full table). Rates are fractions 0..1. */
 const METRIC_DOCS: Record<Metric, string> = {
@@ -78,39 +102,12 @@ function querySpecDocument() {
   return doc;
 }
 
-const errors = Object.fromEntries(
-  [
-    [400, "Invalid request: the message names the field and what is allowed"],
-    [401, "No valid API key or admin token"],
-    [403, "The key belongs to another property"],
-    [404, "Unknown property"],
-    [429, "Quota or rate limit reached; see Retry-After"],
-  ].map(([status, description]) => [
-    String(status),
-    { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
-  ]),
-);
-
-const body = (ref: string) => ({
-  required: true,
-  content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
-});
-
-function queryParameters(schema: z.ZodObject) {
-  const doc = json(schema) as { properties: Record<string, object>; required?: string[] };
-  return Object.entries(doc.properties).map(([name, s]) => ({
-    name,
-    in: "query",
-    required: doc.required?.includes(name) ?? false,
-    schema: s,
-  }));
-}
-
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
   const queryAnswer = {
     description: `Results; metrics in the query's order (${METRICS.join(", ")}). CSV with Accept: text/csv or format=csv.`,
     content: { "application/json": { schema: { $ref: "#/components/schemas/QueryResponse" } }, "text/csv": {} },
   };
+  const queryErrors = errors([...KEY_ERRORS, 413, 503], QUERY_NOTES);
   return {
     openapi: "3.1.0",
     info: { title: "Tally API", version: "1", description: "Event-sourced web analytics on Cloudflare's edge" },
@@ -122,64 +119,65 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       schemas: {
         Error: json(ErrorEnvelopeSchema, "output"),
         Event: json(EventInputSchema),
+        PlausibleEvent: json(PlausibleBodySchema),
+        Ga4Body: json(Ga4BodySchema),
+        UmamiBody: json(UmamiBodySchema),
         QuerySpec: querySpecDocument(),
         QueryResponse: json(QueryResponseSchema, "output"),
         Goal: json(CreateGoalSchema),
+        Funnels: json(SavedFunnelsSchema),
         CreateProperty: json(CreatePropertySchema),
         PatchProperty: json(PatchPropertySchema),
+        PropertyDeletion: json(PropertyDeletionSchema, "output"),
+        ErasureAccepted: json(ErasureAcceptedSchema, "output"),
+        ErasureStatus: json(ErasureStatusSchema, "output"),
+        ReplaySpec: json(ReplaySpecSchema),
+        BackfillSpec: json(BackfillSpecSchema),
       },
     },
     security: [{ bearer: [] }],
     paths: {
-      "/collect": {
-        post: {
-          summary: "Send one event, an array of up to 20, or {events:[…]}",
-          security: [],
-          requestBody: body("Event"),
-          responses: { "202": { description: "Accepted (or partially: the rejected ones are listed)" }, ...errors },
-        },
-      },
+      ...ingestPaths(),
       "/api/v1/query": {
         post: {
           summary: "Run a query in the query language",
           requestBody: body("QuerySpec"),
-          responses: { "200": queryAnswer, ...errors },
+          responses: { "200": queryAnswer, ...queryErrors },
         },
         get: {
           summary: "The same, with the query as URL-encoded JSON",
           parameters: [{ name: "q", in: "query", required: true, schema: { type: "string" } }],
-          responses: { "200": queryAnswer, ...errors },
+          responses: { "200": queryAnswer, ...queryErrors },
         },
       },
       "/api/v1/reports": {
         get: {
           summary: "Canned reports built on the query engine",
           parameters: queryParameters(ReportParamsSchema),
-          responses: { "200": { description: "The report" }, ...errors },
+          responses: { "200": { description: "The report" }, ...queryErrors },
         },
       },
-      "/api/v1/properties": {
-        post: {
-          summary: "Create a property (admin token)",
-          requestBody: body("CreateProperty"),
-          responses: { "201": { description: "Created; the API key is shown once" }, ...errors },
+      "/api/v1/bots": {
+        get: {
+          summary:
+            "Audit bot filtering: counts per reason and samples; reclassify=true re-applies today's rules (two quota units)",
+          parameters: queryParameters(BotsQuerySchema),
+          responses: {
+            "200": { description: "Counts per reason, visitors, samples" },
+            ...errors([...KEY_ERRORS, 503], QUERY_NOTES),
+          },
         },
       },
-      "/api/v1/properties/{id}": {
-        patch: {
-          summary: "Change a property (admin token)",
-          requestBody: body("PatchProperty"),
-          responses: { "200": { description: "The new configuration" }, ...errors },
+      "/api/v1/data-quality": {
+        get: {
+          summary: "Events per hour in the archive, ClickHouse and the warehouse",
+          parameters: queryParameters(DataQualityQuerySchema),
+          responses: { "200": { description: "One row per hour" }, ...errors([...KEY_ERRORS, 501, 503]) },
         },
       },
-      "/api/v1/properties/{id}/goals": {
-        get: { summary: "List goals", responses: { "200": { description: "{goals:[…]}" }, ...errors } },
-        post: {
-          summary: "Add a goal",
-          requestBody: body("Goal"),
-          responses: { "201": { description: "{goals:[…]}" }, ...errors },
-        },
-      },
+      ...propertyPaths(),
+      ...privacyPaths(),
+      ...adminJobPaths(),
     },
   };
 }
