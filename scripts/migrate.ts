@@ -6,7 +6,7 @@
  * on 127.0.0.1:5439; empty skips the warehouse).
  * Production runs the same command against ClickHouse Cloud and Redshift (`?sslmode=require`).
  */
-import { createClient } from "@clickhouse/client-web";
+import { ClickHouseError, createClient } from "@clickhouse/client-web";
 import { writerLogin } from "../dev/servers/clickhouse-users.ts";
 import { WAREHOUSE_DEFAULTS, warehouseUrl } from "../dev/servers/warehouse-server.ts";
 import { readClickHouseMigrations, readWarehouseMigrations } from "../migrations/files.ts";
@@ -36,10 +36,11 @@ async function run(where: string, apply: () => Promise<MigrationReport>): Promis
     return true;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    // The dev engine's passwords are per data folder: a stack started elsewhere has its own.
-    const hint = message.includes("AUTHENTICATION_FAILED")
-      ? "\n            set CLICKHOUSE_PASSWORD, or TALLY_DATA_DIR to the data folder of the `npm run dev` that started it"
-      : "";
+    // 516, AUTHENTICATION_FAILED. The dev engine's passwords are per data folder: a stack started elsewhere has its own.
+    const hint =
+      error instanceof ClickHouseError && error.code === "516"
+        ? "\n            set CLICKHOUSE_PASSWORD, or TALLY_DATA_DIR to the data folder of the `npm run dev` that started it"
+        : "";
     console.error(`${where.padEnd(11)} migrate failed: ${message}${hint}`);
     process.exitCode = 1;
     return false;

@@ -108,7 +108,7 @@ describe("npm run dev with ClickHouse passwords", () => {
     try {
       const refused = await migrate(elsewhere);
       expect(refused.code, refused.out).toBe(1);
-      expect(refused.out).toContain("AUTHENTICATION_FAILED");
+      expect(refused.out).toContain("Authentication failed");
       expect(refused.out).toContain("set CLICKHOUSE_PASSWORD, or TALLY_DATA_DIR");
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
