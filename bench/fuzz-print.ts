@@ -6,6 +6,8 @@ export interface StoredCheck {
   archived: number;
   clickhouse: number;
   problems: string[];
+  /** Stored fields with control characters that are known bugs (test/support/fuzz-known.ts), by cause. */
+  knownGarbage: ReadonlyMap<string, number>;
 }
 
 export interface FuzzReport {
@@ -57,6 +59,8 @@ export function printFuzzReport(r: FuzzReport): void {
   }
   for (const [cause, n] of r.knownHits)
     console.log(`\nKnown bug (test/support/fuzz-known.ts), ${n} cases answered 5xx: ${cause}`);
+  for (const [cause, n] of r.stored.knownGarbage)
+    console.log(`\nKnown bug (test/support/fuzz-known.ts), ${n} archived fields with control characters: ${cause}`);
   if (problems.length === 0) {
     console.log("\nNo 5xx, every refusal in the envelope, nothing stored that is not a valid event of our properties.");
     return;

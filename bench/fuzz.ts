@@ -28,7 +28,7 @@ import { migrateWarehouse } from "../migrations/postgres-target.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 import { type FuzzContext, FuzzTally, hostileCase, judge } from "../test/support/fuzz-cases.ts";
 import { fuzzAssets, seededRng } from "../test/support/fuzz-inputs.ts";
-import { knownBug } from "../test/support/fuzz-known.ts";
+import { controlCharFields, KNOWN_CONTROL_CHAR_FIELDS, knownBug } from "../test/support/fuzz-known.ts";
 import { ROUTES, type Tenant } from "../test/support/fuzz-routes.ts";
 import { bundleWorker } from "./bundle.ts";
 import { printFuzzReport, type StoredCheck } from "./fuzz-print.ts";
@@ -209,6 +209,7 @@ async function checkStores(worker: Miniflare, ctx: FuzzContext): Promise<StoredC
     last = now;
   }
   const problems: string[] = [];
+  const knownGarbage = new Map<string, number>();
   const inClickHouse = await clickhouseCounts();
   for (const id of inClickHouse.keys()) if (!ours.has(id)) problems.push(`ClickHouse holds events of ${id}`);
   for (const table of ["sessions", "session_log"]) {
@@ -230,11 +231,19 @@ async function checkStores(worker: Miniflare, ctx: FuzzContext): Promise<StoredC
       for (const record of await decodeArchiveFile(new Uint8Array(await body.arrayBuffer()), zstdCodec)) {
         records++;
         const valid = ArchiveRecordSchema.safeParse(record);
-        if (!valid.success)
+        if (!valid.success) {
+          const issue = valid.error.issues[0];
+          const { property_id, event_id, source_protocol } = record;
           problems.push(
-            `${object.key}: an invalid record (${valid.error.issues[0]?.path.join(".")}: ${valid.error.issues[0]?.message})`,
+            `${object.key}: an invalid record ${JSON.stringify({ property_id, event_id, source_protocol })} (${issue?.path.join(".")}: ${issue?.message})`,
           );
+        }
         if (!ours.has(record.property_id)) problems.push(`${object.key}: a record of ${record.property_id}`);
+        for (const field of controlCharFields(record)) {
+          const known = KNOWN_CONTROL_CHAR_FIELDS.get(field);
+          if (known) knownGarbage.set(known, (knownGarbage.get(known) ?? 0) + 1);
+          else problems.push(`${object.key}: control characters in ${field} of ${record.event_id}`);
+        }
         const ids = archived.get(record.property_id) ?? new Set<string>();
         ids.add(record.event_id);
         archived.set(record.property_id, ids);
@@ -247,5 +256,5 @@ async function checkStores(worker: Miniflare, ctx: FuzzContext): Promise<StoredC
     if (a !== c) problems.push(`${id}: ${a} events archived, ${c} in ClickHouse`);
   }
   const sum = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0);
-  return { archived: records, clickhouse: sum(inClickHouse), problems };
+  return { archived: records, clickhouse: sum(inClickHouse), problems, knownGarbage };
 }

@@ -183,6 +183,14 @@ export function archiveFileRows(bytes: Uint8Array): number {
   return Number(parquetMetadata(toArrayBuffer(bytes)).num_rows);
 }
 
+/**
+ * UTF-8 that keeps a leading U+FEFF: hyparquet's default TextDecoder strips it, so an event_type
+ * or client_id of "\ufeff" came back from the archive as "" — an invalid event in the truth, and
+ * every BOM-led label changed on replay (found by the fuzz suite).
+ */
+const bomKeepingUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+const keepingBom = (bytes: Uint8Array | undefined) => bytes && bomKeepingUtf8.decode(bytes);
+
 /** Decodes a file into columns (see ArchiveColumns). */
 export async function decodeArchiveColumns(
   bytes: Uint8Array,
@@ -198,7 +206,7 @@ export async function decodeArchiveColumns(
     metadata,
     columns: COLUMN_NAMES,
     compressors: { [codec.name]: (input: Uint8Array, length: number) => codec.decompress(input, length) },
-    parsers: { timestampFromMilliseconds: (ms: bigint) => Number(ms) },
+    parsers: { timestampFromMilliseconds: (ms: bigint) => Number(ms), stringFromBytes: keepingBom },
     onChunk: ({ columnName, columnData, rowStart }) => {
       const target = columns[columnName as ArchiveColumn];
       if (!target) return;

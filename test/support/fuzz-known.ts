@@ -32,3 +32,26 @@ export const KNOWN_5XX: readonly KnownBug[] = [
 export function knownBug(c: FuzzCase, status: number): KnownBug | undefined {
   return status >= 500 ? KNOWN_5XX.find((k) => k.route === c.route && k.matches(c)) : undefined;
 }
+
+/** Stored fields known to hold control characters, with why; the stored-garbage checks report them apart. */
+export const KNOWN_CONTROL_CHAR_FIELDS: ReadonlyMap<string, string> = new Map(
+  ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "source"].map((field) => [
+    field,
+    "core/enrich/page.ts: utm_* are decoded search parameters and keep control characters (utm_source=%00 → NUL, and `source` follows utm_source); PostgreSQL refuses NUL in text and JSON, so the warehouse gives up loading that hour",
+  ]),
+);
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The fields of a stored event whose text holds a control character (maps: `field.key`). */
+export function controlCharFields(event: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  for (const [field, value] of Object.entries(event)) {
+    if (typeof value === "string" && CONTROL.test(value)) found.push(field);
+    else if (typeof value === "object" && value !== null)
+      for (const [k, v] of Object.entries(value))
+        if (CONTROL.test(k) || CONTROL.test(String(v))) found.push(`${field}.${k}`);
+  }
+  return found;
+}

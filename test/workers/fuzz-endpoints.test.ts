@@ -8,11 +8,15 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { toArchiveRecord } from "../../core/archive/layout.ts";
+import { decodeArchiveFile, encodeArchiveFile } from "../../core/archive/parquet.ts";
 import { EventsMessageSchema } from "../../core/ingest/queue-message.ts";
+import { makeEvent } from "../../dev/fixtures/events.ts";
+import { zstdCodec } from "../../platform/archive/zstd.ts";
 import { TEST_ADMIN_TOKEN } from "../support/admin.ts";
 import { type FuzzContext, FuzzTally, hostileCase, judge, toRequest } from "../support/fuzz-cases.ts";
 import { fuzzAssets, hostileValue, seededRng, toJsonText } from "../support/fuzz-inputs.ts";
-import { knownBug } from "../support/fuzz-known.ts";
+import { controlCharFields, KNOWN_CONTROL_CHAR_FIELDS, knownBug } from "../support/fuzz-known.ts";
 import { ROUTES, type Tenant } from "../support/fuzz-routes.ts";
 import { consumeMessages, createProperty } from "./helpers.ts";
 
@@ -72,6 +76,11 @@ describe("hostile requests to every public route", () => {
     });
     const strangers = messages.flatMap((m) => m.events.filter((e) => !ours.has(e.property_id)));
     expect(strangers.map((e) => e.property_id)).toEqual([]);
+    // Control characters are refused in what clients send; none may appear in what the edge derives.
+    const controls = messages.flatMap((m) =>
+      m.events.flatMap((e) => controlCharFields(e).filter((f) => !KNOWN_CONTROL_CHAR_FIELDS.has(f))),
+    );
+    expect(controls).toEqual([]);
     // Accepted means storable: an event ClickHouse or the archive refused would be lost.
     for (let i = 0; i < messages.length; i += 50) {
       const result = await consumeMessages(messages.slice(i, i + 50));
@@ -131,6 +140,20 @@ describe("what the fuzzer found, fixed", () => {
   });
 });
 
+describe("what the fuzzer found in the archive, fixed", () => {
+  it('a leading U+FEFF survives the archive: event_type "\\ufeff" came back as "" (an invalid event)', async () => {
+    const event = makeEvent({
+      property_id: ctx.a.property_id,
+      event_type: "\ufeff",
+      client_id: "\ufeffvisitor",
+      utm_source: "\ufeffnews",
+      custom_dimensions: { plan: "\ufeffpro" },
+    });
+    const [back] = await decodeArchiveFile(encodeArchiveFile([toArchiveRecord(event, 1)], zstdCodec), zstdCodec);
+    expect(back).toEqual(toArchiveRecord(event, 1));
+  });
+});
+
 describe("what the fuzzer found in the warehouse load, fixed", () => {
   it("a backfill from 2026-13-40 is a 400 naming from (its calendar check threw: a 500)", async () => {
     const res = await exports.default.fetch(
@@ -162,6 +185,28 @@ describe("known bugs, pinned (see test/support/fuzz-known.ts)", () => {
     );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ accepted: 0, rejected: 1 });
+  });
+
+  it.fails("a page URL with utm_source=%00 is queued without the NUL (PostgreSQL refuses it)", async () => {
+    const before = send.mock.calls.length;
+    const res = await exports.default.fetch(
+      new Request("http://tally.test/collect", {
+        method: "POST",
+        headers: { "CF-Connecting-IP": "198.51.100.249", "User-Agent": "Mozilla/5.0" },
+        body: JSON.stringify({
+          property_id: ctx.a.property_id,
+          client_id: "nul-visitor",
+          event_type: "pageview",
+          page_url: `https://${ctx.a.domains[0]}/?utm_source=a%00b`,
+        }),
+      }),
+    );
+    expect(res.status).toBe(202);
+    const events = send.mock.calls
+      .slice(before)
+      .flatMap(([batch]) => [...batch].flatMap((m) => EventsMessageSchema.parse(JSON.parse(String(m.body))).events));
+    expect(events).toHaveLength(1);
+    expect(events.flatMap((e) => controlCharFields(e))).toEqual([]);
   });
 
   it.fails("a report ending 9999-12-31 is a 4xx naming end, not a 500", async () => {
