@@ -26,7 +26,7 @@ export const ConfigSchema = z.object({
     .default(""),
   /**
    * The ClickHouse user queries run as: read-only, with execution-time, memory and result limits
-   * (docs/security.md). Empty: the writing user, with the same limits sent per query.
+   * (README "Locked-down queries"). Empty: the writing user, with the same limits sent per query.
    */
   CLICKHOUSE_QUERY_USER: z.string().default(""),
   CLICKHOUSE_QUERY_PASSWORD: z.string().default(""),

@@ -3,7 +3,7 @@
  * statements migration 0008 applies with the default days, and the statements that bring a
  * database to the configured days. TTL expressions are constants in ClickHouse's DDL, so a
  * configuration other than the defaults is applied by the Cron Trigger (consumers/
- * privacy-clickhouse.ts): it reads each table's DDL (TABLE_DDL_SQL) and re-issues only the TTLs
+ * privacy-retention.ts, applyClickHouseTtls): it reads each table's DDL (TABLE_DDL_SQL) and re-issues only the TTLs
  * that differ — a MODIFY TTL rewrites the table's parts, so it must not run when nothing changed.
  */
 

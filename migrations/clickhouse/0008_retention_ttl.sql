@@ -5,8 +5,8 @@
 -- but only once the warehouse holds them (consumers/warehouse-quality.ts); these TTLs are the
 -- backstop at the full period, so they never take what the warehouse has not loaded. A span
 -- rollup's row covers `span` days from `day`: it goes when its last day is past the period.
--- TTLs are constants in SQL: the Cron Trigger (consumers/privacy-clickhouse.ts) re-issues these
--- statements with the configured days when they differ (core/privacy/retention.ts).
+-- TTLs are constants in SQL: the Cron Trigger (consumers/privacy-retention.ts) re-issues these
+-- statements with the configured days when they differ (core/privacy/ttl.ts).
 ALTER TABLE events MODIFY TTL toDateTime(event_timestamp) + INTERVAL 730 DAY;
 ALTER TABLE events MODIFY COLUMN user_agent TTL toDateTime(event_timestamp) + INTERVAL 30 DAY;
 ALTER TABLE sessions MODIFY TTL toDateTime(opened_at) + INTERVAL 730 DAY;

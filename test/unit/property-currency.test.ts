@@ -42,7 +42,7 @@ describe("property currency", () => {
       timezone: "UTC",
       disabled: false,
       hash_routing: false,
-      privacy: { ip_mode: "truncate", cookieless_only: false, respect_dnt: false },
+      privacy: { ip_mode: "truncate", cookieless_only: false, respect_dnt: false, query_params: [] },
       created_at: 0,
     };
     expect(propertyCurrency(stored)).toBe("USD");

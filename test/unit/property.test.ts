@@ -54,7 +54,7 @@ describe("property configuration", () => {
       timezone: "UTC",
       disabled: false,
       hash_routing: false,
-      privacy: { ip_mode: "truncate" as const, cookieless_only: false, respect_dnt: false },
+      privacy: { ip_mode: "truncate" as const, cookieless_only: false, respect_dnt: false, query_params: [] },
       created_at: 1,
     };
     const patched = applyPatch(config, PatchPropertySchema.parse({ disabled: true, privacy: { respect_dnt: true } }));
