@@ -245,6 +245,8 @@ function portAnswers(p: number): Promise<boolean> {
   });
 }
 
+const MIN_ADMIN_TOKEN = 32;
+
 /**
  * ADMIN_TOKEN from the environment, else the one in .dev.vars, else a new one. It is written to
  * .dev.vars because wrangler gives .dev.vars precedence over `--var` for secrets.
@@ -252,7 +254,16 @@ function portAnswers(p: number): Promise<boolean> {
 function ensureAdminToken(): string {
   const vars = readFileSync(".dev.vars", "utf8");
   const existing = /^ADMIN_TOKEN=(\S+)$/m.exec(vars)?.[1];
-  const token = process.env.ADMIN_TOKEN || existing || `adm_${crypto.randomUUID().replaceAll("-", "")}`;
+  const given = process.env.ADMIN_TOKEN;
+  if (given && given.length < MIN_ADMIN_TOKEN)
+    throw new Error(
+      `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN} random characters (or unset it: one is generated)`,
+    );
+  // A token kept from before the 32-character minimum (#17) would make every request a 500: replace it.
+  const kept = existing && existing.length >= MIN_ADMIN_TOKEN ? existing : undefined;
+  if (existing && !kept)
+    console.log("The ADMIN_TOKEN in .dev.vars is shorter than 32 characters; a new one replaces it.");
+  const token = given || kept || `adm_${crypto.randomUUID().replaceAll("-", "")}`;
   if (token !== existing) {
     const without = vars.replace(/^ADMIN_TOKEN=.*\n?/m, "");
     writeFileSync(
