@@ -37,12 +37,16 @@ async function run(client: ClickHouseClient, s: ch.Statement, settings: Record<s
   await client.command({ query: s.sql, query_params: s.params, clickhouse_settings: settings });
 }
 
-/** The client ids found for a visitor, and the hours of the target (every hour of the property for scope property). */
-export async function findErasure(env: Env, target: Omit<ErasureTarget, "client_ids">): Promise<ErasureFound> {
+/**
+ * The client ids found for a visitor, and the hours of the target (every hour of the property for
+ * scope property). `target.client_ids` are those an earlier pass found: its rows are gone, so only
+ * they still lead to the late events of a client id that never sent the user id.
+ */
+export async function findErasure(env: Env, target: ErasureTarget): Promise<ErasureFound> {
   const client = clickHouseClient(loadConfig(env));
   const url = loadConfig(env).WAREHOUSE_URL;
   const { property_id: p, visitor: v } = target;
-  const ids = new Set<string>();
+  const ids = new Set<string>(target.client_ids);
   if (v !== undefined) {
     for (const r of await rows<{ client_id: string }>(client, ch.findClientIds(p, v))) ids.add(r.client_id);
     if (url)

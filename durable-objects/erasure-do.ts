@@ -4,7 +4,9 @@
  * hours, rewrite the archive (the truth, first, so nothing rebuilds from it with them), delete from
  * ClickHouse and rebuild the touched rollups, delete from the warehouse and rebuild its aggregates,
  * forget them in the session actors, then move the property's data versions so no cached answer
- * outlives the erasure. Each unit of work is idempotent and progress is stored after it, so an
+ * outlives the erasure. A visitor's erasure runs these steps once more FOLLOW_UP_DELAY_MS later
+ * (core/privacy/erasure.ts), with the client ids the first pass found: events accepted before the
+ * request but not in ClickHouse yet (queued, retried) are found then. Each unit of work is idempotent and progress is stored after it, so an
  * alarm that dies mid-step is retried by the next and converges. A job's status is its audit
  * record: who asked, when, what each store removed, when it finished; the visitor id itself is
  * kept only while the job runs (the audit keeps its SHA-256).
@@ -25,37 +27,26 @@ import {
   type ErasureStore,
   type ErasureTarget,
   erasureStatusFor,
+  FOLLOW_UP_DELAY_MS,
   nextStep,
   type StoreErased,
 } from "../core/privacy/erasure.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { eraseFromActors } from "./erasure-actors.ts";
 import { deleteOwnObjects, eraseArchiveHour, ownArchiveHours } from "./erasure-archive.ts";
+import { activeKey, followUpKey, type Job, jobKey, nextFollowUp, QUEUE, queueDueFollowUps } from "./erasure-jobs.ts";
 
 /** The store work an erasure runs (consumers/erasure-work.ts `erasureWork`). */
 export interface ErasureWork {
-  find(env: Env, target: Omit<ErasureTarget, "client_ids">): Promise<ErasureFound>;
+  find(env: Env, target: ErasureTarget): Promise<ErasureFound>;
   eraseClickHouse(env: Env, target: ErasureTarget, hours: readonly number[]): Promise<StoreErased>;
   eraseWarehouse(env: Env, target: ErasureTarget, hours: readonly number[]): Promise<StoreErased>;
-}
-
-interface Job {
-  status: ErasureStatus;
-  /** Held only while the job runs. */
-  visitor?: string;
-  client_ids: string[];
-  /** Archive hours done. */
-  cursor: number;
 }
 
 /** Wall-clock budget of one alarm: no unit of work starts after it. */
 const ALARM_BUDGET_MS = 15_000;
 /** A step failing this often in a row fails the job (the audit says where and why). */
 const MAX_ATTEMPTS = 10;
-const QUEUE = "queue";
-const jobKey = (id: string) => `job:${id}`;
-/** The unfinished erasure of a visitor (by the id's SHA-256): asking again while it runs returns it. */
-const activeKey = (visitorSha256: string) => `active:${visitorSha256}`;
 
 export abstract class ErasureActor extends DurableObject<Env> {
   protected abstract readonly work: ErasureWork;
@@ -94,7 +85,9 @@ export abstract class ErasureActor extends DurableObject<Env> {
       [QUEUE]: [...queue, id],
       ...(hash ? { [activeKey(hash)]: id } : {}),
     });
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+    // An alarm set for a later follow-up pass must not hold this job back.
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
     return job.status;
   }
 
@@ -128,39 +121,46 @@ export abstract class ErasureActor extends DurableObject<Env> {
   }
 
   async #run(): Promise<void> {
+    await queueDueFollowUps(this.ctx.storage, Date.now());
     const [id] = (await this.ctx.storage.get<string[]>(QUEUE)) ?? [];
-    if (id === undefined) return;
+    if (id !== undefined) {
+      if (!(await this.#runJob(id))) return;
+      const rest = ((await this.ctx.storage.get<string[]>(QUEUE)) ?? []).filter((q) => q !== id);
+      await this.ctx.storage.put(QUEUE, rest);
+      if (rest.length > 0) return this.ctx.storage.setAlarm(Date.now());
+    }
+    const next = await nextFollowUp(this.ctx.storage);
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Runs the job for one alarm's budget: true once it left the queue's head, false when its own alarm is set. */
+  async #runJob(id: string): Promise<boolean> {
     const job = await this.ctx.storage.get<Job>(jobKey(id));
-    if (job && (job.status.state === "queued" || job.status.state === "running")) {
-      job.status.state = "running";
-      job.status.started_at ??= new Date().toISOString();
-      const deadline = Date.now() + ALARM_BUDGET_MS;
-      try {
-        while (job.status.state === "running" && Date.now() < deadline) {
-          const finished = await this.#step(job, deadline);
-          job.status.attempts = 0;
-          if (finished) this.#advance(job);
-          await this.ctx.storage.put(jobKey(id), job);
-        }
-      } catch (error) {
-        job.status.attempts += 1;
-        job.status.last_error = `${job.status.step}: ${error instanceof Error ? error.message : String(error)}`;
-        if (job.status.attempts >= MAX_ATTEMPTS) this.#finish(job, "failed");
-        else {
-          await this.ctx.storage.put(jobKey(id), job);
-          await this.ctx.storage.setAlarm(Date.now() + 5_000 * job.status.attempts);
-          return;
-        }
+    if (!job || (job.status.state !== "queued" && job.status.state !== "running")) return true;
+    job.status.state = "running";
+    job.status.started_at ??= new Date().toISOString();
+    const deadline = Date.now() + ALARM_BUDGET_MS;
+    try {
+      while (job.status.state === "running" && Date.now() < deadline) {
+        const finished = await this.#step(job, deadline);
+        job.status.attempts = 0;
+        if (finished) this.#advance(job);
         await this.ctx.storage.put(jobKey(id), job);
       }
-      if (job.status.state === "running") {
-        await this.ctx.storage.setAlarm(Date.now());
-        return;
+    } catch (error) {
+      job.status.attempts += 1;
+      job.status.last_error = `${job.status.step}: ${error instanceof Error ? error.message : String(error)}`;
+      if (job.status.attempts >= MAX_ATTEMPTS) this.#finish(job, "failed");
+      else {
+        await this.ctx.storage.put(jobKey(id), job);
+        await this.ctx.storage.setAlarm(Date.now() + 5_000 * job.status.attempts);
+        return false;
       }
+      await this.ctx.storage.put(jobKey(id), job);
     }
-    const rest = ((await this.ctx.storage.get<string[]>(QUEUE)) ?? []).filter((q) => q !== id);
-    await this.ctx.storage.put(QUEUE, rest);
-    if (rest.length > 0) await this.ctx.storage.setAlarm(Date.now());
+    if (job.status.state !== "running") return true;
+    await this.ctx.storage.setAlarm(Date.now());
+    return false;
   }
 
   /** Runs the current step (or part of it, within the budget); true when the step is complete. */
@@ -190,7 +190,8 @@ export abstract class ErasureActor extends DurableObject<Env> {
       case "actors": {
         const erased = await eraseFromActors(this.env, target);
         const stores = job.status.stores;
-        stores.session_actors = { ...stores.session_actors, ...erased.session_actors };
+        const forgotten = stores.session_actors.rows_removed + (erased.session_actors.rows_removed ?? 0);
+        stores.session_actors = { ...stores.session_actors, ...erased.session_actors, rows_removed: forgotten };
         stores.live_windows = { ...stores.live_windows, ...erased.live_windows };
         return true;
       }
@@ -220,7 +221,8 @@ export abstract class ErasureActor extends DurableObject<Env> {
     });
     // The requested id is erased as a client id too: a session actor may hold it before any store does.
     job.client_ids = [...new Set([...found.client_ids, ...(target.visitor === undefined ? [] : [target.visitor])])];
-    job.status.hours_found = archive.length;
+    if (job.pass === 2 && job.status.follow_up) job.status.follow_up.hours_found = archive.length;
+    else job.status.hours_found = archive.length;
     job.status.client_ids_found = found.client_ids.length;
   }
 
@@ -277,13 +279,14 @@ export abstract class ErasureActor extends DurableObject<Env> {
     job.status.stores.warehouse.note = `${marked} hours marked for WarehouseDO to reload from the rewritten archive`;
   }
 
+  /** A store's counts, added to the earlier pass's (a retried step finds nothing more to count). */
   #report(job: Job, store: ErasureStore, erased: StoreErased): void {
     const report = job.status.stores[store];
     job.status.stores[store] = {
       ...report,
       state: erased.skipped ? "skipped" : "done",
-      rows_removed: erased.rows_removed,
-      days_rebuilt: erased.days_rebuilt,
+      rows_removed: report.rows_removed + erased.rows_removed,
+      days_rebuilt: report.days_rebuilt + erased.days_rebuilt,
       ...(erased.skipped ? { note: erased.skipped } : {}),
     };
   }
@@ -294,14 +297,31 @@ export abstract class ErasureActor extends DurableObject<Env> {
     else this.#finish(job, "done");
   }
 
-  /** Ends the job: the visitor's ids and hours are dropped, the status stays as the audit record. */
+  /**
+   * Ends a pass. A visitor's first pass that succeeded is done, and its follow-up pass waits
+   * FOLLOW_UP_DELAY_MS with the visitor's ids kept; otherwise the visitor's ids and hours are
+   * dropped and the status stays as the audit record.
+   */
   #finish(job: Job, state: "done" | "failed"): void {
+    const id = job.status.erasure_id;
+    const now = Date.now();
+    this.ctx.storage.sql.exec("DELETE FROM erasure_hours WHERE erasure_id = ?", id);
     job.status.state = state;
-    job.status.finished_at = new Date().toISOString();
+    // Not awaited: storage writes apply in order, and the alarm's put of the job that follows commits with them.
+    if (job.pass !== 2 && job.status.visitor_sha256) void this.ctx.storage.delete(activeKey(job.status.visitor_sha256));
+    if (job.pass === 2 && job.status.follow_up)
+      Object.assign(job.status.follow_up, { state, finished_at: new Date(now).toISOString() });
+    else job.status.finished_at = new Date(now).toISOString();
+    if (state === "done" && job.status.scope === "visitor" && job.pass !== 2) {
+      job.status.follow_up = {
+        due_at: new Date(now + FOLLOW_UP_DELAY_MS).toISOString(),
+        state: "pending",
+        hours_found: 0,
+      };
+      void this.ctx.storage.put(followUpKey(id), now + FOLLOW_UP_DELAY_MS);
+      return;
+    }
     delete job.visitor;
     job.client_ids = [];
-    this.ctx.storage.sql.exec("DELETE FROM erasure_hours WHERE erasure_id = ?", job.status.erasure_id);
-    // Not awaited: storage writes apply in order, and the alarm's put of the job that follows commits with it.
-    if (job.status.visitor_sha256) void this.ctx.storage.delete(activeKey(job.status.visitor_sha256));
   }
 }

@@ -67,6 +67,25 @@ const StoreReportSchema = z.object({
 });
 export type StoreReport = z.infer<typeof StoreReportSchema>;
 
+/**
+ * How long after its first pass a visitor's erasure runs again, for the events accepted before the
+ * request that no store held yet (queued, or archived and not yet in ClickHouse): the events
+ * queue's consumer retries a batch up to 10 times (wrangler.toml max_retries) with the backoff of
+ * consumers/backoff.ts, 5 s doubling to 10 minutes, 2,435 s in all; 45 minutes covers that whole
+ * schedule and the 1 s batch window (test/unit/erasure-follow-up.test.ts holds the two together).
+ */
+export const FOLLOW_UP_DELAY_MS = 45 * 60_000;
+
+/** The follow-up pass of a visitor's erasure: when it is due, and what it found. */
+const FollowUpSchema = z.object({
+  due_at: z.string(),
+  state: z.enum(["pending", "running", "done", "failed"]),
+  started_at: z.string().optional(),
+  finished_at: z.string().optional(),
+  /** Hours the second find turned up (late events); the stores' counts include this pass's. */
+  hours_found: z.number().int().default(0),
+});
+
 export const ErasureStatusSchema = z.object({
   erasure_id: z.string(),
   property_id: z.string(),
@@ -84,6 +103,8 @@ export const ErasureStatusSchema = z.object({
   client_ids_found: z.number().int(),
   attempts: z.number().int(),
   last_error: z.string().optional(),
+  /** Scope visitor: the second pass for late events; `state` is done once the first pass is. */
+  follow_up: FollowUpSchema.optional(),
   stores: z.object({
     archive: StoreReportSchema,
     clickhouse: StoreReportSchema,
