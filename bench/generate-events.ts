@@ -110,6 +110,8 @@ async function insertEvents(
     const t0 = performance.now();
     await client.command({
       query,
+      // events has a partition per day: a chunk of a long history (or all of a small one) spans more than 100.
+      clickhouse_settings: { max_partitions_per_insert_block: String(options.days + 1) },
       query_params: {
         seed: options.seed,
         property_id: options.property_id,
