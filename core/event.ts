@@ -40,10 +40,12 @@ export function isHttpUrl(value: string): boolean {
   return url !== null && (url.protocol === "http:" || url.protocol === "https:") && url.hostname.length > 0;
 }
 
+// Browsers percent-encode control characters in URLs; a raw one was stored as sent (found by the fuzz suite).
 const httpUrl = z
   .string()
   .max(MAX_URL_LENGTH)
   .refine(wellFormed, { message: WELL_FORMED, abort: true })
+  .refine((s) => !CONTROL_CHARS.test(s), { message: "must not contain control characters", abort: true })
   .refine(isHttpUrl, "must be an absolute http(s) URL");
 
 const boundedRecord = <V extends z.ZodType>(value: V) =>

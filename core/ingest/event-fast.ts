@@ -22,7 +22,7 @@ import { parseTimestamp } from "./timestamp.ts";
 const text = (v: unknown, min: number, max: number): boolean =>
   typeof v === "string" && v.length >= min && v.length <= max && v.isWellFormed() && !CONTROL_CHARS.test(v);
 const url = (v: unknown): boolean =>
-  typeof v === "string" && v.length <= MAX_URL_LENGTH && v.isWellFormed() && isHttpUrl(v);
+  typeof v === "string" && v.length <= MAX_URL_LENGTH && v.isWellFormed() && !CONTROL_CHARS.test(v) && isHttpUrl(v);
 const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined || check(v);
 
 function record(v: unknown, value: (x: unknown) => boolean): boolean {

@@ -154,6 +154,30 @@ describe("what the fuzzer found in the archive, fixed", () => {
   });
 });
 
+describe("what the fuzzer found at the edge, fixed", () => {
+  it.each(["https://example.com/p\u0007q", "https://example.com/\u001b[31m"])(
+    "an event whose page_url holds a raw control character (%j) is refused naming page_url (it was stored as sent)",
+    async (url) => {
+      const res = await exports.default.fetch(
+        new Request("http://tally.test/collect", {
+          method: "POST",
+          headers: { "CF-Connecting-IP": "198.51.100.248" },
+          body: JSON.stringify({
+            property_id: ctx.a.property_id,
+            client_id: "ctl",
+            event_type: "pageview",
+            page_url: url.replace("example.com", ctx.a.domains[0] ?? ""),
+          }),
+        }),
+      );
+      expect(res.status).toBe(400);
+      expect((await res.json<{ error: { message: string } }>()).error.message).toContain(
+        "page_url: must not contain control characters",
+      );
+    },
+  );
+});
+
 describe("what the fuzzer found in the warehouse load, fixed", () => {
   it("a backfill from 2026-13-40 is a 400 naming from (its calendar check threw: a 500)", async () => {
     const res = await exports.default.fetch(
