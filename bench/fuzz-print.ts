@@ -62,7 +62,9 @@ export function printFuzzReport(r: FuzzReport): void {
   for (const [cause, n] of r.stored.knownGarbage)
     console.log(`\nKnown bug (test/support/fuzz-known.ts), ${n} archived fields with control characters: ${cause}`);
   if (problems.length === 0) {
-    console.log("\nNo 5xx, every refusal in the envelope, nothing stored that is not a valid event of our properties.");
+    console.log(
+      `\n${r.knownHits.size + r.stored.knownGarbage.size > 0 ? "Beyond the known bugs above: n" : "N"}o 5xx, every refusal in the envelope, nothing stored that is not a valid event of our properties.`,
+    );
     return;
   }
   console.log(`\n${problems.length} broken rules (first ${Math.min(SHOWN, problems.length)}):`);
