@@ -31,6 +31,10 @@ export const CLICK_ID_PARAMS = [
 ] as const;
 
 const MAX_PARAM = 256;
+// A decoded parameter may hold control characters (`utm_source=%00`), which no report wants and
+// PostgreSQL's text refuses outright (NUL): the warehouse could not load the hour.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/g;
 
 /**
  * Parses a validated http(s) URL; `hashRouting` keeps `#/route` as part of the path (SPAs).
@@ -46,7 +50,7 @@ export function parsePage(pageUrl: string, hashRouting = false): PageInfo {
   const q = search.length > 1 ? url.searchParams : undefined;
   const literal = !/[%+]/.test(search);
   const present = (name: string) => q !== undefined && (!literal || search.includes(name));
-  const param = (name: string) => (present(name) ? (q?.get(name) ?? "").slice(0, MAX_PARAM) : "");
+  const param = (name: string) => (present(name) ? (q?.get(name) ?? "").replace(CONTROL, "").slice(0, MAX_PARAM) : "");
   const path = hashRouting && url.hash ? `${url.pathname}${url.hash}` : url.pathname;
   return {
     page_host: url.hostname.toLowerCase(),

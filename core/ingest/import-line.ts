@@ -44,7 +44,9 @@ export function judgeImportLine(
       geo.error.issues[0]?.message ?? "is invalid",
     );
   if (rest.property_id !== undefined && rest.property_id !== propertyId) {
-    return fail("invalid_event", "property_id", `is ${String(rest.property_id)}, but this import is for ${propertyId}`);
+    // JSON, not String(): an object with its own "toString" key makes String() throw.
+    const given = typeof rest.property_id === "string" ? rest.property_id : JSON.stringify(rest.property_id);
+    return fail("invalid_event", "property_id", `is ${given.slice(0, 100)}, but this import is for ${propertyId}`);
   }
   if (typeof rest.client_id !== "string" || rest.client_id === "")
     return fail("invalid_event", "client_id", "is required for import");

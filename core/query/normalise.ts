@@ -1,5 +1,5 @@
 import { DEFAULT_CURRENCY } from "../property/property.ts";
-import { isTimeZone } from "../time.ts";
+import { DAY_MS, isTimeZone } from "../time.ts";
 import { addDays, bucketCount, compareRange, parseDate, presetRange, startOfDay } from "./dates.ts";
 import { bad, checkMetrics, REVENUE_METRICS } from "./metric-rules.ts";
 import { type Dimension, type Filter, GOAL_DIMENSION, isTimeDimension, type Metric, type QuerySpec } from "./spec.ts";
@@ -51,6 +51,19 @@ export interface NormaliseContext {
 /** Series longer than this must use a coarser bucket (they are gap-filled, so they cost memory). */
 export const MAX_TIME_BUCKETS = 5_000;
 
+/** The longest range a question may span (the dashboard's All time asks ten years), and how far ahead it may end. */
+export const MAX_RANGE_DAYS = 3660;
+export const MAX_AHEAD_DAYS = 366;
+
+/** A range is bounded: ending in 9999 would plan ~45,000 rollup blocks, a statement no engine takes. */
+function boundRange([from, to]: [number, number], now: number): [number, number] {
+  if (to > now + MAX_AHEAD_DAYS * DAY_MS)
+    throw bad(`date_range (a report's end): must end within ${MAX_AHEAD_DAYS} days from now; no data lies after today`);
+  if (to - from > MAX_RANGE_DAYS * DAY_MS)
+    throw bad(`date_range (a report's start and end): spans at most ${MAX_RANGE_DAYS} days`);
+  return [from, to];
+}
+
 function resolveRange(spec: QuerySpec, tz: string, ctx: NormaliseContext): [number, number] {
   const range = spec.date_range;
   if (typeof range === "string") return presetRange(range, tz, ctx.now, ctx.createdAt);
@@ -96,7 +109,7 @@ function resolveGoals(filters: readonly Filter[], goals: readonly GoalRef[]): Go
 export function normaliseQuery(spec: QuerySpec, ctx: NormaliseContext): ResolvedQuery {
   const timezone = spec.timezone ?? ctx.propertyTimezone;
   if (!isTimeZone(timezone)) throw bad(`timezone: ${timezone} is not an IANA time zone such as Europe/Berlin`);
-  const [from, to] = resolveRange(spec, timezone, ctx);
+  const [from, to] = boundRange(resolveRange(spec, timezone, ctx), ctx.now);
   const time = spec.dimensions.find(isTimeDimension);
   if (time && bucketCount(from, to, time) > MAX_TIME_BUCKETS)
     throw bad(

@@ -12,6 +12,7 @@ import { describeIssues } from "../../core/issues.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { forgetProperty, propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
+import { queueFailure } from "../collect/failures.ts";
 import { runPipeline } from "../collect/pipeline.ts";
 import { importTooLarge, MAX_IMPORT_BYTES, MAX_IMPORT_LINES, takeImportBudget } from "./limits.ts";
 import { ndjsonLines } from "./lines.ts";
@@ -44,7 +45,7 @@ async function flush(env: Env, request: Request, { propertyId, lines: chunk, lin
     request,
     chunk.map((l) => l.candidate),
     { sourceProtocol: "import", imported: true, geo: (i) => chunk[i]?.geo },
-  );
+  ).catch(queueFailure);
   tally.accepted += result.accepted.length;
   for (const e of result.accepted) tally.earliest = Math.min(tally.earliest ?? e.event_timestamp, e.event_timestamp);
   tally.rejected += result.rejections.length;
@@ -93,13 +94,13 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
     await flush(c.env, c.req.raw, { propertyId, lines: chunk, lineNos }, tally);
   } catch (cause) {
     // Whatever was queued before the failure stays accepted; say so, so the client resumes correctly.
-    const detail = cause instanceof AppError ? cause.message : "events could not be queued";
-    const status = cause instanceof AppError ? cause.status : 503;
+    // A failure of the queue arrives as queueFailure's 503; anything else is a bug, and says so.
+    const known = cause instanceof AppError;
     throw new AppError(
-      cause instanceof AppError ? cause.code : "queue_unavailable",
-      status,
-      `${detail}; ${tally.accepted} events before it were accepted`,
-      { cause, retryAfterSeconds: cause instanceof AppError ? cause.retryAfterSeconds : undefined },
+      known ? cause.code : "internal",
+      known ? cause.status : 500,
+      `${known ? cause.message : "the import failed"}; ${tally.accepted} events before it were accepted`,
+      { cause, retryAfterSeconds: known ? cause.retryAfterSeconds : undefined },
     );
   }
   const { earliest, ...counts } = tally;
