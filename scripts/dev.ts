@@ -8,7 +8,7 @@
  *
  * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, WAREHOUSE_PORT (5439),
  * WAREHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL, TALLY_CLICKHOUSE_AUTH (`generated`; `none`
- * leaves the embedded engine without passwords, for test harnesses that query it directly).
+ * leaves the embedded engine without passwords, a manual opt-out: no harness uses it).
  *
  * The embedded engine has two users with passwords generated once per data folder (kept in
  * <data>/clickhouse/tally-credentials.json): `default`, which the consumer and migrations write as,
@@ -29,6 +29,9 @@ import { readClickHouseMigrations, readWarehouseMigrations } from "../migrations
 import { migrate } from "../migrations/migrator.ts";
 import { migrateWarehouse } from "../migrations/postgres-target.ts";
 import type { LiveTraffic } from "./demo/traffic.ts";
+
+/** The Worker refuses a shorter ADMIN_TOKEN (core/config.ts); declared before the top-level code below reads it. */
+const MIN_ADMIN_TOKEN = 32;
 
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
@@ -244,8 +247,6 @@ function portAnswers(p: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
   });
 }
-
-const MIN_ADMIN_TOKEN = 32;
 
 /**
  * ADMIN_TOKEN from the environment, else the one in .dev.vars, else a new one. It is written to
