@@ -10,7 +10,7 @@ import { EventInputSchema } from "./event.ts";
 import { body, errors, json, KEY_ERRORS, QUERY_NOTES, queryParameters } from "./openapi/answers.ts";
 import { ingestPaths } from "./openapi/ingest-paths.ts";
 import { adminJobPaths, privacyPaths, propertyPaths } from "./openapi/property-paths.ts";
-import { ErasureStatusSchema } from "./privacy/erasure.ts";
+import { ErasureStatusSchema, PropertyDeletionSchema } from "./privacy/erasure.ts";
 import { SavedFunnelsSchema } from "./property/funnels.ts";
 import { CreateGoalSchema } from "./property/goals.ts";
 import { CreatePropertySchema, PatchPropertySchema } from "./property/property.ts";
@@ -56,16 +56,6 @@ export const QueryResponseSchema = z.object({
   query: z
     .record(z.string(), z.unknown())
     .meta({ description: "The normalised query: presets resolved, defaults filled" }),
-});
-
-/** `DELETE /api/v1/properties/{id}`'s answer (workers/admin/property-delete.ts builds it). */
-export const PropertyDeletionSchema = z.object({
-  property_id: z.string(),
-  deleted_at: z.iso.datetime(),
-  deleted_by: z.string().meta({ description: "Who deleted it: admin" }),
-  erasure_id: z.string(),
-  status_url: z.string().meta({ description: "GET it to follow the erasure of the property's data" }),
-  status: ErasureStatusSchema,
 });
 
 /** A visitor erasure's answer (workers/privacy/routes.ts). */

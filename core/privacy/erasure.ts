@@ -205,3 +205,14 @@ export function hoursOf(instants: Iterable<number>): number[] {
 export function daysOfHours(hours: Iterable<number>): number[] {
   return [...new Set([...hours].map((h) => Math.floor(h / DAY_MS) * DAY_MS))].sort((a, b) => a - b);
 }
+
+/** `DELETE /api/v1/properties/{id}`'s answer (workers/admin/property-delete.ts builds it). */
+export const PropertyDeletionSchema = z.object({
+  property_id: z.string(),
+  deleted_at: z.iso.datetime(),
+  deleted_by: z.string().meta({ description: "Who deleted it: admin" }),
+  erasure_id: z.string(),
+  status_url: z.string().meta({ description: "GET it to follow the erasure of the property's data" }),
+  status: ErasureStatusSchema,
+});
+export type PropertyDeletion = z.infer<typeof PropertyDeletionSchema>;

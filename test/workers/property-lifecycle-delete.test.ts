@@ -6,7 +6,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import type { ErasureStatus } from "../../core/privacy/erasure.ts";
+import type { ErasureStatus, PropertyDeletion } from "../../core/privacy/erasure.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { CLOSE_PROPERTY_DELETED } from "../../durable-objects/live-sockets.ts";
 import { writeTombstone } from "../../durable-objects/property-lifecycle.ts";
@@ -17,14 +17,7 @@ import { ADMIN, type CreatedProperty, call, consumeMessage, createProperty, enve
 const registry = env.REGISTRY_DO.getByName("global");
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-interface Deletion {
-  property_id: string;
-  deleted_at: string;
-  deleted_by: string;
-  erasure_id: string;
-  status_url: string;
-  status: ErasureStatus;
-}
+type Deletion = PropertyDeletion;
 
 const remove = (id: string) => call(`/api/v1/properties/${id}`, { method: "DELETE", headers: ADMIN });
 

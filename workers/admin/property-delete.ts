@@ -4,21 +4,10 @@
  * record (its domains freed), then the erasure of its stored data. Each step repeats harmlessly,
  * so a DELETE repeated after a crash at any point finishes the job with the same erasure id.
  */
-import type { ErasureStatus } from "../../core/privacy/erasure.ts";
+import type { ErasureStatus, PropertyDeletion } from "../../core/privacy/erasure.ts";
 import type { Tombstone } from "../../durable-objects/property-do.ts";
 import { forgetProperty, propertyStub, registryStub } from "../../platform/properties.ts";
 import { deletedError, notFound } from "./property-lifecycle.ts";
-
-/** What the DELETE answers (202): the deletion's audit facts and where its erasure reports. */
-export interface PropertyDeletion {
-  property_id: string;
-  deleted_at: string;
-  deleted_by: string;
-  erasure_id: string;
-  status_url: string;
-  /** The erasure's status when the DELETE answered (follow `status_url`). */
-  status: ErasureStatus;
-}
 
 /** Deletes a property (idempotent: a repeated call answers the first deletion). */
 export async function deleteProperty(env: Env, id: string, deletedBy: string, now: number): Promise<PropertyDeletion> {
