@@ -6,6 +6,7 @@
 import { parseApiKey } from "../core/property/keys.ts";
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
 import { liveSnapshot } from "./live-windows.ts";
+import { isActiveKeyId } from "./property-keys.ts";
 
 export const MAX_SOCKETS = 1_000;
 export const PUSH_INTERVAL_MS = 1_000;
@@ -17,7 +18,10 @@ export const CLOSE_PROPERTY_DELETED = 4004;
 export interface SocketAttachment {
   property_id: string;
   viewer: "key" | "admin" | "token";
-  /** The API key a "key" viewer connected with (its id, never the secret); absent for tokens and admins. */
+  /**
+   * The API key a viewer connected with, or that minted its token (its id, never the secret;
+   * `admin` for a token the admin token minted); absent for admins.
+   */
   key_id?: string;
   connected_at: number;
 }
@@ -38,12 +42,20 @@ export async function acceptViewer(ctx: DurableObjectState, request: Request): P
     return new Response("expected a WebSocket upgrade", { status: 426 });
   const propertyId = request.headers.get("x-tally-property") ?? "";
   if (ctx.getWebSockets().length >= MAX_SOCKETS) return new Response("too many live connections", { status: 429 });
+  const viewer = (request.headers.get("x-tally-viewer") ?? "key") as SocketAttachment["viewer"];
+  // The Worker forwards the Authorization it verified (a key viewer's key), or names the key that
+  // minted a token viewer's token; a token outlives its key's revocation by up to a minute.
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  const keyId =
+    viewer === "key" && bearer
+      ? parseApiKey(bearer)?.key_id
+      : viewer === "token"
+        ? (request.headers.get("x-tally-token-key") ?? undefined)
+        : undefined;
+  if (viewer === "token" && keyId !== undefined && keyId !== "admin" && !(await isActiveKeyId(ctx.storage, keyId)))
+    return new Response("the key that minted this token was revoked", { status: 401 });
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   ctx.acceptWebSocket(server, [propertyId]);
-  const viewer = (request.headers.get("x-tally-viewer") ?? "key") as SocketAttachment["viewer"];
-  // The Worker forwards the Authorization it verified: for a key viewer it names the key.
-  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-  const keyId = viewer === "key" && bearer ? parseApiKey(bearer)?.key_id : undefined;
   const attachment: SocketAttachment = {
     property_id: propertyId,
     viewer,
@@ -69,13 +81,13 @@ export async function answerViewer(
 }
 
 /**
- * Closes the sockets of a revoked key: its own key sockets, and every token socket (a token does
- * not say which key minted it, so its viewer must fetch a new one with a key still active).
+ * Closes the sockets of a revoked key: those it opened and those opened with tokens it minted
+ * (a socket opened before tokens named their key has no key_id, and closes too).
  */
 export function closeRevokedViewers(ctx: DurableObjectState, keyId: string): number {
   return closeViewers(
     ctx,
-    (a) => a.viewer === "token" || (a.viewer === "key" && (a.key_id === undefined || a.key_id === keyId)),
+    (a) => a.viewer !== "admin" && (a.key_id === undefined || a.key_id === keyId),
     CLOSE_KEY_REVOKED,
     "key revoked: connect again with an active key",
   );

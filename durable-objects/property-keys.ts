@@ -71,6 +71,11 @@ export async function revokeKey(storage: DurableObjectStorage, keyId: string, no
   return true;
 }
 
+/** True when the key id names an active key (a WebSocket token's minter: the token proved the rest). */
+export async function isActiveKeyId(storage: DurableObjectStorage, keyId: string): Promise<boolean> {
+  return (await readKeys(storage)).some((k) => k.key_id === keyId && k.revoked_at === null);
+}
+
 /** True when the key is an active key (hash compared in constant time). */
 export async function verifyKey(storage: DurableObjectStorage, apiKey: string): Promise<boolean> {
   const parsed = parseApiKey(apiKey);

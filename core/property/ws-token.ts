@@ -1,7 +1,8 @@
 /**
  * Short-lived signed tokens for browser WebSockets (browsers cannot set headers on them): a key
  * holder asks for one, then opens `/ws/realtime?token=…` within a minute. HMAC-SHA256 over
- * `property.expiry`; nothing is stored.
+ * `property.expiry.minter`, where the minter is the id of the API key that asked (or `admin`), so a
+ * key's revocation reaches the sockets and reconnections of the tokens it minted; nothing is stored.
  *
  * The MAC key is WS_TOKEN_SECRET when set, else a key derived from ADMIN_TOKEN by HKDF: a token is
  * never a plain HMAC keyed by the admin token itself. HKDF is fast, so what keeps a token holder from
@@ -10,8 +11,8 @@
  */
 const encoder = new TextEncoder();
 
-/** HKDF's `info`: binds the derived key to this one use; a new format gets a new version. */
-export const WS_TOKEN_INFO = "tally ws-token v1";
+/** HKDF's `info`: binds the derived key to this one use; a new format gets a new version (v2 names the minter). */
+export const WS_TOKEN_INFO = "tally ws-token v2";
 
 export const WS_TOKEN_TTL_MS = 60_000;
 
@@ -51,25 +52,42 @@ export async function wsTokenKey(secrets: {
   );
 }
 
-/** A token for one property, valid WS_TOKEN_TTL_MS from `now`. */
+/** Who minted a token: an API key's id (8 hex digits) or the admin token. */
+const MINTER = /^(?:[0-9a-f]{8}|admin)$/;
+
+/** A token for one property, valid WS_TOKEN_TTL_MS from `now`, naming the key that minted it. */
 export async function signWsToken(
   key: CryptoKey,
   propertyId: string,
   now: number,
+  minter = "admin",
 ): Promise<{ token: string; expires_at: number }> {
+  if (!MINTER.test(minter)) throw new Error(`ws-token: ${minter} is not a key id or "admin"`);
   const expires = now + WS_TOKEN_TTL_MS;
-  const payload = `${b64url(encoder.encode(propertyId))}.${expires}`;
+  const payload = `${b64url(encoder.encode(propertyId))}.${expires}.${minter}`;
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
   return { token: `${payload}.${b64url(signature)}`, expires_at: expires };
 }
 
-/** True when the token is ours, unexpired, and for this property. */
-export async function verifyWsToken(key: CryptoKey, token: string, propertyId: string, now: number): Promise<boolean> {
-  const [id, expires, signature, extra] = token.split(".");
-  if (!id || !expires || !signature || extra !== undefined) return false;
-  if (!/^\d{1,15}$/.test(expires) || Number(expires) < now) return false;
-  if (id !== b64url(encoder.encode(propertyId))) return false;
+/** The minter of a token that is ours, unexpired and for this property; undefined for any other. */
+export async function readWsToken(
+  key: CryptoKey,
+  token: string,
+  propertyId: string,
+  now: number,
+): Promise<string | undefined> {
+  const [id, expires, minter, signature, extra] = token.split(".");
+  if (!id || !expires || !minter || !signature || extra !== undefined) return undefined;
+  if (!/^\d{1,15}$/.test(expires) || Number(expires) < now || !MINTER.test(minter)) return undefined;
+  if (id !== b64url(encoder.encode(propertyId))) return undefined;
   const mac = fromB64url(signature);
   // subtle.verify compares in constant time.
-  return mac !== undefined && crypto.subtle.verify("HMAC", key, mac, encoder.encode(`${id}.${expires}`));
+  const ok =
+    mac !== undefined && (await crypto.subtle.verify("HMAC", key, mac, encoder.encode(`${id}.${expires}.${minter}`)));
+  return ok ? minter : undefined;
+}
+
+/** True when the token is ours, unexpired, and for this property. */
+export async function verifyWsToken(key: CryptoKey, token: string, propertyId: string, now: number): Promise<boolean> {
+  return (await readWsToken(key, token, propertyId, now)) !== undefined;
 }

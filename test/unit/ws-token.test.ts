@@ -6,6 +6,7 @@
 import { createHmac, hkdfSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
+  readWsToken,
   signWsToken,
   verifyWsToken,
   WS_TOKEN_INFO,
@@ -24,15 +25,15 @@ async function keyOf(ADMIN_TOKEN: string, WS_TOKEN_SECRET = ""): Promise<CryptoK
   return key;
 }
 
-const macOf = (token: string) => token.split(".")[2];
-const payloadOf = (token: string) => token.split(".").slice(0, 2).join(".");
+const macOf = (token: string) => token.split(".")[3];
+const payloadOf = (token: string) => token.split(".").slice(0, 3).join(".");
 const b64url = (bytes: Buffer) => bytes.toString("base64url");
 
 describe("WebSocket token keys", () => {
-  it("derives the key from ADMIN_TOKEN with HKDF-SHA256 and the info 'tally ws-token v1', not the token itself", async () => {
+  it("derives the key from ADMIN_TOKEN with HKDF-SHA256 and the info 'tally ws-token v2', not the token itself", async () => {
     const { token } = await signWsToken(await keyOf(ADMIN), "UA-1", NOW);
     const derived = Buffer.from(hkdfSync("sha256", ADMIN, new Uint8Array(0), WS_TOKEN_INFO, 32));
-    expect(WS_TOKEN_INFO).toBe("tally ws-token v1");
+    expect(WS_TOKEN_INFO).toBe("tally ws-token v2");
     expect(macOf(token)).toBe(b64url(createHmac("sha256", derived).update(payloadOf(token)).digest()));
     // Neither a plain HMAC under the admin token nor the former `tally-ws-token:` prefix scheme.
     expect(macOf(token)).not.toBe(b64url(createHmac("sha256", ADMIN).update(payloadOf(token)).digest()));
@@ -68,6 +69,15 @@ describe("WebSocket token keys", () => {
 });
 
 describe("WebSocket token checks", () => {
+  it("names the key that minted it, and a changed name breaks the signature", async () => {
+    const key = await keyOf(ADMIN);
+    const { token } = await signWsToken(key, "UA-1", NOW, "0a1b2c3d");
+    expect(await readWsToken(key, token, "UA-1", NOW)).toBe("0a1b2c3d");
+    expect(await readWsToken(key, token.replace(".0a1b2c3d.", ".admin."), "UA-1", NOW)).toBeUndefined();
+    expect(await readWsToken(key, (await signWsToken(key, "UA-1", NOW)).token, "UA-1", NOW)).toBe("admin");
+    await expect(signWsToken(key, "UA-1", NOW, "not-a-key")).rejects.toThrow();
+  });
+
   it("accepts a token until its expiry and not a millisecond after", async () => {
     const key = await keyOf(ADMIN);
     const { token, expires_at } = await signWsToken(key, "UA-1", NOW);
@@ -79,19 +89,20 @@ describe("WebSocket token checks", () => {
   it("refuses a token for another property, a moved expiry, a changed signature and malformed text", async () => {
     const key = await keyOf(ADMIN);
     const { token } = await signWsToken(key, "UA-1", NOW);
-    const [id, expires, mac] = token.split(".");
+    const [id, expires, minter, mac] = token.split(".");
     expect(await verifyWsToken(key, token, "UA-2", NOW)).toBe(false);
-    expect(await verifyWsToken(key, `${id}.${Number(expires) + 60_000}.${mac}`, "UA-1", NOW)).toBe(false);
+    expect(await verifyWsToken(key, `${id}.${Number(expires) + 60_000}.${minter}.${mac}`, "UA-1", NOW)).toBe(false);
     const flipped = `${mac?.[0] === "A" ? "B" : "A"}${mac?.slice(1)}`;
-    expect(await verifyWsToken(key, `${id}.${expires}.${flipped}`, "UA-1", NOW)).toBe(false);
+    expect(await verifyWsToken(key, `${id}.${expires}.${minter}.${flipped}`, "UA-1", NOW)).toBe(false);
     for (const bad of [
       "",
       "abc",
       "a.b",
       `${token}.x`,
-      `${id}.${expires}.`,
-      `${id}.${expires}.***`,
-      `${id}.1e99.${mac}`,
+      `${id}.${expires}.${minter}.`,
+      `${id}.${expires}.${minter}.***`,
+      `${id}.1e99.${minter}.${mac}`,
+      `${id}.${expires}.${mac}`,
     ])
       expect(await verifyWsToken(key, bad, "UA-1", NOW), bad).toBe(false);
   });

@@ -1,7 +1,7 @@
 /**
- * Revoking an API key closes the live sockets it may have opened: the key's own sockets and every
- * token socket (a token does not name the key that minted it), with close code 4001 and a reason;
- * other keys' sockets and the admin's stay open, across hibernation.
+ * Revoking an API key closes the live sockets it opened: the key's own sockets and those opened with
+ * tokens it minted (a token names its key), with close code 4001 and a reason, and such a token opens
+ * nothing afterwards; other keys' sockets and tokens, and the admin's, stay open, across hibernation.
  */
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -39,14 +39,15 @@ async function connect(query: string, headers: Record<string, string> = {}): Pro
 
 const byKey = (apiKey: string) => connect("", { Authorization: `Bearer ${apiKey}` });
 
-async function byToken(apiKey: string): Promise<Viewer> {
+async function mint(bearer: string): Promise<string> {
   const res = await call(`/api/v1/realtime/token?property=${PROPERTY}`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${apiKey}` },
+    headers: { Authorization: `Bearer ${bearer}` },
   });
-  const { token } = await res.json<{ token: string }>();
-  return connect(`&token=${encodeURIComponent(token)}`);
+  return (await res.json<{ token: string }>()).token;
 }
+
+const byToken = async (bearer: string) => connect(`&token=${encodeURIComponent(await mint(bearer))}`);
 
 const revoke = (keyId: string) =>
   call(`/api/v1/properties/${PROPERTY}/keys/${keyId}`, { method: "DELETE", headers: ADMIN });
@@ -62,11 +63,14 @@ beforeAll(async () => {
 });
 
 describe("revoking a key", () => {
-  it("closes the key's sockets and token sockets with 4001, leaving other keys' and the admin's open", async () => {
+  it("closes the key's sockets and its tokens' sockets with 4001, leaving other keys', their tokens' and the admin's open", async () => {
     const revoked = await byKey(property.api_key);
-    const token = await byToken(property.api_key);
+    const revokedToken = await mint(property.api_key);
+    const token = await connect(`&token=${encodeURIComponent(revokedToken)}`);
     const other = await byKey(second.api_key);
+    const otherToken = await byToken(second.api_key);
     const admin = await connect("", ADMIN);
+    const adminToken = await byToken(ADMIN.Authorization.slice("Bearer ".length));
     // Which key opened a socket is in its attachment, so it survives the actor hibernating.
     await evictDurableObject(env.PROPERTY_DO.getByName(PROPERTY), { webSockets: "hibernate" });
 
@@ -78,7 +82,7 @@ describe("revoking a key", () => {
     });
 
     // The others still answer: each asks for a snapshot and gets one.
-    for (const viewer of [other, admin]) {
+    for (const viewer of [other, otherToken, admin, adminToken]) {
       viewer.ws.send("snapshot");
       await vi.waitFor(() => expect(viewer.messages).toBe(2));
       expect(viewer.closed).toEqual([]);
@@ -87,8 +91,12 @@ describe("revoking a key", () => {
       headers: { Upgrade: "websocket", Authorization: `Bearer ${property.api_key}` },
     });
     expect([401, 403]).toContain(again.status);
-    other.ws.close();
-    admin.ws.close();
+    // The revoked key's token is still signed and unexpired, but opens nothing now.
+    const reopened = await call(`/ws/realtime?property=${PROPERTY}&token=${encodeURIComponent(revokedToken)}`, {
+      headers: { Upgrade: "websocket" },
+    });
+    expect(reopened.status).toBe(401);
+    for (const viewer of [other, otherToken, admin, adminToken]) viewer.ws.close();
   });
 
   it("closes nothing when the key was not active", async () => {

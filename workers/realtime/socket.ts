@@ -6,7 +6,8 @@
 import { Hono } from "hono";
 import type { Config } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
-import { signWsToken, verifyWsToken, wsTokenKey } from "../../core/property/ws-token.ts";
+import { parseApiKey } from "../../core/property/keys.ts";
+import { readWsToken, signWsToken, wsTokenKey } from "../../core/property/ws-token.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { credentialGate } from "../../platform/throttle.ts";
@@ -33,10 +34,12 @@ function propertyParam(value: string | undefined): string {
 
 socketRoutes.post("/api/v1/realtime/token", async function realtimeToken(c) {
   const propertyId = propertyParam(c.req.query("property"));
-  await requirePropertyAccess(c, propertyId);
+  const access = await requirePropertyAccess(c, propertyId);
   const key = await tokenKey(c.env);
   if (!key) throw new AppError("unavailable", 503, "WebSocket tokens need WS_TOKEN_SECRET or ADMIN_TOKEN to be set");
-  return c.json({ property_id: propertyId, ...(await signWsToken(key, propertyId, Date.now())) }, 201);
+  // The token names the key that asked, so revoking that key ends its sockets and its reconnections.
+  const minter = access === "key" ? (parseApiKey(bearer(c) ?? "")?.key_id ?? "admin") : "admin";
+  return c.json({ property_id: propertyId, ...(await signWsToken(key, propertyId, Date.now(), minter)) }, 201);
 });
 
 socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
@@ -45,11 +48,13 @@ socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
     throw new AppError("upgrade_required", 426, "Upgrade: websocket is required");
   const token = c.req.query("token");
   let viewer: string;
+  let minter: string | undefined;
   if (token && !bearer(c)) {
     // A bad token counts as a failed authentication, as a bad key does (platform/throttle.ts).
     const gate = await credentialGate(c.env, c.req.raw);
     const key = await tokenKey(c.env);
-    if (!key || !(await verifyWsToken(key, token, propertyId, Date.now())))
+    minter = key ? await readWsToken(key, token, propertyId, Date.now()) : undefined;
+    if (!minter)
       throw await gate.fail(new AppError("unauthorized", 401, "token: is not valid for this property, or has expired"));
     viewer = "token";
   } else viewer = await requirePropertyAccess(c, propertyId);
@@ -58,5 +63,8 @@ socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
   const headers = new Headers(c.req.raw.headers);
   headers.set("x-tally-property", propertyId);
   headers.set("x-tally-viewer", viewer);
+  // Set or removed here, never the client's: the actor refuses a token whose key was revoked.
+  if (minter) headers.set("x-tally-token-key", minter);
+  else headers.delete("x-tally-token-key");
   return propertyStub(c.env, propertyId).fetch(new Request(c.req.url, { headers }));
 });
