@@ -101,6 +101,8 @@ export function startWorker(clickhouse: BenchClickHouse, bindings: Record<string
           ratelimits: {
             IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 100, period: 60 } },
             PROPERTY_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 400, period: 60 } },
+            AUTH_FAILURE_LIMITER: { namespace_id: "1003", simple: { limit: 30, period: 60 } },
+            LOOKUP_RATE_LIMITER: { namespace_id: "1004", simple: { limit: 120, period: 60 } },
           },
           bindings: {
             CLICKHOUSE_URL: clickhouse.url,

@@ -35,6 +35,7 @@ function variantsOf(env: Env): Record<string, Env> {
         EVENTS_QUEUE: droppingQueue,
         IP_RATE_LIMITER: allowingLimiter,
         PROPERTY_RATE_LIMITER: allowingLimiter,
+        LOOKUP_RATE_LIMITER: allowingLimiter,
       },
     };
     variants.set(env, v);

@@ -77,6 +77,8 @@ export function edgeWorkerOptions(scriptPath: string): V4WorkerOptions {
     ratelimits: {
       IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 } },
       PROPERTY_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 1_000_000_000, period: 60 } },
+      AUTH_FAILURE_LIMITER: { namespace_id: "1003", simple: { limit: 1_000_000_000, period: 60 } },
+      LOOKUP_RATE_LIMITER: { namespace_id: "1004", simple: { limit: 1_000_000_000, period: 60 } },
     },
     bindings: {
       CLICKHOUSE_URL: "http://127.0.0.1:9",
