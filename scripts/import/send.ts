@@ -4,7 +4,7 @@
  * Retry-After (safe: every line carries an event_id, so a repeat is recognised downstream), and the
  * server's chunk-relative line numbers mapped back to the file's.
  */
-import { MAX_IMPORT_BYTES } from "../../workers/import/limits.ts";
+import { MAX_IMPORT_BYTES } from "../../core/ingest/import-limits.ts";
 import type { SourceItem } from "./source.ts";
 
 /**

@@ -96,7 +96,7 @@ describe("npm run dev with ClickHouse passwords", () => {
       body: JSON.stringify({ property_id: "UA-DEMO-1", metrics: ["visitors"], date_range: [yesterday, yesterday] }),
     });
     expect(query.status).toBe(200);
-    expect((await query.json<{ meta: { source: string } }>()).meta.source).toBe("clickhouse");
+    expect(((await query.json()) as { meta: { source: string } }).meta.source).toBe("clickhouse");
   });
 
   it("lets npm run migrate in with the data folder's password, and names the fix without it", async () => {

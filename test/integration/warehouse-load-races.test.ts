@@ -108,7 +108,12 @@ it("a file gone between the listing and its read is found again in its new place
 it("a file that keeps vanishing fails the load (it is retried) instead of loading part of the hour", async () => {
   const store = new MemoryArchiveStore();
   await archive(store, Q, "b1", events(Q, 3, "q"));
-  const vanishing: ArchiveStore = { ...store, list: (p, c) => store.list(p, c), get: async () => null };
+  const vanishing: ArchiveStore = {
+    put: (key, body, onlyIf) => store.put(key, body, onlyIf),
+    delete: (keys) => store.delete(keys),
+    list: (p, c) => store.list(p, c),
+    get: async () => null,
+  };
   await expect(loadHour(db, vanishing, HOUR, { properties: [Q], exact: true })).rejects.toThrow(/vanish/);
   expect(await counts(Q)).toEqual({ events: 0, distinct: 0, sessions: 0 });
 });

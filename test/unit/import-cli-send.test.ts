@@ -3,6 +3,7 @@
  * chunk-relative line numbers back to the file, and retries (scripts/import/send.ts).
  */
 import { describe, expect, it } from "vitest";
+import { MAX_IMPORT_BYTES, MAX_IMPORT_LINES } from "../../core/ingest/import-limits.ts";
 import {
   backoffMs,
   type Chunk,
@@ -15,7 +16,6 @@ import {
   toFileLines,
 } from "../../scripts/import/send.ts";
 import { ndjsonItem, type SourceItem } from "../../scripts/import/source.ts";
-import { MAX_IMPORT_BYTES, MAX_IMPORT_LINES } from "../../workers/import/limits.ts";
 import { collect } from "./import-cli-support.ts";
 
 describe("chunks and line numbers", () => {

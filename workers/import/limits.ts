@@ -5,10 +5,9 @@
  */
 import { AppError } from "../../core/errors.ts";
 
-/** Events (non-empty lines) per request: the import CLI's largest batch. */
-export const MAX_IMPORT_LINES = 50_000;
-/** Bytes per request, as sent (NDJSON is not decompressed here). */
-export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
+import { MAX_IMPORT_BYTES, MAX_IMPORT_LINES } from "../../core/ingest/import-limits.ts";
+
+export { MAX_IMPORT_BYTES, MAX_IMPORT_LINES };
 /**
  * Lines one PROPERTY_RATE_LIMITER token buys, drawn under the key `import:<property>` (apart from
  * live traffic's): wrangler.toml's 400 tokens a minute make 10,000,000 imported events per minute
