@@ -17,7 +17,7 @@
  * for UA-DEMO-1, creates its goals and keeps sending live visits, so every dashboard module has data.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
@@ -29,9 +29,7 @@ import { readClickHouseMigrations, readWarehouseMigrations } from "../migrations
 import { migrate } from "../migrations/migrator.ts";
 import { migrateWarehouse } from "../migrations/postgres-target.ts";
 import type { LiveTraffic } from "./demo/traffic.ts";
-
-/** The Worker refuses a shorter ADMIN_TOKEN (core/config.ts); declared before the top-level code below reads it. */
-const MIN_ADMIN_TOKEN = 32;
+import { ensureAdminToken, ensureDemoProperty } from "./dev-setup.ts";
 
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
@@ -246,56 +244,6 @@ function portAnswers(p: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
-}
-
-/**
- * ADMIN_TOKEN from the environment, else the one in .dev.vars, else a new one. It is written to
- * .dev.vars because wrangler gives .dev.vars precedence over `--var` for secrets.
- */
-function ensureAdminToken(): string {
-  const vars = readFileSync(".dev.vars", "utf8");
-  const existing = /^ADMIN_TOKEN=(\S+)$/m.exec(vars)?.[1];
-  const given = process.env.ADMIN_TOKEN;
-  if (given && given.length < MIN_ADMIN_TOKEN)
-    throw new Error(
-      `ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN} random characters (or unset it: one is generated)`,
-    );
-  // A token kept from before the 32-character minimum (#17) would make every request a 500: replace it.
-  const kept = existing && existing.length >= MIN_ADMIN_TOKEN ? existing : undefined;
-  if (existing && !kept)
-    console.log("The ADMIN_TOKEN in .dev.vars is shorter than 32 characters; a new one replaces it.");
-  const token = given || kept || `adm_${crypto.randomUUID().replaceAll("-", "")}`;
-  if (token !== existing) {
-    const without = vars.replace(/^ADMIN_TOKEN=.*\n?/m, "");
-    writeFileSync(
-      ".dev.vars",
-      `${without}${without.endsWith("\n") || without === "" ? "" : "\n"}ADMIN_TOKEN=${token}\n`,
-    );
-  }
-  return token;
-}
-
-/** Waits for the Worker, then creates UA-DEMO-1 on first start; says what happened. */
-async function ensureDemoProperty(base: string, token: string): Promise<string> {
-  const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-  for (let i = 0; i < 600; i++) {
-    const ok = await fetch(`${base}/health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const existing = await fetch(`${base}/api/v1/properties/UA-DEMO-1`, { headers });
-  if (existing.ok) return "(exists; its API key was printed when it was created)";
-  const res = await fetch(`${base}/api/v1/properties`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({ property_id: "UA-DEMO-1", name: "Demo", domains: ["localhost", "example.com"] }),
-  });
-  if (!res.ok) return `(could not be created: ${res.status} ${await res.text()})`;
-  const created = (await res.json()) as { api_key: string; mp_api_secret: string };
-  return `created — API key ${created.api_key} (shown once), GA4 api_secret ${created.mp_api_secret}`;
 }
 
 /** `npm run build:dashboard` on this Node: Vite writes web/dashboard/dist. */
