@@ -28,6 +28,7 @@ import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
+import { errorFields, log } from "../platform/log.ts";
 import { bodyBytes, messageBody } from "../platform/queue-codec.ts";
 import { backoffSeconds } from "./backoff.ts";
 import { changesOf, insertGroup } from "./insert-group.ts";
@@ -67,7 +68,7 @@ async function archiveFirst(
   const { files, refused } = await encodeDeliveryIsolating(messages, archive.codec);
   for (const p of parsed)
     if (refused.includes(p.message.id)) {
-      console.error(`events message ${p.message.id} cannot be archived; retrying`);
+      log.error("events message cannot be archived; retrying", { message_id: p.message.id });
       retry(p.message);
     }
   const marks = marksByStore.get(archive.store) ?? new PendingMarks();
@@ -128,7 +129,10 @@ async function deliverReceived(
     if (result.success) parsed.push({ message, body: result.data });
     else {
       // Kept, not dropped: after max_retries it rests in events-dlq for inspection.
-      console.error(`events message ${message.id} does not match the schema`, result.error.issues.slice(0, 3));
+      log.error("events message does not match the schema; retrying", {
+        message_id: message.id,
+        issues: result.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`),
+      });
       retry(message);
     }
   }
@@ -137,7 +141,7 @@ async function deliverReceived(
   try {
     archived = await archiveFirst(parsed, archive);
   } catch (error) {
-    console.error(`archiving ${parsed.length} messages failed; retrying them all`, error);
+    log.error("archiving failed; retrying every message", { messages: parsed.length, ...errorFields(error) });
     for (const { message } of parsed) retry(message);
     return false;
   }
@@ -153,19 +157,16 @@ async function deliverReceived(
     const annotation = await annotate(events);
     annotated = true;
     // One line per batch: the measured cost of the live path (bench/cost.ts sums these).
-    console.log(
-      JSON.stringify({
-        tally_metric: "consumer_batch",
-        messages: parsed.length,
-        events: delivered,
-        stored_repeats: fresh.stored,
-        message_bytes: messageBytes,
-        json_bytes: jsonBytes,
-        archive_files: archived.files,
-        archive_bytes: archived.bytes,
-        ...annotation.metrics,
-      }),
-    );
+    log.metric("consumer_batch", {
+      messages: parsed.length,
+      events: delivered,
+      stored_repeats: fresh.stored,
+      message_bytes: messageBytes,
+      json_bytes: jsonBytes,
+      archive_files: archived.files,
+      archive_bytes: archived.bytes,
+      ...annotation.metrics,
+    });
     let logged = false;
     try {
       await insertGroup(parsed, annotation, annotation.sessionChanges, annotation.resync, sink, () => {
@@ -178,7 +179,7 @@ async function deliverReceived(
       throw error;
     }
   } catch (error) {
-    console.error(`delivery of ${parsed.length} messages failed; retrying`, error);
+    log.error("delivery failed; retrying", { messages: parsed.length, ...errorFields(error) });
     for (const { message } of parsed) retry(message);
     return annotated;
   }
@@ -208,7 +209,7 @@ async function deliverOneByOne(
       });
       item.message.ack();
     } catch (error) {
-      console.error(`message ${item.message.id} was refused by ClickHouse; retrying`, error);
+      log.error("message refused by ClickHouse; retrying", { message_id: item.message.id, ...errorFields(error) });
       retry(item.message);
       stalled = true;
     }

@@ -77,5 +77,9 @@ export const ConfigSchema = z.object({
   ARCHIVE_S3_SECRET_ACCESS_KEY: z.string().default(""),
   /** The compliance period: days archived events are kept (the bucket's lifecycle rule deletes them after). */
   ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(730),
+  /** The events consumer's max_retries (wrangler.toml): its last attempt keeps a failing message's error. */
+  EVENTS_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
+  /** Seconds an isolate gathers pipeline metrics before writing them (0: at every chance, for tests). */
+  OPS_FLUSH_SECONDS: z.coerce.number().min(0).max(3600).default(60),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,6 +1,8 @@
 /** The HTTP face of the Worker: every route group mounted on one Hono app with one error shell. */
 import { Hono } from "hono";
 import { loadConfig } from "../platform/config.ts";
+import { newRequestId, withRequestId } from "../platform/log.ts";
+import { flushOpsMetrics } from "../platform/ops-metrics.ts";
 import { dataQualityRoutes } from "./admin/data-quality.ts";
 import { funnelRoutes } from "./admin/funnels.ts";
 import { goalRoutes } from "./admin/goals.ts";
@@ -21,6 +23,17 @@ import { securityHeaders } from "./security-headers.ts";
 import { trackerRoutes } from "./tracker/route.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
+// Every log line of a request carries its id (Cloudflare's ray id when there is one), and so does
+// its answer (X-Request-Id), so a user's report leads to the lines. The isolate's pipeline metrics
+// are written after the answer, at most every OPS_FLUSH_SECONDS.
+app.use(function requestContext(c, next) {
+  const id = newRequestId(c.req.header("cf-ray"));
+  return withRequestId(id, async () => {
+    await next();
+    c.header("X-Request-Id", id);
+    c.executionCtx.waitUntil(flushOpsMetrics(c.env).catch(() => undefined));
+  });
+});
 app.use(securityHeaders());
 
 /** Liveness, and the "trivial route" the ingest bench compares /collect against. */

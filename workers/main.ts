@@ -4,7 +4,7 @@
  * ReplayDO, WarehouseDO, ErasureDO). Data flow and folders: docs/architecture.md.
  */
 import { erasureWork } from "../consumers/erasure-work.ts";
-import { handleEventsBatch } from "../consumers/events-consumer.ts";
+import { handleQueue } from "../consumers/queue.ts";
 import { handleScheduled } from "../consumers/scheduled.ts";
 import { warehouseWork } from "../consumers/warehouse-jobs.ts";
 import { ErasureActor } from "../durable-objects/erasure-do.ts";
@@ -29,7 +29,7 @@ export class ErasureDO extends ErasureActor {
 
 export default {
   fetch: app.fetch,
-  // Every consumed queue is an events shard; its consumer archives each batch before acting on it.
-  queue: handleEventsBatch,
+  // The events shards (archive first, then the projections) and their dead-letter queue.
+  queue: handleQueue,
   scheduled: handleScheduled,
 } satisfies ExportedHandler<Env>;
