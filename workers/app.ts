@@ -14,6 +14,7 @@ import { collectRoutes } from "./collect/route.ts";
 import { compatRoutes } from "./compat/routes.ts";
 import { renderError, renderNotFound } from "./errors.ts";
 import { importRoutes } from "./import/route.ts";
+import { healthRoutes } from "./ops/health.ts";
 import { privacyRoutes } from "./privacy/routes.ts";
 import { botRoutes } from "./query/bots.ts";
 import { queryRoutes } from "./query/route.ts";
@@ -36,8 +37,8 @@ app.use(function requestContext(c, next) {
 });
 app.use(securityHeaders());
 
-/** Liveness, and the "trivial route" the ingest bench compares /collect against. */
-app.get("/health", (c) => c.json({ status: "ok" }));
+// Liveness first: the ingest bench compares /collect against /health, the most trivial route.
+app.route("/", healthRoutes);
 // Refusal counts wait in the isolate and are written after a later request (at most every
 // REFUSAL_FLUSH_SECONDS); a request with nothing pending passes straight through.
 app.use(function flushCounters(c, next) {
