@@ -12,6 +12,7 @@ import { compactPending } from "../core/archive/compaction.ts";
 import { errorDetail } from "../core/warehouse/jobs.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
+import { log, newRequestId, withRequestId } from "../platform/log.ts";
 import { applyClickHouseTtls, runArchiveRetention, runRawUserAgentPass } from "./privacy-retention.ts";
 import { runWarehouseSchedule } from "./warehouse-jobs.ts";
 
@@ -35,19 +36,17 @@ export const PRIVACY_BUDGET_MS = 5_000;
  */
 export const WAREHOUSE_BUDGET_MS = 20_000;
 
-export async function handleScheduled(
-  controller: ScheduledController,
-  env: Env,
-  _ctx: ExecutionContext,
-): Promise<void> {
+export function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  return withRequestId(newRequestId(), () => scheduledRun(controller, env));
+}
+
+async function scheduledRun(controller: ScheduledController, env: Env): Promise<void> {
   const started = Date.now();
   const report = await compactPending(await archiveStore(env), zstdCodec, {
     deadline: started + COMPACTION_BUDGET_MS,
-    log: (line) => console.error(line),
+    log: (line) => log.warn(line),
   });
-  console.log(
-    JSON.stringify({ tally_metric: "archive_compaction", cron: controller.cron, ms: Date.now() - started, ...report }),
-  );
+  log.metric("archive_compaction", { cron: controller.cron, ms: Date.now() - started, ...report });
   await runPrivacy(controller, env, started);
   const warehouseStarted = Date.now();
   try {
@@ -56,17 +55,10 @@ export async function handleScheduled(
       deadline: warehouseStarted + WAREHOUSE_BUDGET_MS,
     });
     if (warehouse)
-      console.log(
-        JSON.stringify({
-          tally_metric: "warehouse_jobs",
-          cron: controller.cron,
-          ms: Date.now() - warehouseStarted,
-          ...warehouse,
-        }),
-      );
+      log.metric("warehouse_jobs", { cron: controller.cron, ms: Date.now() - warehouseStarted, ...warehouse });
   } catch (error) {
     // The ledger keeps what was done; the next run resumes from its frontier.
-    console.error(`warehouse jobs failed: ${errorDetail(error)}`);
+    log.error("warehouse jobs failed", { error: errorDetail(error) });
   }
 }
 
@@ -75,20 +67,20 @@ async function runPrivacy(controller: ScheduledController, env: Env, started: nu
   const deadline = started + COMPACTION_BUDGET_MS + PRIVACY_BUDGET_MS;
   try {
     const report = await runArchiveRetention(env, deadline);
-    console.log(JSON.stringify({ tally_metric: "archive_retention", cron: controller.cron, ...report }));
+    log.metric("archive_retention", { cron: controller.cron, ...report });
   } catch (error) {
-    console.error(`archive retention: ${errorDetail(error)}`);
+    log.error("archive retention failed", { error: errorDetail(error) });
   }
   try {
     const report = await runRawUserAgentPass(env, deadline);
-    console.log(JSON.stringify({ tally_metric: "archive_raw_user_agents", cron: controller.cron, ...report }));
+    log.metric("archive_raw_user_agents", { cron: controller.cron, ...report });
   } catch (error) {
-    console.error(`archive raw user agents: ${errorDetail(error)}`);
+    log.error("archive raw user agents failed", { error: errorDetail(error) });
   }
   try {
     const statements = await applyClickHouseTtls(env);
-    if (statements.length > 0) console.log(JSON.stringify({ tally_metric: "clickhouse_ttls", statements }));
+    if (statements.length > 0) log.metric("clickhouse_ttls", { statements });
   } catch (error) {
-    console.error(`ClickHouse TTLs: ${errorDetail(error)}`);
+    log.error("ClickHouse TTLs failed", { error: errorDetail(error) });
   }
 }

@@ -28,6 +28,7 @@ import {
 } from "../core/warehouse/jobs.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { loadConfig } from "../platform/config.ts";
+import { log } from "../platform/log.ts";
 import { registryStub } from "../platform/properties.ts";
 import { openWarehouse, type Warehouse } from "../platform/warehouse.ts";
 import { runAggregates } from "./warehouse-aggregates.ts";
@@ -110,7 +111,7 @@ export async function markLateHours(env: Env, events: readonly Event[], now = Da
     );
     if (hours.length > 0) await env.WAREHOUSE_DO.getByName("global").markHours(hours);
   } catch (error) {
-    console.error(`warehouse: late hours not marked: ${errorDetail(error)}`);
+    log.error("warehouse: late hours not marked", { error: errorDetail(error) });
   }
 }
 

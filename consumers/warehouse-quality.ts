@@ -26,6 +26,7 @@ import {
 import { archiveStore } from "../platform/archive/store.ts";
 import { clickHouseClient } from "../platform/clickhouse.ts";
 import { loadConfig } from "../platform/config.ts";
+import { log } from "../platform/log.ts";
 import { registryStub } from "../platform/properties.ts";
 import type { Warehouse } from "../platform/warehouse.ts";
 import { readArchiveHour } from "./warehouse-archive.ts";
@@ -69,9 +70,13 @@ export async function checkQuality(
   });
   const bad = rows.filter((r) => !r.ok);
   for (const r of bad)
-    console.warn(
-      `data quality ${new Date(hour).toISOString()} ${r.property_id}: archive ${r.archive_events}, ClickHouse ${r.clickhouse_events ?? "n/a"}, warehouse ${r.warehouse_events}`,
-    );
+    log.warn("data quality mismatch", {
+      hour: new Date(hour).toISOString(),
+      property_id: r.property_id,
+      archive_events: r.archive_events,
+      clickhouse_events: r.clickhouse_events ?? null,
+      warehouse_events: r.warehouse_events,
+    });
   return { ok: bad.length === 0, mismatches: bad.length };
 }
 
@@ -92,13 +97,15 @@ export async function applyHotRetention(env: Env, db: Warehouse, now: number, fr
     );
     const label = new Date(day).toISOString().slice(0, 10);
     if (!verdict.drop) {
-      console.warn(
-        `hot retention: kept ${label} in ClickHouse: ${verdict.reasons.slice(0, 5).join("; ")}${verdict.reasons.length > 5 ? ` (+${verdict.reasons.length - 5} more)` : ""}`,
-      );
+      log.warn("hot retention: day kept in ClickHouse", {
+        day: label,
+        reasons: verdict.reasons.slice(0, 5),
+        more_reasons: Math.max(0, verdict.reasons.length - 5),
+      });
       continue;
     }
     await clickHouseClient(config).command({ query: dropPartitionSql(day) });
-    console.log(`hot retention: dropped ${label} from ClickHouse events (every hour checked in the warehouse)`);
+    log.info("hot retention: day dropped from ClickHouse events (every hour checked in the warehouse)", { day: label });
     dropped++;
   }
   return dropped;

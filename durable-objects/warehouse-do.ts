@@ -20,6 +20,7 @@ import {
 import { dayOf, daysOf, errorDetail, isClosedHour } from "../core/warehouse/jobs.ts";
 import { hourFloor } from "../core/warehouse/load.ts";
 import { loadConfig } from "../platform/config.ts";
+import { log } from "../platform/log.ts";
 import { openWarehouse, type Warehouse } from "../platform/warehouse.ts";
 
 type Status = "skipped" | "done" | "failed";
@@ -145,7 +146,11 @@ export abstract class WarehouseActor extends DurableObject<Env> {
       const outcome = await this.#load(db, hour, { force: true });
       if (outcome.status === "failed") {
         if (attempts + 1 < MAX_ATTEMPTS) await this.ctx.storage.put(`${DIRTY}${hour}`, attempts + 1);
-        else console.error(`warehouse: giving up reloading ${new Date(hour).toISOString()}: ${outcome.error}`);
+        else
+          log.error("warehouse: giving up reloading an hour", {
+            hour: new Date(hour).toISOString(),
+            error: outcome.error,
+          });
         retryIn = Math.max(retryIn, MARK_DELAY_MS * (attempts + 1));
         continue;
       }
@@ -223,7 +228,9 @@ export abstract class WarehouseActor extends DurableObject<Env> {
       [...properties].map((p) =>
         this.env.PROPERTY_DO.getByName(p)
           .applyLive([], [], Date.now())
-          .catch((error: unknown) => console.error(`warehouse: data version of ${p} not moved: ${errorDetail(error)}`)),
+          .catch((error: unknown) =>
+            log.error("warehouse: data version not moved", { property_id: p, error: errorDetail(error) }),
+          ),
       ),
     );
   }

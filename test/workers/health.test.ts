@@ -12,7 +12,7 @@ import { ADMIN, call } from "./helpers.ts";
 
 const CLOSED = "http://127.0.0.1:9";
 
-async function readyWith(vars: Partial<Record<keyof Env, string>>, headers: HeadersInit = {}) {
+async function readyWith(vars: Record<string, string>, headers: HeadersInit = {}) {
   const ctx = createExecutionContext();
   const res = await app.fetch(new Request("http://tally.test/readyz", { headers }), { ...env, ...vars }, ctx);
   await waitOnExecutionContext(ctx);

@@ -20,6 +20,7 @@ import {
 } from "../../core/privacy/export.ts";
 import { queryClickHouseClient, queryFailure, querySettings } from "../../platform/clickhouse.ts";
 import { loadConfig } from "../../platform/config.ts";
+import { errorFields, log } from "../../platform/log.ts";
 import { openWarehouse, type Warehouse } from "../../platform/warehouse.ts";
 
 async function select<T>(client: ClickHouseClient, settings: ClickHouseSettings, s: ch.Statement): Promise<T[]> {
@@ -101,7 +102,7 @@ export function exportVisitor(env: Env, propertyId: string, visitor: string): Re
           controller.enqueue(encoder.encode(next.value));
         }
       } catch (error) {
-        console.error("export failed", error);
+        log.error("export failed", errorFields(error));
         await close();
         controller.enqueue(encoder.encode(incompleteLine(error, config, sent)));
         controller.close();
