@@ -1,15 +1,146 @@
 /**
  * The isolate's pipeline metrics recorder (issue #18): counters, timings and gauges gathered in
- * bounded memory per minute and flushed to ClickHouse (and Workers Analytics Engine when bound).
- * Recording never throws and never waits: it is on every request's path.
+ * bounded memory per minute (core/ops/metrics.ts) and flushed to ClickHouse's `ops_metrics` (and
+ * Workers Analytics Engine when bound). Recording never throws and never waits: it is on every
+ * request's path.
  */
 import type { CounterName, GaugeName, Labels, TimingName } from "../core/ops/metric-names.ts";
+import { MetricsAccumulator, type OpsMetricRow } from "../core/ops/metrics.ts";
+import { type MinuteRow, minuteRow, opsMetricsStatement } from "../core/ops/metrics-report.ts";
+import { clickHouseClient, queryClickHouseClient, queryFailure, querySettings } from "./clickhouse.ts";
+import { loadConfig } from "./config.ts";
+import { errorFields, log } from "./log.ts";
 
-export function countMetric(_name: CounterName, _labels: Labels = {}, _n = 1): void {}
+const NO_LABELS: Labels = {};
+const accumulator = new MetricsAccumulator();
+let lastFlush = 0;
+let flushing: Promise<void> | undefined;
+/** One warning per run of failed flushes, not one per request. */
+let failing = false;
+/** Analytics Engine takes at most 250 data points per invocation (Workers' limit). */
+const MAX_DATA_POINTS = 250;
 
-export function observeMetric(_name: TimingName, _ms: number, _labels: Labels = {}): void {}
+/** Adds `n` to a counter. */
+export function countMetric(name: CounterName, labels: Labels = NO_LABELS, n = 1): void {
+  try {
+    accumulator.count(name, labels, n, Date.now());
+  } catch {
+    // Metrics never fail the work they measure.
+  }
+}
 
-export function setGauge(_name: GaugeName, _value: number, _labels: Labels = {}): void {}
+/** Records a duration (ms); `n` records it that many times (a batch's events sharing one lag). */
+export function observeMetric(name: TimingName, ms: number, labels: Labels = NO_LABELS, n = 1): void {
+  try {
+    accumulator.observe(name, ms, labels, Date.now(), n);
+  } catch {
+    // Metrics never fail the work they measure.
+  }
+}
 
-/** Writes what the isolate gathered when the flush interval has passed; call from `waitUntil`. */
-export async function flushOpsMetrics(_env: Env, _now = Date.now()): Promise<void> {}
+/** Sets a gauge; actors that each report their own share give a distinct `source` label (values sum). */
+export function setGauge(name: GaugeName, value: number, labels: Labels = NO_LABELS): void {
+  try {
+    accumulator.gauge(name, value, labels, Date.now());
+  } catch {
+    // Metrics never fail the work they measure.
+  }
+}
+
+/** Runs `work` timed as `timing` with `labels`; a failure also counts in `errors`. */
+export async function timed<T>(
+  timing: TimingName,
+  errors: CounterName,
+  labels: Labels,
+  work: () => Promise<T>,
+): Promise<T> {
+  const start = Date.now();
+  try {
+    return await work();
+  } catch (error) {
+    countMetric(errors, labels);
+    throw error;
+  } finally {
+    observeMetric(timing, Date.now() - start, labels);
+  }
+}
+
+export interface FlushOptions {
+  /** Flush whatever is pending now, whatever the interval (the metrics route, a test). */
+  force?: boolean;
+}
+
+/**
+ * Writes what the isolate gathered when OPS_FLUSH_SECONDS have passed since the last flush; call
+ * from `waitUntil`. A failed write keeps the rows for the next try (within the accumulator's bounds)
+ * and warns once; it never throws.
+ */
+export async function flushOpsMetrics(env: Env, now = Date.now(), options: FlushOptions = {}): Promise<void> {
+  if (flushing) await flushing;
+  if (!accumulator.pending()) return;
+  if (!options.force && now - lastFlush < loadConfig(env).OPS_FLUSH_SECONDS * 1000) return;
+  lastFlush = now;
+  flushing = write(env, accumulator.drain(), now);
+  try {
+    await flushing;
+  } finally {
+    flushing = undefined;
+  }
+}
+
+async function write(env: Env, rows: OpsMetricRow[], now: number): Promise<void> {
+  const dropped = accumulator.dropped;
+  accumulator.dropped = 0;
+  writeAnalytics(env, rows);
+  try {
+    await clickHouseClient(loadConfig(env)).insert({
+      table: "ops_metrics",
+      values: rows,
+      format: "JSONEachRow",
+      // Many isolates write a few rows a minute each: ClickHouse batches them (Cloud's advice).
+      clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1 },
+    });
+    if (failing || dropped > 0) log.info("ops metrics flushed", { rows: rows.length, dropped_series: dropped });
+    failing = false;
+  } catch (error) {
+    accumulator.restore(rows, now);
+    accumulator.dropped += dropped;
+    countMetric("clickhouse_errors", { op: "ops_metrics" });
+    if (!failing)
+      log.warn("ops metrics flush failed; kept for the next try", { rows: rows.length, ...errorFields(error) });
+    failing = true;
+  }
+}
+
+/** The same rows to Workers Analytics Engine, when bound (some local configurations have no binding). */
+function writeAnalytics(env: Env, rows: readonly OpsMetricRow[]): void {
+  const dataset = (env as { OPS_ANALYTICS?: AnalyticsEngineDataset }).OPS_ANALYTICS;
+  if (!dataset || typeof dataset.writeDataPoint !== "function") return;
+  try {
+    for (const r of rows.slice(0, MAX_DATA_POINTS))
+      dataset.writeDataPoint({
+        indexes: [r.name],
+        blobs: [r.name, r.kind, r.labels, r.minute],
+        doubles: [r.value, r.count, r.sum],
+      });
+  } catch (error) {
+    if (!failing) log.warn("ops metrics: Analytics Engine write failed", errorFields(error));
+  }
+}
+
+/** The rows of [from, to) summed per series and minute, as the query user (read-only). */
+export async function readOpsMetrics(env: Env, from: number, to: number): Promise<MinuteRow[]> {
+  const config = loadConfig(env);
+  const statement = opsMetricsStatement(from, to);
+  try {
+    const result = await queryClickHouseClient(config).query({
+      query: statement.sql,
+      query_params: statement.params,
+      format: "JSONEachRow",
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...querySettings(config) },
+    });
+    return (await result.json<Record<string, unknown>>()).map(minuteRow);
+  } catch (error) {
+    throw queryFailure(error, config);
+  }
+}
