@@ -28,6 +28,7 @@ import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
+import { bodyDigest, keepLastErrors } from "../platform/dead-letters.ts";
 import { errorFields, log } from "../platform/log.ts";
 import { bodyBytes, messageBody } from "../platform/queue-codec.ts";
 import { backoffSeconds } from "./backoff.ts";
@@ -69,7 +70,7 @@ async function archiveFirst(
   for (const p of parsed)
     if (refused.includes(p.message.id)) {
       log.error("events message cannot be archived; retrying", { message_id: p.message.id });
-      retry(p.message);
+      retry(p.message, "archive: the message cannot be encoded as Parquet");
     }
   const marks = marksByStore.get(archive.store) ?? new PendingMarks();
   marksByStore.set(archive.store, marks);
@@ -81,9 +82,17 @@ async function archiveFirst(
   };
 }
 
-function retry(message: Message<unknown>): void {
+/** Why each message was last retried: kept in R2 for the ones on their last attempt (keepLastErrors). */
+const retryReasons = new WeakMap<Message<unknown>, string>();
+
+function retry(message: Message<unknown>, reason: string): void {
+  retryReasons.set(message, reason);
   message.retry({ delaySeconds: backoffSeconds(message.attempts) });
 }
+
+/** An error as a dead letter's `last_error` shows it. */
+const describe = (error: unknown) =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
 
 /**
  * Delivers one batch: the archive first, then the actors, then ClickHouse, acking or retrying each
@@ -129,11 +138,9 @@ async function deliverReceived(
     if (result.success) parsed.push({ message, body: result.data });
     else {
       // Kept, not dropped: after max_retries it rests in events-dlq for inspection.
-      log.error("events message does not match the schema; retrying", {
-        message_id: message.id,
-        issues: result.error.issues.slice(0, 3).map((i) => `${i.path.join(".")}: ${i.message}`),
-      });
-      retry(message);
+      const issues = result.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+      log.error("events message does not match the schema; retrying", { message_id: message.id, issues });
+      retry(message, `schema: ${issues.join("; ")}`);
     }
   }
   if (parsed.length === 0) return false;
@@ -142,7 +149,7 @@ async function deliverReceived(
     archived = await archiveFirst(parsed, archive);
   } catch (error) {
     log.error("archiving failed; retrying every message", { messages: parsed.length, ...errorFields(error) });
-    for (const { message } of parsed) retry(message);
+    for (const { message } of parsed) retry(message, `archive: ${describe(error)}`);
     return false;
   }
   parsed = archived.kept;
@@ -180,7 +187,7 @@ async function deliverReceived(
     }
   } catch (error) {
     log.error("delivery failed; retrying", { messages: parsed.length, ...errorFields(error) });
-    for (const { message } of parsed) retry(message);
+    for (const { message } of parsed) retry(message, describe(error));
     return annotated;
   }
 }
@@ -210,7 +217,7 @@ async function deliverOneByOne(
       item.message.ack();
     } catch (error) {
       log.error("message refused by ClickHouse; retrying", { message_id: item.message.id, ...errorFields(error) });
-      retry(item.message);
+      retry(item.message, `clickhouse refused the message: ${describe(error)}`);
       stalled = true;
     }
   }
@@ -223,6 +230,8 @@ async function deliverOneByOne(
  * so a batch is delivered in chunks of about this much, one after another.
  */
 export const CHUNK_JSON_BYTES = 8_000_000;
+
+const HELD_BACK = "held back: an earlier part of its batch reached the actors but not ClickHouse";
 
 /**
  * Delivers a batch in runs of at most `limit` bytes of event JSON (a larger message is a run of its
@@ -241,14 +250,14 @@ export async function deliverInChunks(
   let run: Received[] = [];
   let size = 0;
   const flush = async () => {
-    if (stalled) for (const r of run) retry(r.message);
+    if (stalled) for (const r of run) retry(r.message, HELD_BACK);
     else if (run.length > 0) stalled = await deliverReceived(run, sink, annotate, archive);
     run = [];
     size = 0;
   };
   for (const message of messages) {
     if (stalled) {
-      retry(message);
+      retry(message, HELD_BACK);
       continue;
     }
     const r = receive(message);
@@ -259,12 +268,47 @@ export async function deliverInChunks(
   await flush();
 }
 
+/**
+ * Keeps in R2 why each message on its last attempt (past EVENTS_MAX_RETRIES) failed, before the
+ * queue moves it to events-dlq, where consumers/dead-letters.ts joins it to the message. Nothing is
+ * written for a batch without one. `failure` is the error of a delivery that threw: the reason of
+ * every message it left unsettled. A failed write is logged, not thrown: the dead letter then says
+ * "unknown", and the messages' fate must not depend on it.
+ */
+async function keepLastErrorsOf(batch: MessageBatch<unknown>, env: Env, maxRetries: number, failure?: unknown) {
+  const last = batch.messages.filter((m) => m.attempts > maxRetries && (failure !== undefined || retryReasons.has(m)));
+  if (last.length === 0) return;
+  const at = new Date().toISOString();
+  try {
+    const errors = await Promise.all(
+      last.map(async (m) => ({
+        id: m.id,
+        error: retryReasons.get(m) ?? describe(failure),
+        attempts: m.attempts,
+        queue: batch.queue,
+        at,
+        body_sha256: await bodyDigest(m.body),
+      })),
+    );
+    await keepLastErrors(await archiveStore(env), errors);
+  } catch (error) {
+    log.error("last errors not kept", { messages: last.length, ...errorFields(error) });
+  }
+}
+
 /** The Worker's `queue` handler. */
 export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-  await deliverInChunks(
-    batch.messages,
-    createClickHouseSink(loadConfig(env)),
-    (events) => applyToActors(env, events, Date.now()),
-    { store: await archiveStore(env), codec: zstdCodec, onArchived: (events) => markLateHours(env, events) },
-  );
+  const config = loadConfig(env);
+  try {
+    await deliverInChunks(
+      batch.messages,
+      createClickHouseSink(config),
+      (events) => applyToActors(env, events, Date.now()),
+      { store: await archiveStore(env), codec: zstdCodec, onArchived: (events) => markLateHours(env, events) },
+    );
+  } catch (error) {
+    await keepLastErrorsOf(batch, env, config.EVENTS_MAX_RETRIES, error);
+    throw error;
+  }
+  await keepLastErrorsOf(batch, env, config.EVENTS_MAX_RETRIES);
 }
