@@ -65,10 +65,12 @@ export class ApiError extends Error {
 }
 
 interface Options {
-  method?: "GET" | "POST" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "DELETE";
   body?: unknown;
   signal?: AbortSignal;
   accept?: "application/json" | "text/csv";
+  /** Error statuses whose body is the answer (`GET /readyz` answers 503 with its checks). */
+  allow?: number[];
 }
 
 async function send(token: string, path: string, options: Options): Promise<Response> {
@@ -89,7 +91,7 @@ async function send(token: string, path: string, options: Options): Promise<Resp
     if ((error as Error).name === "AbortError") throw error;
     throw new ApiError(0, "network", `the request could not be sent (${(error as Error).message})`);
   }
-  if (res.ok) return res;
+  if (res.ok || options.allow?.includes(res.status)) return res;
   let code = "http_error";
   let message = `${res.status} ${res.statusText}`;
   try {
@@ -118,6 +120,11 @@ export async function apiText(token: string, path: string, options: Options = {}
 /** POST /api/v1/query. */
 export function runQuery(token: string, spec: QuerySpecInput, signal?: AbortSignal): Promise<QueryResponse> {
   return api<QueryResponse>(token, "/api/v1/query", { body: spec, signal });
+}
+
+/** Whether a refusal means the server has no such route (an older Tally), rather than a failure. */
+export function notAvailable(error: unknown): boolean {
+  return error instanceof ApiError && ((error.status === 404 && error.code === "not_found") || error.status === 501);
 }
 
 /** What went wrong, for a person: a headline and the API's own message. */

@@ -1,9 +1,9 @@
 /**
  * The shell: sign-in when there is no credential for the property, else the header (property,
- * range, comparison, theme), the module navigation (links, and keys 1–8), the filter bar and the
- * module itself.
+ * range, comparison, theme), the module navigation (links, and keys 1–9 and 0), the filter bar and the
+ * module itself. Operations shows only with the admin token.
  */
-import { type ComponentType, lazy, Suspense, useEffect } from "react";
+import { type ComponentType, lazy, Suspense, useEffect, useMemo } from "react";
 import { api, type PropertySummary } from "./api.ts";
 import { signOut, tokenFor, useCredentials } from "./auth.ts";
 import { CompareToggle, DateRangePicker, FilterBar, PropertySwitcher, ThemeToggle } from "./components/controls.tsx";
@@ -11,7 +11,16 @@ import { Empty, ErrorBox, Loading } from "./components/status.tsx";
 import { type Dash, DashContext } from "./context.ts";
 import { Login } from "./login.tsx";
 import { Overview } from "./modules/overview.tsx";
-import { hrefWith, navigate, useViewState, VIEWS, type ViewId } from "./url-state.ts";
+import {
+  hrefWith,
+  NON_REPORT_VIEWS,
+  navigate,
+  shortcutKey,
+  useViewState,
+  type View,
+  type ViewId,
+  viewsFor,
+} from "./url-state.ts";
 import { useApi } from "./use-api.ts";
 
 // Modules other than the landing one load on first visit; they are small, so this mainly keeps the first paint quick.
@@ -24,27 +33,41 @@ const MODULES: Record<ViewId, ComponentType> = {
   conversions: lazy(() => import("./modules/conversions.tsx").then((m) => ({ default: m.Conversions }))),
   custom: lazy(() => import("./modules/custom-reports.tsx").then((m) => ({ default: m.CustomReports }))),
   bots: lazy(() => import("./modules/bots.tsx").then((m) => ({ default: m.Bots }))),
+  alerts: lazy(() => import("./modules/alerts.tsx").then((m) => ({ default: m.Alerts }))),
+  operations: lazy(() => import("./modules/operations.tsx").then((m) => ({ default: m.Operations }))),
 };
 
-function useShortcuts(): void {
+function useShortcuts(views: readonly View[]): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.altKey || e.ctrlKey || e.metaKey) return;
       const target = e.target as HTMLElement | null;
       if (target?.closest("input, select, textarea, [contenteditable=true]")) return;
-      const view = VIEWS[Number(e.key) - 1];
-      if (view && /^[1-8]$/.test(e.key)) navigate({ view: view.id });
+      const view = views.find((_, i) => shortcutKey(i) === e.key);
+      if (view) navigate({ view: view.id });
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  }, [views]);
+}
+
+/** Operations without the admin token: said plainly (a shared link may lead here). */
+function AdminOnly() {
+  return (
+    <Empty>
+      <span data-testid="admin-only">
+        The Operations page shows the whole pipeline, so it needs the admin token: sign in with it to see it.
+      </span>
+    </Empty>
+  );
 }
 
 export function App() {
   const credentials = useCredentials();
   const [state] = useViewState();
-  useShortcuts();
   const admin = credentials.admin;
+  const views = useMemo(() => viewsFor(Boolean(admin)), [admin]);
+  useShortcuts(views);
   const list = useApi(admin ? `properties:${admin.slice(-6)}` : null, (signal) =>
     api<{ properties: PropertySummary[] }>(admin ?? "", "/api/v1/properties", { signal }),
   );
@@ -80,7 +103,8 @@ export function App() {
   }
 
   const dash: Dash = { state, navigate, property, token };
-  const Module = MODULES[state.view];
+  const Module = state.view === "operations" && !admin ? AdminOnly : MODULES[state.view];
+  const report = !NON_REPORT_VIEWS.has(state.view);
   const properties = [
     ...keyed.map((id) => ({ id, name: "" })),
     ...(list.data?.properties ?? [])
@@ -98,8 +122,8 @@ export function App() {
           Tally
         </div>
         <PropertySwitcher current={property} properties={properties} onAdd={() => navigate({ login: "1" })} />
-        <DateRangePicker key={`${state.range}:${state.from}:${state.to}`} state={state} />
-        <CompareToggle compare={state.compare} />
+        {report && <DateRangePicker key={`${state.range}:${state.from}:${state.to}`} state={state} />}
+        {report && <CompareToggle compare={state.compare} />}
         <div className="spacer" />
         <ThemeToggle />
         <button
@@ -115,13 +139,13 @@ export function App() {
       </header>
       <nav className="modules" aria-label="Reports">
         <ul>
-          {VIEWS.map((v, i) => (
+          {views.map((v, i) => (
             <li key={v.id}>
               <a
                 href={hrefWith({ view: v.id })}
                 aria-current={v.id === state.view ? "page" : undefined}
-                aria-keyshortcuts={String(i + 1)}
-                title={`${v.label} (key ${i + 1})`}
+                aria-keyshortcuts={shortcutKey(i)}
+                title={shortcutKey(i) ? `${v.label} (key ${shortcutKey(i)})` : v.label}
                 onClick={(e) => {
                   if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
                   e.preventDefault();
@@ -136,7 +160,7 @@ export function App() {
         </ul>
       </nav>
       <main id="main" tabIndex={-1} data-view={state.view}>
-        <FilterBar filters={state.filters} />
+        {report && <FilterBar filters={state.filters} />}
         <Suspense fallback={<Loading />}>
           <Module key={property} />
         </Suspense>

@@ -14,8 +14,26 @@ export const VIEWS = [
   { id: "conversions", label: "Conversions" },
   { id: "custom", label: "Custom reports" },
   { id: "bots", label: "Bot traffic" },
+  { id: "alerts", label: "Alerts" },
+  // Pipeline-wide figures, not one property's: only the admin token may read them.
+  { id: "operations", label: "Operations", admin: true },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]["id"];
+export type View = (typeof VIEWS)[number];
+
+/** The views shown in the navigation: Operations only to the admin. */
+export function viewsFor(admin: boolean): View[] {
+  return VIEWS.filter((v) => admin || !("admin" in v && v.admin));
+}
+
+/** The number key that opens the view at `index` in the navigation: 1–9, then 0 for the tenth. */
+export function shortcutKey(index: number): string | undefined {
+  if (index < 9) return String(index + 1);
+  return index === 9 ? "0" : undefined;
+}
+
+/** Views that ignore the date range, comparison and filters (they are not reports). */
+export const NON_REPORT_VIEWS: ReadonlySet<ViewId> = new Set(["alerts", "operations"]);
 
 export const RANGE_PRESETS = [
   { id: "today", label: "Today" },
