@@ -12,7 +12,9 @@ export async function schedulePush(ctx: DurableObjectState, now: number): Promis
   if (ctx.getWebSockets().length === 0) return 0;
   const last = (await ctx.storage.get<number>("push:last_at")) ?? 0;
   if (now - last >= PUSH_INTERVAL_MS) return pushSnapshot(ctx, now);
-  if ((await ctx.storage.getAlarm()) !== null) return 0;
+  // The alarm is shared (the alerts arm it too): bring it forward, never push it back.
+  const armed = await ctx.storage.getAlarm();
+  if (armed !== null && armed <= last + PUSH_INTERVAL_MS) return 0;
   await ctx.storage.setAlarm(last + PUSH_INTERVAL_MS);
   return 1;
 }

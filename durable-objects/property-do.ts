@@ -5,22 +5,25 @@
  * secret (property-keys.ts), goals
  * (property-goals.ts), saved funnels (property-funnels.ts), the hourly query quota and the data
  * versions that key the query cache (property-quota.ts), refusal counters (counters.ts),
- * the last hour of minute windows (live-windows.ts), and the dashboards' WebSockets and pushes
- * (live-sockets.ts, live-push.ts).
+ * the last hour of minute windows (live-windows.ts), the dashboards' WebSockets and pushes
+ * (live-sockets.ts, live-push.ts), and traffic alerts on those windows (property-alerts.ts).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { Alert, AlertRules, AlertRulesPatch } from "../core/ops/alerts.ts";
 import type { SavedFunnel } from "../core/property/funnels.ts";
 import type { Goal } from "../core/property/goals.ts";
 import { applyPatch, dataStart, type PatchProperty, type PropertyConfig } from "../core/property/property.ts";
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
 import type { SessionChange } from "../core/session/session.ts";
 import type { StoredWindow } from "../core/session/window.ts";
+import type { DeliveryResult } from "../platform/alerts-sink.ts";
 import { loadConfig } from "../platform/config.ts";
 import { addCounts, readCounts } from "./counters.ts";
 import { GroupCommit } from "./group-commit.ts";
-import { pushSnapshot, schedulePush } from "./live-push.ts";
+import { schedulePush } from "./live-push.ts";
 import { acceptViewer, answerViewer, closeAllViewers, closeRevokedViewers } from "./live-sockets.ts";
 import { applyToWindows, dropWindows, type LiveItem, liveSnapshot, storedWindows } from "./live-windows.ts";
+import { PropertyAlerts } from "./property-alerts.ts";
 import * as funnels from "./property-funnels.ts";
 import * as goals from "./property-goals.ts";
 import type { Credentials, KeyInfo } from "./property-keys.ts";
@@ -191,13 +194,14 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   readonly #versions = new quota.DataVersions();
+  readonly #alerts = new PropertyAlerts(this.ctx, this.env);
 
   /**
    * Counts one consumer batch of this property's events into the live minute windows (one storage
    * write), then advances the data versions: the consumer inserts the batch into ClickHouse once
    * this returns. `repeatTimes`: the times of the batch's repeats, which a redelivery may still write
    * (they count in no window, but move the versions). Returns the storage rows written (windows,
-   * pruning, push bookkeeping), for the cost measurements.
+   * pruning, push bookkeeping, the alert detector), for the cost measurements.
    */
   async applyLive(
     items: LiveItem[],
@@ -225,7 +229,9 @@ export class PropertyDO extends DurableObject<Env> {
     const changes = calls.flatMap((c) => c.changes);
     const written = await this.ctx.storage.transaction((txn) => applyToWindows(txn, items, changes, now));
     const rows = written > 0 ? written + (await schedulePush(this.ctx, now)) : 0;
-    return calls.map((_, i) => (i === 0 ? rows : 0));
+    // Minutes that closed since go through the detector (at most one write a minute; never throws).
+    const alerted = await this.#alerts.afterCommit(now);
+    return calls.map((_, i) => (i === 0 ? rows + alerted : 0));
   });
 
   /** WebSocket upgrades only (the Worker has authenticated the viewer and names the property). */
@@ -246,11 +252,40 @@ export class PropertyDO extends DurableObject<Env> {
     }
   }
 
-  /** The push throttle's alarm; once deleted (no viewers are left), the sweep's. */
+  /**
+   * The one alarm, shared (each part arms it no later than it needs, and re-arms what is left): the
+   * push throttle's catch-up and the alerts' minute and outbox; once deleted, only the sweep's.
+   */
   override async alarm(): Promise<void> {
     const tombstone = await readTombstone(this.ctx.storage);
-    if (tombstone) await sweep(this.ctx.storage, this.env, tombstone);
-    else await pushSnapshot(this.ctx, Date.now());
+    if (tombstone) return void (await sweep(this.ctx.storage, this.env, tombstone));
+    await schedulePush(this.ctx, Date.now());
+    await this.#alerts.onAlarm(Date.now());
+  }
+
+  /** The alert rules (the webhook's URL, never its secret); undefined without a property. */
+  async alertRules(): Promise<AlertRules | undefined> {
+    return this.#alerts.rules();
+  }
+
+  /** Changes the alert rules; `webhook_secret` only when this change set the first webhook (shown once). */
+  async setAlertRules(patch: AlertRulesPatch): Promise<{ rules: AlertRules; webhook_secret?: string } | undefined> {
+    return this.#alerts.setRules(patch);
+  }
+
+  /** A new webhook signing secret (the old one stops at once); "no_webhook" when none is set. */
+  async rotateWebhookSecret(): Promise<string | "no_webhook" | undefined> {
+    return this.#alerts.rotateSecret();
+  }
+
+  /** Sends a signed test notification to the webhook now. */
+  async testWebhook(now: number): Promise<DeliveryResult | "no_webhook" | undefined> {
+    return this.#alerts.test(now);
+  }
+
+  /** The kept alerts (the last 200), newest first. */
+  async listAlerts(status: "open" | "resolved" | "all", limit: number): Promise<Alert[] | undefined> {
+    return this.#alerts.list(status, limit);
   }
 
   /** Stored data changed under every answer (an erasure): cached answers of this property stop being served. */
