@@ -25,13 +25,15 @@ export interface MinuteSample {
 export const WARMUP_MINUTES = 60;
 /** A share is judged only in minutes with at least this many events. */
 export const MIN_SHARE_EVENTS = 20;
-/** A source "vanishes" only if it would have brought this many sessions in the silence window. */
-export const MIN_VANISHED_SESSIONS = 10;
+/** A source "vanishes" only if it would have brought this many sessions while absent (e^-15: not chance). */
+export const MIN_VANISHED_SESSIONS = 15;
 export const MAX_SOURCES = 20;
+/** Sessions (about) behind the source shares before a source may be called vanished. */
+export const MIN_SHARE_SESSIONS = 100;
 /** How much an anomalous minute still teaches the baseline (a lasting change is learnt within a day). */
 const ANOMALY_WEIGHT = 0.05;
 const SHARE_ALPHA = 1 / 60;
-const SOURCE_ALPHA = 1 / 60;
+const SOURCE_ALPHA = 1 / 120;
 const MAX_SOURCE_NAME = 64;
 const MAX_GAP_MINUTES = 60;
 
@@ -39,8 +41,12 @@ const ShareSchema = z.object({ part: z.number(), total: z.number() });
 const SourceSchema = z.object({
   /** EWMA sessions a minute. */
   rate: z.number(),
+  /** Its share of all sessions, as of its last minute present. */
+  share: z.number(),
   /** Minutes absent in a row. */
   gone: z.number(),
+  /** Sessions the other sources brought while it was absent. */
+  others: z.number(),
   /** Sessions since it came back while its alert is open. */
   back: z.number(),
 });
@@ -203,7 +209,8 @@ function countAlerts(step: Step, sample: MinuteSample, readings: CountReading[],
   const silent = guard && sample.pageviews === 0;
   const strongest = (sign: 1 | -1) => readings.reduce((best, r) => (sign * r.at.z > sign * best.at.z ? r : best), pv);
 
-  const up = strongest(1);
+  // Pageviews name the alert when they tripped it; visitors only when they alone did.
+  const up = pv.at.z >= threshold ? pv : strongest(1);
   advance(
     step,
     "spike",
@@ -224,7 +231,7 @@ function countAlerts(step: Step, sample: MinuteSample, readings: CountReading[],
         `${NOUNS[up.metric]} spiked: ${fmt(up.x)} a minute against about ${fmt(up.at.expected)} expected`,
       ),
   );
-  const down = strongest(-1);
+  const down = pv.at.z <= -threshold ? pv : strongest(-1);
   advance(
     step,
     "drop",
@@ -273,6 +280,8 @@ function countAlerts(step: Step, sample: MinuteSample, readings: CountReading[],
 
 interface Context {
   propertyId: string;
+  /** Past warm-up: before it there is no baseline to protect, so every minute teaches fully. */
+  warm: boolean;
   rules: AlertRules;
   canOpen: (kind: AlertKind) => boolean;
 }
@@ -316,13 +325,17 @@ function shareAlert(
       ),
   );
   const anomalous = judged && delta >= jump / 2;
-  const weight = anomalous || step.state.open[kind] ? ANOMALY_WEIGHT : 1;
+  const weight = ctx.warm && (anomalous || step.state.open[kind]) ? ANOMALY_WEIGHT : 1;
   const learnt = expected * total + weight * (part - expected * total);
   const alpha = Math.max(SHARE_ALPHA, 1 / (step.state.seen + 1));
   return { part: base.part + alpha * (learnt - base.part), total: base.total + alpha * (total - base.total) };
 }
 
-/** Big sources that stopped sending sessions for the silence window; bounded to the top MAX_SOURCES. */
+/**
+ * Big sources that stopped sending sessions for the silence window while the others went on: what
+ * the source would have brought is judged from the sessions the others brought meanwhile, so a
+ * quiet night or a whole-site outage is not a vanished source. Bounded to the top MAX_SOURCES.
+ */
 function sourceAlerts(step: Step, sample: MinuteSample, silent: boolean, ctx: Context): void {
   const { state } = step;
   const { rules } = ctx;
@@ -335,56 +348,52 @@ function sourceAlerts(step: Step, sample: MinuteSample, silent: boolean, ctx: Co
   let total = 0;
   for (const n of counts.values()) total += n;
   const sessions = silent ? state.sessions : state.sessions + alpha * (total - state.sessions);
+  // Shares read from fewer sessions than this are too rough to call a source big.
+  const known = state.sessions * Math.min(state.seen, 1 / SOURCE_ALPHA) >= MIN_SHARE_SESSIONS;
 
   const sources: DetectorState["sources"] = {};
   for (const name of new Set([...Object.keys(state.sources), ...counts.keys()])) {
-    const before = state.sources[name] ?? { rate: 0, gone: 0, back: 0 };
-    const c = counts.get(name) ?? 0;
     const key = `source_vanished:${name}`;
     const open = state.open[key];
-    let { rate, gone, back } = before;
+    const c = counts.get(name) ?? 0;
+    let { rate, share, gone, others, back } = state.sources[name] ?? { rate: 0, share: 0, gone: 0, others: 0, back: 0 };
     if (c > 0) {
-      if (!open) rate = rate * (1 - alpha) ** gone + alpha * (c - rate);
+      // From the averages before this minute: a share read just after a rare session would be too high.
+      if (!open) share = state.sessions > 0 ? Math.min(rate / state.sessions, 1) : 0;
       back = open ? back + c : 0;
       gone = 0;
-    } else if (!silent) {
+      others = 0;
+    } else {
       gone += 1;
+      others += total;
     }
-    const significant =
-      state.sessions > 0 &&
-      rate / state.sessions >= rules.source_min_share &&
-      rate * rules.silence_minutes >= MIN_VANISHED_SESSIONS;
-    const comeBack = open !== undefined && back >= Math.max(1, 0.5 * rate * rules.consecutive_minutes);
-    advance(
-      step,
-      key,
-      classify(!silent && significant && gone >= rules.silence_minutes, comeBack),
-      1,
-      1,
-      ctx.canOpen("source_vanished"),
-      () =>
-        makeAlert(
-          ctx.propertyId,
-          "source_vanished",
-          "source",
-          name,
-          sample.minute,
-          0,
-          rate,
-          rate / state.sessions,
-          `Source ${name} stopped sending visitors: none for ${gone} minutes, usually about ${fmt(rate)} sessions a minute (${pct(rate / state.sessions)} of all)`,
-        ),
+    if (!open && !silent) rate += alpha * (c - rate);
+    // Sessions the source would have brought while the others brought `others`.
+    const missed = (others * share) / Math.max(1 - share, 0.05);
+    const vanished =
+      known && gone >= rules.silence_minutes && share >= rules.source_min_share && missed >= MIN_VANISHED_SESSIONS;
+    const comeBack = back >= Math.max(1, 0.5 * rate * rules.consecutive_minutes);
+    advance(step, key, classify(vanished, comeBack), 1, 1, ctx.canOpen("source_vanished"), () =>
+      makeAlert(
+        ctx.propertyId,
+        "source_vanished",
+        "source",
+        name,
+        sample.minute,
+        0,
+        missed,
+        share,
+        `Source ${name} stopped sending visitors: none for ${gone} minutes, about ${fmt(missed)} sessions expected (it usually brings ${pct(share)} of them)`,
+      ),
     );
     if (!state.open[key]) back = 0;
-    sources[name] = { rate, gone, back };
+    sources[name] = { rate, share, gone, others, back };
   }
   // Keep sources with an open alert, then the busiest; forget the rest.
+  const isOpen = (name: string) => Number(state.open[`source_vanished:${name}`] !== undefined);
   const ranked = Object.entries(sources)
-    .filter(([name, s]) => state.open[`source_vanished:${name}`] || s.rate >= 0.001)
-    .sort(
-      ([a, x], [b, y]) =>
-        Number(!!state.open[`source_vanished:${b}`]) - Number(!!state.open[`source_vanished:${a}`]) || y.rate - x.rate,
-    )
+    .filter(([name, s]) => isOpen(name) || s.rate >= 0.001)
+    .sort(([a, x], [b, y]) => isOpen(b) - isOpen(a) || y.rate - x.rate)
     .slice(0, MAX_SOURCES);
   state.sources = Object.fromEntries(ranked);
   state.sessions = sessions;
@@ -414,6 +423,7 @@ export function observeMinute(
   const warm = previous.seen >= WARMUP_MINUTES;
   const ctx: Context = {
     propertyId,
+    warm,
     rules,
     canOpen: (kind) => warm && rules.enabled && rules.kinds.includes(kind),
   };
@@ -429,7 +439,7 @@ export function observeMinute(
   }));
   const weight = countAlerts(step, sample, readings, ctx);
   for (const r of readings) {
-    const own = Math.abs(r.at.z) >= rules.threshold ? Math.min(weight, ANOMALY_WEIGHT) : weight;
+    const own = !warm ? 1 : Math.abs(r.at.z) >= rules.threshold ? Math.min(weight, ANOMALY_WEIGHT) : weight;
     state[r.metric] = learn(baselines[r.metric], sample.minute, r.x, r.at, own, previous.seen);
   }
 
