@@ -5,6 +5,7 @@
  */
 import { parseApiKey } from "../core/property/keys.ts";
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
+import { setGauge } from "../platform/ops-metrics.ts";
 import { liveSnapshot } from "./live-windows.ts";
 import { isActiveKeyId } from "./property-keys.ts";
 
@@ -66,7 +67,28 @@ export async function acceptViewer(ctx: DurableObjectState, request: Request): P
   // Heartbeats are answered by the runtime without waking the actor.
   ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   server.send(snapshotMessage(await liveSnapshot(ctx.storage, propertyId, Date.now())));
+  reportViewers(ctx, propertyId);
   return new Response(null, { status: 101, webSocket: client });
+}
+
+/** Buckets the live_viewers gauge is labelled by (a hash of the property id, so no property is named). */
+export const VIEWER_BUCKETS = 16;
+
+/** FNV-1a of a property id: its gauge's bucket and source. */
+function propertyHash(propertyId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < propertyId.length; i++) h = Math.imul(h ^ propertyId.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Reports this actor's open viewers as its share of the live_viewers gauge (`source`: the
+ * property's hash, so the shares of every PropertyDO sum); `closing`: a socket closing now.
+ */
+export function reportViewers(ctx: DurableObjectState, propertyId: string, closing?: WebSocket): void {
+  const open = ctx.getWebSockets().filter((ws) => ws !== closing).length;
+  const hash = propertyHash(propertyId);
+  setGauge("live_viewers", open, { bucket: String(hash % VIEWER_BUCKETS), source: hash.toString(16) });
 }
 
 /** Sends the current snapshot to a viewer that asks for it with "snapshot"; ignores anything else. */

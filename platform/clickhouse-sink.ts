@@ -9,8 +9,10 @@ import {
 } from "../core/clickhouse-row.ts";
 import type { Config } from "../core/config.ts";
 import type { Event } from "../core/event.ts";
+import { parseTime } from "../core/ops/metrics.ts";
 import type { Session } from "../core/session/session.ts";
 import { clickHouseClient } from "./clickhouse.ts";
+import { observeMetric, timed } from "./ops-metrics.ts";
 
 /** Where the consumer puts rows; one insert per call, idempotent for a repeated token. */
 export interface EventSink {
@@ -21,6 +23,19 @@ export interface EventSink {
   loggedSessions(sessions: readonly Session[]): Promise<SessionLogRow[]>;
   /** Which of these events the events table holds already, as storedEventKey (the consumer's once-only check). */
   storedEventIds(events: readonly Event[]): Promise<Set<string>>;
+}
+
+const INSERT = { op: "insert" } as const;
+const SELECT = { op: "select" } as const;
+
+/**
+ * Processing lag: each stored event's edge receipt (`received_at`) to now, its row inserted. Rows
+ * of one queue message share their receipt time, so a batch is a few observations.
+ */
+function observeProcessingLag(rows: readonly EventRow[], now: number): void {
+  const byReceipt = new Map<string, number>();
+  for (const r of rows) byReceipt.set(r.received_at, (byReceipt.get(r.received_at) ?? 0) + 1);
+  for (const [receivedAt, n] of byReceipt) observeMetric("processing_lag_ms", now - parseTime(receivedAt), {}, n);
 }
 
 /** Events per stored-ids query (its ids travel as a multipart body, not in the URL). */
@@ -35,6 +50,9 @@ export function isRejectedByClickHouse(error: unknown): boolean {
 export function createClickHouseSink(config: Config): EventSink {
   const client = clickHouseClient(config);
   const write = async (table: string, values: readonly (EventRow | SessionLogRow)[], dedupToken: string) => {
+    await timed("clickhouse_ms", "clickhouse_errors", INSERT, () => insert(table, values, dedupToken));
+  };
+  const insert = async (table: string, values: readonly (EventRow | SessionLogRow)[], dedupToken: string) => {
     await client.insert({
       table,
       values: [...values],
@@ -52,18 +70,23 @@ export function createClickHouseSink(config: Config): EventSink {
     });
   };
   return {
-    insert: (rows, dedupToken) => write("events", rows, dedupToken),
+    async insert(rows, dedupToken) {
+      await write("events", rows, dedupToken);
+      observeProcessingLag(rows, Date.now());
+    },
     insertSessionLog: (rows, dedupToken) => write("session_log", rows, dedupToken),
     async loggedSessions(sessions) {
       if (sessions.length === 0) return [];
       const statement = loggedSessionsStatement(sessions);
-      const result = await client.query({
-        query: statement.sql,
-        query_params: statement.params,
-        format: "JSONEachRow",
-        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      return timed("clickhouse_ms", "clickhouse_errors", SELECT, async () => {
+        const result = await client.query({
+          query: statement.sql,
+          query_params: statement.params,
+          format: "JSONEachRow",
+          clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+        });
+        return result.json<SessionLogRow>();
       });
-      return result.json<SessionLogRow>();
     },
     async storedEventIds(events) {
       const stored = new Set<string>();
@@ -77,15 +100,17 @@ export function createClickHouseSink(config: Config): EventSink {
       );
       for (let i = 0; i < ordered.length; i += STORED_CHECK_SLICE) {
         const statement = storedEventIdsStatement(ordered.slice(i, i + STORED_CHECK_SLICE));
-        const result = await client.query({
-          query: statement.sql,
-          query_params: statement.params,
-          // A thousand ids are ~45 KB of parameters: past a URL's usual limit (16 KB at Cloudflare, Node).
-          use_multipart_params: true,
-          format: "JSONEachRow",
+        const found = await timed("clickhouse_ms", "clickhouse_errors", SELECT, async () => {
+          const result = await client.query({
+            query: statement.sql,
+            query_params: statement.params,
+            // A thousand ids are ~45 KB of parameters: past a URL's usual limit (16 KB at Cloudflare, Node).
+            use_multipart_params: true,
+            format: "JSONEachRow",
+          });
+          return result.json<{ property_id: string; event_id: string }>();
         });
-        for (const r of await result.json<{ property_id: string; event_id: string }>())
-          stored.add(storedEventKey(r.property_id, r.event_id));
+        for (const r of found) stored.add(storedEventKey(r.property_id, r.event_id));
       }
       return stored;
     },

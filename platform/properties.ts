@@ -6,6 +6,7 @@
  * lookup budget before any actor call, so made-up names cannot become a flood of actor calls.
  */
 import type { PropertyConfig } from "../core/property/property.ts";
+import { countMetric } from "./ops-metrics.ts";
 import type { LookupGuard } from "./throttle.ts";
 
 const FOUND_TTL_MS = 60_000;
@@ -43,10 +44,20 @@ async function rememberMissing(kind: "property" | "domain", name: string): Promi
   await caches.default.put(missingUrl(kind, name), new Response("", { headers })).catch(() => undefined);
 }
 
-/** A cache hit without a promise: `null` means "not cached, ask the actor". */
+const PROPERTY_HIT = { layer: "property", result: "hit" } as const;
+const PROPERTY_MISS = { layer: "property", result: "miss" } as const;
+const DOMAIN_HIT = { layer: "domain", result: "hit" } as const;
+const DOMAIN_MISS = { layer: "domain", result: "miss" } as const;
+
+/**
+ * A cache hit without a promise: `null` means "not cached, ask the actor". Only hits are counted
+ * here: a miss is counted by the propertyConfig call that follows it.
+ */
 export function cachedPropertyConfig(propertyId: string, now = Date.now()): PropertyConfig | undefined | null {
   const hit = cache.get(propertyId);
-  return hit && hit.expires > now ? hit.config : null;
+  if (!(hit && hit.expires > now)) return null;
+  countMetric("cache_lookups", PROPERTY_HIT);
+  return hit.config;
 }
 
 function remember(propertyId: string, config: PropertyConfig | undefined, now: number): PropertyConfig | undefined {
@@ -63,6 +74,7 @@ export async function propertyConfig(
   now = Date.now(),
 ): Promise<PropertyConfig | undefined> {
   const hit = cache.get(propertyId);
+  countMetric("cache_lookups", hit && hit.expires > now ? PROPERTY_HIT : PROPERTY_MISS);
   if (hit && hit.expires > now) return hit.config;
   if (guard) {
     if (await knownMissing("property", propertyId, now)) return remember(propertyId, undefined, now);
@@ -96,6 +108,7 @@ export async function propertyForDomain(
   now = Date.now(),
 ): Promise<string | undefined> {
   const hit = domainCache.get(domain);
+  countMetric("cache_lookups", hit && hit.expires > now ? DOMAIN_HIT : DOMAIN_MISS);
   if (hit && hit.expires > now) return hit.id;
   if (guard) {
     if (await knownMissing("domain", domain, now)) return rememberDomain(domain, undefined, now);

@@ -14,6 +14,8 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import { sha256Hex } from "../core/hash.ts";
 import { loadConfig } from "./config.ts";
+import { errorFields, log } from "./log.ts";
+import { countMetric } from "./ops-metrics.ts";
 
 /** A store for query results; `kind` is what the response reports as `meta.cached`. */
 export interface QueryCache {
@@ -137,10 +139,10 @@ function upstashStore(url: string, token: string): QueryCache {
     async get<T>(key: string) {
       try {
         const text = await redis.get<string>(key);
-        return text === null ? undefined : (JSON.parse(text) as T);
+        return looked(text === null ? undefined : (JSON.parse(text) as T));
       } catch (error) {
         warnOnce("read", error);
-        return undefined;
+        return looked(undefined);
       }
     },
     async put(key, value, ttlSeconds) {
@@ -161,10 +163,10 @@ function cacheApiStore(): QueryCache {
     async get<T>(key: string) {
       try {
         const hit = await caches.default.match(cacheApiUrl(key));
-        return hit ? ((await hit.json()) as T) : undefined;
+        return looked(hit ? ((await hit.json()) as T) : undefined);
       } catch (error) {
         warnOnce("read", error);
-        return undefined;
+        return looked(undefined);
       }
     },
     async put(key, value, ttlSeconds) {
@@ -199,10 +201,19 @@ function canonicalJson(value: unknown): string {
   return sorted ?? "null";
 }
 
+const HIT = { layer: "query", result: "hit" } as const;
+const MISS = { layer: "query", result: "miss" } as const;
+
+/** Counts a lookup (a failed read is a miss) and passes its value on. */
+function looked<T>(value: T | undefined): T | undefined {
+  countMetric("cache_lookups", value === undefined ? MISS : HIT);
+  return value;
+}
+
 let warned = false;
 /** Once per isolate: a cache that is down would otherwise log on every query. */
 function warnOnce(operation: "read" | "write", error: unknown): void {
   if (warned) return;
   warned = true;
-  console.warn(`query cache ${operation} failed (queries go on uncached): ${String(error)}`);
+  log.warn("query cache failed; queries go on uncached", { operation, ...errorFields(error) });
 }

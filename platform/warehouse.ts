@@ -5,10 +5,11 @@
  * WAREHOUSE_URL. Every statement is built with Kysely against core/warehouse/schema.ts.
  */
 import type { Duplex } from "node:stream";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, type LogEvent, PostgresDialect } from "kysely";
 import pg from "pg";
 import * as pgCloudflare from "pg-cloudflare";
 import type { WarehouseDatabase } from "../core/warehouse/schema.ts";
+import { countMetric, observeMetric } from "./ops-metrics.ts";
 
 export type Warehouse = Kysely<WarehouseDatabase>;
 
@@ -55,6 +56,12 @@ const workerdStream =
       }
     : undefined;
 
+/** Every statement's latency, and its failure, as pipeline metrics (Kysely reports both here). */
+function measure(event: LogEvent): void {
+  observeMetric("warehouse_ms", event.queryDurationMillis);
+  if (event.level === "error") countMetric("warehouse_errors");
+}
+
 export interface WarehouseOptions {
   max?: number;
   /**
@@ -81,7 +88,7 @@ export function openWarehouse(url: string, options: WarehouseOptions = {}): Ware
   // An idle connection that fails (the server restarted; workerd closing a socket as the pool ends
   // it) is dropped by the pool, which then emits `error`: unheard, that would crash the isolate.
   pool.on("error", () => undefined);
-  return new Kysely<WarehouseDatabase>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<WarehouseDatabase>({ dialect: new PostgresDialect({ pool }), log: measure });
 }
 
 /** Runs `work` with a client and closes it after, whatever happened. */

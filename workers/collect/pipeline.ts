@@ -16,6 +16,7 @@ import { cachedPropertyConfig, propertyConfig } from "../../platform/properties.
 import { dailySalt } from "../../platform/salts.ts";
 import { type LookupGuard, lookupGuard } from "../../platform/throttle.ts";
 import { edgeFacts } from "./edge-facts.ts";
+import { countAccepted, countRefused } from "./metrics.ts";
 import { enqueueEvents } from "./queue.ts";
 import { enforceRateLimits } from "./rate-limit.ts";
 import { countRefusal } from "./refusals.ts";
@@ -58,8 +59,10 @@ async function configs(
 ): Promise<Map<string, PropertyConfig | undefined>> {
   const unique = [...new Set(ids)];
   const cached = unique.map((id) => cachedPropertyConfig(id));
-  // The hot path: every configuration cached, no promise at all.
-  const found = cached.includes(null) ? await Promise.all(unique.map((id) => propertyConfig(env, id, guard))) : cached;
+  // The hot path: every configuration cached, no promise at all; else only the missing are looked up.
+  const found = cached.includes(null)
+    ? await Promise.all(unique.map((id, i) => (cached[i] === null ? propertyConfig(env, id, guard) : cached[i])))
+    : cached;
   return new Map(unique.map((id, i) => [id, found[i] ?? undefined]));
 }
 
@@ -176,8 +179,11 @@ export async function runPipeline(
     result.accepted.push(event);
     result.eventIds[a.index] = event.event_id;
   }
+  const location = colo(request);
   if (result.accepted.length > 0)
-    await enqueueEvents(env, loadConfig(env).EVENTS_QUEUE_SHARDS, result.accepted, Date.now(), colo(request));
+    await enqueueEvents(env, loadConfig(env).EVENTS_QUEUE_SHARDS, result.accepted, Date.now(), location);
+  countAccepted(options.sourceProtocol, result.accepted, location, options.imported ? null : facts.geo.country);
+  for (const r of result.rejections) countRefused(r.code);
   result.rejections.sort((x, y) => x.index - y.index);
   return result;
 }

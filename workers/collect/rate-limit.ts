@@ -12,6 +12,7 @@
 import { AppError } from "../../core/errors.ts";
 import { IP_TOKEN_EVENTS, PROPERTY_TOKEN_EVENTS } from "../../core/ingest/rate-limits.ts";
 import { addressKey } from "../../platform/throttle.ts";
+import { alreadyCounted, countRateLimited } from "./metrics.ts";
 import { countRefusal } from "./refusals.ts";
 
 const MAX_KEYS = 50_000;
@@ -62,14 +63,16 @@ export async function enforceRateLimits(
     const taken = take(env.IP_RATE_LIMITER, `ip:${ip}`, total, IP_TOKEN_EVENTS, () => addressKey(env, ip));
     if (!(taken === true || (taken !== false && (await taken)))) {
       for (const [id, n] of eventsByProperty) countRefusal(id, "rate_limited_ip", n);
-      throw ipRefusal();
+      countRateLimited("ip", total);
+      throw alreadyCounted(ipRefusal());
     }
   }
   for (const [propertyId, n] of eventsByProperty) {
     const taken = take(env.PROPERTY_RATE_LIMITER, `property:${propertyId}`, n, PROPERTY_TOKEN_EVENTS);
     if (!(taken === true || (taken !== false && (await taken)))) {
       countRefusal(propertyId, "rate_limited_property", n);
-      throw propertyRefusal(propertyId);
+      countRateLimited("property", n);
+      throw alreadyCounted(propertyRefusal(propertyId));
     }
   }
 }

@@ -1,6 +1,7 @@
 /** Shapes a pipeline result as the /collect answer: accepted, partial, or one error for all. */
 import { AppError } from "../../core/errors.ts";
 import { describeIssues } from "../../core/issues.ts";
+import { alreadyCounted } from "./metrics.ts";
 import type { PipelineResult, Rejection } from "./pipeline.ts";
 
 const STATUS: Record<string, number> = { property_not_found: 404, origin_not_allowed: 403, event_too_large: 413 };
@@ -15,7 +16,10 @@ export function refusal(rejections: readonly Rejection[]): AppError {
   const codes = [...new Set(rejections.map((r) => r.code))];
   const only = codes.length === 1 ? codes[0] : undefined;
   const status = only ? (STATUS[only] ?? 400) : 400;
-  return new AppError(only ?? "invalid_events", status, describeIssues(rejections.flatMap((r) => r.issues)));
+  // Each rejected event was counted by the pipeline already.
+  return alreadyCounted(
+    new AppError(only ?? "invalid_events", status, describeIssues(rejections.flatMap((r) => r.issues))),
+  );
 }
 
 /** The /collect body for a pipeline result, or throws the refusal when nothing was accepted. */

@@ -10,12 +10,14 @@ import { uuidv7 } from "../../core/uuid.ts";
 import { readJsonBody } from "./body.ts";
 import { collectCors } from "./cors.ts";
 import { queueFailure } from "./failures.ts";
+import { countRefusedRequests } from "./metrics.ts";
 import { runPipeline } from "./pipeline.ts";
 import { collectAnswer } from "./respond.ts";
 
 export const collectRoutes = new Hono<{ Bindings: Env }>();
 
 collectRoutes.use("/collect", collectCors);
+collectRoutes.use("/collect", countRefusedRequests);
 
 collectRoutes.post("/collect", async function collect(c) {
   const { body, bytes } = await readJsonBody(c.req.raw);

@@ -18,6 +18,7 @@ import { lookupGuard } from "../../platform/throttle.ts";
 import { readJsonBody } from "../collect/body.ts";
 import { collectCors } from "../collect/cors.ts";
 import { queueFailure } from "../collect/failures.ts";
+import { countRefusedRequests } from "../collect/metrics.ts";
 import { runPipeline } from "../collect/pipeline.ts";
 import { refusal } from "../collect/respond.ts";
 import { mpProperty } from "./mp-secret.ts";
@@ -25,6 +26,8 @@ import { mpProperty } from "./mp-secret.ts";
 export const compatRoutes = new Hono<{ Bindings: Env }>();
 compatRoutes.use("/api/event", collectCors);
 compatRoutes.use("/api/send", collectCors);
+for (const path of ["/api/event", "/api/send", "/mp/collect", "/debug/mp/collect"])
+  compatRoutes.use(path, countRefusedRequests);
 
 function validate<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   const result = schema.safeParse(body);

@@ -13,11 +13,13 @@ import { loadConfig } from "../../platform/config.ts";
 import { forgetProperty, propertyConfig, propertyStub } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
 import { queueFailure } from "../collect/failures.ts";
+import { alreadyCounted, countedAs, countRateLimited, countRefusedRequests } from "../collect/metrics.ts";
 import { runPipeline } from "../collect/pipeline.ts";
 import { importTooLarge, MAX_IMPORT_BYTES, MAX_IMPORT_LINES, takeImportBudget } from "./limits.ts";
 import { ndjsonLines } from "./lines.ts";
 
 export const importRoutes = new Hono<{ Bindings: Env }>();
+importRoutes.use("/api/v1/import", countRefusedRequests);
 
 const CHUNK = 500;
 const MAX_ERRORS = 100;
@@ -39,7 +41,13 @@ interface Chunk {
 
 async function flush(env: Env, request: Request, { propertyId, lines: chunk, lineNos }: Chunk, tally: Tally) {
   if (chunk.length === 0) return;
-  await takeImportBudget(env.PROPERTY_RATE_LIMITER, propertyId, chunk.length);
+  await takeImportBudget(env.PROPERTY_RATE_LIMITER, propertyId, chunk.length).catch((error: unknown) => {
+    if (error instanceof AppError && error.status === 429) {
+      countRateLimited("import", chunk.length);
+      alreadyCounted(error);
+    }
+    throw error;
+  });
   const result = await runPipeline(
     env,
     request,
@@ -96,11 +104,14 @@ importRoutes.post("/api/v1/import", async function importEvents(c) {
     // Whatever was queued before the failure stays accepted; say so, so the client resumes correctly.
     // A failure of the queue arrives as queueFailure's 503; anything else is a bug, and says so.
     const known = cause instanceof AppError;
-    throw new AppError(
-      known ? cause.code : "internal",
-      known ? cause.status : 500,
-      `${known ? cause.message : "the import failed"}; ${tally.accepted} events before it were accepted`,
-      { cause, retryAfterSeconds: known ? cause.retryAfterSeconds : undefined },
+    throw countedAs(
+      cause,
+      new AppError(
+        known ? cause.code : "internal",
+        known ? cause.status : 500,
+        `${known ? cause.message : "the import failed"}; ${tally.accepted} events before it were accepted`,
+        { cause, retryAfterSeconds: known ? cause.retryAfterSeconds : undefined },
+      ),
     );
   }
   const { earliest, ...counts } = tally;

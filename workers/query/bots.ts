@@ -15,9 +15,11 @@ import { buildWarehouseBotsSql } from "../../core/query/warehouse-bots.ts";
 import { DAY_MS } from "../../core/time.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { rawRunFor, withWarehouseLink } from "./engine.ts";
+import { measureQueries } from "./metrics.ts";
 import { authorise, runOptions } from "./route.ts";
 
 export const botRoutes = new Hono<{ Bindings: Env }>();
+botRoutes.use("/api/v1/bots", measureQueries("bots"));
 
 botRoutes.get("/api/v1/bots", async function botReport(c) {
   const parsed = BotsQuerySchema.safeParse(c.req.query());

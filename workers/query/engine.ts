@@ -11,6 +11,7 @@ import { warehouseThrough, warehouseThroughSql } from "../../core/query/warehous
 import type { StoredWindow } from "../../core/session/window.ts";
 import { queryClickHouseClient, queryFailure, querySettings } from "../../platform/clickhouse.ts";
 import { loadConfig } from "../../platform/config.ts";
+import { timed } from "../../platform/ops-metrics.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import {
   cacheKey,
@@ -145,6 +146,8 @@ export async function withWarehouseLink<T>(
   }
 }
 
+const QUERY = { op: "query" } as const;
+
 /**
  * The store a plan chose, for one property. Plans reach the warehouse only once it has a frontier,
  * which only a configured warehouse has (core/query/warehouse-plan.ts routeCold).
@@ -164,18 +167,20 @@ export function storeFor(
     async rows(statement) {
       await charge?.();
       try {
-        const result = await queryClickHouseClient(config).query({
-          query: statement.sql,
-          query_params: statement.params,
-          format: "JSONEachRow",
-          // The statement's own settings first: the limits are not the builder's to lift.
-          clickhouse_settings: {
-            output_format_json_quote_64bit_integers: 0,
-            ...statement.settings,
-            ...querySettings(config),
-          },
+        return await timed("clickhouse_ms", "clickhouse_errors", QUERY, async () => {
+          const result = await queryClickHouseClient(config).query({
+            query: statement.sql,
+            query_params: statement.params,
+            format: "JSONEachRow",
+            // The statement's own settings first: the limits are not the builder's to lift.
+            clickhouse_settings: {
+              output_format_json_quote_64bit_integers: 0,
+              ...statement.settings,
+              ...querySettings(config),
+            },
+          });
+          return await result.json<Row>();
         });
-        return await result.json<Row>();
       } catch (error) {
         throw queryFailure(error, config);
       }

@@ -14,6 +14,7 @@ import type { DataVersion } from "../../platform/query-cache.ts";
 import { bearer, requirePropertyAccess } from "../auth.ts";
 import { boundedQueryParam, readQueryBody } from "./body.ts";
 import type { RunOptions } from "./engine.ts";
+import { measureQueries } from "./metrics.ts";
 import { quotaRefusal, statementMeter } from "./quota.ts";
 import { runReport } from "./reports.ts";
 import { documented, parseQuerySpec, type QueryResponse, runQuery } from "./run.ts";
@@ -21,6 +22,8 @@ import { documented, parseQuerySpec, type QueryResponse, runQuery } from "./run.
 type Ctx = Context<{ Bindings: Env }>;
 
 export const queryRoutes = new Hono<{ Bindings: Env }>();
+queryRoutes.use("/api/v1/query", measureQueries("query"));
+queryRoutes.use("/api/v1/reports", measureQueries("reports"));
 
 function parseJsonText(text: string, field: string): unknown {
   try {
