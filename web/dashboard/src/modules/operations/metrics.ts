@@ -1,41 +1,15 @@
 /**
- * `GET /api/v1/ops/metrics` read for the board: the answer's shape, the window's minute axis, and
+ * `GET /api/v1/ops/metrics` read for the board: the window's minute axis, and
  * counters and timings summed or merged across their label sets per minute. Pure, so the unit tests
  * hold the arithmetic without a browser.
  */
 import type { CounterName, GaugeName, TimingName } from "../../../../../core/ops/metric-names.ts";
+import type { CounterSeries, OpsMetricsReport, TimingSeries } from "../../../../../core/ops/metrics-report.ts";
 
-export type Labels = Record<string, string>;
-
-export interface CounterSeries {
-  name: CounterName;
-  help: string;
-  labels: Labels;
-  total: number;
-  per_minute: { minute: string; value: number }[];
-}
-
-export interface TimingSeries {
-  name: TimingName;
-  help: string;
-  labels: Labels;
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  per_minute: { minute: string; count: number; p50: number; p95: number }[];
-}
-
-export interface OpsMetrics {
-  generated_at: string;
-  from: string;
-  to: string;
-  minutes: number;
-  counters: CounterSeries[];
-  timings: TimingSeries[];
-  gauges: { name: GaugeName; help: string; labels: Labels; value: number }[];
-}
+export type { CounterSeries, TimingSeries };
+/** The answer of `GET /api/v1/ops/metrics` (core/ops/metrics-report.ts). */
+export type OpsMetrics = OpsMetricsReport;
+type Labels = Record<string, string>;
 
 /** The window's minutes as seconds since the epoch (the charts' x), oldest first. */
 export function minuteAxis(m: Pick<OpsMetrics, "from" | "to" | "counters" | "timings">): number[] {
