@@ -157,8 +157,8 @@ function advance(
   } else if (!open && next >= need) {
     next = need; // Not allowed to open (warm-up, disabled kind): stay ready without growing.
   }
-  if (next === 0) delete state.streaks[key];
-  else state.streaks[key] = next;
+  if (next !== 0) state.streaks[key] = next;
+  else if (streak !== 0) delete state.streaks[key];
 }
 
 const fmt = (n: number) => (Math.abs(n) >= 10 ? String(Math.round(n)) : String(Math.round(n * 10) / 10));
@@ -351,10 +351,12 @@ function sourceAlerts(step: Step, sample: MinuteSample, silent: boolean, ctx: Co
   // Shares read from fewer sessions than this are too rough to call a source big.
   const known = state.sessions * Math.min(state.seen, 1 / SOURCE_ALPHA) >= MIN_SHARE_SESSIONS;
 
+  // Alert keys are built only for sources with an open alert or one to open: this loop runs every minute.
+  const openNames = new Set<string>();
+  for (const alert of Object.values(state.open)) if (alert.kind === "source_vanished") openNames.add(alert.subject);
   const sources: DetectorState["sources"] = {};
   for (const name of new Set([...Object.keys(state.sources), ...counts.keys()])) {
-    const key = `source_vanished:${name}`;
-    const open = state.open[key];
+    const open = openNames.has(name);
     const c = counts.get(name) ?? 0;
     let { rate, share, gone, others, back } = state.sources[name] ?? { rate: 0, share: 0, gone: 0, others: 0, back: 0 };
     if (c > 0) {
@@ -370,11 +372,22 @@ function sourceAlerts(step: Step, sample: MinuteSample, silent: boolean, ctx: Co
     if (!open && !silent) rate += alpha * (c - rate);
     // Sessions the source would have brought while the others brought `others`.
     const missed = (others * share) / Math.max(1 - share, 0.05);
-    const vanished =
-      known && gone >= rules.silence_minutes && share >= rules.source_min_share && missed >= MIN_VANISHED_SESSIONS;
-    const comeBack = back >= Math.max(1, 0.5 * rate * rules.consecutive_minutes);
-    advance(step, key, classify(vanished, comeBack), 1, 1, ctx.canOpen("source_vanished"), () =>
-      makeAlert(
+    const key = open || gone >= rules.silence_minutes ? `source_vanished:${name}` : "";
+    const alert = open ? state.open[key] : undefined;
+    if (alert && back >= Math.max(1, 0.5 * rate * rules.consecutive_minutes)) {
+      step.resolved.push({ ...alert, status: "resolved", resolved_at: sample.minute + MINUTE_MS });
+      delete state.open[key];
+      openNames.delete(name);
+      back = 0;
+    } else if (
+      !open &&
+      known &&
+      gone >= rules.silence_minutes &&
+      share >= rules.source_min_share &&
+      missed >= MIN_VANISHED_SESSIONS &&
+      ctx.canOpen("source_vanished")
+    ) {
+      const opened = makeAlert(
         ctx.propertyId,
         "source_vanished",
         "source",
@@ -384,18 +397,20 @@ function sourceAlerts(step: Step, sample: MinuteSample, silent: boolean, ctx: Co
         missed,
         share,
         `Source ${name} stopped sending visitors: none for ${gone} minutes, about ${fmt(missed)} sessions expected (it usually brings ${pct(share)} of them)`,
-      ),
-    );
-    if (!state.open[key]) back = 0;
+      );
+      state.open[key] = opened;
+      step.opened.push(opened);
+      openNames.add(name);
+    }
     sources[name] = { rate, share, gone, others, back };
   }
   // Keep sources with an open alert, then the busiest; forget the rest.
-  const isOpen = (name: string) => Number(state.open[`source_vanished:${name}`] !== undefined);
-  const ranked = Object.entries(sources)
-    .filter(([name, s]) => isOpen(name) || s.rate >= 0.001)
-    .sort(([a, x], [b, y]) => isOpen(b) - isOpen(a) || y.rate - x.rate)
-    .slice(0, MAX_SOURCES);
-  state.sources = Object.fromEntries(ranked);
+  const rank = (name: string, rate: number) => (openNames.has(name) ? 1e12 : rate);
+  let kept = Object.entries(sources).filter(([name, s]) => s.rate >= 0.001 || openNames.has(name));
+  if (kept.length > MAX_SOURCES) {
+    kept = kept.sort(([a, x], [b, y]) => rank(b, y.rate) - rank(a, x.rate)).slice(0, MAX_SOURCES);
+  }
+  state.sources = Object.fromEntries(kept);
   state.sessions = sessions;
 }
 
