@@ -8,7 +8,9 @@ import { PlausibleBodySchema } from "./compat/plausible.ts";
 import { UmamiBodySchema } from "./compat/umami.ts";
 import { EventInputSchema } from "./event.ts";
 import { body, errors, json, KEY_ERRORS, QUERY_NOTES, queryParameters } from "./openapi/answers.ts";
+import { deadLetterPaths } from "./openapi/dead-letter-paths.ts";
 import { ingestPaths } from "./openapi/ingest-paths.ts";
+import { opsPaths } from "./openapi/ops-paths.ts";
 import { adminJobPaths, privacyPaths, propertyPaths } from "./openapi/property-paths.ts";
 import { ErasureStatusSchema, PropertyDeletionSchema } from "./privacy/erasure.ts";
 import { SavedFunnelsSchema } from "./property/funnels.ts";
@@ -168,6 +170,8 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...propertyPaths(),
       ...privacyPaths(),
       ...adminJobPaths(),
+      ...opsPaths(),
+      ...deadLetterPaths(),
     },
   };
 }
