@@ -191,6 +191,8 @@ describe("operations metrics", () => {
 
   it("writes durations in ms, seconds and minutes", () => {
     expect(formatMs(undefined)).toBe("–");
+    expect(formatMs(0)).toBe("0 ms");
+    expect(formatMs(0.25)).toBe("0.25 ms");
     expect(formatMs(850)).toBe("850 ms");
     expect(formatMs(1250)).toBe("1.3 s");
     expect(formatMs(180_000)).toBe("3.0 min");

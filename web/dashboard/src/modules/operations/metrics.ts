@@ -144,6 +144,7 @@ export function gaugeTotal(m: OpsMetrics, name: GaugeName): number | undefined {
 /** Milliseconds as a person reads them: "850 ms", "1.2 s", "3 min". */
 export function formatMs(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "–";
+  if (ms === 0) return "0 ms";
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;

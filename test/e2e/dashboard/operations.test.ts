@@ -1,0 +1,110 @@
+/**
+ * The Operations page (issue #18) in Chromium against `npm run dev`'s stack: signed in with the
+ * admin token it shows the readiness strip as `/readyz` answers it (ClickHouse ok) and an ingestion
+ * tile that counts the events this test sends through /collect, as the metrics API counts them; the
+ * range selector asks for its window; a property's API key sees neither the link nor the page.
+ */
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { DevStack } from "../../../dev/stack.ts";
+import { sendLive } from "../../../scripts/demo/traffic.ts";
+import { poll, setupDashboard, shot, signIn, UA } from "./support.ts";
+
+const dash = setupDashboard({ signedIn: false, seeded: false });
+const PROPERTY = "UA-DEMO-1";
+
+async function signInAsAdmin(page: Page, stack: DevStack): Promise<void> {
+  await page.goto(`${stack.url}/?property=${PROPERTY}&view=operations`);
+  await page.getByLabel("API key or admin token").fill(stack.adminToken);
+  await page.getByLabel(/Property ID/).fill(PROPERTY);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("operations").waitFor();
+}
+
+/** Events accepted in the last hour, all routes, as the metrics API answers (what the tile must show). */
+async function acceptedPerApi(stack: DevStack): Promise<number> {
+  const res = await fetch(`${stack.url}/api/v1/ops/metrics?minutes=60`, {
+    headers: { Authorization: `Bearer ${stack.adminToken}` },
+  });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { counters: { name: string; total: number }[] };
+  return body.counters.filter((c) => c.name === "events_accepted").reduce((n, c) => n + c.total, 0);
+}
+
+const shown = async (page: Page, testId: string) =>
+  Number(((await page.getByTestId(testId).textContent()) ?? "").replaceAll(",", ""));
+
+describe("Operations page", () => {
+  it("shows readiness with ClickHouse ok and counts the events sent through /collect", async () => {
+    const { page, stack } = dash;
+    await signInAsAdmin(page, stack);
+    const ready = (await (
+      await fetch(`${stack.url}/readyz`, { headers: { Authorization: `Bearer ${stack.adminToken}` } })
+    ).json()) as { checks: Record<string, { status: string }> };
+    expect(ready.checks.clickhouse?.status).toBe("ok");
+    await poll(() => page.getByTestId("ready-clickhouse").getAttribute("data-status")).toBe("ok");
+    await expect.poll(() => page.getByTestId("ready-clickhouse").textContent()).toMatch(/ClickHouse.*ok/);
+    // Every dependency /readyz names has its place in the strip.
+    for (const name of Object.keys(ready.checks)) await page.getByTestId(`ready-${name}`).waitFor();
+
+    const before = await acceptedPerApi(stack);
+    const sent = 12;
+    for (let i = 0; i < sent; i++)
+      expect(
+        await sendLive(stack.url, PROPERTY, {
+          event_type: "pageview",
+          page_url: `https://example.com/ops-${i}`,
+          client_id: `ops-${crypto.randomUUID()}`,
+          event_timestamp: new Date().toISOString(),
+          user_agent: UA,
+        }),
+      ).toBe(true);
+    // The page asks again on its 30 s timer or on "Refresh now"; the test does not wait for the timer.
+    await poll(async () => {
+      await page.getByRole("button", { name: "Refresh now" }).click();
+      await page.getByTestId("ops-ingestion-value").waitFor();
+      return shown(page, "ops-ingestion-value");
+    }, 30_000).toBeGreaterThanOrEqual(before + sent);
+    const onPage = await shown(page, "ops-ingestion-value");
+    expect(onPage).toBeLessThanOrEqual(await acceptedPerApi(stack));
+    await expect.poll(() => page.getByTestId("ops-ingestion").locator("tr[data-key]").count()).toBeGreaterThan(0);
+    await page.getByTestId("ops-ingestion").locator(".chart canvas").waitFor();
+    await shot(page, "20-operations");
+  });
+
+  it("opens with key 0 and asks for the window the range selector names, kept in the URL", async () => {
+    const { page, stack } = dash;
+    await signInAsAdmin(page, stack);
+    // The admin's tenth view: keys 1–9, then 0.
+    await page.keyboard.press("9");
+    await page.getByTestId("alert-rules-card").waitFor();
+    await page.keyboard.press("0");
+    await page.getByTestId("operations").waitFor();
+    const asked = page.waitForRequest((r) => r.url().includes("/api/v1/ops/metrics?minutes=15"));
+    await page.getByTestId("ops-range").selectOption("15");
+    await asked;
+    expect(new URL(page.url()).searchParams.get("minutes")).toBe("15");
+    await page.getByTestId("ops-ingestion").waitFor();
+    await expect.poll(() => page.getByTestId("dead-letters").textContent()).toMatch(/No dead letters/);
+  });
+
+  it("is not shown to a property's API key, even at its URL", async () => {
+    const { page, stack } = dash;
+    await signIn(page, stack);
+    const nav = page.getByRole("navigation", { name: "Reports" });
+    await expect.poll(() => nav.getByRole("link").allTextContents()).toContain("Alerts");
+    expect(await nav.getByRole("link").allTextContents()).not.toContain("Operations");
+    const opsRequests: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/ops/")) opsRequests.push(r.url());
+    });
+    await page.goto(`${stack.url}/?property=${PROPERTY}&view=operations`);
+    await page.getByTestId("admin-only").waitFor();
+    expect(await page.getByTestId("operations").count()).toBe(0);
+    expect(opsRequests).toEqual([]);
+    const res = await fetch(`${stack.url}/api/v1/ops/metrics`, {
+      headers: { Authorization: `Bearer ${stack.demoKey}` },
+    });
+    expect([401, 403]).toContain(res.status);
+  });
+});
