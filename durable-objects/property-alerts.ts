@@ -16,6 +16,7 @@ import { alertsDueAt, keptAlerts, observeClosedMinutes, readRules } from "./aler
 export class PropertyAlerts {
   readonly #ctx: DurableObjectState;
   readonly #env: Env;
+  #draining: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     this.#ctx = ctx;
@@ -74,7 +75,10 @@ export class PropertyAlerts {
     const config = await this.#config();
     if (!config) return;
     await observeClosedMinutes(this.#ctx.storage, config.property_id, now);
-    await drainOutbox(this.#ctx.storage, this.#env, config.property_id, now);
+    // One drain at a time: a second one started while the first waits on a receiver would send its notices again.
+    const drain = this.#draining.then(() => drainOutbox(this.#ctx.storage, this.#env, config.property_id, now));
+    this.#draining = drain.catch(() => undefined);
+    await drain;
     // Not after a failure: the runtime retries a failed alarm with its own backoff.
     await this.#arm();
   }

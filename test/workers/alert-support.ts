@@ -86,8 +86,8 @@ export interface Received {
   at: number;
 }
 
-/** Answers POSTs to https://hooks.test/… with `status()` and keeps them; every other fetch goes out as before. */
-export function webhookReceiver(status: () => number = () => 200): Received[] {
+/** Answers POSTs to https://hooks.test/… with `status(url)` and keeps them; every other fetch goes out as before. */
+export function webhookReceiver(status: (url: string) => number = () => 200): Received[] {
   const received: Received[] = [];
   const real = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
@@ -101,7 +101,7 @@ export function webhookReceiver(status: () => number = () => 200): Received[] {
       body: await request.text(),
       at: Date.now(),
     });
-    return new Response("", { status: status() });
+    return new Response("", { status: status(request.url) });
   });
   return received;
 }

@@ -44,7 +44,7 @@ describe("alert rules API", () => {
     const res = await call(rulesPath(property.property_id), { headers: bearer(property.api_key) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ rules: AlertRulesSchema.parse({}) });
-  });
+  }, 60_000);
 
   it("sets a webhook, answers its secret once, and never shows it again", async () => {
     const res = await putRules(property.property_id, {
@@ -73,7 +73,7 @@ describe("alert rules API", () => {
     const { webhook_secret } = await rotated.json<{ webhook_secret: string }>();
     expect(webhook_secret).toMatch(/^whsec_/);
     expect(webhook_secret).not.toBe(body.webhook_secret);
-  });
+  }, 60_000);
 
   it("forgets the secret with the webhook; rotating or testing without one is a 409", async () => {
     expect((await putRules(other.property_id, { webhook: { url: "https://hooks.test/x" } })).status).toBe(200);
@@ -86,7 +86,7 @@ describe("alert rules API", () => {
     }
     const again = await putRules(other.property_id, { webhook: { url: "https://hooks.test/y" } });
     expect(await again.json()).toHaveProperty("webhook_secret");
-  });
+  }, 60_000);
 
   it("refuses bad rules with a 400 naming the field", async () => {
     const cases: [unknown, string][] = [
@@ -105,7 +105,7 @@ describe("alert rules API", () => {
     }
     const notJson = await call(rulesPath(property.property_id), { method: "PUT", headers: ADMIN, body: "{" });
     expect((await envelope(notJson)).error.code).toBe("invalid_json");
-  });
+  }, 60_000);
 
   it("refuses a bad list query naming the parameter", async () => {
     for (const [query, field] of [
@@ -118,7 +118,7 @@ describe("alert rules API", () => {
       expect(res.status, query).toBe(400);
       expect((await envelope(res)).error.message).toContain(field);
     }
-  });
+  }, 60_000);
 
   it("answers 404 property_not_found, 401 without a key and 403 to another property's key", async () => {
     for (const path of [rulesPath("UA-NOPE-1"), "/api/v1/properties/UA-NOPE-1/alerts"]) {
@@ -132,7 +132,7 @@ describe("alert rules API", () => {
       headers: bearer(other.api_key),
     });
     expect(foreign.status).toBe(403);
-  });
+  }, 60_000);
 });
 
 describe("detection on the PropertyDO", () => {
@@ -177,7 +177,7 @@ describe("detection on the PropertyDO", () => {
     await runDurableObjectAlarm(env.PROPERTY_DO.getByName(id));
     await vi.waitFor(async () => expect((await storedAlerts(id))[0]?.status).toBe("resolved"), { timeout: 10_000 });
     expect(await storedAlerts(id)).toHaveLength(1);
-  });
+  }, 60_000);
 
   it("costs one storage row per closed minute, none for a batch within the same minute", async () => {
     const id = "UA-ALERTS-COST";
@@ -190,7 +190,7 @@ describe("detection on the PropertyDO", () => {
     expect(await stub.applyLive(minuteItems(id, minute, 1), [], minute + 1_000)).toBe(2);
     // Same minute again: the window only.
     expect(await stub.applyLive(minuteItems(id, minute + 2_000, 1), [], minute + 3_000)).toBe(1);
-  });
+  }, 60_000);
 
   it("notices a busy site gone silent on the alarm, with no traffic", async () => {
     const id = "UA-ALERTS-SILENT";
@@ -212,7 +212,7 @@ describe("detection on the PropertyDO", () => {
     expect(silence?.message).toMatch(/Tracking stopped/);
     // Still watched (it resolves when traffic returns): the alarm stays armed.
     await vi.waitFor(async () => expect(await stubAlarm(id)).not.toBeNull());
-  });
+  }, 60_000);
 });
 
 async function stubAlarm(id: string): Promise<number | null> {
