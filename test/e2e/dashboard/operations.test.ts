@@ -88,6 +88,56 @@ describe("Operations page", () => {
     await expect.poll(() => page.getByTestId("dead-letters").textContent()).toMatch(/No dead letters/);
   });
 
+  it("replays a dead letter, and drops one only with a reason", async () => {
+    const { page, stack } = dash;
+    // A fresh stack has no dead letters (test/workers/dead-letters.test.ts walks the real path);
+    // here the list is given to the page and what the page asks of the API is recorded.
+    const letter = (id: string, events: number) => ({
+      id,
+      dead_lettered_at: "2026-12-02T10:00:00.000Z",
+      queue: "events",
+      attempts: 11,
+      last_error: events ? "ClickHouse: connect ECONNREFUSED" : "schema: not an events message",
+      events,
+      property_ids: events ? [PROPERTY] : [],
+      bytes: 512,
+    });
+    let letters = [letter("dl-transient", 3), letter("dl-poison", 0)];
+    const asked: { method: string; path: string; body: string | null }[] = [];
+    await page.route("**/api/v1/ops/dead-letters**", async (route) => {
+      const request = route.request();
+      const path = new URL(request.url()).pathname;
+      if (request.method() === "GET") return route.fulfill({ json: { dead_letters: letters, cursor: null } });
+      asked.push({ method: request.method(), path, body: request.postData() });
+      const id = path.split("/")[5] ?? "";
+      letters = letters.filter((l) => l.id !== id);
+      return request.method() === "POST"
+        ? route.fulfill({ status: 202, json: { replayed: id, events: 3 } })
+        : route.fulfill({ json: { dropped: id } });
+    });
+    await signInAsAdmin(page, stack);
+    const table = page.getByTestId("dead-letters");
+    await poll(() => table.locator("tbody tr").count()).toBe(2);
+    const poison = table.locator('tr[data-id="dl-poison"]');
+    expect(await poison.getByRole("button", { name: "Replay" }).isDisabled()).toBe(true);
+    await table.locator('tr[data-id="dl-transient"]').getByRole("button", { name: "Replay" }).click();
+    await poll(() => table.locator("tbody tr").count()).toBe(1);
+    await poison.getByRole("button", { name: "Drop…" }).click();
+    const drop = poison.getByRole("button", { name: "Drop", exact: true });
+    expect(await drop.isDisabled()).toBe(true);
+    await poison.getByLabel(/Why drop it/).fill("not an events message: nothing to recover");
+    await drop.click();
+    await poll(() => table.textContent()).toMatch(/No dead letters/);
+    expect(asked).toEqual([
+      { method: "POST", path: "/api/v1/ops/dead-letters/dl-transient/replay", body: null },
+      {
+        method: "DELETE",
+        path: "/api/v1/ops/dead-letters/dl-poison",
+        body: JSON.stringify({ reason: "not an events message: nothing to recover" }),
+      },
+    ]);
+  });
+
   it("is not shown to a property's API key, even at its URL", async () => {
     const { page, stack } = dash;
     await signIn(page, stack);
