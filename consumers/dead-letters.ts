@@ -16,10 +16,49 @@ import {
   keepDeadLetter,
   lastErrorOf,
   storeBody,
+  keepLastErrors as writeLastErrors,
 } from "../platform/dead-letters.ts";
 import { errorFields, log } from "../platform/log.ts";
 import { countMetric } from "../platform/ops-metrics.ts";
 import { bodyBytes } from "../platform/queue-codec.ts";
+
+/** An error as a dead letter's `last_error` shows it. */
+export const describeError = (error: unknown) =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
+
+/**
+ * The events consumer's side: keeps in R2 why each message on its last attempt (past
+ * EVENTS_MAX_RETRIES) was retried, before the queue moves it to events-dlq, where handleDeadLetters
+ * joins it to the message. Nothing is written for a batch without one. `failure` is the error of a
+ * delivery that threw: the reason of every message it left without one. A failed write is logged,
+ * not thrown: the dead letter then says "unknown", and the messages' fate must not depend on it.
+ */
+export async function keepLastErrors(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  maxRetries: number,
+  reasonOf: (message: Message<unknown>) => string | undefined,
+  failure?: string,
+): Promise<void> {
+  const last = batch.messages.filter((m) => m.attempts > maxRetries && (failure ?? reasonOf(m)) !== undefined);
+  if (last.length === 0) return;
+  const at = new Date().toISOString();
+  try {
+    const errors = await Promise.all(
+      last.map(async (m) => ({
+        id: m.id,
+        error: reasonOf(m) ?? failure ?? "unknown",
+        attempts: m.attempts,
+        queue: batch.queue,
+        at,
+        body_sha256: await bodyDigest(m.body),
+      })),
+    );
+    await writeLastErrors(await archiveStore(env), errors);
+  } catch (error) {
+    log.error("last errors not kept", { messages: last.length, ...errorFields(error) });
+  }
+}
 
 /** The record a dead letter is kept as. `attempts` is the events queue's, from the last error when kept. */
 export function deadLetterRecord(

@@ -14,7 +14,8 @@
  * as their net change in the batch (-1 the state before, +1 the state after), once each, before the
  * events (so a stored event's sessions are logged); repeats change no session, so they write
  * no log rows. Every message is acked or retried on its own; a message ClickHouse refuses is
- * isolated so its neighbours still land.
+ * isolated so its neighbours still land. Each retry has a reason; on a message's last attempt it is
+ * kept in R2, so the message's dead letter says why (consumers/dead-letters.ts).
  */
 
 import { type ArchiveMessage, PendingMarks, storeGroup } from "../core/archive/batch.ts";
@@ -28,10 +29,10 @@ import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
-import { bodyDigest, keepLastErrors } from "../platform/dead-letters.ts";
 import { errorFields, log } from "../platform/log.ts";
 import { bodyBytes, messageBody } from "../platform/queue-codec.ts";
 import { backoffSeconds } from "./backoff.ts";
+import { describeError as describe, keepLastErrors } from "./dead-letters.ts";
 import { changesOf, insertGroup } from "./insert-group.ts";
 import { withoutStored } from "./once-only.ts";
 import { markLateHours } from "./warehouse-jobs.ts";
@@ -90,9 +91,7 @@ function retry(message: Message<unknown>, reason: string): void {
   message.retry({ delaySeconds: backoffSeconds(message.attempts) });
 }
 
-/** An error as a dead letter's `last_error` shows it. */
-const describe = (error: unknown) =>
-  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
+const retryReason = (message: Message<unknown>) => retryReasons.get(message);
 
 /**
  * Delivers one batch: the archive first, then the actors, then ClickHouse, acking or retrying each
@@ -268,34 +267,6 @@ export async function deliverInChunks(
   await flush();
 }
 
-/**
- * Keeps in R2 why each message on its last attempt (past EVENTS_MAX_RETRIES) failed, before the
- * queue moves it to events-dlq, where consumers/dead-letters.ts joins it to the message. Nothing is
- * written for a batch without one. `failure` is the error of a delivery that threw: the reason of
- * every message it left unsettled. A failed write is logged, not thrown: the dead letter then says
- * "unknown", and the messages' fate must not depend on it.
- */
-async function keepLastErrorsOf(batch: MessageBatch<unknown>, env: Env, maxRetries: number, failure?: unknown) {
-  const last = batch.messages.filter((m) => m.attempts > maxRetries && (failure !== undefined || retryReasons.has(m)));
-  if (last.length === 0) return;
-  const at = new Date().toISOString();
-  try {
-    const errors = await Promise.all(
-      last.map(async (m) => ({
-        id: m.id,
-        error: retryReasons.get(m) ?? describe(failure),
-        attempts: m.attempts,
-        queue: batch.queue,
-        at,
-        body_sha256: await bodyDigest(m.body),
-      })),
-    );
-    await keepLastErrors(await archiveStore(env), errors);
-  } catch (error) {
-    log.error("last errors not kept", { messages: last.length, ...errorFields(error) });
-  }
-}
-
 /** The Worker's `queue` handler. */
 export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
   const config = loadConfig(env);
@@ -307,8 +278,8 @@ export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env, 
       { store: await archiveStore(env), codec: zstdCodec, onArchived: (events) => markLateHours(env, events) },
     );
   } catch (error) {
-    await keepLastErrorsOf(batch, env, config.EVENTS_MAX_RETRIES, error);
+    await keepLastErrors(batch, env, config.EVENTS_MAX_RETRIES, retryReason, describe(error));
     throw error;
   }
-  await keepLastErrorsOf(batch, env, config.EVENTS_MAX_RETRIES);
+  await keepLastErrors(batch, env, config.EVENTS_MAX_RETRIES, retryReason);
 }

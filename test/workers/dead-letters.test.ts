@@ -179,7 +179,7 @@ it("walks a poison and a transient message from their last failure to a replay a
     ["dropped", poison.id],
     ["replayed", transient.id],
   ]);
-});
+}, 60_000);
 
 it("joins the last error by body when the dead-letter queue gives the message a new id", async () => {
   const body = '{"v":1,"received_at":1,"events":[]}';
@@ -234,7 +234,7 @@ it("replays every decodable dead letter, a bounded page per call, and leaves the
   expect(skipped.sort()).toEqual([`${run}-new`, `${run}-orphan`]);
   expect(send).toHaveBeenCalledTimes(3);
   expect((await list()).dead_letters.map((d) => d.id)).toEqual([`${run}-new`, `${run}-orphan`]);
-});
+}, 60_000);
 
 it("answers only the admin token, and checks ids", async () => {
   for (const [method, path] of [
