@@ -13,6 +13,7 @@ import {
   minutesToObserve,
   needsWatch,
   observeMinute,
+  openAlerts,
 } from "../../core/ops/anomaly.ts";
 import { MINUTE_MS } from "../../core/time.ts";
 import { dayCurve, run, SOURCE_SHARES, series, T0, WEEK, weekFactor } from "./anomaly-series.ts";
@@ -81,6 +82,7 @@ describe("silence", () => {
       /^Tracking stopped: no pageviews for 15 minutes against about \d+ a minute expected$/,
     );
     expect(during.resolved).toEqual([]);
+    expect(openAlerts(during.state)).toEqual(during.opened);
     // The outage did not become the new normal, so the actor keeps watching.
     expect(during.state.pageviews.level).toBeGreaterThan(25);
     expect(needsWatch(during.state, rules)).toBe(true);
@@ -223,6 +225,14 @@ describe("the detector's state and the caller's schedule", () => {
     expect(again).toEqual({ state: first.state, opened: [], resolved: [] });
     // The same minute from the same state gives the same alert id.
     expect(observeMinute(r.state, last, rules, "p1").opened[0]?.alert_id).toBe(first.opened[0]?.alert_id);
+    // A nonsense count is read as none, never poisoning the state with NaN.
+    const bad = observeMinute(
+      first.state,
+      { ...last, minute: last.minute + MINUTE_MS, pageviews: Number.NaN },
+      rules,
+      "p1",
+    );
+    expect(Number.isFinite(bad.state.pageviews.level)).toBe(true);
   });
 
   it("lists the closed minutes to feed: late events wait two minutes, at most 60, none twice", () => {
