@@ -45,6 +45,11 @@ async function rulesPerApi(): Promise<Record<string, unknown>> {
 describe("Alerts page", () => {
   it("saves rules and a webhook, shows its secret once, and sends a signed test", async () => {
     const { page } = dash;
+    // Served under the dashboard's CSP (test/e2e/dashboard-csp.test.ts): the page must not trip it.
+    const refusals: string[] = [];
+    page.on("console", (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) refusals.push(m.text());
+    });
     await openModule(page, "Alerts");
     const form = page.getByTestId("alert-rules");
     await form.waitFor();
@@ -85,6 +90,7 @@ describe("Alerts page", () => {
     expect(await verifyWebhookSignature(secret, signature, test?.body ?? "", Date.now())).toBe(true);
     expect(await verifyWebhookSignature(`${secret}x`, signature, test?.body ?? "", Date.now())).toBe(false);
     await shot(page, "21-alerts-rules");
+    expect(refusals).toEqual([]);
 
     // Once: a reload reads the rules back, without the secret.
     await page.reload();

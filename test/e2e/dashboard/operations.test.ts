@@ -37,6 +37,11 @@ const shown = async (page: Page, testId: string) =>
 describe("Operations page", () => {
   it("shows readiness with ClickHouse ok and counts the events sent through /collect", async () => {
     const { page, stack } = dash;
+    // Served under the dashboard's CSP (test/e2e/dashboard-csp.test.ts): the page must not trip it.
+    const refusals: string[] = [];
+    page.on("console", (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) refusals.push(m.text());
+    });
     await signInAsAdmin(page, stack);
     const ready = (await (
       await fetch(`${stack.url}/readyz`, { headers: { Authorization: `Bearer ${stack.adminToken}` } })
@@ -70,6 +75,7 @@ describe("Operations page", () => {
     await expect.poll(() => page.getByTestId("ops-ingestion").locator("tr[data-key]").count()).toBeGreaterThan(0);
     await page.getByTestId("ops-ingestion").locator(".chart canvas").waitFor();
     await shot(page, "20-operations");
+    expect(refusals).toEqual([]);
   });
 
   it("opens with key 0 and asks for the window the range selector names, kept in the URL", async () => {
