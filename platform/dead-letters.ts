@@ -117,6 +117,8 @@ export async function forgetLastError(store: ArchiveStore, id: string, error: La
 
 /** Writes a dead letter unless it is there already (a redelivery); true when this call wrote it. */
 export async function keepDeadLetter(store: ArchiveStore, record: DeadLetterRecord): Promise<boolean> {
+  // Looked for first as well: an S3-compatible store without conditional writes (s3rver) ignores `absent`.
+  if (await store.get(messageKey(record.id))) return false;
   return (await store.put(messageKey(record.id), asJson(record), { absent: true })) !== null;
 }
 

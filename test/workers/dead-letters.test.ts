@@ -12,6 +12,7 @@ import { afterEach, expect, it, vi } from "vitest";
 import { DEAD_LETTER_QUEUE, handleQueue } from "../../consumers/queue.ts";
 import type { AuditList, DeadLetterDetail, DeadLetterList } from "../../core/ops/dead-letter.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
+import { S3ArchiveStore } from "../../platform/archive/s3-store.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { compressMessage } from "../../platform/queue-codec.ts";
 import { ADMIN, call, envelope } from "./helpers.ts";
@@ -234,6 +235,45 @@ it("replays every decodable dead letter, a bounded page per call, and leaves the
   expect(skipped.sort()).toEqual([`${run}-new`, `${run}-orphan`]);
   expect(send).toHaveBeenCalledTimes(3);
   expect((await list()).dead_letters.map((d) => d.id)).toEqual([`${run}-new`, `${run}-orphan`]);
+}, 60_000);
+
+it("keeps the last error and the dead letter in an S3 archive, once", async () => {
+  const testEnv = env as typeof env & { TEST_ARCHIVE_S3_ENDPOINT: string };
+  const S3 = {
+    endpoint: testEnv.TEST_ARCHIVE_S3_ENDPOINT,
+    bucket: "tally-archive-test",
+    accessKeyId: "S3RVER",
+    secretAccessKey: "S3RVER",
+  };
+  const onS3 = () =>
+    ({
+      ...env,
+      ARCHIVE_S3_ENDPOINT: S3.endpoint,
+      ARCHIVE_S3_BUCKET: S3.bucket,
+      ARCHIVE_S3_ACCESS_KEY_ID: S3.accessKeyId,
+      ARCHIVE_S3_SECRET_ACCESS_KEY: S3.secretAccessKey,
+    }) as Env;
+  const store = new S3ArchiveStore({ ...S3, region: "auto" });
+  const id = `${run}-s3`;
+  await deliver("events", [{ id, body: poisonBody, attempts: LAST_ATTEMPT }], onS3());
+  expect(await store.get(`dead-letters/errors/${id}.json`)).not.toBeNull();
+  const read = async () => {
+    const hit = await store.get(`dead-letters/messages/${id}.json`);
+    return hit && JSON.parse(new TextDecoder().decode(hit.body));
+  };
+  expect((await deliver(DEAD_LETTER_QUEUE, [{ id, body: poisonBody }], onS3())).explicitAcks).toEqual([id]);
+  const kept = await read();
+  expect(kept).toMatchObject({
+    id,
+    last_error: expect.stringMatching(/^schema: /),
+    body: { kind: "text", text: poisonBody },
+  });
+  expect(await store.get(`dead-letters/errors/${id}.json`)).toBeNull();
+  // A redelivery leaves the record as it was (a conditional write).
+  expect((await deliver(DEAD_LETTER_QUEUE, [{ id, body: poisonBody }], onS3())).explicitAcks).toEqual([id]);
+  expect(await read()).toEqual(kept);
+  // Not in R2: the store is chosen per env.
+  expect(await env.ARCHIVE_BUCKET.head(`dead-letters/messages/${id}.json`)).toBeNull();
 }, 60_000);
 
 it("answers only the admin token, and checks ids", async () => {
