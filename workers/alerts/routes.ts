@@ -4,24 +4,16 @@
  * webhook's signing secret is answered once, by the PUT that first sets a webhook or by rotate-secret.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { AppError } from "../../core/errors.ts";
 import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
-import { type Alert, AlertRulesPatchSchema, AlertStatusSchema } from "../../core/ops/alerts.ts";
+import { AlertListQuerySchema, alertView } from "../../core/ops/alert-api.ts";
+import { AlertRulesPatchSchema } from "../../core/ops/alerts.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import { requirePropertyAccess } from "../auth.ts";
 import { parseJson } from "../json.ts";
 
 export const alertRoutes = new Hono<{ Bindings: Env }>();
-
-/** The newest alerts the actor keeps (and so the largest `limit`). */
-export const MAX_ALERTS_LISTED = 200;
-
-const ListQuerySchema = z.strictObject({
-  status: z.union([AlertStatusSchema, z.literal("all")]).default("all"),
-  limit: z.coerce.number().int().min(1).max(MAX_ALERTS_LISTED).default(50),
-});
 
 /** Checks the id and the caller's access; the property itself may still not exist. */
 for (const path of ["/api/v1/properties/:id/alert-rules/*", "/api/v1/properties/:id/alerts/*"])
@@ -39,18 +31,6 @@ function notFound(id: string): AppError {
 
 function noWebhook(): AppError {
   return new AppError("webhook_not_set", 409, "webhook: set a webhook URL in the alert rules first");
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** An alert as the API shows it: times as ISO strings. */
-function shown(alert: Alert) {
-  return {
-    ...alert,
-    opened_at: iso(alert.opened_at),
-    resolved_at: alert.resolved_at === null ? null : iso(alert.resolved_at),
-    minute: iso(alert.minute),
-  };
 }
 
 alertRoutes.get("/api/v1/properties/:id/alert-rules", async function readRules(c) {
@@ -86,9 +66,9 @@ alertRoutes.post("/api/v1/properties/:id/alert-rules/test", async function testW
 
 alertRoutes.get("/api/v1/properties/:id/alerts", async function listAlerts(c) {
   const id = c.req.param("id");
-  const parsed = ListQuerySchema.safeParse(c.req.query());
+  const parsed = AlertListQuerySchema.safeParse(c.req.query());
   if (!parsed.success) throw new AppError("invalid_request", 400, describeIssues(toFieldIssues(parsed.error)));
   const alerts = await propertyStub(c.env, id).listAlerts(parsed.data.status, parsed.data.limit);
   if (!alerts) throw notFound(id);
-  return c.json({ alerts: alerts.map(shown) });
+  return c.json({ alerts: alerts.map(alertView) });
 });
