@@ -116,6 +116,23 @@ describe("GET /api/v1/ops/metrics", () => {
     expect(Date.parse(after.to) - Date.parse(after.from)).toBe(30 * 60_000);
   });
 
+  it("sums the live viewers every PropertyDO reports", async () => {
+    const sockets = await Promise.all(
+      [1, 2].map(async () => {
+        const res = await call(`/ws/realtime?property=${PROPERTY}`, {
+          headers: { Upgrade: "websocket", Authorization: `Bearer ${property.api_key}` },
+        });
+        expect(res.status).toBe(101);
+        res.webSocket?.accept();
+        return res.webSocket;
+      }),
+    );
+    const viewers = (await report()).gauges.filter((g) => g.name === "live_viewers");
+    expect(viewers.reduce((n, g) => n + g.value, 0)).toBeGreaterThanOrEqual(2);
+    expect(viewers.every((g) => g.labels.source === undefined && /^\d+$/.test(g.labels.bucket ?? ""))).toBe(true);
+    for (const ws of sockets) ws?.close();
+  });
+
   it("answers Prometheus text with Accept: text/plain", async () => {
     const res = await metrics("?minutes=30", { ...ADMIN, Accept: "text/plain" });
     expect(res.status).toBe(200);
