@@ -112,7 +112,8 @@ export function RulesForm({ initial, onSaved }: { initial: AlertRules; onSaved: 
     try {
       const answer = await api<RulesAnswer>(token, base, { method: "PUT", body: patchOf(draft) });
       setDraft(draftOf(answer.rules));
-      setSecret(answer.webhook_secret);
+      // A later save answers no secret: the one shown stays until the page is left (or the webhook removed).
+      setSecret((shown) => answer.webhook_secret ?? (answer.rules.webhook ? shown : undefined));
       setSaved(true);
       onSaved(answer.rules);
     } catch (error) {
