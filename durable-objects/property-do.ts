@@ -16,7 +16,6 @@ import { applyPatch, dataStart, type PatchProperty, type PropertyConfig } from "
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
 import type { SessionChange } from "../core/session/session.ts";
 import type { StoredWindow } from "../core/session/window.ts";
-import type { DeliveryResult } from "../platform/alerts-sink.ts";
 import { loadConfig } from "../platform/config.ts";
 import { addCounts, readCounts } from "./counters.ts";
 import { GroupCommit } from "./group-commit.ts";
@@ -252,10 +251,7 @@ export class PropertyDO extends DurableObject<Env> {
     }
   }
 
-  /**
-   * The one alarm, shared (each part arms it no later than it needs, and re-arms what is left): the
-   * push throttle's catch-up and the alerts' minute and outbox; once deleted, only the sweep's.
-   */
+  /** The one alarm, shared: the push throttle's catch-up, the alerts' minute and outbox; once deleted, the sweep's. */
   override async alarm(): Promise<void> {
     const tombstone = await readTombstone(this.ctx.storage);
     if (tombstone) return void (await sweep(this.ctx.storage, this.env, tombstone));
@@ -279,7 +275,7 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   /** Sends a signed test notification to the webhook now. */
-  async testWebhook(now: number): Promise<DeliveryResult | "no_webhook" | undefined> {
+  async testWebhook(now: number): ReturnType<PropertyAlerts["test"]> {
     return this.#alerts.test(now);
   }
 
