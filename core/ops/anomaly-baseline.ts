@@ -62,6 +62,8 @@ function profileAt(baseline: Baseline, minute: number): number | null {
 /** What this minute should hold, and how far off x is (a Poisson-aware z-score). */
 export interface Expectation {
   expected: number;
+  /** The noise expected around it: Poisson (variance = mean) plus the series' excess; +1 keeps near-zero means calm. */
+  sd: number;
   z: number;
   /** The profile's value here (before scaling), when it has one. */
   profile: number | null;
@@ -72,16 +74,19 @@ export function expect(baseline: Baseline, minute: number, x: number, seen: numb
   const profile = profileAt(baseline, minute);
   const seasonal = seen >= WEEK_MINUTES && profile !== null && baseline.ratio_den > 0;
   const expected = seasonal ? (profile * (baseline.ratio_num + 1)) / (baseline.ratio_den + 1) : baseline.level;
-  // Poisson noise (variance = mean) plus what the series showed beyond it; +1 keeps near-zero means calm.
-  const z = (x - expected) / Math.sqrt(Math.max(baseline.excess, 0) + expected + 1);
-  return { expected, z, profile };
+  const sd = Math.sqrt(Math.max(baseline.excess, 0) + expected + 1);
+  return { expected, sd, z: (x - expected) / sd, profile };
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
 /**
- * Learns from one minute. `weight` 1 takes x as it is, 0 ignores it (the expected value is learnt in
- * its place), between down-weights it: an anomaly does not become the baseline it is measured against.
+ * Learns from one minute. For the level and the growth ratio, `weight` 1 takes x as it is, 0 ignores
+ * it (the expected value is learnt in its place), between down-weights it: an anomaly does not
+ * become the baseline it is measured against. The weekly profile takes x clipped to `band` noise
+ * widths of the expectation instead (nothing at weight 0): a one-off spike barely moves next week,
+ * while a pattern the first week's level could not follow (a sharp office-hours ramp, which alerts
+ * then) is still learnt, rather than kept out by its own alerts forever.
  */
 export function learn(
   baseline: Baseline,
@@ -90,8 +95,11 @@ export function learn(
   at: Expectation,
   weight: number,
   seen: number,
+  band: number,
 ): Baseline {
   const value = at.expected + weight * (x - at.expected);
+  const reach = band * at.sd;
+  const seasonal = weight === 0 ? at.expected : Math.min(Math.max(x, at.expected - reach), at.expected + reach);
   const warm = 1 / (seen + 1);
   const level = baseline.level + Math.max(LEVEL_ALPHA, warm) * (value - baseline.level);
   const residual = x - at.expected;
@@ -113,7 +121,7 @@ export function learn(
     }
     hour = [bucket, 0, 0];
   }
-  hour = [bucket, hour[1] + value, hour[2] + 1];
+  hour = [bucket, hour[1] + seasonal, hour[2] + 1];
 
   let { ratio_num, ratio_den } = baseline;
   if (at.profile !== null) {
@@ -121,7 +129,9 @@ export function learn(
       // First minute with a week behind it: start from the recent level against last week's value.
       ratio_num = level;
       ratio_den = at.profile;
-    } else {
+    } else if (weight === 1) {
+      // Frozen through anomalies: a spike's hour must not lift the hours after it (a false drop then);
+      // a lasting change reaches the expectation through the profile instead.
       ratio_num += RATIO_ALPHA * (value - ratio_num);
       ratio_den += RATIO_ALPHA * (at.profile - ratio_den);
     }

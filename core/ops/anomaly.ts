@@ -31,6 +31,11 @@ export {
 /** No alerts before this many minutes were observed: there is no baseline yet. */
 export const WARMUP_MINUTES = 60;
 const MAX_GAP_MINUTES = 60;
+/**
+ * How far (in thresholds) a minute may pull the weekly profile: far enough to learn a pattern the
+ * first week's alerts fought, bounded so a one-off half-hour spike moves next week by under 3 noise widths.
+ */
+const PROFILE_BAND = 2;
 
 /**
  * The closed minutes to feed, oldest first: after `lastObserved` up to the last minute that ended at
@@ -116,7 +121,15 @@ export function observeMinute(
   const weight = countAlerts(step, sample, readings, ctx);
   for (const r of readings) {
     const own = !warm ? 1 : Math.abs(r.at.z) >= rules.threshold ? Math.min(weight, ANOMALY_WEIGHT) : weight;
-    state[r.metric] = learn(baselines[r.metric], sample.minute, r.x, r.at, own, previous.seen);
+    state[r.metric] = learn(
+      baselines[r.metric],
+      sample.minute,
+      r.x,
+      r.at,
+      own,
+      previous.seen,
+      PROFILE_BAND * rules.threshold,
+    );
   }
 
   const accepted = sample.events + sample.bot_events;

@@ -176,6 +176,18 @@ describe("what must not alert", () => {
     LONG,
   );
 
+  it(
+    "a drop after a one-off hour-long spike, or at that hour a week later (the spike was not learnt)",
+    () => {
+      const at = WEEK + 2 * 1440 + 14 * 60;
+      const rate = (i: number, m: number) => 2000 * dayCurve(m) * weekFactor(m) * (i >= at && i < at + 60 ? 5 : 1);
+      const r = run(series({ seed: 1, minutes: 3 * WEEK, rate }));
+      expect(kinds(r)).toEqual(["spike"]);
+      expect(r.openedAt[0]).toBe(at + 2);
+    },
+    LONG,
+  );
+
   it("a tiny site (2 pageviews a minute) never alerts, even when it triples or goes quiet", () => {
     const rate = (i: number) => (i % 1440 >= 600 && i % 1440 < 640 ? 6 : i % 1440 >= 900 && i % 1440 < 960 ? 0 : 2);
     const r = run(series({ minutes: 3 * 1440, rate }));
