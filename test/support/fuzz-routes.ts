@@ -8,6 +8,7 @@
 import { REPORTS } from "../../core/query/report-spec.ts";
 import type { Rng } from "./fuzz-inputs.ts";
 import { filterTree, hostileDate, hostileFunnelSteps, hostileQuerySpec } from "./fuzz-query.ts";
+import { OPS_ROUTES } from "./fuzz-routes-ops.ts";
 
 /** A property the suite created, with its credentials. */
 export interface Tenant {
@@ -392,6 +393,8 @@ export const ROUTES: readonly Route[] = [
     access: "key",
     valid: (p) => ({ path: `/api/v1/properties/${p.property_id}/erasures/no-such-erasure` }),
   },
+  // Before the administration routes: those revoke the scratch property's key, which these use.
+  ...OPS_ROUTES,
   // Administration (the admin token).
   {
     name: "POST /api/v1/properties",
