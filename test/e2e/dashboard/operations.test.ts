@@ -162,5 +162,11 @@ describe("Operations page", () => {
       headers: { Authorization: `Bearer ${stack.demoKey}` },
     });
     expect([401, 403]).toContain(res.status);
+    // The page offers the admin sign-in, after which the board opens where the link led.
+    await page.getByRole("button", { name: "Sign in with the admin token" }).click();
+    await page.getByLabel("API key or admin token").fill(stack.adminToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByTestId("operations").waitFor();
+    expect(new URL(page.url()).searchParams.get("view")).toBe("operations");
   });
 });

@@ -55,9 +55,10 @@ function useShortcuts(views: readonly View[]): void {
 function AdminOnly() {
   return (
     <Empty>
-      <span data-testid="admin-only">
-        The Operations page shows the whole pipeline, so it needs the admin token: sign in with it to see it.
-      </span>
+      <span data-testid="admin-only">The Operations page shows the whole pipeline, so it needs the admin token.</span>{" "}
+      <button type="button" className="link" onClick={() => navigate({ login: "1" })}>
+        Sign in with the admin token
+      </button>
     </Empty>
   );
 }
