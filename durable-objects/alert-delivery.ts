@@ -121,18 +121,18 @@ function settle(d: Delivery, result: DeliveryResult | "dropped", propertyId: str
   return { ...d, attempts, due: now + retryDelayMs(attempts) };
 }
 
-/** The alarm's part for the alerts: stores pending rows and sends due notices. */
-export async function drainOutbox(storage: Store, env: Env, propertyId: string, now: number): Promise<void> {
+/** The alarm's part for the alerts: stores pending rows and sends due notices; false when nothing was due. */
+export async function drainOutbox(storage: Store, env: Env, propertyId: string, now: number): Promise<boolean> {
   const outbox = await readOutbox(storage);
   const due = outbox.deliveries.filter((d) => d.due <= now);
-  if (due.length === 0 && (outbox.rows.length === 0 || outbox.rows_due > now)) return;
+  if (due.length === 0 && (outbox.rows.length === 0 || outbox.rows_due > now)) return false;
   const rows = await insertRows(env, outbox, propertyId, now);
   const target = await webhookTarget(storage);
   const results = new Map<string, DeliveryResult | "dropped">();
   for (const d of due)
     results.set(versionKey(d.alert), target ? await postWebhook(target, d.alert, Date.now()) : "dropped");
   // Read again: a commit may have queued more while we waited on the network (or a deletion wiped it all).
-  if (await storage.get("tombstone")) return;
+  if (await storage.get("tombstone")) return true;
   const current = await readOutbox(storage);
   const deliveries: Delivery[] = [];
   for (const d of current.deliveries) {
@@ -146,4 +146,5 @@ export async function drainOutbox(storage: Store, env: Env, propertyId: string, 
     rows_due: rows.failed ? now + MINUTE_MS : current.rows_due,
     deliveries,
   } satisfies Outbox);
+  return true;
 }

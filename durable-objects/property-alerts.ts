@@ -10,6 +10,7 @@ import type { Alert, AlertRules, AlertRulesPatch } from "../core/ops/alerts.ts";
 import type { PropertyConfig } from "../core/property/property.ts";
 import type { DeliveryResult } from "../platform/alerts-sink.ts";
 import { errorFields, log } from "../platform/log.ts";
+import { flushOpsMetrics } from "../platform/ops-metrics.ts";
 import { drainOutbox, rotateSecret, sendTest, writeRules } from "./alert-delivery.ts";
 import { alertsDueAt, keptAlerts, observeClosedMinutes, readRules } from "./alert-detection.ts";
 
@@ -78,9 +79,11 @@ export class PropertyAlerts {
     // One drain at a time: a second one started while the first waits on a receiver would send its notices again.
     const drain = this.#draining.then(() => drainOutbox(this.#ctx.storage, this.#env, config.property_id, now));
     this.#draining = drain.catch(() => undefined);
-    await drain;
+    const drained = await drain;
     // Not after a failure: the runtime retries a failed alarm with its own backoff.
     await this.#arm();
+    // An actor's isolate serves no requests that would flush its metrics: the alarm does, at once after sending.
+    this.#ctx.waitUntil(flushOpsMetrics(this.#env, Date.now(), { force: drained }));
   }
 
   /** Brings the alarm forward to the alerts' next due time (never later: another part may need it sooner). */
