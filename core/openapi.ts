@@ -7,6 +7,7 @@ import { Ga4BodySchema } from "./compat/ga4.ts";
 import { PlausibleBodySchema } from "./compat/plausible.ts";
 import { UmamiBodySchema } from "./compat/umami.ts";
 import { EventInputSchema } from "./event.ts";
+import { alertPaths } from "./openapi/alert-paths.ts";
 import { body, errors, json, KEY_ERRORS, QUERY_NOTES, queryParameters } from "./openapi/answers.ts";
 import { deadLetterPaths } from "./openapi/dead-letter-paths.ts";
 import { ingestPaths } from "./openapi/ingest-paths.ts";
@@ -171,6 +172,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...privacyPaths(),
       ...adminJobPaths(),
       ...opsPaths(),
+      ...alertPaths(),
       ...deadLetterPaths(),
     },
   };
