@@ -43,6 +43,8 @@ export default defineConfig({
       "/api": api,
       "/collect": api,
       "/health": api,
+      "/healthz": api,
+      "/readyz": api,
       "/ws": { target: api.replace(/^http/, "ws"), ws: true },
     },
   },
