@@ -4,7 +4,8 @@
  * weekly pattern and slow growth are expected rather than alerted. Pure and JSON-serializable.
  *
  * - level: EWMA of the per-minute count (about the last half hour).
- * - excess: EWMA of residual² − expected, the variance beyond Poisson noise (clipped at 0 when used).
+ * - dispersion: EWMA of residual² / expected, the variance as a multiple of Poisson's (at least 1):
+ *   about the pages per visit for pageviews, so noise scales from quiet nights to busy afternoons.
  * - profile: 168 hour-of-week means of the per-minute count (−1 = not seen), each blended with the
  *   same hour's mean of the next week; interpolated between hour centres when read.
  * - ratio_num / ratio_den: EWMAs (about 3 h) of the counts and of the profile's predictions for
@@ -16,14 +17,14 @@ import { HOUR_MS } from "../time.ts";
 export const WEEK_HOURS = 168;
 export const WEEK_MINUTES = WEEK_HOURS * 60;
 const LEVEL_ALPHA = 1 / 30;
-const EXCESS_ALPHA = 1 / 120;
+const DISPERSION_ALPHA = 1 / 120;
 const RATIO_ALPHA = 1 / 180;
 /** Weight of the newest week in an hour's profile value. */
 const PROFILE_BLEND = 0.6;
 
 export const BaselineSchema = z.object({
   level: z.number(),
-  excess: z.number(),
+  dispersion: z.number(),
   profile: z.array(z.number()).length(WEEK_HOURS),
   /** The hour being summed: [hour of week, sum, minutes]. */
   hour: z.tuple([z.number(), z.number(), z.number()]),
@@ -35,7 +36,7 @@ export type Baseline = z.infer<typeof BaselineSchema>;
 export function initialBaseline(): Baseline {
   return {
     level: 0,
-    excess: 0,
+    dispersion: 1,
     profile: Array.from({ length: WEEK_HOURS }, () => -1),
     hour: [-1, 0, 0],
     ratio_num: 0,
@@ -62,7 +63,7 @@ function profileAt(baseline: Baseline, minute: number): number | null {
 /** What this minute should hold, and how far off x is (a Poisson-aware z-score). */
 export interface Expectation {
   expected: number;
-  /** The noise expected around it: Poisson (variance = mean) plus the series' excess; +1 keeps near-zero means calm. */
+  /** The noise expected around it: Poisson's (variance = mean) times the dispersion; +1 keeps near-zero means calm. */
   sd: number;
   z: number;
   /** The profile's value here (before scaling), when it has one. */
@@ -74,7 +75,7 @@ export function expect(baseline: Baseline, minute: number, x: number, seen: numb
   const profile = profileAt(baseline, minute);
   const seasonal = seen >= WEEK_MINUTES && profile !== null && baseline.ratio_den > 0;
   const expected = seasonal ? (profile * (baseline.ratio_num + 1)) / (baseline.ratio_den + 1) : baseline.level;
-  const sd = Math.sqrt(Math.max(baseline.excess, 0) + expected + 1);
+  const sd = Math.sqrt(Math.max(baseline.dispersion, 1) * expected + 1);
   return { expected, sd, z: (x - expected) / sd, profile };
 }
 
@@ -103,10 +104,11 @@ export function learn(
   const warm = 1 / (seen + 1);
   const level = baseline.level + Math.max(LEVEL_ALPHA, warm) * (value - baseline.level);
   const residual = x - at.expected;
-  const excess =
+  const ratio = Math.min((residual * residual) / (at.expected + 1), 100);
+  const dispersion =
     weight === 1
-      ? baseline.excess + Math.max(EXCESS_ALPHA, warm) * (residual * residual - at.expected - baseline.excess)
-      : baseline.excess;
+      ? baseline.dispersion + Math.max(DISPERSION_ALPHA, warm) * (ratio - baseline.dispersion)
+      : baseline.dispersion;
 
   const bucket = hourOfWeek(minute);
   let profile = baseline.profile;
@@ -136,5 +138,5 @@ export function learn(
       ratio_den += RATIO_ALPHA * (at.profile - ratio_den);
     }
   }
-  return { level, excess, profile, hour, ratio_num, ratio_den };
+  return { level, dispersion, profile, hour, ratio_num, ratio_den };
 }

@@ -19,6 +19,8 @@ export interface MinuteSample {
   sources: Record<string, number>;
 }
 
+export const DETECTOR_VERSION = 2;
+
 /** Sources tracked (the busiest); a source name is cut to MAX_SOURCE_NAME characters. */
 export const MAX_SOURCES = 20;
 export const MAX_SOURCE_NAME = 64;
@@ -40,7 +42,8 @@ const SourceSchema = z.object({
 });
 
 export const DetectorStateSchema = z.object({
-  version: z.literal(1),
+  /** Bumped when the shape changes: a state of another version is started afresh. */
+  version: z.literal(DETECTOR_VERSION),
   last_minute: z.number().nullable(),
   /** Minutes observed so far. */
   seen: z.number(),
@@ -61,7 +64,7 @@ export type DetectorState = z.infer<typeof DetectorStateSchema>;
 /** A detector that has seen nothing. */
 export function initialDetector(): DetectorState {
   return {
-    version: 1,
+    version: DETECTOR_VERSION,
     last_minute: null,
     seen: 0,
     pageviews: initialBaseline(),

@@ -17,9 +17,10 @@ import {
   shareAlert,
   sourceAlerts,
 } from "./anomaly-checks.ts";
-import type { DetectorState, MinuteSample } from "./anomaly-state.ts";
+import { DETECTOR_VERSION, type DetectorState, initialDetector, type MinuteSample } from "./anomaly-state.ts";
 
 export {
+  DETECTOR_VERSION,
   type DetectorState,
   DetectorStateSchema,
   emptySample,
@@ -83,12 +84,14 @@ function counted(s: MinuteSample): MinuteSample {
  * retried step changes nothing). Returns the next state and the alerts opened and resolved by it.
  */
 export function observeMinute(
-  previous: DetectorState,
+  stored: DetectorState,
   input: MinuteSample,
   rules: AlertRules,
   propertyId: string,
 ): { state: DetectorState; opened: Alert[]; resolved: Alert[] } {
   const sample = counted(input);
+  // A state stored by an older detector (another shape) starts afresh, with a new warm-up.
+  const previous = stored.version === DETECTOR_VERSION ? stored : initialDetector();
   if (previous.last_minute !== null && sample.minute <= previous.last_minute) {
     return { state: previous, opened: [], resolved: [] };
   }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { AlertRulesSchema } from "../../core/ops/alerts.ts";
 import {
+  type DetectorState,
   DetectorStateSchema,
   emptySample,
   initialDetector,
@@ -54,8 +55,9 @@ describe("spikes and drops", () => {
     expect(tripped.openedAt).toEqual([200 + k - 1]);
   });
 
-  it("opens a drop alert when traffic falls to a fifth (not a silence), and resolves it", () => {
-    const r = run(series({ minutes: 400, rate: step(100, 0.2, 200, 230) }));
+  it("opens a drop alert when traffic falls to 15% (not a silence), and resolves it", () => {
+    // 200 → 30 a minute: pageviews come in visits of 2.5 pages, so their noise is about 3.5 times Poisson's.
+    const r = run(series({ minutes: 400, rate: step(200, 0.15, 200, 230) }));
     expect(kinds(r)).toEqual(["drop"]);
     expect(r.openedAt[0]).toBeGreaterThanOrEqual(202);
     expect(r.openedAt[0]).toBeLessThan(206);
@@ -188,6 +190,22 @@ describe("what must not alert", () => {
     LONG,
   );
 
+  it(
+    "a sharp office-hours pattern once learnt: it may alert in week one only",
+    () => {
+      const smooth = (t: number) => (t <= 0 ? 0 : t >= 1 ? 1 : t * t * (3 - 2 * t));
+      // Weekdays: 8 a minute at night, 118 from 9:00 to 17:00, one-hour ramps; weekends 8 all day.
+      const office = (i: number) => {
+        const hour = (i % 1440) / 60;
+        if (Math.floor(i / 1440) % 7 >= 5) return 8;
+        return 8 + 110 * (smooth(hour - 8) - smooth(hour - 17));
+      };
+      const r = run(series({ seed: 1, minutes: 3 * WEEK, rate: office }));
+      expect(r.openedAt.filter((i) => i >= WEEK)).toEqual([]);
+    },
+    LONG,
+  );
+
   it("a tiny site (2 pageviews a minute) never alerts, even when it triples or goes quiet", () => {
     const rate = (i: number) => (i % 1440 >= 600 && i % 1440 < 640 ? 6 : i % 1440 >= 900 && i % 1440 < 960 ? 0 : 2);
     const r = run(series({ minutes: 3 * 1440, rate }));
@@ -237,6 +255,9 @@ describe("the detector's state and the caller's schedule", () => {
     expect(again).toEqual({ state: first.state, opened: [], resolved: [] });
     // The same minute from the same state gives the same alert id.
     expect(observeMinute(r.state, last, rules, "p1").opened[0]?.alert_id).toBe(first.opened[0]?.alert_id);
+    // A state of another detector version starts afresh.
+    const stale = { ...first.state, version: 1 } as unknown as DetectorState;
+    expect(observeMinute(stale, { ...last, minute: last.minute + MINUTE_MS }, rules, "p1").state.seen).toBe(1);
     // A nonsense count is read as none, never poisoning the state with NaN.
     const bad = observeMinute(
       first.state,
