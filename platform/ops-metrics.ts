@@ -4,11 +4,12 @@
  * Workers Analytics Engine when bound). Recording never throws and never waits: it is on every
  * request's path.
  */
+
+import { type Config, ConfigSchema } from "../core/config.ts";
 import type { CounterName, GaugeName, Labels, TimingName } from "../core/ops/metric-names.ts";
 import { MetricsAccumulator, type OpsMetricRow } from "../core/ops/metrics.ts";
 import { type MinuteRow, minuteRow, opsMetricsStatement } from "../core/ops/metrics-report.ts";
 import { clickHouseClient, queryClickHouseClient, queryFailure, querySettings } from "./clickhouse.ts";
-import { loadConfig } from "./config.ts";
 import { errorFields, log } from "./log.ts";
 
 const NO_LABELS: Labels = {};
@@ -19,6 +20,26 @@ let flushing: Promise<void> | undefined;
 let failing = false;
 /** Analytics Engine takes at most 250 data points per invocation (Workers' limit). */
 const MAX_DATA_POINTS = 250;
+
+/**
+ * What the recorder reads of its env: the Worker's Env, or a plain object of the same variables
+ * (Node tests and scripts). Typed as `object`, and parsed here rather than by platform/config.ts,
+ * so the modules Node also loads (the ClickHouse sink, the warehouse client) need no Workers types.
+ */
+type OpsEnv = object;
+interface DataPointSink {
+  writeDataPoint(point: { indexes?: string[]; blobs?: string[]; doubles?: number[] }): void;
+}
+
+const configs = new WeakMap<object, Config>();
+function configOf(env: OpsEnv): Config {
+  let config = configs.get(env);
+  if (!config) {
+    config = ConfigSchema.parse(env);
+    configs.set(env, config);
+  }
+  return config;
+}
 
 /** Adds `n` to a counter. */
 export function countMetric(name: CounterName, labels: Labels = NO_LABELS, n = 1): void {
@@ -65,6 +86,15 @@ export async function timed<T>(
   }
 }
 
+/** OPS_FLUSH_SECONDS; a misconfigured env (which the request itself reports) flushes at the default. */
+function flushSeconds(env: OpsEnv): number {
+  try {
+    return configOf(env).OPS_FLUSH_SECONDS;
+  } catch {
+    return 60;
+  }
+}
+
 export interface FlushOptions {
   /** Flush whatever is pending now, whatever the interval (the metrics route, a test). */
   force?: boolean;
@@ -75,10 +105,10 @@ export interface FlushOptions {
  * from `waitUntil`. A failed write keeps the rows for the next try (within the accumulator's bounds)
  * and warns once; it never throws.
  */
-export async function flushOpsMetrics(env: Env, now = Date.now(), options: FlushOptions = {}): Promise<void> {
+export async function flushOpsMetrics(env: OpsEnv, now = Date.now(), options: FlushOptions = {}): Promise<void> {
   if (flushing) await flushing;
   if (!accumulator.pending()) return;
-  if (!options.force && now - lastFlush < loadConfig(env).OPS_FLUSH_SECONDS * 1000) return;
+  if (!options.force && now - lastFlush < flushSeconds(env) * 1000) return;
   lastFlush = now;
   flushing = write(env, accumulator.drain(), now);
   try {
@@ -88,12 +118,12 @@ export async function flushOpsMetrics(env: Env, now = Date.now(), options: Flush
   }
 }
 
-async function write(env: Env, rows: OpsMetricRow[], now: number): Promise<void> {
+async function write(env: OpsEnv, rows: OpsMetricRow[], now: number): Promise<void> {
   const dropped = accumulator.dropped;
   accumulator.dropped = 0;
   writeAnalytics(env, rows);
   try {
-    await clickHouseClient(loadConfig(env)).insert({
+    await clickHouseClient(configOf(env)).insert({
       table: "ops_metrics",
       values: rows,
       format: "JSONEachRow",
@@ -113,8 +143,8 @@ async function write(env: Env, rows: OpsMetricRow[], now: number): Promise<void>
 }
 
 /** The same rows to Workers Analytics Engine, when bound (some local configurations have no binding). */
-function writeAnalytics(env: Env, rows: readonly OpsMetricRow[]): void {
-  const dataset = (env as { OPS_ANALYTICS?: AnalyticsEngineDataset }).OPS_ANALYTICS;
+function writeAnalytics(env: OpsEnv, rows: readonly OpsMetricRow[]): void {
+  const dataset = (env as { OPS_ANALYTICS?: Partial<DataPointSink> }).OPS_ANALYTICS;
   if (!dataset || typeof dataset.writeDataPoint !== "function") return;
   try {
     for (const r of rows.slice(0, MAX_DATA_POINTS))
@@ -129,8 +159,8 @@ function writeAnalytics(env: Env, rows: readonly OpsMetricRow[]): void {
 }
 
 /** The rows of [from, to) summed per series and minute, as the query user (read-only). */
-export async function readOpsMetrics(env: Env, from: number, to: number): Promise<MinuteRow[]> {
-  const config = loadConfig(env);
+export async function readOpsMetrics(env: OpsEnv, from: number, to: number): Promise<MinuteRow[]> {
+  const config = configOf(env);
   const statement = opsMetricsStatement(from, to);
   try {
     const result = await queryClickHouseClient(config).query({

@@ -11,13 +11,14 @@ import { countMetric, flushOpsMetrics, observeMetric, readOpsMetrics, setGauge }
 import { freshDatabase, rows } from "../support/clickhouse.ts";
 
 let client: ClickHouseClient;
-let env: Env;
+/** The variables the recorder reads (a Worker passes its whole Env). */
+let env: { CLICKHOUSE_URL: string; CLICKHOUSE_DATABASE: string; OPS_FLUSH_SECONDS: string };
 let database: string;
 
 beforeAll(async () => {
   let url: string;
   ({ client, database, url } = await freshDatabase("ops"));
-  env = { CLICKHOUSE_URL: url, CLICKHOUSE_DATABASE: database, OPS_FLUSH_SECONDS: "60" } as unknown as Env;
+  env = { CLICKHOUSE_URL: url, CLICKHOUSE_DATABASE: database, OPS_FLUSH_SECONDS: "60" };
 });
 
 describe("ops_metrics", () => {
@@ -60,7 +61,7 @@ describe("ops_metrics", () => {
 
   it("keeps a failed flush's rows and writes them with the next one, warning once", async () => {
     const marker = `down-${crypto.randomUUID().slice(0, 8)}`;
-    const down = { ...env, CLICKHOUSE_URL: "http://127.0.0.1:9" } as Env;
+    const down = { ...env, CLICKHOUSE_URL: "http://127.0.0.1:9" };
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     countMetric("events_refused", { reason: marker }, 4);
     await flushOpsMetrics(down, Date.now(), { force: true });
