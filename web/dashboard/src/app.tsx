@@ -93,11 +93,32 @@ export function App() {
     );
   if (!property || !token) {
     if (list.error) return <ErrorBox error={list.error} onRetry={list.reload} />;
+    // A new deployment has no property yet, but its operator still watches the pipeline.
+    if (list.data && admin && state.view === "operations") {
+      const Operations = MODULES.operations;
+      return (
+        <DashContext.Provider value={{ state, navigate, property: "", token: admin }}>
+          <main id="main">
+            <Suspense fallback={<Loading />}>
+              <Operations />
+            </Suspense>
+          </main>
+        </DashContext.Provider>
+      );
+    }
     if (list.data)
       return (
         <Empty>
           There are no properties yet. Create one with <code>POST /api/v1/properties</code> (see the README), then
           reload.
+          {admin && (
+            <>
+              {" "}
+              <button type="button" className="link" onClick={() => navigate({ view: "operations" })}>
+                Open the Operations page
+              </button>
+            </>
+          )}
         </Empty>
       );
     return <Loading label="Finding your properties…" />;
