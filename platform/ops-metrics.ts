@@ -7,13 +7,17 @@
 
 import { type Config, ConfigSchema } from "../core/config.ts";
 import type { CounterName, GaugeName, Labels, TimingName } from "../core/ops/metric-names.ts";
-import { MetricsAccumulator, type OpsMetricRow } from "../core/ops/metrics.ts";
+import { MetricsAccumulator, type OpsMetricRow, retainForRetry } from "../core/ops/metrics.ts";
 import { type MinuteRow, minuteRow, opsMetricsStatement } from "../core/ops/metrics-report.ts";
 import { clickHouseClient, queryClickHouseClient, queryFailure, querySettings } from "./clickhouse.ts";
 import { errorFields, log } from "./log.ts";
 
 const NO_LABELS: Labels = {};
 const accumulator = new MetricsAccumulator();
+/** Rows a failed flush kept for the next one (bounded: core/ops/metrics.ts retainForRetry). */
+let retry: OpsMetricRow[] = [];
+/** Series or rows dropped since the last successful flush (too old to keep). */
+let dropped = 0;
 let lastFlush = 0;
 let flushing: Promise<void> | undefined;
 /** One warning per run of failed flushes, not one per request. */
@@ -107,7 +111,7 @@ export interface FlushOptions {
  */
 export async function flushOpsMetrics(env: OpsEnv, now = Date.now(), options: FlushOptions = {}): Promise<void> {
   if (flushing) await flushing;
-  if (!accumulator.pending()) return;
+  if (!accumulator.pending() && retry.length === 0) return;
   if (!options.force && now - lastFlush < flushSeconds(env) * 1000) return;
   lastFlush = now;
   flushing = write(env, accumulator.drain(), now);
@@ -118,10 +122,11 @@ export async function flushOpsMetrics(env: OpsEnv, now = Date.now(), options: Fl
   }
 }
 
-async function write(env: OpsEnv, rows: OpsMetricRow[], now: number): Promise<void> {
-  const dropped = accumulator.dropped;
+async function write(env: OpsEnv, fresh: OpsMetricRow[], now: number): Promise<void> {
+  dropped += accumulator.dropped;
   accumulator.dropped = 0;
-  writeAnalytics(env, rows);
+  writeAnalytics(env, fresh);
+  const rows = retry.length > 0 ? [...retry, ...fresh] : fresh;
   try {
     await clickHouseClient(configOf(env)).insert({
       table: "ops_metrics",
@@ -130,11 +135,14 @@ async function write(env: OpsEnv, rows: OpsMetricRow[], now: number): Promise<vo
       // Many isolates write a few rows a minute each: ClickHouse batches them (Cloud's advice).
       clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1 },
     });
-    if (failing || dropped > 0) log.info("ops metrics flushed", { rows: rows.length, dropped_series: dropped });
+    if (failing || dropped > 0) log.info("ops metrics flushed", { rows: rows.length, dropped });
+    retry = [];
+    dropped = 0;
     failing = false;
   } catch (error) {
-    accumulator.restore(rows, now);
-    accumulator.dropped += dropped;
+    const kept = retainForRetry(rows, now);
+    retry = kept.kept;
+    dropped += kept.dropped;
     countMetric("clickhouse_errors", { op: "ops_metrics" });
     if (!failing)
       log.warn("ops metrics flush failed; kept for the next try", { rows: rows.length, ...errorFields(error) });
@@ -142,7 +150,7 @@ async function write(env: OpsEnv, rows: OpsMetricRow[], now: number): Promise<vo
   }
 }
 
-/** The same rows to Workers Analytics Engine, when bound (some local configurations have no binding). */
+/** A drain's rows to Workers Analytics Engine, once, when bound (some local configurations have no binding). */
 function writeAnalytics(env: OpsEnv, rows: readonly OpsMetricRow[]): void {
   const dataset = (env as { OPS_ANALYTICS?: Partial<DataPointSink> }).OPS_ANALYTICS;
   if (!dataset || typeof dataset.writeDataPoint !== "function") return;

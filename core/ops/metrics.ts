@@ -177,36 +177,6 @@ export class MetricsAccumulator {
     return rows;
   }
 
-  /** Puts rows a failed flush took back in (merged with what came since), within the same bounds. */
-  restore(rows: readonly OpsMetricRow[], now: number): void {
-    for (const row of rows) {
-      const at = parseTime(row.minute);
-      const labels = JSON.parse(row.labels) as Labels;
-      if (row.kind === "gauge") {
-        // A gauge set again since the failed flush keeps its newer value.
-        const current = this.gauges.get(seriesKey(row.name, labels));
-        if (!current || current.count === 0) this.gauge(row.name, row.value, labels, parseTime(row.recorded_at));
-        continue;
-      }
-      if (!(at >= 0) || Math.floor(now / MINUTE_MS) - Math.floor(at / MINUTE_MS) >= MAX_PENDING_MINUTES) {
-        this.dropped++;
-        continue;
-      }
-      const s = this.series(row.name, row.kind, labels, at);
-      if (row.kind === "counter") s.value += row.value;
-      else {
-        s.buckets ??= new Array<number>(BUCKET_COUNT).fill(0);
-        row.buckets.forEach((n, i) => {
-          const b = Math.min(i, BUCKET_COUNT - 1);
-          if (s.buckets) s.buckets[b] = (s.buckets[b] ?? 0) + n;
-        });
-        s.count += row.count;
-        s.sum += row.sum;
-        if (row.value > s.value) s.value = row.value;
-      }
-    }
-  }
-
   private minute(now: number): Map<string, Series> {
     const minute = Math.floor(now / MINUTE_MS);
     let series = this.minutes.get(minute);
@@ -239,6 +209,23 @@ export class MetricsAccumulator {
     return s;
   }
 }
+
+/** Rows kept for the next flush after one failed: at most MAX_RETRY_ROWS. */
+export const MAX_RETRY_ROWS = MAX_SERIES_PER_MINUTE * MAX_PENDING_MINUTES;
+
+/**
+ * What a failed flush keeps for the next one: rows of the last MAX_PENDING_MINUTES, the newest
+ * MAX_RETRY_ROWS of them. Sent again as they are (the report sums rows), so Analytics Engine,
+ * written once per drain, never sees a row twice.
+ */
+export function retainForRetry(rows: readonly OpsMetricRow[], now: number): { kept: OpsMetricRow[]; dropped: number } {
+  const current = Math.floor(now / MINUTE_MS);
+  const recent = rows.filter((r) => current - Math.floor(parseTime(r.minute) / MINUTE_MS) < MAX_PENDING_MINUTES);
+  const kept = recent.length > MAX_RETRY_ROWS ? [...recent].sort(byMinute).slice(-MAX_RETRY_ROWS) : recent;
+  return { kept, dropped: rows.length - kept.length };
+}
+
+const byMinute = (a: OpsMetricRow, b: OpsMetricRow) => (a.minute < b.minute ? -1 : a.minute > b.minute ? 1 : 0);
 
 function toRow(minute: number, s: Series): OpsMetricRow {
   return {

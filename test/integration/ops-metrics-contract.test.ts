@@ -59,9 +59,12 @@ describe("ops_metrics", () => {
     expect(report.gauges.find((g) => g.labels.bucket === marker)?.value).toBe(9);
   });
 
-  it("keeps a failed flush's rows and writes them with the next one, warning once", async () => {
+  it("keeps a failed flush's rows and writes them with the next one, warning once; Analytics Engine sees each once", async () => {
     const marker = `down-${crypto.randomUUID().slice(0, 8)}`;
-    const down = { ...env, CLICKHOUSE_URL: "http://127.0.0.1:9" };
+    const points: { blobs?: string[]; doubles?: number[] }[] = [];
+    const OPS_ANALYTICS = { writeDataPoint: (p: { blobs?: string[]; doubles?: number[] }) => points.push(p) };
+    const down = { ...env, CLICKHOUSE_URL: "http://127.0.0.1:9", OPS_ANALYTICS };
+    const up = { ...env, OPS_ANALYTICS };
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     countMetric("events_refused", { reason: marker }, 4);
     await flushOpsMetrics(down, Date.now(), { force: true });
@@ -69,7 +72,9 @@ describe("ops_metrics", () => {
     await flushOpsMetrics(down, Date.now(), { force: true });
     expect(warn.mock.calls.filter(([line]) => String(line).includes("ops metrics flush failed"))).toHaveLength(1);
     warn.mockRestore();
-    await flushOpsMetrics(env, Date.now(), { force: true });
+    await flushOpsMetrics(up, Date.now(), { force: true });
+    const ours = points.filter((p) => p.blobs?.[2] === JSON.stringify({ reason: marker }));
+    expect(ours.map((p) => p.doubles?.[0])).toEqual([4, 1]);
     const [row] = await rows<{ total: number }>(
       client,
       "SELECT sum(value) AS total FROM ops_metrics WHERE name = 'events_refused' AND labels = {l:String}",

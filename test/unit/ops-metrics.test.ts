@@ -8,11 +8,13 @@ import {
   bucketIndex,
   bucketUpperMs,
   MAX_PENDING_MINUTES,
+  MAX_RETRY_ROWS,
   MAX_SERIES_PER_MINUTE,
   MetricsAccumulator,
   MINUTE_MS,
   type OpsMetricRow,
   OpsMetricRowSchema,
+  retainForRetry,
 } from "../../core/ops/metrics.ts";
 import { buildReport, type MinuteRow, quantileMs, reportWindow } from "../../core/ops/metrics-report.ts";
 import { escapeLabelValue, renderPrometheus } from "../../core/ops/prometheus.ts";
@@ -94,26 +96,24 @@ describe("the accumulator", () => {
     expect(acc.dropped).toBe(3);
   });
 
-  it("takes a failed flush's rows back, merged with what came since", () => {
+  it("keeps a failed flush's rows of the last minutes, the newest MAX_RETRY_ROWS of them", () => {
     const acc = new MetricsAccumulator();
     acc.count("events_accepted", { route: "tally" }, 2, T0);
-    acc.observe("query_ms", 10, { route: "query" }, T0);
-    acc.gauge("live_viewers", 3, { bucket: "1", source: "a" }, T0);
+    acc.observe("query_ms", 10, { route: "query" }, T0 + MINUTE_MS);
+    acc.gauge("live_viewers", 3, { bucket: "1", source: "a" }, T0 + MINUTE_MS);
     const failed = acc.drain();
-    acc.count("events_accepted", { route: "tally" }, 5, T0 + 1_000);
-    acc.observe("query_ms", 30, { route: "query" }, T0 + 1_000);
-    acc.restore(failed, T0 + 2_000);
-    const rows = acc.drain();
-    expect(rows.find((r) => r.name === "events_accepted")?.value).toBe(7);
-    const timing = rows.find((r) => r.name === "query_ms");
-    expect([timing?.count, timing?.sum, timing?.value]).toEqual([2, 40, 30]);
-    expect(rows.find((r) => r.name === "live_viewers")?.value).toBe(3);
-    // Too old to keep by the time it is restored: dropped, and counted.
-    acc.count("events_accepted", {}, 1, T0);
-    const old = acc.drain();
-    acc.restore(old, T0 + MAX_PENDING_MINUTES * MINUTE_MS);
-    expect(acc.drain()).toEqual([]);
-    expect(acc.dropped).toBe(1);
+    expect(retainForRetry(failed, T0 + 2 * MINUTE_MS)).toEqual({ kept: failed, dropped: 0 });
+    const later = retainForRetry(failed, T0 + MAX_PENDING_MINUTES * MINUTE_MS);
+    expect(later.kept.map((r) => r.name).sort()).toEqual(["live_viewers", "query_ms"]);
+    expect(later.dropped).toBe(1);
+    const many = Array.from({ length: MAX_RETRY_ROWS + 10 }, (_, i) => ({
+      ...(failed[0] as OpsMetricRow),
+      minute: i < 10 ? "2026-12-02 12:00:00" : "2026-12-02 12:01:00",
+    }));
+    const capped = retainForRetry(many, T0 + MINUTE_MS);
+    expect(capped.kept).toHaveLength(MAX_RETRY_ROWS);
+    expect(capped.kept.every((r) => r.minute === "2026-12-02 12:01:00")).toBe(true);
+    expect(capped.dropped).toBe(10);
   });
 
   it("ignores what is not a count or a duration, and never throws on odd input", () => {
