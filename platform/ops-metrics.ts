@@ -106,7 +106,7 @@ export interface FlushOptions {
 
 /**
  * Writes what the isolate gathered when OPS_FLUSH_SECONDS have passed since the last flush; call
- * from `waitUntil`. A failed write keeps the rows for the next try (within the accumulator's bounds)
+ * from `waitUntil`. A failed write keeps its rows for the next try (bounded: retainForRetry)
  * and warns once; it never throws.
  */
 export async function flushOpsMetrics(env: OpsEnv, now = Date.now(), options: FlushOptions = {}): Promise<void> {
