@@ -96,40 +96,50 @@ const round = (ms: number) => Math.round(ms * 1000) / 1000;
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 const HELP: Record<string, string> = { ...COUNTERS, ...TIMINGS, ...GAUGES };
 
-export interface CounterSeries {
-  name: string;
-  help: string;
-  labels: Labels;
-  total: number;
-  per_minute: { minute: string; value: number }[];
-}
-export interface TimingSeries {
-  name: string;
-  help: string;
-  labels: Labels;
-  count: number;
-  sum: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  per_minute: { minute: string; count: number; p50: number; p95: number }[];
-}
-export interface GaugeSeries {
-  name: string;
-  help: string;
-  labels: Labels;
-  value: number;
-}
-export interface OpsMetricsReport {
-  generated_at: string;
-  from: string;
-  to: string;
-  minutes: number;
-  counters: CounterSeries[];
-  timings: TimingSeries[];
-  gauges: GaugeSeries[];
-}
+const LabelsSchema = z.record(z.string(), z.string());
+
+export const CounterSeriesSchema = z.object({
+  name: z.string(),
+  help: z.string(),
+  labels: LabelsSchema,
+  total: z.number(),
+  per_minute: z.array(z.object({ minute: z.string(), value: z.number() })),
+});
+export type CounterSeries = z.infer<typeof CounterSeriesSchema>;
+
+export const TimingSeriesSchema = z.object({
+  name: z.string(),
+  help: z.string(),
+  labels: LabelsSchema,
+  count: z.number(),
+  sum: z.number(),
+  p50: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  max: z.number(),
+  per_minute: z.array(z.object({ minute: z.string(), count: z.number(), p50: z.number(), p95: z.number() })),
+});
+export type TimingSeries = z.infer<typeof TimingSeriesSchema>;
+
+export const GaugeSeriesSchema = z.object({
+  name: z.string(),
+  help: z.string(),
+  labels: LabelsSchema,
+  value: z.number(),
+});
+export type GaugeSeries = z.infer<typeof GaugeSeriesSchema>;
+
+/** The JSON answer of GET /api/v1/ops/metrics (times ISO 8601, durations in ms). */
+export const OpsMetricsReportSchema = z.object({
+  generated_at: z.string(),
+  from: z.string(),
+  to: z.string(),
+  minutes: z.number().int(),
+  counters: z.array(CounterSeriesSchema),
+  timings: z.array(TimingSeriesSchema),
+  gauges: z.array(GaugeSeriesSchema),
+});
+export type OpsMetricsReport = z.infer<typeof OpsMetricsReportSchema>;
 
 const parseLabels = (text: string): Labels => {
   try {

@@ -16,7 +16,13 @@ import {
   OpsMetricRowSchema,
   retainForRetry,
 } from "../../core/ops/metrics.ts";
-import { buildReport, type MinuteRow, quantileMs, reportWindow } from "../../core/ops/metrics-report.ts";
+import {
+  buildReport,
+  type MinuteRow,
+  OpsMetricsReportSchema,
+  quantileMs,
+  reportWindow,
+} from "../../core/ops/metrics-report.ts";
 import { escapeLabelValue, renderPrometheus } from "../../core/ops/prometheus.ts";
 
 const T0 = Date.UTC(2026, 11, 2, 12, 0, 0);
@@ -209,6 +215,7 @@ describe("the report", () => {
     }
     const window = { ...reportWindow(60, T0 + 2 * MINUTE_MS), minutes: 60, now: T0 + 2 * MINUTE_MS };
     const report = buildReport([...merged.values()], window);
+    expect(OpsMetricsReportSchema.parse(report)).toEqual(report);
     expect(report.counters).toEqual([
       {
         name: "events_accepted",

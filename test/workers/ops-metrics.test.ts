@@ -9,7 +9,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { CounterSeries, OpsMetricsReport } from "../../core/ops/metrics-report.ts";
+import { type CounterSeries, type OpsMetricsReport, OpsMetricsReportSchema } from "../../core/ops/metrics-report.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { renderError } from "../../workers/errors.ts";
 import { opsMetricsRoutes } from "../../workers/ops/metrics.ts";
@@ -28,7 +28,10 @@ function metrics(query = "", headers: Record<string, string> = ADMIN): Promise<R
 async function report(): Promise<OpsMetricsReport> {
   const res = await metrics("?minutes=30");
   expect(res.status).toBe(200);
-  return res.json<OpsMetricsReport>();
+  // The answer is exactly the documented schema (nothing missing, nothing extra).
+  const body = await res.json<OpsMetricsReport>();
+  expect(OpsMetricsReportSchema.strict().parse(body)).toEqual(body);
+  return body;
 }
 
 const total = (r: OpsMetricsReport, name: string, labels: Record<string, string>) =>
