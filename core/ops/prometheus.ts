@@ -1,7 +1,10 @@
 /**
  * The ops metrics report as Prometheus text exposition (format 0.0.4, which Prometheus, Grafana
- * Agent and OpenMetrics scrapers all read): counters as `tally_<name>_total` over the report's
- * window, timings as summaries in milliseconds (the names say `_ms`), gauges as they are.
+ * Agent and OpenMetrics scrapers all read). The counters are sums over the report's window, which
+ * rise and fall as the window moves, so they are exposed as gauges (`tally_<name>`, no `_total`: a
+ * Prometheus counter must only grow, and rate() would read every fall as a restart): a moving
+ * window, graphed as it is (README "Operating Tally" has a scrape config). Timings are summaries in
+ * milliseconds (the names say `_ms`), gauges are as they are.
  */
 import type { Labels } from "./metric-names.ts";
 import type { OpsMetricsReport } from "./metrics-report.ts";
@@ -47,8 +50,8 @@ export function renderPrometheus(report: OpsMetricsReport): string {
   const head = (name: string, help: string, type: string) =>
     lines.push(`# HELP ${name} ${escapeHelp(help || name)}`, `# TYPE ${name} ${type}`);
   for (const [name, help, series] of families(report.counters)) {
-    const family = `tally_${metricName(name)}_total`;
-    head(family, `${help} (over the last ${report.minutes} minutes)`, "counter");
+    const family = `tally_${metricName(name)}`;
+    head(family, `${help} (over the last ${report.minutes} minutes)`, "gauge");
     for (const s of series) lines.push(`${family}${labelText(s.labels)} ${num(s.total)}`);
   }
   for (const [name, help, series] of families(report.timings)) {

@@ -282,10 +282,10 @@ describe("Prometheus text", () => {
     const window = { ...reportWindow(15, T0), minutes: 15, now: T0 };
     const text = renderPrometheus(buildReport(asMinuteRows(acc.drain()), window));
     const { samples, types } = parsePrometheus(text);
-    expect(types.get("tally_events_refused_total")).toBe("counter");
+    expect(types.get("tally_events_refused")).toBe("gauge");
     expect(types.get("tally_query_ms")).toBe("summary");
     expect(types.get("tally_live_viewers")).toBe("gauge");
-    expect(samples).toContainEqual({ name: "tally_events_refused_total", labels: { reason: nasty }, value: 2 });
+    expect(samples).toContainEqual({ name: "tally_events_refused", labels: { reason: nasty }, value: 2 });
     expect(samples).toContainEqual({ name: "tally_query_ms_count", labels: { route: "query" }, value: 3 });
     expect(samples).toContainEqual({ name: "tally_query_ms_sum", labels: { route: "query" }, value: 35 });
     expect(samples.filter((s) => s.name === "tally_query_ms").map((s) => s.labels.quantile)).toEqual([
@@ -294,7 +294,7 @@ describe("Prometheus text", () => {
       "0.99",
     ]);
     expect(samples).toContainEqual({ name: "tally_live_viewers", labels: { bucket: "2" }, value: 4 });
-    expect(text.match(/^# TYPE tally_events_refused_total/gm)).toHaveLength(1);
+    expect(text.match(/^# TYPE tally_events_refused /gm)).toHaveLength(1);
     expect(escapeLabelValue('\\"\n')).toBe('\\\\\\"\\n');
   });
 });

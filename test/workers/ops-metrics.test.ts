@@ -141,8 +141,8 @@ describe("GET /api/v1/ops/metrics", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
     const text = await res.text();
-    expect(text).toContain("# TYPE tally_events_by_location_total counter\n");
-    expect(text).toContain(`tally_events_by_location_total{colo="${COLO}",country="NZ"} ${accepted}\n`);
+    expect(text).toContain("# TYPE tally_events_by_location gauge\n");
+    expect(text).toContain(`tally_events_by_location{colo="${COLO}",country="NZ"} ${accepted}\n`);
     expect(text).toMatch(/^tally_query_ms\{route="query",quantile="0\.95"\} [0-9.]+$/m);
     const open = await metrics("?minutes=30", { ...ADMIN, Accept: "application/openmetrics-text; version=1.0.0" });
     expect(open.headers.get("content-type")).toContain("text/plain; version=0.0.4");
