@@ -13,6 +13,7 @@ import { errorDetail } from "../core/warehouse/jobs.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 import { log, newRequestId, withRequestId } from "../platform/log.ts";
+import { countMetric, flushOpsMetrics, observeMetric } from "../platform/ops-metrics.ts";
 import { applyClickHouseTtls, runArchiveRetention, runRawUserAgentPass } from "./privacy-retention.ts";
 import { runWarehouseSchedule } from "./warehouse-jobs.ts";
 
@@ -40,47 +41,53 @@ export function handleScheduled(controller: ScheduledController, env: Env, _ctx:
   return withRequestId(newRequestId(), () => scheduledRun(controller, env));
 }
 
-async function scheduledRun(controller: ScheduledController, env: Env): Promise<void> {
+/**
+ * Runs one job, timed and counted (`job_runs`, `job_ms`: the Operations page's job health): a
+ * failure is logged and the run goes on to the next job; the next run resumes where it stopped.
+ */
+async function job<T>(name: string, work: () => Promise<T>): Promise<T | undefined> {
   const started = Date.now();
-  const report = await compactPending(await archiveStore(env), zstdCodec, {
-    deadline: started + COMPACTION_BUDGET_MS,
-    log: (line) => log.warn(line),
-  });
-  log.metric("archive_compaction", { cron: controller.cron, ms: Date.now() - started, ...report });
-  await runPrivacy(controller, env, started);
-  const warehouseStarted = Date.now();
   try {
-    const warehouse = await runWarehouseSchedule(env, {
-      now: controller.scheduledTime,
-      deadline: warehouseStarted + WAREHOUSE_BUDGET_MS,
-    });
-    if (warehouse)
-      log.metric("warehouse_jobs", { cron: controller.cron, ms: Date.now() - warehouseStarted, ...warehouse });
+    const report = await work();
+    countMetric("job_runs", { job: name, result: "ok" });
+    return report;
   } catch (error) {
-    // The ledger keeps what was done; the next run resumes from its frontier.
-    log.error("warehouse jobs failed", { error: errorDetail(error) });
+    countMetric("job_runs", { job: name, result: "failed" });
+    log.error(`${name} failed`, { job: name, error: errorDetail(error) });
+    return undefined;
+  } finally {
+    observeMetric("job_ms", Date.now() - started, { job: name });
   }
 }
 
+async function scheduledRun(controller: ScheduledController, env: Env): Promise<void> {
+  const started = Date.now();
+  const cron = controller.cron;
+  const compaction = await job("archive_compaction", async () =>
+    compactPending(await archiveStore(env), zstdCodec, {
+      deadline: started + COMPACTION_BUDGET_MS,
+      log: (line) => log.warn(line),
+    }),
+  );
+  if (compaction) log.metric("archive_compaction", { cron, ms: Date.now() - started, ...compaction });
+  await runPrivacy(cron, env, started);
+  const warehouseStarted = Date.now();
+  // The ledger keeps what was done; the next run resumes from its frontier.
+  const warehouse = await job("warehouse_jobs", () =>
+    runWarehouseSchedule(env, { now: controller.scheduledTime, deadline: warehouseStarted + WAREHOUSE_BUDGET_MS }),
+  );
+  if (warehouse) log.metric("warehouse_jobs", { cron, ms: Date.now() - warehouseStarted, ...warehouse });
+  // No request passes through a cron invocation to write its metrics afterwards.
+  await flushOpsMetrics(env, Date.now(), { force: true }).catch(() => undefined);
+}
+
 /** The archive's retention and raw-user-agent passes, ClickHouse's TTLs; a failure is logged, the next run retries. */
-async function runPrivacy(controller: ScheduledController, env: Env, started: number): Promise<void> {
+async function runPrivacy(cron: string, env: Env, started: number): Promise<void> {
   const deadline = started + COMPACTION_BUDGET_MS + PRIVACY_BUDGET_MS;
-  try {
-    const report = await runArchiveRetention(env, deadline);
-    log.metric("archive_retention", { cron: controller.cron, ...report });
-  } catch (error) {
-    log.error("archive retention failed", { error: errorDetail(error) });
-  }
-  try {
-    const report = await runRawUserAgentPass(env, deadline);
-    log.metric("archive_raw_user_agents", { cron: controller.cron, ...report });
-  } catch (error) {
-    log.error("archive raw user agents failed", { error: errorDetail(error) });
-  }
-  try {
-    const statements = await applyClickHouseTtls(env);
-    if (statements.length > 0) log.metric("clickhouse_ttls", { statements });
-  } catch (error) {
-    log.error("ClickHouse TTLs failed", { error: errorDetail(error) });
-  }
+  const retention = await job("archive_retention", () => runArchiveRetention(env, deadline));
+  if (retention) log.metric("archive_retention", { cron, ...retention });
+  const rawUserAgents = await job("archive_raw_user_agents", () => runRawUserAgentPass(env, deadline));
+  if (rawUserAgents) log.metric("archive_raw_user_agents", { cron, ...rawUserAgents });
+  const statements = await job("clickhouse_ttls", () => applyClickHouseTtls(env));
+  if (statements && statements.length > 0) log.metric("clickhouse_ttls", { statements });
 }

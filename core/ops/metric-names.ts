@@ -20,6 +20,7 @@ export const COUNTERS = {
   query_errors: "query API answers ≥ 500 by route",
   alerts_opened: "traffic alerts opened, by kind",
   webhook_deliveries: "alert webhook deliveries by result (ok, retry, failed, capped)",
+  job_runs: "scheduled jobs (compaction, retention, TTLs, warehouse) by job and result (ok, failed)",
 } as const;
 
 export const TIMINGS = {
@@ -28,6 +29,7 @@ export const TIMINGS = {
   clickhouse_ms: "ClickHouse request latency (label op)",
   warehouse_ms: "warehouse statement latency",
   query_ms: "query API latency by route",
+  job_ms: "scheduled job duration by job",
 } as const;
 
 export const GAUGES = {

@@ -5,13 +5,14 @@
  * at the same time, so counts another file could add to are compared as "at least" what this file
  * did; the location counter carries a Cloudflare location made up for this run, so it is exact.
  */
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type CounterSeries, type OpsMetricsReport, OpsMetricsReportSchema } from "../../core/ops/metrics-report.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { renderError } from "../../workers/errors.ts";
+import worker from "../../workers/main.ts";
 import { opsMetricsRoutes } from "../../workers/ops/metrics.ts";
 import { ADMIN, type CreatedProperty, call, consumeMessage, createProperty, envelope } from "./helpers.ts";
 
@@ -147,6 +148,23 @@ describe("GET /api/v1/ops/metrics", () => {
     const open = await metrics("?minutes=30", { ...ADMIN, Accept: "application/openmetrics-text; version=1.0.0" });
     expect(open.headers.get("content-type")).toContain("text/plain; version=0.0.4");
   });
+
+  it("counts the cron's jobs by result, with their durations (job health); one failing does not stop the rest", async () => {
+    const before = await report();
+    const ctx = createExecutionContext();
+    // ClickHouse unreachable: the TTL job fails; compaction (the archive only) still runs and succeeds.
+    const down = { ...env, CLICKHOUSE_URL: "http://127.0.0.1:9" } as Env;
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "10 * * * *" }), down, ctx);
+    await waitOnExecutionContext(ctx);
+    const after = await report();
+    const runs = (r: OpsMetricsReport, job: string, result: string) => total(r, "job_runs", { job, result });
+    expect(runs(after, "archive_compaction", "ok")).toBeGreaterThan(runs(before, "archive_compaction", "ok"));
+    expect(runs(after, "clickhouse_ttls", "failed")).toBeGreaterThan(runs(before, "clickhouse_ttls", "failed"));
+    expect(runs(after, "archive_retention", "ok")).toBeGreaterThan(runs(before, "archive_retention", "ok"));
+    expect(timingCount(after, "job_ms", { job: "clickhouse_ttls" })).toBeGreaterThan(
+      timingCount(before, "job_ms", { job: "clickhouse_ttls" }),
+    );
+  }, 60_000);
 
   it("refuses without the admin token, and a property's key is not enough", async () => {
     const none = await metrics("", {});
