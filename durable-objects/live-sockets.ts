@@ -5,7 +5,7 @@
  */
 import { parseApiKey } from "../core/property/keys.ts";
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
-import { setGauge } from "../platform/ops-metrics.ts";
+import { flushOpsMetrics, setGauge } from "../platform/ops-metrics.ts";
 import { liveSnapshot } from "./live-windows.ts";
 import { isActiveKeyId } from "./property-keys.ts";
 
@@ -89,6 +89,16 @@ export function reportViewers(ctx: DurableObjectState, propertyId: string, closi
   const open = ctx.getWebSockets().filter((ws) => ws !== closing).length;
   const hash = propertyHash(propertyId);
   setGauge("live_viewers", open, { bucket: String(hash % VIEWER_BUCKETS), source: hash.toString(16) });
+}
+
+/**
+ * A viewer came or went: the gauge follows, and the isolate's metrics are written when due (an
+ * actor's isolate may serve no request that would write them).
+ */
+export function viewersChanged(ctx: DurableObjectState, env: Env, leaving?: WebSocket): void {
+  const attachment = leaving?.deserializeAttachment() as SocketAttachment | null | undefined;
+  if (attachment) reportViewers(ctx, attachment.property_id, leaving);
+  ctx.waitUntil(flushOpsMetrics(env).catch(() => undefined));
 }
 
 /** Sends the current snapshot to a viewer that asks for it with "snapshot"; ignores anything else. */

@@ -20,7 +20,7 @@ import { loadConfig } from "../platform/config.ts";
 import { addCounts, readCounts } from "./counters.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { schedulePush } from "./live-push.ts";
-import { acceptViewer, answerViewer, closeAllViewers, closeRevokedViewers } from "./live-sockets.ts";
+import { acceptViewer, answerViewer, closeAllViewers, closeRevokedViewers, viewersChanged } from "./live-sockets.ts";
 import { applyToWindows, dropWindows, type LiveItem, liveSnapshot, storedWindows } from "./live-windows.ts";
 import { PropertyAlerts } from "./property-alerts.ts";
 import * as funnels from "./property-funnels.ts";
@@ -235,7 +235,9 @@ export class PropertyDO extends DurableObject<Env> {
 
   /** WebSocket upgrades only (the Worker has authenticated the viewer and names the property). */
   override async fetch(request: Request): Promise<Response> {
-    return acceptViewer(this.ctx, request);
+    const answer = await acceptViewer(this.ctx, request);
+    viewersChanged(this.ctx, this.env);
+    return answer;
   }
 
   /** A viewer may ask for the current snapshot at any time by sending "snapshot". */
@@ -244,6 +246,7 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    viewersChanged(this.ctx, this.env, ws);
     try {
       ws.close(code === 1005 ? 1000 : code, "bye");
     } catch {

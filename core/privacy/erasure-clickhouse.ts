@@ -23,6 +23,8 @@ export const ERASED_TABLES = [
   ["sessions_rollup", "hour"],
   ["events_rollup_days", "day"],
   ["sessions_rollup_days", "day"],
+  // A deleted property's traffic alerts go with it (they name no visitor: a visitor's erasure leaves them).
+  ["alerts", "opened_at"],
 ] as const;
 
 /** Deletes settle before the statement answers, so the rebuild that follows reads what is left. */

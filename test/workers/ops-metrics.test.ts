@@ -8,9 +8,10 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { type CounterSeries, type OpsMetricsReport, OpsMetricsReportSchema } from "../../core/ops/metrics-report.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
+import { VIEWER_BUCKETS } from "../../durable-objects/live-sockets.ts";
 import { renderError } from "../../workers/errors.ts";
 import worker from "../../workers/main.ts";
 import { opsMetricsRoutes } from "../../workers/ops/metrics.ts";
@@ -19,6 +20,12 @@ import { ADMIN, type CreatedProperty, call, consumeMessage, createProperty, enve
 const CHROME =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const run = crypto.randomUUID().slice(0, 6).toUpperCase();
+/** The live_viewers bucket of a property, as durable-objects/live-sockets.ts hashes it (FNV-1a). */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
 const COLO = `T${run}`;
 const PROPERTY = `OPS-${run}`;
 
@@ -134,8 +141,15 @@ describe("GET /api/v1/ops/metrics", () => {
     const viewers = (await report()).gauges.filter((g) => g.name === "live_viewers");
     expect(viewers.reduce((n, g) => n + g.value, 0)).toBeGreaterThanOrEqual(2);
     expect(viewers.every((g) => g.labels.source === undefined && /^\d+$/.test(g.labels.bucket ?? ""))).toBe(true);
-    for (const ws of sockets) ws?.close();
-  });
+    // One leaves: its actor lowers its own reading (other files' actors may share the bucket, never lower it).
+    const bucket = String(fnv1a(PROPERTY) % VIEWER_BUCKETS);
+    const inBucket = (r: OpsMetricsReport) =>
+      r.gauges.filter((g) => g.name === "live_viewers" && g.labels.bucket === bucket).reduce((n, g) => n + g.value, 0);
+    const before = inBucket(await report());
+    sockets[0]?.close(1000, "bye");
+    await vi.waitFor(async () => expect(inBucket(await report())).toBe(before - 1), { timeout: 10_000, interval: 200 });
+    sockets[1]?.close();
+  }, 30_000);
 
   it("answers Prometheus text with Accept: text/plain", async () => {
     const res = await metrics("?minutes=30", { ...ADMIN, Accept: "text/plain" });
