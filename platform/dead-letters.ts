@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { z } from "zod";
-import type { ArchiveStore } from "../core/archive/store.ts";
+import { type ArchiveStore, listAll } from "../core/archive/store.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { decodeEventsMessage, type EventsMessage } from "../core/ingest/queue-message.ts";
 import {
@@ -194,15 +194,7 @@ export async function dropDeadLetter(
 
 /** Replays and drops, newest first (by when their record was written). */
 export async function auditEntries(store: ArchiveStore, limit: number): Promise<AuditEntry[]> {
-  const objects = [];
-  for (const prefix of [REPLAYED_PREFIX, DROPPED_PREFIX]) {
-    let cursor: string | undefined;
-    do {
-      const page = await store.list(prefix, cursor);
-      objects.push(...page.objects);
-      cursor = page.cursor;
-    } while (cursor);
-  }
+  const objects = [...(await listAll(store, REPLAYED_PREFIX)), ...(await listAll(store, DROPPED_PREFIX))];
   objects.sort((a, b) => b.uploaded - a.uploaded || (a.key < b.key ? 1 : -1));
   const entries = await Promise.all(
     objects.slice(0, limit).map(async ({ key }): Promise<AuditEntry | null> => {

@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import { isWellFormedApiKey } from "../core/abuse.ts";
 import { AppError } from "../core/errors.ts";
+import { PROPERTY_ID_PATTERN } from "../core/event.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { digestsEqual } from "../core/property/keys.ts";
 import { loadConfig } from "../platform/config.ts";
@@ -73,4 +74,16 @@ export async function requirePropertyAccess(c: Ctx, propertyId: string): Promise
   }
   const refusal = new AppError("forbidden", 403, `this API key does not grant access to property ${propertyId}`);
   throw recentlyValid(digest, now) ? refusal : await gate.fail(refusal);
+}
+
+/**
+ * Middleware of a property's routes (`:id` in the path): a valid id, then the admin token or that
+ * property's key. The property itself may still not exist (each route answers its 404).
+ */
+export async function propertyAccess(c: Ctx, next: () => Promise<void>): Promise<void> {
+  const id = c.req.param("id") ?? "";
+  if (!PROPERTY_ID_PATTERN.test(id))
+    throw new AppError("invalid_request", 400, `property_id: ${id} is not a valid property id`);
+  await requirePropertyAccess(c, id);
+  await next();
 }

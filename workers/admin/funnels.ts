@@ -5,22 +5,15 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
-import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
 import { SavedFunnelsSchema } from "../../core/property/funnels.ts";
 import { propertyStub } from "../../platform/properties.ts";
-import { requirePropertyAccess } from "../auth.ts";
+import { propertyAccess } from "../auth.ts";
 import { parseJson } from "../json.ts";
 
 export const funnelRoutes = new Hono<{ Bindings: Env }>();
 
 /** Checks the id and the caller's access; the property itself may still not exist. */
-funnelRoutes.use("/api/v1/properties/:id/funnels", async function funnelAccess(c, next) {
-  const id = c.req.param("id");
-  if (!PROPERTY_ID_PATTERN.test(id))
-    throw new AppError("invalid_request", 400, `property_id: ${id} is not a valid property id`);
-  await requirePropertyAccess(c, id);
-  await next();
-});
+funnelRoutes.use("/api/v1/properties/:id/funnels", propertyAccess);
 
 const notFound = (id: string) => new AppError("property_not_found", 404, `property ${id} does not exist`);
 

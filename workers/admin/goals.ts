@@ -4,22 +4,14 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
-import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
 import { CreateGoalSchema, MAX_GOALS } from "../../core/property/goals.ts";
 import { propertyStub } from "../../platform/properties.ts";
-import { requirePropertyAccess } from "../auth.ts";
+import { propertyAccess } from "../auth.ts";
 import { parseJson } from "../json.ts";
 
 export const goalRoutes = new Hono<{ Bindings: Env }>();
 
-/** Checks the id and the caller's access; the property itself may still not exist. */
-goalRoutes.use("/api/v1/properties/:id/goals/*", async function goalAccess(c, next) {
-  const id = c.req.param("id");
-  if (!PROPERTY_ID_PATTERN.test(id))
-    throw new AppError("invalid_request", 400, `property_id: ${id} is not a valid property id`);
-  await requirePropertyAccess(c, id);
-  await next();
-});
+goalRoutes.use("/api/v1/properties/:id/goals/*", propertyAccess);
 
 function notFound(id: string): AppError {
   return new AppError("property_not_found", 404, `property ${id} does not exist`);

@@ -5,25 +5,17 @@
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
-import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { AlertListQuerySchema, alertView } from "../../core/ops/alert-api.ts";
 import { AlertRulesPatchSchema } from "../../core/ops/alerts.ts";
 import { propertyStub } from "../../platform/properties.ts";
-import { requirePropertyAccess } from "../auth.ts";
+import { propertyAccess } from "../auth.ts";
 import { parseJson } from "../json.ts";
 
 export const alertRoutes = new Hono<{ Bindings: Env }>();
 
-/** Checks the id and the caller's access; the property itself may still not exist. */
 for (const path of ["/api/v1/properties/:id/alert-rules/*", "/api/v1/properties/:id/alerts/*"])
-  alertRoutes.use(path, async function alertAccess(c, next) {
-    const id = c.req.param("id") ?? "";
-    if (!PROPERTY_ID_PATTERN.test(id))
-      throw new AppError("invalid_request", 400, `property_id: ${id} is not a valid property id`);
-    await requirePropertyAccess(c, id);
-    await next();
-  });
+  alertRoutes.use(path, propertyAccess);
 
 function notFound(id: string): AppError {
   return new AppError("property_not_found", 404, `property ${id} does not exist`);

@@ -5,33 +5,23 @@
  */
 import { type Context, Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
-import { PROPERTY_ID_PATTERN } from "../../core/event.ts";
 import { ErasureIdSchema, MAX_QUEUED_ERASURES, VisitorSchema } from "../../core/privacy/erasure.ts";
 import { parseApiKey } from "../../core/property/keys.ts";
 import { propertyStub } from "../../platform/properties.ts";
-import { bearer, requirePropertyAccess } from "../auth.ts";
+import { bearer, propertyAccess } from "../auth.ts";
 import { exportVisitor } from "./export.ts";
 
 type Env_ = { Bindings: Env };
 export const privacyRoutes = new Hono<Env_>();
 
-/** Checks the id and the caller's access; the property itself may still not exist. */
-async function privacyAccess(c: Context<Env_>, next: () => Promise<void>) {
-  const id = c.req.param("id") ?? "";
-  if (!PROPERTY_ID_PATTERN.test(id))
-    throw new AppError("invalid_request", 400, `property_id: ${id} is not a valid property id`);
-  await requirePropertyAccess(c, id);
-  await next();
-}
-
-/** Who asked, for the audit: a caller past privacyAccess holding an API key is that key; else the admin. */
+/** Who asked, for the audit: a caller past propertyAccess holding an API key is that key; else the admin. */
 function requestedBy(c: Context<Env_>): string {
   const key = parseApiKey(bearer(c) ?? "");
   return key ? `key:${key.key_id}` : "admin";
 }
-privacyRoutes.use("/api/v1/properties/:id/visitors/*", privacyAccess);
-privacyRoutes.use("/api/v1/properties/:id/erasures", privacyAccess);
-privacyRoutes.use("/api/v1/properties/:id/erasures/*", privacyAccess);
+privacyRoutes.use("/api/v1/properties/:id/visitors/*", propertyAccess);
+privacyRoutes.use("/api/v1/properties/:id/erasures", propertyAccess);
+privacyRoutes.use("/api/v1/properties/:id/erasures/*", propertyAccess);
 
 /** The visitor path segment, validated: 400 saying what is wrong with it. */
 function visitorParam(c: Context<Env_>): string {
