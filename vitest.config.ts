@@ -58,6 +58,9 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          // Each file mostly waits on its own dev stack (the alerts one sleeps through the detector's
+          // warm-up for ~6 minutes), so two run at once even where the default is one (CPUs − 1).
+          maxWorkers: 2,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
