@@ -30,6 +30,7 @@ import { zstdCodec } from "../platform/archive/zstd.ts";
 import { createClickHouseSink, type EventSink, isRejectedByClickHouse } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
 import { errorFields, log } from "../platform/log.ts";
+import { countMetric, observeMetric } from "../platform/ops-metrics.ts";
 import { bodyBytes, messageBody } from "../platform/queue-codec.ts";
 import { backoffSeconds } from "./backoff.ts";
 import { describeError as describe, keepLastErrors } from "./dead-letters.ts";
@@ -75,7 +76,9 @@ async function archiveFirst(
     }
   const marks = marksByStore.get(archive.store) ?? new PendingMarks();
   marksByStore.set(archive.store, marks);
+  const started = Date.now();
   await Promise.all(files.map((file) => storeGroup(archive.store, file, marks)));
+  observeMetric("archive_write_ms", Date.now() - started);
   return {
     kept: parsed.filter((p) => !refused.includes(p.message.id)),
     files: files.length,
@@ -147,6 +150,7 @@ async function deliverReceived(
   try {
     archived = await archiveFirst(parsed, archive);
   } catch (error) {
+    countMetric("archive_errors");
     log.error("archiving failed; retrying every message", { messages: parsed.length, ...errorFields(error) });
     for (const { message } of parsed) retry(message, `archive: ${describe(error)}`);
     return false;

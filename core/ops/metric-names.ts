@@ -16,6 +16,7 @@ export const COUNTERS = {
   dead_letters_dropped: "dead letters dropped by an operator (with an audit record)",
   clickhouse_errors: "ClickHouse requests that failed (label op: insert, query)",
   warehouse_errors: "warehouse statements that failed",
+  archive_errors: "consumer deliveries whose archive write (R2/S3) failed (retried whole)",
   cache_lookups: "cache lookups by layer (query, property) and result (hit, miss)",
   query_errors: "query API answers ≥ 500 by route",
   alerts_opened: "traffic alerts opened, by kind",
@@ -28,6 +29,7 @@ export const TIMINGS = {
   processing_lag_ms: "event received → its ClickHouse row inserted",
   clickhouse_ms: "ClickHouse request latency (label op)",
   warehouse_ms: "warehouse statement latency",
+  archive_write_ms: "the archive write of a consumer delivery (R2/S3): storage performance",
   query_ms: "query API latency by route",
   job_ms: "scheduled job duration by job",
 } as const;

@@ -119,6 +119,8 @@ describe("GET /api/v1/ops/metrics", () => {
       timingCount(after, name, labels) - timingCount(before, name, labels);
     expect(timed("query_ms", { route: "query" })).toBeGreaterThanOrEqual(1);
     expect(timed("queue_lag_ms", { queue: "events" })).toBeGreaterThanOrEqual(1);
+    expect(timed("processing_lag_ms", {})).toBeGreaterThanOrEqual(1);
+    expect(timed("archive_write_ms", {})).toBeGreaterThanOrEqual(1);
     const query = after.timings.find((t) => t.name === "query_ms" && t.labels.route === "query");
     expect(query?.p50).toBeGreaterThanOrEqual(0);
     expect(query?.help).toContain("query API latency");
