@@ -108,7 +108,7 @@ describe("events consumer", () => {
     const result = await deliver([message("history", days)]);
     expect(result.explicitAcks).toEqual([`${run}-history`]);
     expect(await storedIds(days.map((_, d) => `day${d}`))).toHaveLength(150);
-  });
+  }, 30_000);
 
   describe("when ClickHouse refuses one message's rows", () => {
     const database = `tally_poison_${run}`;
@@ -260,5 +260,5 @@ describe("session_log", () => {
         version: 5,
       },
     ]);
-  });
+  }, 30_000);
 });
