@@ -6,7 +6,7 @@
  * metrics are written after it, at most every OPS_FLUSH_SECONDS.
  */
 import type { Labels } from "../core/ops/metric-names.ts";
-import { log, newRequestId, withRequestId } from "../platform/log.ts";
+import { newRequestId, withRequestId } from "../platform/log.ts";
 import { countMetric, flushOpsMetrics, observeMetric } from "../platform/ops-metrics.ts";
 import { handleDeadLetters } from "./dead-letters.ts";
 import { handleEventsBatch } from "./events-consumer.ts";
@@ -19,7 +19,6 @@ export function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: Executi
     measureBatch(batch, Date.now());
     try {
       if (batch.queue === DEAD_LETTER_QUEUE) return await handleDeadLetters(batch, env, ctx);
-      log.info("events batch", { queue: batch.queue, messages: batch.messages.length });
       return await handleEventsBatch(batch, env, ctx);
     } finally {
       ctx.waitUntil(flushOpsMetrics(env).catch(() => undefined));
