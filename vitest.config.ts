@@ -58,11 +58,6 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
-          // Each file mostly waits on its own dev stack (the alerts one sleeps through the detector's
-          // warm-up for ~6 minutes), so two run at once even where the default is one (CPUs − 1).
-          // A project with its own maxWorkers runs as a group of its own: after the others.
-          maxWorkers: 2,
-          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
