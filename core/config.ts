@@ -30,6 +30,12 @@ export const ConfigSchema = z.object({
    */
   CLICKHOUSE_QUERY_USER: z.string().default(""),
   CLICKHOUSE_QUERY_PASSWORD: z.string().default(""),
+  /**
+   * A self-managed cluster's name (docs/production.md): deletes and TTL changes then run ON CLUSTER
+   * against the `_local` tables behind the Distributed ones. Empty: one server or ClickHouse Cloud.
+   * An identifier, since it is written into DDL.
+   */
+  CLICKHOUSE_CLUSTER: z.union([z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.literal("")]).default(""),
   /** Per-statement limits on query-API SQL (ClickHouse max_execution_time, max_memory_usage, max_result_rows). */
   QUERY_MAX_EXECUTION_SECONDS: z.coerce.number().int().min(1).max(600).default(15),
   QUERY_MAX_MEMORY_BYTES: z.coerce.number().int().min(1_000_000).default(4_000_000_000),

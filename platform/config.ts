@@ -8,7 +8,9 @@ const cache = new WeakMap<object, Config>();
 export function loadConfig(env: Env): Config {
   const hit = cache.get(env);
   if (hit) return hit;
-  const parsed = ConfigSchema.safeParse(env);
+  // Through Hyperdrive (production) the warehouse's address is the binding's, pooled near it.
+  const hyperdrive = env.WAREHOUSE_HYPERDRIVE?.connectionString;
+  const parsed = ConfigSchema.safeParse(hyperdrive ? { ...env, WAREHOUSE_URL: hyperdrive } : env);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new AppError("misconfigured", 500, `Worker configuration is invalid: ${fields}`);
