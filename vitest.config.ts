@@ -80,6 +80,12 @@ export default defineConfig({
                 AUTH_FAILURE_LIMITER: { namespace_id: "1003", simple: { limit: 30, period: 60 } },
                 LOOKUP_RATE_LIMITER: { namespace_id: "1004", simple: { limit: 120, period: 60 } },
               },
+              // The production path to the warehouse (issue #19): test/workers/hyperdrive.test.ts swaps
+              // these in for WAREHOUSE_HYPERDRIVE, through Miniflare's local Hyperdrive proxy.
+              hyperdrives: {
+                TEST_WAREHOUSE_HYPERDRIVE: warehouseUrl({ port: warehousePort, database: WORKERS_TEST_DATABASE }),
+                TEST_CLOSED_HYPERDRIVE: "postgres://tally:tally@127.0.0.1:9/tally",
+              },
               // A second events queue, so sharding can be tested (EVENTS_QUEUE_SHARDS stays 1).
               queueProducers: {
                 EVENTS_QUEUE_1: { queueName: "events-1" },
