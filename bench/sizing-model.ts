@@ -1,0 +1,356 @@
+/**
+ * The production sizing model (issue #19; docs/production.md "Sizing", `npm run bench:sizing`):
+ * for a sustained rate of events, the settings and sizes a deployment needs and what it costs.
+ * Pure: every figure comes from the constants below (measured ones name their source) and from
+ * bench/cost-model.ts, whose Cloudflare lines it re-prices at this rate. Platform limits are
+ * shared/REFERENCE.md's; whatever a size would need beyond one is listed in `limits`, not hidden.
+ */
+import { ConfigSchema } from "../core/config.ts";
+import { requestsPerMessage } from "../core/ingest/packing-model.ts";
+import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
+import { type Design, type Line, type Measured, PRICE, priceLines, zipfWeights } from "./cost-model.ts";
+
+/** docs/cost.md's run at the realistic request mix (R=mix: 60% 1 event, 30% 2–5, 10% 6–20). */
+export const MIX: Measured = {
+  eventsPerRequest: 2.89,
+  jsonBytesPerRequest: 878 * 2.89,
+  compression: 12.2,
+  rowsPerActorCall: 1.54,
+  clickhouseRowsPerEvent: 33.0,
+};
+
+/** Platform limits (shared/REFERENCE.md) and the share of each we plan to use. */
+export const LIMITS = {
+  queueMessagesPerSecond: 5_000,
+  /** Plan each queue to 80% of its ceiling: bursts and redeliveries need the rest. */
+  queueUse: 0.8,
+  actorRequestsPerSecond: 1_000,
+  messagesPerBatch: 100,
+  /** Cloudflare's ceiling on concurrent invocations of one queue consumer. */
+  maxConcurrency: 250,
+  sessionShards: 256,
+};
+
+/** Assumptions: each is a choice or an estimate, stated in docs/production.md. */
+export const ASSUMPTIONS = {
+  /** The cost model's traffic: 1,000 properties of Zipf volume (s = 1.1); the biggest has 17.9%. */
+  properties: 1_000,
+  /** A site's audience reaches a few dozen Cloudflare locations; Zipf (s = 1) over 25: the busiest 26%. */
+  locations: 25,
+  /** The consumer path measured 7.5–9.3K events/s per workerd core with its actors (docs/cost.md): the low end. */
+  consumerCpuSecondsPerEvent: 1 / 7_500,
+  /** Estimate: a chunk's waits on the network (R2 put, ClickHouse once-only check and inserts, two actor commits). */
+  consumerWaitSecondsPerChunk: 0.6,
+  /** Estimate: events/s one session actor should take (an eighth of what one core ran the whole consumer path at). */
+  sessionActorEventsPerSecond: 1_000,
+  /** Not measured: the whole consumer path ran 7.5K events/s per core; one PropertyDO has one thread. */
+  propertyActorEventsPerSecond: 7_500,
+  /** chDB's JSONEachRow insert rate per core (REFERENCE), charged to every row the tables and views write. */
+  clickhouseRowsPerCoreSecond: 216_000,
+  /** Twice the insert cores: merges and queries. */
+  clickhouseHeadroom: 2,
+  clusterNodeVcpus: 16,
+  replicas: 2,
+  /** `npm run bench` (archive), 2026-12: compacted Parquet 35.0 bytes an event; compaction 29.2K rows/s. */
+  archiveBytesPerEvent: 35,
+  compactionRowsPerSecond: 29_174,
+  /** Estimate: ClickHouse and the warehouse hold the events about as compactly, plus half again in sessions and rollups. */
+  storeBytesPerEvent: 35 * 1.5,
+  /** README "Benchmark": the warehouse load's 10,600 rows/s (events and sessions) into PostgreSQL. */
+  warehouseRowsPerSecond: 10_600,
+  /** consumers/scheduled.ts: compaction and the warehouse jobs each get 20 s of the hourly Cron run. */
+  cronBudgetSeconds: 20,
+  hotDays: ConfigSchema.shape.HOT_RETENTION_DAYS.parse(undefined),
+  retentionDays: ConfigSchema.shape.ARCHIVE_RETENTION_DAYS.parse(undefined),
+};
+
+/** List prices for the estimates (not Cloudflare's, which are bench/cost-model.ts PRICE). */
+export const ESTIMATE_PRICES = {
+  /** clickhouse.com billing examples, Scale tier, AWS us-east-1: 2 replicas × 2 vCPU $436.95 a month. */
+  clickhouseVcpuMonth: 436.95 / 4,
+  /** The same page: 1 TB of data and its backup, $50.60 a month. */
+  clickhouseTbMonth: 50.6,
+  /** AWS us-east-1 on-demand: ra3.xlplus $1.086/h (32 TB managed storage a node), ra3.4xlarge $3.26/h (128 TB); RMS $0.024/GB-month. */
+  redshiftXlplusHour: 1.086,
+  redshift4xlargeHour: 3.26,
+  redshiftTbMonth: 24,
+  /** R2 (REFERENCE): Standard $0.015/GB-month for 90 days, then Infrequent Access $0.01. */
+  r2StandardTbMonth: 15,
+  r2InfrequentTbMonth: 10,
+};
+
+const INGEST_WINDOW_MS = ConfigSchema.shape.INGEST_WINDOW_MS.parse(undefined);
+const ACTOR_COMMIT_MS = ConfigSchema.shape.ACTOR_COMMIT_MS.parse(undefined);
+/** consumers/events-consumer.ts CHUNK_JSON_BYTES: a delivery is worked in runs of ≤ 8 MB of event JSON. */
+const CHUNK_EVENTS = 8_000_000 / (MIX.jsonBytesPerRequest / MIX.eventsPerRequest);
+const HOURS_PER_MONTH = 730;
+export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+const DO_GB = 0.125;
+
+/**
+ * ClickHouse rows written per event (tables and views) for inserts of `n` events: a + b/n through the
+ * two measured points, 33.0 at 375 events an insert (docs/cost.md's run at R=mix) and ~10 at ~9,100
+ * (bench:consumer, chunks of 8 MB): ~9 rows an event plus ~9,000 an insert (the views' day blocks).
+ */
+export function clickhouseRowsPerEvent(n: number): number {
+  const b = (33.0 - 10.0) / (1 / 375 - 1 / 9_100);
+  return 33.0 - b / 375 + b / n;
+}
+
+/** Zipf (s = 1) shares of `n` locations, busiest first. */
+function locationShares(n: number): number[] {
+  return zipfWeights(n, 1);
+}
+
+/**
+ * Messages per second from the ingest stage for a stream of `requests`/s spread over the locations
+ * like all traffic, each location's share split over `ingestShards` actors, each actor packing it
+ * in one packer (its share of one queue shard).
+ */
+function messagesPerSecond(requests: number, ingestShards: number): number {
+  return locationShares(ASSUMPTIONS.locations).reduce((n, share) => {
+    const rate = (requests * share) / ingestShards;
+    return (
+      n + (requests * share) / requestsPerMessage(rate, INGEST_WINDOW_MS, MIX.jsonBytesPerRequest, MAX_PACKED_BYTES)
+    );
+  }, 0);
+}
+
+/** The one packer rate that packs `rpm` requests a message: the cost model prices a design by it. */
+function rateForPacking(rpm: number): number {
+  let low = 0;
+  let high = 1e6;
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2;
+    if (requestsPerMessage(mid, INGEST_WINDOW_MS, MIX.jsonBytesPerRequest, MAX_PACKED_BYTES) < rpm) low = mid;
+    else high = mid;
+  }
+  return (low + high) / 2;
+}
+
+export interface Sizing {
+  eventsPerSecond: number;
+  requestsPerSecond: number;
+  busiestLocationRequests: number;
+  ingestShards: number;
+  requestsPerMessage: number;
+  messagesPerSecond: number;
+  queueShards: number;
+  hottestQueueMessages: number;
+  biggestPropertyEvents: number;
+  sessionShards: number;
+  eventsPerDelivery: number;
+  deliveriesPerSecond: number;
+  maxConcurrency: number;
+  clickhouseRowsPerSecond: number;
+  clickhouseInsertsPerSecond: number;
+  clickhouseVcpus: number;
+  clusterShards: number;
+  clickhouseTb: number;
+  r2WritesPerSecond: number;
+  archiveTb: number;
+  warehouseNodes: string;
+  warehouseTb: number;
+  /** Cloudflare lines, dollars per billion events at this rate. */
+  lines: Line[];
+  cloudflareMonthly: number;
+  clickhouseMonthly: number;
+  redshiftMonthly: number;
+  r2StorageMonthly: number;
+  limits: string[];
+}
+
+/** Everything a deployment of `eventsPerSecond` sustained needs, and what it costs. */
+export function size(eventsPerSecond: number): Sizing {
+  const a = ASSUMPTIONS;
+  const requests = eventsPerSecond / MIX.eventsPerRequest;
+  const weights = zipfWeights(a.properties);
+  const biggest = weights[0] ?? 0;
+  const busiest = requests * (locationShares(a.locations)[0] ?? 0);
+  const ingestShards = Math.max(1, Math.ceil(busiest / LIMITS.actorRequestsPerSecond));
+  const queueCapacity = LIMITS.queueMessagesPerSecond * LIMITS.queueUse;
+  // A property's events stay in one queue (platform/events-queue.ts shardOf): the hottest shard
+  // holds the biggest property and its share of the rest; each actor packs each shard apart.
+  const shardMessages = (q: number) => {
+    const hot = biggest + (1 - biggest) / q;
+    const rest = q > 1 ? (1 - hot) / (q - 1) : 0;
+    return {
+      hot: messagesPerSecond(requests * hot, ingestShards),
+      total:
+        messagesPerSecond(requests * hot, ingestShards) + (q - 1) * messagesPerSecond(requests * rest, ingestShards),
+      rest: messagesPerSecond(requests * rest, ingestShards),
+    };
+  };
+  // The smallest count where every shard fits; when the biggest property alone cannot fit one
+  // queue, the smallest (from 2) where the other shards fit, and the limit is reported.
+  const alone = messagesPerSecond(requests * biggest, ingestShards) > queueCapacity;
+  let queueShards = 1;
+  for (; queueShards < 1_024; queueShards++) {
+    const m = shardMessages(queueShards);
+    if (alone ? queueShards > 1 && m.rest <= queueCapacity : m.hot <= queueCapacity && m.rest <= queueCapacity) break;
+  }
+  const { hot: hottestQueueMessages, total: messages } = shardMessages(queueShards);
+  const rpm = requests / messages;
+  const design: Design = {
+    name: "ingest",
+    isolateRate: 10,
+    shardRate: rateForPacking(rpm),
+    windowMs: INGEST_WINDOW_MS,
+  };
+
+  const biggestPropertyEvents = eventsPerSecond * biggest;
+  const sessionShards = Math.min(
+    LIMITS.sessionShards,
+    Math.max(1, Math.ceil(biggestPropertyEvents / a.sessionActorEventsPerSecond)),
+  );
+  const eventsPerMessage = rpm * MIX.eventsPerRequest;
+  const eventsPerDelivery = Math.min(LIMITS.messagesPerBatch * eventsPerMessage, CHUNK_EVENTS);
+  const deliveriesPerSecond = eventsPerSecond / eventsPerDelivery;
+  const perInvocation =
+    eventsPerDelivery / (eventsPerDelivery * a.consumerCpuSecondsPerEvent + a.consumerWaitSecondsPerChunk);
+  const hottestQueueEvents = hottestQueueMessages * eventsPerMessage;
+  const maxConcurrency = Math.ceil((1.5 * hottestQueueEvents) / perInvocation);
+
+  const clickhouseRowsPerSecond = eventsPerSecond * clickhouseRowsPerEvent(eventsPerDelivery);
+  const clickhouseVcpus = Math.max(
+    4,
+    2 * Math.ceil((a.clickhouseHeadroom * clickhouseRowsPerSecond) / a.clickhouseRowsPerCoreSecond / 2),
+  );
+  const tb = (days: number, bytes: number) => (eventsPerSecond * 86_400 * days * bytes) / 1e12;
+  const clickhouseTb = tb(a.hotDays, a.storeBytesPerEvent);
+  const warehouseTb = tb(a.retentionDays, a.storeBytesPerEvent);
+  const archiveHotTb = tb(a.hotDays, a.archiveBytesPerEvent);
+  const archiveTb = tb(a.retentionDays, a.archiveBytesPerEvent);
+
+  // An ingest actor is billed while a window is open (a timer keeps it from hibernating).
+  const ingestAwake = locationShares(a.locations).reduce((n, share) => {
+    const open = ((requests * share) / ingestShards) * (INGEST_WINDOW_MS / 1000);
+    return n + (ingestShards * open) / (1 + open);
+  }, 0);
+  const lines = cloudflareLines(eventsPerSecond, design, { sessionShards, deliveriesPerSecond, ingestAwake });
+  const perBillion = (name: string) => lines.find(([n]) => n.startsWith(name))?.[1] ?? 0;
+  const r2WritesPerSecond =
+    ((perBillion("R2 Class A: archive") + perBillion("R2 Class A: compaction")) * eventsPerSecond) / 1e9;
+  const eventsPerMonth = eventsPerSecond * SECONDS_PER_MONTH;
+  const cloudflareMonthly = (lines.reduce((n, [, , usd]) => n + usd, 0) * eventsPerMonth) / 1e9;
+  const p = ESTIMATE_PRICES;
+  const small = warehouseTb <= 64;
+  const nodes = Math.max(2, Math.ceil(warehouseTb / (small ? 32 : 128)));
+  const r2StorageMonthly = archiveHotTb * p.r2StandardTbMonth + (archiveTb - archiveHotTb) * p.r2InfrequentTbMonth;
+
+  const limits: string[] = [];
+  if (hottestQueueMessages > queueCapacity)
+    limits.push(
+      `the biggest property's queue needs ${fmt(hottestQueueMessages)} messages/s, over one queue's ${fmt(queueCapacity)} planned (${fmt(LIMITS.queueMessagesPerSecond)} ceiling): a property's events cannot yet spread over queues`,
+    );
+  if (biggestPropertyEvents > a.propertyActorEventsPerSecond)
+    limits.push(
+      `the biggest property's ${fmt(biggestPropertyEvents)} events/s all pass its one PropertyDO, beyond the ${fmt(a.propertyActorEventsPerSecond)}/s one core ran the whole consumer path at: unmeasured`,
+    );
+  if (maxConcurrency > LIMITS.maxConcurrency)
+    limits.push(`max_concurrency ${maxConcurrency} is over Cloudflare's ${LIMITS.maxConcurrency}`);
+  const compactionCapacity = (a.compactionRowsPerSecond * a.cronBudgetSeconds) / 3600;
+  if (eventsPerSecond > compactionCapacity)
+    limits.push(
+      `compaction's 20 s an hour merges ~${fmt(compactionCapacity)} events/s (measured in-process): batch files pile up, readable but unmerged`,
+    );
+  const warehouseCapacity = (a.warehouseRowsPerSecond * a.cronBudgetSeconds) / 3600;
+  if (eventsPerSecond > warehouseCapacity)
+    limits.push(
+      `the warehouse's hourly load (20 s at ${fmt(a.warehouseRowsPerSecond)} rows/s) keeps up with ≤ ~${fmt(warehouseCapacity)} events/s: its frontier falls behind`,
+    );
+
+  return {
+    eventsPerSecond,
+    requestsPerSecond: requests,
+    busiestLocationRequests: busiest,
+    ingestShards,
+    requestsPerMessage: rpm,
+    messagesPerSecond: messages,
+    queueShards,
+    hottestQueueMessages,
+    biggestPropertyEvents,
+    sessionShards,
+    eventsPerDelivery,
+    deliveriesPerSecond,
+    maxConcurrency,
+    clickhouseRowsPerSecond,
+    clickhouseInsertsPerSecond: deliveriesPerSecond * 2,
+    clickhouseVcpus,
+    clusterShards: Math.ceil(clickhouseVcpus / a.clusterNodeVcpus),
+    clickhouseTb,
+    r2WritesPerSecond,
+    archiveTb,
+    warehouseNodes: `${nodes} × ${small ? "ra3.xlplus" : "ra3.4xlarge"}`,
+    warehouseTb,
+    lines,
+    cloudflareMonthly,
+    clickhouseMonthly: clickhouseVcpus * p.clickhouseVcpuMonth + clickhouseTb * p.clickhouseTbMonth,
+    redshiftMonthly:
+      nodes * HOURS_PER_MONTH * (small ? p.redshiftXlplusHour : p.redshift4xlargeHour) +
+      warehouseTb * p.redshiftTbMonth,
+    r2StorageMonthly,
+    limits,
+  };
+}
+
+/**
+ * The cost model's Cloudflare lines for this design, with the lines it prices at the spec's volume
+ * (50B events a day) re-priced at `eventsPerSecond`: what is paid per second of wall clock (actors
+ * awake, compaction per partition-hour) and how many calls share an actor's commit. The cost model
+ * bills every actor awake all the time, which its volume nearly is; at 1K events/s most are not.
+ */
+function cloudflareLines(
+  eventsPerSecond: number,
+  design: Design,
+  s: { sessionShards: number; deliveriesPerSecond: number; ingestAwake: number },
+): Line[] {
+  const secondsPerBillion = 1e9 / eventsPerSecond;
+  const weights = zipfWeights(ASSUMPTIONS.properties);
+  const eventsPerDelivery = eventsPerSecond / s.deliveriesPerSecond;
+  const inDelivery = (p: number) => 1 - (1 - p) ** eventsPerDelivery;
+  // Each property's actors: its PropertyDO and session actors, called once per delivery holding it;
+  // a window of ACTOR_COMMIT_MS shares one commit (bench/cost-model.ts's rule).
+  let commitsPerSecond = 0;
+  let awake = 0;
+  weights.forEach((p, i) => {
+    const actors = 1 + (i === 0 ? s.sessionShards : 1);
+    const calls = s.deliveriesPerSecond * inDelivery(p);
+    commitsPerSecond += (actors * calls) / (1 + (calls * ACTOR_COMMIT_MS) / 1000);
+    // Billed while active (durable-objects pricing): from a window's first call to its commit,
+    // when the timer that kept it from hibernating ends; c·W / (1 + c·W) of the time.
+    const open = (calls * ACTOR_COMMIT_MS) / 1000;
+    awake += (actors * open) / (1 + open);
+  });
+  awake += s.ingestAwake;
+  const extraSessionCalls =
+    s.deliveriesPerSecond * inDelivery(weights[0] ?? 0) * (s.sessionShards - 1) * secondsPerBillion;
+  const rows = commitsPerSecond * secondsPerBillion * MIX.rowsPerActorCall;
+  const gbSeconds = awake * DO_GB * secondsPerBillion;
+  // Compaction, per hour of wall clock: per partition-hour (each busy property's, and the pooled
+  // one) a LIST, the manifest and the marker's rewrite, and its compacted files (≤ 25,000 rows).
+  const busy = weights.filter((p) => p * eventsPerDelivery >= 1_000).length;
+  const partitionHours = ((busy + 1) * secondsPerBillion) / 3600;
+  const compaction = 3 * partitionHours + Math.max(partitionHours, 1e9 / 25_000);
+  const base = priceLines(MIX, design, ASSUMPTIONS.properties);
+  return [
+    ...base.map((line): Line => {
+      const [name] = line;
+      if (name.startsWith("DO duration")) return [name, gbSeconds, gbSeconds * PRICE.doGbSecond];
+      if (name.startsWith("DO SQLite")) return [name, rows, rows * PRICE.doRow];
+      if (name.startsWith("R2 Class A: compaction")) return [name, compaction, compaction * PRICE.r2A];
+      return line;
+    }),
+    ["Biggest property's other session actors", extraSessionCalls, extraSessionCalls * PRICE.doRequest],
+  ];
+}
+
+/** 1,234 / 5.9M / 0.35: a quantity as the table prints it. */
+export function fmt(x: number): string {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(x >= 1e7 ? 0 : 1)}M`;
+  if (x >= 100) return Math.round(x).toLocaleString("en-US");
+  if (x >= 10) return x.toFixed(0);
+  return x.toFixed(x >= 1 ? 1 : 2);
+}
+
+export const usd = (x: number) => `$${fmt(x)}`;
