@@ -1,25 +1,23 @@
-/** The migrator's ledger and statements on ClickHouse (MergeTree ledger tables, as since the first migration). */
+/**
+ * The migrator's ledger and statements on ClickHouse: one server (MergeTree ledger tables, as since
+ * the first migration), a self-managed cluster or ClickHouse Cloud, each statement rendered for it
+ * (clickhouse-render.ts).
+ */
 import { type ClickHouseClient, ClickHouseError } from "@clickhouse/client-web";
+import { renderStatement } from "./clickhouse-render.ts";
+import { ledgerStatements, type Topology } from "./clickhouse-topology.ts";
 import type { MigrationTarget } from "./migrator.ts";
 
 /** ClickHouse's TABLE_ALREADY_EXISTS: also what a second CREATE of a view or dictionary answers. */
 const ALREADY_EXISTS = "57";
 
-export function clickHouseTarget(client: ClickHouseClient): MigrationTarget {
+export function clickHouseTarget(client: ClickHouseClient, topology: Topology = { kind: "single" }): MigrationTarget {
   return {
     dialect: "clickhouse",
     async prepareLedger() {
-      await client.command({
-        query: `CREATE TABLE IF NOT EXISTS schema_migrations
-      (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-      ENGINE = MergeTree ORDER BY version`,
-      });
-      await client.command({
-        query: `CREATE TABLE IF NOT EXISTS schema_migration_steps
-      (version UInt32, step UInt32, checksum String, done_at DateTime64(3, 'UTC') DEFAULT now64(3))
-      ENGINE = MergeTree ORDER BY (version, step)`,
-      });
+      for (const query of ledgerStatements(topology)) await client.command({ query });
     },
+    render: (statement) => renderStatement(statement, topology),
     async applied() {
       const result = await client.query({
         query: "SELECT version, name, checksum FROM schema_migrations",

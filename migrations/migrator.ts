@@ -43,6 +43,11 @@ export interface MigrationTarget {
   applied(): Promise<AppliedMigration[]>;
   /** The steps recorded for this version with this checksum (an interrupted run's). */
   stepsDone(version: number, checksum: string): Promise<Set<number>>;
+  /**
+   * The statements one statement of a file becomes on this database (ClickHouse: one server, a
+   * cluster or Cloud; clickhouse-render.ts); as written when absent. Throws for one it cannot render.
+   */
+  render?(statement: string): string[];
   /** Runs one statement; a CREATE whose object already exists counts as done (see the header). */
   run(statement: string): Promise<void>;
   recordStep(version: number, step: number, checksum: string): Promise<void>;
@@ -135,8 +140,13 @@ export async function migrate(
   await target.prepareLedger();
   const applied = new Map((await target.applied()).map((r) => [r.version, r]));
   const pending = migrations.filter((m) => !applied.has(m.version));
-  // Every pending file parses before any runs: a bad marker stops the run with nothing half-done.
-  const statements = new Map(pending.map((m) => [m.version, parseStatements(m.sql)]));
+  // Every pending file parses and renders before any runs: a bad marker, or a statement the target
+  // cannot render, stops the run with nothing half-done.
+  const render = (statement: Statement): Statement[] =>
+    statement.target && statement.target !== target.dialect
+      ? [statement]
+      : (target.render?.(statement.sql) ?? [statement.sql]).map((sql) => ({ ...statement, sql }));
+  const statements = new Map(pending.map((m) => [m.version, parseStatements(m.sql).map(render)]));
   const report: MigrationReport = { applied: [], skipped: [] };
   for (const migration of migrations) {
     const sum = await sha256Hex(migration.sql);
@@ -149,9 +159,10 @@ export async function migrate(
     }
     const steps = await target.stepsDone(migration.version, sum);
     // Steps count every statement of the file, marked or not, so a step is the same on every target.
-    for (const [step, statement] of (statements.get(migration.version) ?? []).entries()) {
-      if (steps.has(step) || (statement.target && statement.target !== target.dialect)) continue;
-      await target.run(statement.sql);
+    for (const [step, rendered] of (statements.get(migration.version) ?? []).entries()) {
+      if (steps.has(step) || rendered.some((s) => s.target && s.target !== target.dialect)) continue;
+      // A step is the file's statement: rendered into several, all run before it is recorded.
+      for (const statement of rendered) await target.run(statement.sql);
       await target.recordStep(migration.version, step, sum);
     }
     await target.recordMigration({ version: migration.version, name: migration.name, checksum: sum });
