@@ -144,7 +144,10 @@ function planHyperdrive(
     plan.manual.push(`put id = "${existing.id}" (Hyperdrive ${name}) in ${where}`);
     return;
   }
-  const args = ["hyperdrive", "create", name];
+  // Uncached: Hyperdrive caches reads for 60 s by default, and the warehouse's jobs read their own
+  // ledgers (job_runs, frontiers) and the query API the frontier through this binding, where a stale
+  // read reloads hours or answers from a frontier that moved. Query answers have their own cache (Upstash).
+  const args = ["hyperdrive", "create", name, "--caching-disabled"];
   if (!originUrl) {
     plan.blocked.push(
       `Hyperdrive ${name} for ${where}: set ${ORIGIN_URL_VAR}=postgres://user:password@<redshift-endpoint>:5439/<database> and run again (it runs ${shown({ args: [...args, `--connection-string="$${ORIGIN_URL_VAR}"`], creates: { kind: "hyperdrive", name } })}), or remove the binding for no warehouse`,

@@ -89,6 +89,7 @@ describe("setup:cloud applying its plan", () => {
       "hyperdrive",
       "create",
       "tally-staging-warehouse",
+      "--caching-disabled",
       `--connection-string=${ORIGIN}`,
     ]);
     expect(fresh.lines).toContain(

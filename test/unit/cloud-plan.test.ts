@@ -36,7 +36,14 @@ describe("the shipped production environment", () => {
       "npx wrangler queues create tally-events-dlq",
       "npx wrangler r2 bucket create tally-archive",
       ...ARCHIVE_RULES,
-      'npx wrangler hyperdrive create tally-production-warehouse --connection-string="$WAREHOUSE_ORIGIN_URL"',
+      'npx wrangler hyperdrive create tally-production-warehouse --caching-disabled --connection-string="$WAREHOUSE_ORIGIN_URL"',
+    ]);
+    // Uncached: the warehouse's jobs and the query API read ledgers and the frontier through it.
+    expect(plan.commands.at(-1)?.args.slice(0, 4)).toEqual([
+      "hyperdrive",
+      "create",
+      "tally-production-warehouse",
+      "--caching-disabled",
     ]);
     // The password goes to wrangler, never into what is printed.
     expect(plan.commands.at(-1)?.args).toContain(`--connection-string=${ORIGIN}`);
@@ -108,7 +115,7 @@ describe("a config sharded over three events queues", () => {
       "npx wrangler queues create tally-events-1",
       "npx wrangler queues create tally-events-2",
       ARCHIVE_RULES[1],
-      'npx wrangler hyperdrive create tally-production-warehouse --connection-string="$WAREHOUSE_ORIGIN_URL"',
+      'npx wrangler hyperdrive create tally-production-warehouse --caching-disabled --connection-string="$WAREHOUSE_ORIGIN_URL"',
     ]);
     expect(plan.manual.filter((m) => m.includes("secret put"))).toEqual(
       secretLines(["CLICKHOUSE_QUERY_PASSWORD", "WS_TOKEN_SECRET", "UPSTASH_REDIS_REST_TOKEN"]),
