@@ -18,7 +18,7 @@ import * as wh from "../core/privacy/erasure-warehouse.ts";
 import { alignedCover, DAYS_TABLES, respanStatements } from "../core/query/rollup-spans.ts";
 import { DAY_MS } from "../core/time.ts";
 import { isoDay } from "../core/warehouse/aggregates.ts";
-import { clickHouseClient } from "../platform/clickhouse.ts";
+import { clickHouseClient, clickHouseCommand } from "../platform/clickhouse.ts";
 import { loadConfig } from "../platform/config.ts";
 import { withWarehouse } from "../platform/warehouse.ts";
 import { runAggregates } from "./warehouse-aggregates.ts";
@@ -33,8 +33,9 @@ async function rows<T>(client: ClickHouseClient, s: ch.Statement): Promise<T[]> 
   return result.json<T>();
 }
 
-async function run(client: ClickHouseClient, s: ch.Statement, settings: Record<string, string>): Promise<void> {
-  await client.command({ query: s.sql, query_params: s.params, clickhouse_settings: settings });
+/** A delete or rebuild statement, through the one helper that fits it to CLICKHOUSE_CLUSTER. */
+async function run(env: Env, s: ch.Statement, settings: Record<string, string>): Promise<void> {
+  await clickHouseCommand(loadConfig(env), { sql: s.sql, params: s.params, settings });
 }
 
 /**
@@ -76,19 +77,19 @@ export async function eraseClickHouse(env: Env, target: ErasureTarget, hours: re
   const p = target.property_id;
   if (target.scope === "property") {
     const [count] = await rows<{ n: number }>(client, ch.countPropertyRows(p));
-    for (const s of ch.deletePropertyRows(p)) await run(client, s, ch.DELETE_SETTINGS);
+    for (const s of ch.deletePropertyRows(p)) await run(env, s, ch.DELETE_SETTINGS);
     return { rows_removed: Number(count?.n ?? 0), days_rebuilt: 0 };
   }
   const visitor = target.visitor ?? "";
   const [count] = await rows<{ n: number }>(client, ch.countVisitorRows(p, visitor, target.client_ids));
-  for (const s of ch.deleteVisitorRows(p, visitor, target.client_ids)) await run(client, s, ch.DELETE_SETTINGS);
+  for (const s of ch.deleteVisitorRows(p, visitor, target.client_ids)) await run(env, s, ch.DELETE_SETTINGS);
   const days = daysOfHours(hours);
-  for (const day of days) for (const s of ch.rebuildDayStatements(p, day)) await run(client, s, ch.REBUILD_SETTINGS);
+  for (const day of days) for (const s of ch.rebuildDayStatements(p, day)) await run(env, s, ch.REBUILD_SETTINGS);
   const covers = new Map(days.map((d) => alignedCover(d, d + DAY_MS)).map((c) => [c.join(), c]));
   for (const [from, to] of covers.values())
     for (const table of DAYS_TABLES)
       for (const query of respanStatements(table))
-        await run(client, { sql: query, params: { p, from, to } }, ch.REBUILD_SETTINGS);
+        await run(env, { sql: query, params: { p, from, to } }, ch.REBUILD_SETTINGS);
   return { rows_removed: Number(count?.n ?? 0), days_rebuilt: days.length };
 }
 

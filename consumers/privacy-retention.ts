@@ -5,12 +5,14 @@
  * ClickHouse's TTLs brought to the configured days (core/privacy/ttl.ts). The warehouse's share
  * runs with its schedule (consumers/warehouse-retention.ts).
  */
+
+import { plainTableRows } from "../core/clickhouse/cluster.ts";
 import { type ArchiveRetentionReport, deleteExpiredArchiveDays } from "../core/privacy/archive-retention.ts";
 import { expireRawUserAgents, type RawUserAgentReport } from "../core/privacy/raw-user-agent.ts";
 import { TABLE_DDL_SQL, ttlChanges } from "../core/privacy/ttl.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
-import { clickHouseClient } from "../platform/clickhouse.ts";
+import { clickHouseClient, clickHouseCommand } from "../platform/clickhouse.ts";
 import { loadConfig } from "../platform/config.ts";
 import { registryStub } from "../platform/properties.ts";
 import { oldestArchivedHour } from "./warehouse-archive.ts";
@@ -41,7 +43,9 @@ export async function runRawUserAgentPass(env: Env, deadline: number): Promise<R
 
 /**
  * Re-issues the ClickHouse TTLs whose days differ from the configuration (none after the first
- * run with a given configuration: each MODIFY TTL rewrites the table's parts). Returns the statements run.
+ * run with a given configuration: each MODIFY TTL rewrites the table's parts). On a cluster the
+ * TTLs live on the `_local` tables (read here under their plain names) and each change runs
+ * ON CLUSTER (clickHouseCommand). Returns the statements as built (before the cluster rewrite).
  */
 export async function applyClickHouseTtls(env: Env): Promise<string[]> {
   const config = loadConfig(env);
@@ -50,7 +54,10 @@ export async function applyClickHouseTtls(env: Env): Promise<string[]> {
     name: string;
     create_table_query: string;
   }>();
-  const changes = ttlChanges(tables, { rows: config.ARCHIVE_RETENTION_DAYS, rawUserAgent: config.RAW_USER_AGENT_DAYS });
-  for (const change of changes) await client.command({ query: change.sql });
+  const changes = ttlChanges(plainTableRows(config.CLICKHOUSE_CLUSTER, tables), {
+    rows: config.ARCHIVE_RETENTION_DAYS,
+    rawUserAgent: config.RAW_USER_AGENT_DAYS,
+  });
+  for (const change of changes) await clickHouseCommand(config, { sql: change.sql });
   return changes.map((c) => c.sql);
 }

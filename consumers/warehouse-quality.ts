@@ -6,6 +6,7 @@
  * drops ClickHouse's `events` day partitions past HOT_RETENTION_DAYS that those rows vouch for.
  */
 
+import { eventPartitionsStatement } from "../core/clickhouse/cluster.ts";
 import {
   type Counts,
   clickHouseHourCounts,
@@ -24,7 +25,7 @@ import {
   retentionVerdict,
 } from "../core/warehouse/retention.ts";
 import { archiveStore } from "../platform/archive/store.ts";
-import { clickHouseClient } from "../platform/clickhouse.ts";
+import { clickHouseClient, clickHouseCommand } from "../platform/clickhouse.ts";
 import { loadConfig } from "../platform/config.ts";
 import { log } from "../platform/log.ts";
 import { registryStub } from "../platform/properties.ts";
@@ -82,7 +83,10 @@ export async function checkQuality(
 
 export async function applyHotRetention(env: Env, db: Warehouse, now: number, frontier: number): Promise<number> {
   const config = loadConfig(env);
-  const partitions = await clickHouseRows<{ partition: string }>(env, { sql: EVENT_PARTITIONS_SQL });
+  const partitions = await clickHouseRows<{ partition: string }>(
+    env,
+    eventPartitionsStatement(config.CLICKHOUSE_CLUSTER, config.CLICKHOUSE_DATABASE, EVENT_PARTITIONS_SQL),
+  );
   let dropped = 0;
   for (const day of expiredDays(
     partitions.map((p) => p.partition),
@@ -104,7 +108,7 @@ export async function applyHotRetention(env: Env, db: Warehouse, now: number, fr
       });
       continue;
     }
-    await clickHouseClient(config).command({ query: dropPartitionSql(day) });
+    await clickHouseCommand(config, { sql: dropPartitionSql(day) });
     log.info("hot retention: day dropped from ClickHouse events (every hour checked in the warehouse)", { day: label });
     dropped++;
   }

@@ -38,7 +38,7 @@ import {
 import { decodeVisitor, encodeVisitor } from "../core/session/codec.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
-import { clickHouseClient } from "../platform/clickhouse.ts";
+import { clickHouseClient, clickHouseCommand } from "../platform/clickhouse.ts";
 import { createClickHouseSink } from "../platform/clickhouse-sink.ts";
 import { loadConfig } from "../platform/config.ts";
 import { propertyConfig, registryStub } from "../platform/properties.ts";
@@ -119,11 +119,10 @@ export class ReplayDO extends DurableObject<Env> {
   /** Deletes the range from every table it rewrites (lightweight deletes, synchronous). */
   async #clear(job: Job): Promise<void> {
     if (job.spec.target !== "actors") {
-      const client = clickHouseClient(loadConfig(this.env));
+      const config = loadConfig(this.env);
       const [from, to] = replayRange(job.spec);
       for (const property of job.properties)
-        for (const s of clearStatements(property, from, to))
-          await client.command({ query: s.sql, query_params: s.params, clickhouse_settings: s.settings });
+        for (const s of clearStatements(property, from, to)) await clickHouseCommand(config, s);
     }
     if (job.spec.target !== "clickhouse") {
       // Re-applied events would only be recognised as repeats within a visitor's last 32: start clean.
@@ -191,15 +190,15 @@ export class ReplayDO extends DurableObject<Env> {
    * exact again. Idempotent, so a retried alarm may run it twice.
    */
   async #respan(job: Job): Promise<void> {
-    const client = clickHouseClient(loadConfig(this.env));
+    const config = loadConfig(this.env);
     const [from, to] = alignedCover(...replayRange(job.spec));
     for (const property of job.properties)
       for (const table of DAYS_TABLES)
-        for (const query of respanStatements(table))
-          await client.command({
-            query,
-            query_params: { p: property, from, to },
-            clickhouse_settings: { lightweight_deletes_sync: "2" },
+        for (const sql of respanStatements(table))
+          await clickHouseCommand(config, {
+            sql,
+            params: { p: property, from, to },
+            settings: { lightweight_deletes_sync: "2" },
           });
   }
 

@@ -3,6 +3,7 @@
  * the writing user's, for the consumer and the jobs, and the query API's read-only one.
  */
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from "@clickhouse/client-web";
+import { clusterInsertSettings, clusterStatementSettings, forCluster } from "../core/clickhouse/cluster.ts";
 import type { Config } from "../core/config.ts";
 import { AppError } from "../core/errors.ts";
 
@@ -28,6 +29,35 @@ export function clickHouseClient(config: Config): ClickHouseClient {
     clients.set(config, client);
   }
   return client;
+}
+
+/** One of Tally's runtime statements that is not a plain SELECT or a client insert (a DELETE, an ALTER, an INSERT … SELECT). */
+export interface ClickHouseStatement {
+  sql: string;
+  params?: Record<string, unknown>;
+  settings?: ClickHouseSettings;
+}
+
+/**
+ * Runs a runtime statement as the writing user, as CLICKHOUSE_CLUSTER needs it
+ * (core/clickhouse/cluster.ts): on a cluster, deletes and ALTERs go ON CLUSTER to the `_local`
+ * tables and an INSERT … SELECT is a synchronous Distributed insert; a statement it does not know
+ * is refused before anything is sent. Every such statement goes through here, so none can forget.
+ */
+export async function clickHouseCommand(config: Config, statement: ClickHouseStatement): Promise<void> {
+  const cluster = config.CLICKHOUSE_CLUSTER;
+  const query = forCluster(cluster, statement.sql);
+  const settings = { ...statement.settings, ...clusterStatementSettings(cluster, statement.sql) };
+  await clickHouseClient(config).command({
+    query,
+    ...(statement.params ? { query_params: statement.params } : {}),
+    ...(Object.keys(settings).length > 0 ? { clickhouse_settings: settings } : {}),
+  });
+}
+
+/** Settings every client insert (`client.insert`) adds for CLICKHOUSE_CLUSTER: none without one. */
+export function insertSettings(config: Config): ClickHouseSettings {
+  return clusterInsertSettings(config.CLICKHOUSE_CLUSTER);
 }
 
 /**
