@@ -7,7 +7,7 @@ import { toClickHouseDateTime } from "../core/clickhouse-row.ts";
 import type { Config } from "../core/config.ts";
 import type { Alert, WebhookFormat } from "../core/ops/alerts.ts";
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER, webhookBody } from "../core/ops/webhook.ts";
-import { clickHouseClient } from "./clickhouse.ts";
+import { clickHouseClient, insertSettings } from "./clickhouse.ts";
 
 /** The `alerts` table's columns in order, as migration 0010 declares them (held by the contract test). */
 export const ALERT_COLUMNS = {
@@ -58,6 +58,7 @@ export async function insertAlert(config: Config, alert: Alert): Promise<void> {
     clickhouse_settings: {
       insert_deduplication_token: `alert:${alert.property_id}:${alert.alert_id}:${alert.status}`,
       async_insert: 0,
+      ...insertSettings(config),
     },
   });
 }

@@ -11,7 +11,7 @@ import type { Config } from "../core/config.ts";
 import type { Event } from "../core/event.ts";
 import { parseTime } from "../core/ops/metrics.ts";
 import type { Session } from "../core/session/session.ts";
-import { clickHouseClient } from "./clickhouse.ts";
+import { clickHouseClient, insertSettings } from "./clickhouse.ts";
 import { observeMetric, timed } from "./ops-metrics.ts";
 
 /** Where the consumer puts rows; one insert per call, idempotent for a repeated token. */
@@ -49,6 +49,7 @@ export function isRejectedByClickHouse(error: unknown): boolean {
 /** The production sink: synchronous inserts (no async_insert, so an ack means the rows are stored). */
 export function createClickHouseSink(config: Config): EventSink {
   const client = clickHouseClient(config);
+  const cluster = insertSettings(config);
   const write = async (table: string, values: readonly (EventRow | SessionLogRow)[], dedupToken: string) => {
     await timed("clickhouse_ms", "clickhouse_errors", INSERT, () => insert(table, values, dedupToken));
   };
@@ -66,6 +67,9 @@ export function createClickHouseSink(config: Config): EventSink {
         async_insert: 0,
         // Imports and late events can span many days; each day is a partition (the default cap is 100).
         max_partitions_per_insert_block: "0",
+        // On a cluster: the Distributed insert answers once the shards hold the rows, and a retry
+        // is deduplicated there by the token (core/clickhouse/cluster.ts).
+        ...cluster,
       },
     });
   };

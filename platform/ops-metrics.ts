@@ -9,7 +9,7 @@ import { type Config, ConfigSchema } from "../core/config.ts";
 import type { CounterName, GaugeName, Labels, TimingName } from "../core/ops/metric-names.ts";
 import { MetricsAccumulator, type OpsMetricRow, retainForRetry } from "../core/ops/metrics.ts";
 import { type MinuteRow, minuteRow, opsMetricsStatement } from "../core/ops/metrics-report.ts";
-import { clickHouseClient, queryClickHouseClient, queryFailure, querySettings } from "./clickhouse.ts";
+import { clickHouseClient, insertSettings, queryClickHouseClient, queryFailure, querySettings } from "./clickhouse.ts";
 import { errorFields, log } from "./log.ts";
 
 const NO_LABELS: Labels = {};
@@ -128,12 +128,15 @@ async function write(env: OpsEnv, fresh: OpsMetricRow[], now: number): Promise<v
   writeAnalytics(env, fresh);
   const rows = retry.length > 0 ? [...retry, ...fresh] : fresh;
   try {
-    await clickHouseClient(configOf(env)).insert({
+    const config = configOf(env);
+    await clickHouseClient(config).insert({
       table: "ops_metrics",
       values: rows,
       format: "JSONEachRow",
-      // Many isolates write a few rows a minute each: ClickHouse batches them (Cloud's advice).
-      clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1 },
+      // Many isolates write a few rows a minute each: ClickHouse batches them (Cloud's advice). On
+      // a cluster the batch is flushed into the Distributed table in the foreground, so the wait
+      // ends once the shards hold the rows.
+      clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1, ...insertSettings(config) },
     });
     if (failing || dropped > 0) log.info("ops metrics flushed", { rows: rows.length, dropped });
     retry = [];
