@@ -29,7 +29,11 @@ export const ROW_TTLS = [
 /** Columns forgotten sooner than their rows: reset to their default (empty) after the days. */
 export const COLUMN_TTLS = [{ table: "events", column: "user_agent", time: "toDateTime(event_timestamp)" }] as const;
 
-/** Each table's DDL as ClickHouse normalises it (rows `{ name, create_table_query }`). */
+/**
+ * Each table's DDL as ClickHouse normalises it (rows `{ name, create_table_query }`). On a cluster
+ * the rows are the `_local` tables (the Distributed ones are no MergeTree): read them through
+ * core/clickhouse/cluster.ts plainTableRows, whose names ttlChanges knows.
+ */
 export const TABLE_DDL_SQL =
   "SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'";
 
