@@ -21,7 +21,8 @@ export interface Command {
     | { kind: "bucket"; name: string }
     | { kind: "lifecycle"; bucket: string; rule: LifecycleRule }
     | { kind: "lifecycle-removal"; bucket: string; name: string }
-    | { kind: "hyperdrive"; name: string };
+    | { kind: "hyperdrive"; name: string }
+    | { kind: "hyperdrive-uncached"; id: string };
 }
 
 export interface Plan {
@@ -134,13 +135,16 @@ function planHyperdrive(
 ): void {
   const where = `[[${section(config.env, "hyperdrive")}]] binding ${binding.binding}`;
   if (!isPlaceholderId(binding.id)) {
-    if (state.hyperdrive.length > 0 && !state.hyperdrive.some((h) => h.id === binding.id))
+    const bound = state.hyperdrive.find((h) => h.id === binding.id);
+    if (bound) uncached(bound, plan);
+    else if (state.hyperdrive.length > 0)
       plan.notes.push(`${where}: id ${binding.id} is not among this account's Hyperdrive configurations.`);
     return;
   }
   const name = hyperdriveName(config);
   const existing = state.hyperdrive.find((h) => h.name === name);
   if (existing) {
+    uncached(existing, plan);
     plan.manual.push(`put id = "${existing.id}" (Hyperdrive ${name}) in ${where}`);
     return;
   }
@@ -160,6 +164,15 @@ function planHyperdrive(
     creates: { kind: "hyperdrive", name },
   });
   plan.manual.push(`put the id \`hyperdrive create\` prints (Hyperdrive ${name}) in ${where}`);
+}
+
+/** A configuration made before (or by hand) with Hyperdrive's default 60 s cache loses it (see planHyperdrive). */
+function uncached(config: CloudState["hyperdrive"][number], plan: Plan): void {
+  if (config.caching !== undefined && config.caching !== "disabled")
+    plan.commands.push({
+      args: ["hyperdrive", "update", config.id, "--caching-disabled"],
+      creates: { kind: "hyperdrive-uncached", id: config.id },
+    });
 }
 
 /** The plan as a shell script: its commands as lines to run, everything else as comments. */

@@ -24,7 +24,8 @@ export const CloudStateSchema = z.object({
   buckets: z.array(z.string()).default([]),
   /** Rules by bucket name, for the buckets that exist. */
   lifecycle: z.record(z.string(), z.array(LifecycleRuleSchema)).default({}),
-  hyperdrive: z.array(z.object({ id: z.string(), name: z.string() })).default([]),
+  /** `caching` as `hyperdrive list` shows it ("disabled", "enabled", "max_age: …"); absent: unknown. */
+  hyperdrive: z.array(z.object({ id: z.string(), name: z.string(), caching: z.string().optional() })).default([]),
   /** The environment's Worker: whether it exists yet, and the names of its secrets. */
   worker: z.object({ exists: z.boolean(), secrets: z.array(z.string()) }).default({ exists: false, secrets: [] }),
 });
@@ -134,6 +135,7 @@ export function readState(config: EnvConfig, wrangler: Wrangler, configPath: str
   const hyperdrive = parseTable(must(wrangler(["hyperdrive", "list"]), "wrangler hyperdrive list")).map((r) => ({
     id: r.id ?? "",
     name: r.name ?? "",
+    caching: r.caching,
   }));
   return { queues, buckets, lifecycle, hyperdrive, worker: readWorker(config, wrangler, configPath) };
 }

@@ -79,6 +79,19 @@ describe("the shipped production environment", () => {
   });
 });
 
+it("turns off the cache of an existing Hyperdrive config that has Hyperdrive's default one, once", () => {
+  const cached: CloudState = {
+    ...emptyState(),
+    hyperdrive: [{ id: HYPERDRIVE_ID, name: "tally-production-warehouse", caching: "enabled" }],
+  };
+  const withId = { ...production, hyperdrive: [{ binding: "WAREHOUSE_HYPERDRIVE", id: HYPERDRIVE_ID }] };
+  const plan = planSetup(withId, cached, undefined);
+  expect(commands(plan).filter((c) => c.includes("hyperdrive"))).toEqual([
+    `npx wrangler hyperdrive update ${HYPERDRIVE_ID} --caching-disabled`,
+  ]);
+  expect(planSetup(withId, stateAfter(cached, plan), undefined).commands).toEqual([]);
+});
+
 describe("a config sharded over three events queues", () => {
   it("plans each shard's queue and the one dead-letter queue", () => {
     const plan = planSetup(sharded, emptyState(), ORIGIN);

@@ -98,7 +98,7 @@ describe("readState", () => {
     expect(state).toMatchObject({
       queues: ["tally-events", "tally-events-dlq"],
       buckets: ["tally-archive", "tally-staging-archive"],
-      hyperdrive: [{ id: "3f1c2b7a9d8e4f60a1b2c3d4e5f60718", name: "tally-production-warehouse" }],
+      hyperdrive: [{ id: "3f1c2b7a9d8e4f60a1b2c3d4e5f60718", name: "tally-production-warehouse", caching: "enabled" }],
       worker: { exists: true, secrets: ["ADMIN_TOKEN"] },
     });
     expect(Object.keys(state.lifecycle)).toEqual(["tally-archive"]);

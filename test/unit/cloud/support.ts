@@ -67,7 +67,9 @@ export function stateAfter(state: CloudState, plan: Plan, id = HYPERDRIVE_ID): C
   for (const { creates } of plan.commands) {
     if (creates.kind === "queue") next.queues.push(creates.name);
     if (creates.kind === "bucket") next.buckets.push(creates.name);
-    if (creates.kind === "hyperdrive") next.hyperdrive.push({ id, name: creates.name });
+    if (creates.kind === "hyperdrive") next.hyperdrive.push({ id, name: creates.name, caching: "disabled" });
+    if (creates.kind === "hyperdrive-uncached")
+      next.hyperdrive = next.hyperdrive.map((h) => (h.id === creates.id ? { ...h, caching: "disabled" } : h));
     if (creates.kind === "lifecycle-removal")
       next.lifecycle[creates.bucket] = (next.lifecycle[creates.bucket] ?? []).filter((r) => r.name !== creates.name);
     if (creates.kind === "lifecycle")
