@@ -197,8 +197,7 @@ describe("with no cluster", () => {
       await clickHouseCommand(config, { ...s, settings: DELETE });
     expect(await count(client, "events", `property_id = '${P}'`)).toBe(1);
 
-    for (const s of erasure.rebuildDayStatements(P, DAY))
-      await clickHouseCommand(config, { ...s, settings: REBUILD });
+    for (const s of erasure.rebuildDayStatements(P, DAY)) await clickHouseCommand(config, { ...s, settings: REBUILD });
     for (const table of DAYS_TABLES)
       for (const sql of respanStatements(table))
         await clickHouseCommand(config, {
