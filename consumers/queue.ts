@@ -1,24 +1,25 @@
 /**
  * The Worker's one `queue` handler: each batch goes by its queue's name. The events shards
- * (`events`, `events-<n>`) are the pipeline; `events-dlq` holds what they gave up on after
+ * (`events`, `events-<n>`) are the pipeline; `events-dlq` (`<prefix>-events-dlq` in an environment) holds what they gave up on after
  * max_retries (consumers/dead-letters.ts keeps each in R2 until an operator replays or drops it).
  * Every batch is measured (messages, redeliveries, each message's age) and the isolate's pipeline
  * metrics are written after it, at most every OPS_FLUSH_SECONDS.
  */
+import { isDeadLetterQueue } from "../core/ops/dead-letter.ts";
 import type { Labels } from "../core/ops/metric-names.ts";
 import { newRequestId, withRequestId } from "../platform/log.ts";
 import { countMetric, flushOpsMetrics, observeMetric } from "../platform/ops-metrics.ts";
 import { handleDeadLetters } from "./dead-letters.ts";
 import { handleEventsBatch } from "./events-consumer.ts";
 
-/** The dead-letter queue of every events shard (wrangler.toml). */
+/** The dev stack's dead-letter queue of every events shard (wrangler.toml). */
 export const DEAD_LETTER_QUEUE = "events-dlq";
 
 export function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
   return withRequestId(newRequestId(), async () => {
     measureBatch(batch, Date.now());
     try {
-      if (batch.queue === DEAD_LETTER_QUEUE) return await handleDeadLetters(batch, env, ctx);
+      if (isDeadLetterQueue(batch.queue)) return await handleDeadLetters(batch, env, ctx);
       return await handleEventsBatch(batch, env, ctx);
     } finally {
       ctx.waitUntil(flushOpsMetrics(env).catch(() => undefined));

@@ -11,6 +11,13 @@
  */
 import { z } from "zod";
 
+/**
+ * The events shards' dead-letter queue: `events-dlq` on the dev stack, `<prefix>-events-dlq` in a
+ * Cloudflare environment (queue names are the account's, so staging's and production's differ).
+ * The Worker's queue handler routes by it; `npm run deploy` refuses a DLQ it would not recognise.
+ */
+export const isDeadLetterQueue = (queue: string): boolean => queue === "events-dlq" || queue.endsWith("-events-dlq");
+
 export const DEAD_LETTER_ROOT = "dead-letters/";
 export const MESSAGES_PREFIX = `${DEAD_LETTER_ROOT}messages/`;
 export const REPLAYED_PREFIX = `${DEAD_LETTER_ROOT}replayed/`;

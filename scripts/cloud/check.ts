@@ -4,6 +4,7 @@
  * top level (the dev stack) is the list of what the Worker needs.
  */
 import { ConfigSchema } from "../../core/config.ts";
+import { isDeadLetterQueue } from "../../core/ops/dead-letter.ts";
 import { type EnvConfig, isPlaceholderId, requiredSecrets, section, shardBinding, shardCount } from "./env-config.ts";
 
 export interface CheckInput {
@@ -20,12 +21,6 @@ export interface CheckResult {
   problems: string[];
   warnings: string[];
 }
-
-/**
- * The queue consumers/queue.ts hands to the dead-letter consumer (its DEAD_LETTER_QUEUE): any other
- * queue's batches go to the events consumer.
- */
-export const isDeadLetterQueueForWorker = (queue: string) => queue === "events-dlq";
 
 /** Hosts reserved for examples (RFC 2606), as the shipped placeholders use them. */
 const isExampleHost = (host: string) => /(^|\.)example(\.(com|net|org))?$/i.test(host.replace(/:\d+$/, ""));
@@ -162,9 +157,9 @@ function checkQueues(config: EnvConfig, problems: string[], warnings: string[]):
       problems.push(
         `${consumers} has none for the dead-letter queue ${dlq}: dead letters would sit unkept for 4 days.`,
       );
-    if (!isDeadLetterQueueForWorker(dlq))
+    if (!isDeadLetterQueue(dlq))
       problems.push(
-        `Dead-letter queue ${dlq}: the Worker (consumers/queue.ts) hands only a queue named "events-dlq" to the dead-letter consumer, so ${dlq}'s batches would be processed as events and lost after their retries; consumers/queue.ts must recognise it.`,
+        `Dead-letter queue ${dlq}: the Worker (consumers/queue.ts) hands only "events-dlq" or a name ending in "-events-dlq" to the dead-letter consumer, so ${dlq}'s batches would be processed as events and lost after their retries; rename it.`,
       );
   }
 }

@@ -46,7 +46,6 @@ describe("the shipped production environment", () => {
       expect.stringMatching(
         /^\[\[env\.production\.hyperdrive\]\] WAREHOUSE_HYPERDRIVE has the placeholder id 0{32}: run `npm run setup:cloud -- --env production`/,
       ),
-      expect.stringMatching(/^Dead-letter queue tally-events-dlq: the Worker \(consumers\/queue\.ts\)/),
     ]);
     expect(result.warnings).toEqual([]);
   });
@@ -101,6 +100,17 @@ describe("an environment that falls short of the top level", () => {
       expect.stringMatching(/tally-events has no dead_letter_queue/),
       expect.stringMatching(/tally-events has max_retries = unset \(3\) but EVENTS_MAX_RETRIES = 10/),
     ]);
+  });
+
+  it("names a dead-letter queue the Worker would not route to the dead-letter consumer", () => {
+    const consumers = fixed.config.consumers.map((c) =>
+      c.deadLetterQueue
+        ? { ...c, deadLetterQueue: "tally-dead" }
+        : c.queue.endsWith("-dlq")
+          ? { ...c, queue: "tally-dead" }
+          : c,
+    );
+    expect(problemsWith({ consumers })).toEqual([expect.stringMatching(/^Dead-letter queue tally-dead: the Worker/)]);
   });
 
   it("names missing secrets from the deployed Worker's list, and only warns when it could not be read", () => {

@@ -112,9 +112,10 @@ it("walks a poison and a transient message from their last failure to a replay a
   const transientError = await stored(`dead-letters/errors/${transient.id}.json`);
   expect(transientError?.error).toMatch(/Error/);
 
-  // The dead-letter queue delivers them; a redelivery changes nothing.
-  for (let i = 0; i < 2; i++) {
-    const kept = await deliver(DEAD_LETTER_QUEUE, [poison, transient]);
+  // The dead-letter queue delivers them (under an environment's name the second time, as
+  // production's `tally-events-dlq`); a redelivery changes nothing.
+  for (const queue of [DEAD_LETTER_QUEUE, "tally-events-dlq"]) {
+    const kept = await deliver(queue, [poison, transient]);
     expect(kept.explicitAcks.sort()).toEqual([poison.id, transient.id].sort());
   }
   expect(await env.ARCHIVE_BUCKET.list({ prefix: "dead-letters/errors/" })).toMatchObject({ objects: [] });
