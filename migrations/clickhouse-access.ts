@@ -77,6 +77,7 @@ export function accessStatements(topology: Topology, database: string, limits = 
     IDENTIFIED WITH sha256_hash BY '${passwordPlaceholder(WRITER_USER)}'`,
     `${grantOn} ${WRITER_GRANTS.join(", ")} ON ${database}.* TO ${WRITER_USER}`,
   ];
-  if (topology.kind === "cluster") statements.push(`${grantOn} CLUSTER ON *.* TO ${WRITER_USER}`);
+  // CLUSTER: its ON CLUSTER statements; REMOTE: hot retention lists partitions with clusterAllReplicas.
+  if (topology.kind === "cluster") statements.push(`${grantOn} CLUSTER, REMOTE ON *.* TO ${WRITER_USER}`);
   return statements;
 }

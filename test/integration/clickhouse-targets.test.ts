@@ -92,7 +92,7 @@ describe("the cluster target", () => {
         /ReplicatedMergeTree\('\/clickhouse\/tables\/\{database\}\/schema_migration\w*', '\{shard\}_\{replica\}'\)/,
       );
     expect(await formatted(accessStatements(CLUSTER, "tally_db").at(-1) ?? "")).toBe(
-      "GRANT ON CLUSTER tally CLUSTER ON *.* TO tally_writer",
+      "GRANT ON CLUSTER tally CLUSTER, REMOTE ON *.* TO tally_writer",
     );
   });
 });
