@@ -64,6 +64,8 @@ export function accessStatements(topology: Topology, database: string, limits = 
   const grantOn = topology.kind === "cluster" ? `GRANT ON CLUSTER '${topology.cluster}'` : "GRANT";
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new Error(`database ${database} must be an identifier`);
   const statements = [
+    // The database first: migrations create their tables in it and do not create it themselves.
+    `CREATE DATABASE IF NOT EXISTS ${database}${on}`,
     `CREATE SETTINGS PROFILE IF NOT EXISTS ${QUERY_PROFILE}${on} SETTINGS readonly = 2 CONST,
     max_execution_time = ${limits.maxExecutionSeconds} MAX ${limits.maxExecutionSeconds},
     max_memory_usage = ${limits.maxMemoryBytes} MAX ${limits.maxMemoryBytes},

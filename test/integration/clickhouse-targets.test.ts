@@ -237,7 +237,9 @@ describe("npm run migrate -- --print", () => {
 
 describe("the users' SQL", () => {
   it("names only settings the engine knows, with values it accepts, and no password", async () => {
-    const [profile] = accessStatements({ kind: "single" }, "tally_db");
+    const profile = accessStatements({ kind: "single" }, "tally_db").find((s) =>
+      s.startsWith("CREATE SETTINGS PROFILE"),
+    );
     const settings = [...(profile ?? "").matchAll(/(\w+) = ('?\w+'?)/g)].map((m) => `${m[1]} = ${m[2]}`);
     expect(settings).toHaveLength(5);
     // chDB's access storage is read-only (users.xml), so CREATE USER cannot run here; SETTINGS can.

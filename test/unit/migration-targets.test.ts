@@ -147,7 +147,8 @@ describe("accessStatements", () => {
   it("caps the query user at the Worker's QUERY_MAX_* defaults and writes no password", () => {
     const limits = defaultQueryLimits();
     expect(limits).toEqual({ maxExecutionSeconds: 15, maxMemoryBytes: 4_000_000_000, maxResultRows: 1_000_000 });
-    const [profile, ...rest] = accessStatements({ kind: "single" }, "tally");
+    const [database, profile, ...rest] = accessStatements({ kind: "single" }, "tally");
+    expect(database).toBe("CREATE DATABASE IF NOT EXISTS tally");
     expect(profile).toContain("max_execution_time = 15 MAX 15");
     expect(profile).toContain("readonly = 2 CONST");
     for (const s of rest)
@@ -156,7 +157,7 @@ describe("accessStatements", () => {
 
   it("runs every statement on every node of a cluster", () => {
     const statements = accessStatements(CLUSTER, "tally");
-    expect(statements).toHaveLength(6);
+    expect(statements).toHaveLength(7);
     for (const s of statements) expect(s).toMatch(/ON CLUSTER 'c1'/);
   });
 });
