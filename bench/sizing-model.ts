@@ -5,6 +5,7 @@
  * bench/cost-model.ts, whose Cloudflare lines it re-prices at this rate. Platform limits are
  * shared/REFERENCE.md's; whatever a size would need beyond one is listed in `limits`, not hidden.
  */
+import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../consumers/scheduled.ts";
 import { ConfigSchema } from "../core/config.ts";
 import { requestsPerMessage } from "../core/ingest/packing-model.ts";
 import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
@@ -58,8 +59,10 @@ export const ASSUMPTIONS = {
   storeBytesPerEvent: 35 * 1.5,
   /** README "Benchmark": the warehouse load's 10,600 rows/s (events and sessions) into PostgreSQL. */
   warehouseRowsPerSecond: 10_600,
-  /** consumers/scheduled.ts: compaction and the warehouse jobs each get 20 s of the hourly Cron run. */
-  cronBudgetSeconds: 20,
+  /** consumers/scheduled.ts: compaction's budget in its hourly Cron run (:10). */
+  compactionBudgetSeconds: COMPACTION_BUDGET_MS / 1000,
+  /** consumers/scheduled.ts: the warehouse jobs' budget in theirs (:40). */
+  warehouseBudgetSeconds: WAREHOUSE_BUDGET_MS / 1000,
   hotDays: ConfigSchema.shape.HOT_RETENTION_DAYS.parse(undefined),
   retentionDays: ConfigSchema.shape.ARCHIVE_RETENTION_DAYS.parse(undefined),
 };
@@ -160,6 +163,15 @@ export interface Sizing {
   limits: string[];
 }
 
+/** The events/s the hourly jobs keep up with: their measured rates over their budgets' share of an hour. */
+export function hourlyJobsCapacity(): { compaction: number; warehouse: number } {
+  const a = ASSUMPTIONS;
+  return {
+    compaction: (a.compactionRowsPerSecond * a.compactionBudgetSeconds) / 3600,
+    warehouse: (a.warehouseRowsPerSecond * a.warehouseBudgetSeconds) / 3600,
+  };
+}
+
 /** Everything a deployment of `eventsPerSecond` sustained needs, and what it costs. */
 export function size(eventsPerSecond: number): Sizing {
   const a = ASSUMPTIONS;
@@ -249,15 +261,14 @@ export function size(eventsPerSecond: number): Sizing {
     );
   if (maxConcurrency > LIMITS.maxConcurrency)
     limits.push(`max_concurrency ${maxConcurrency} is over Cloudflare's ${LIMITS.maxConcurrency}`);
-  const compactionCapacity = (a.compactionRowsPerSecond * a.cronBudgetSeconds) / 3600;
+  const { compaction: compactionCapacity, warehouse: warehouseCapacity } = hourlyJobsCapacity();
   if (eventsPerSecond > compactionCapacity)
     limits.push(
-      `compaction's 20 s an hour merges ~${fmt(compactionCapacity)} events/s (measured in-process): batch files pile up, readable but unmerged`,
+      `compaction's ${a.compactionBudgetSeconds} s an hour merges ~${fmt(compactionCapacity)} events/s (measured in-process): batch files pile up, readable but unmerged`,
     );
-  const warehouseCapacity = (a.warehouseRowsPerSecond * a.cronBudgetSeconds) / 3600;
   if (eventsPerSecond > warehouseCapacity)
     limits.push(
-      `the warehouse's hourly load (20 s at ${fmt(a.warehouseRowsPerSecond)} rows/s) keeps up with ≤ ~${fmt(warehouseCapacity)} events/s: its frontier falls behind`,
+      `the warehouse's hourly load (${a.warehouseBudgetSeconds} s at ${fmt(a.warehouseRowsPerSecond)} rows/s) keeps up with ≤ ~${fmt(warehouseCapacity)} events/s: its frontier falls behind`,
     );
 
   return {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { fmt, hourlyJobsCapacity } from "../../bench/sizing-model.ts";
 import { sizingSection } from "../../bench/sizing-table.ts";
 
 const doc = readFileSync(new URL("../../docs/production.md", import.meta.url), "utf8");
@@ -16,6 +17,13 @@ describe("docs/production.md", () => {
     const block = /<!-- sizing:start -->\n([\s\S]*?)\n<!-- sizing:end -->/.exec(doc)?.[1];
     expect(block, "the sizing markers are missing").toBeDefined();
     expect(block).toBe(sizingSection());
+  });
+
+  it("states the hourly jobs' ceilings bench/sizing-model.ts computes from their budgets", () => {
+    const { compaction, warehouse } = hourlyJobsCapacity();
+    expect(doc).toContain(
+      `keeps up with ~${fmt(compaction)} events/s (compaction) and ~${fmt(warehouse)} (the warehouse)`,
+    );
   });
 
   it("names only npm scripts that package.json has", () => {

@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { PRICE, priceLines } from "../../bench/cost-model.ts";
-import { ASSUMPTIONS, clickhouseRowsPerEvent, LIMITS, MIX, type Sizing, size } from "../../bench/sizing-model.ts";
+import {
+  ASSUMPTIONS,
+  clickhouseRowsPerEvent,
+  hourlyJobsCapacity,
+  LIMITS,
+  MIX,
+  type Sizing,
+  size,
+} from "../../bench/sizing-model.ts";
+import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../../consumers/scheduled.ts";
 
 const capacity = LIMITS.queueMessagesPerSecond * LIMITS.queueUse;
 const line = (s: Sizing, name: string) => s.lines.find(([n]) => n.startsWith(name)) ?? ["", 0, 0];
@@ -57,9 +66,20 @@ describe("the sizing model", () => {
 
   it("reports nothing past a limit for a small site, and the hourly jobs' ceilings above them", () => {
     expect(size(50).limits).toEqual([]);
-    const limits = size(1_000).limits.join("\n");
-    expect(limits).toContain("compaction");
-    expect(limits).toContain("warehouse");
+    const { compaction, warehouse } = hourlyJobsCapacity();
+    // The runbook's smallest size fits both hourly runs; just past either, its limit is reported.
+    expect(size(1_000).limits).toEqual([]);
+    expect(size(Math.ceil(warehouse) + 1).limits.join("\n")).toContain("warehouse's hourly load");
+    expect(size(Math.ceil(warehouse) + 1).limits.join("\n")).not.toContain("compaction");
+    expect(size(Math.ceil(compaction) + 1).limits.join("\n")).toContain("compaction's");
+  });
+
+  it("takes the hourly jobs' budgets from consumers/scheduled.ts", () => {
+    expect(ASSUMPTIONS.compactionBudgetSeconds * 1000).toBe(COMPACTION_BUDGET_MS);
+    expect(ASSUMPTIONS.warehouseBudgetSeconds * 1000).toBe(WAREHOUSE_BUDGET_MS);
+    const { compaction, warehouse } = hourlyJobsCapacity();
+    expect(compaction).toBeCloseTo((ASSUMPTIONS.compactionRowsPerSecond * COMPACTION_BUDGET_MS) / 1000 / 3600, 6);
+    expect(warehouse).toBeCloseTo((ASSUMPTIONS.warehouseRowsPerSecond * WAREHOUSE_BUDGET_MS) / 1000 / 3600, 6);
   });
 
   it("keeps the cost model's per-event lines and re-prices the per-second ones at each rate", () => {
