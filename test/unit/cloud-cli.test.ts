@@ -44,7 +44,7 @@ describe("setup:cloud", () => {
       "npx wrangler secret put CLICKHOUSE_QUERY_PASSWORD --env production",
       "npx wrangler secret put WS_TOKEN_SECRET --env production",
       "npx wrangler secret put UPSTASH_REDIS_REST_TOKEN --env production",
-      "# Cron Triggers (10 * * * *) are applied by `npm run deploy`: wrangler deploy sets the Worker's schedules from [triggers] each time; the deployed Worker keeps its current ones until then.",
+      "# Cron Triggers (10 * * * *, 40 * * * *) are applied by `npm run deploy`: wrangler deploy sets the Worker's schedules from [triggers] each time; the deployed Worker keeps its current ones until then.",
     ]);
   }, 60_000);
 

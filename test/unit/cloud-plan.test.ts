@@ -54,7 +54,7 @@ describe("the shipped production environment", () => {
     ]);
     expect(plan.blocked).toEqual([]);
     expect(plan.notes).toEqual([
-      "Cron Triggers (10 * * * *) are applied by `npm run deploy`: wrangler deploy sets the Worker's schedules from [triggers] each time.",
+      "Cron Triggers (10 * * * *, 40 * * * *) are applied by `npm run deploy`: wrangler deploy sets the Worker's schedules from [triggers] each time.",
     ]);
   });
 
