@@ -5,7 +5,7 @@
  * bench/cost-model.ts, whose Cloudflare lines it re-prices at this rate. Platform limits are
  * shared/REFERENCE.md's; whatever a size would need beyond one is listed in `limits`, not hidden.
  */
-import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../consumers/scheduled.ts";
+import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../consumers/schedule.ts";
 import { ConfigSchema } from "../core/config.ts";
 import { requestsPerMessage } from "../core/ingest/packing-model.ts";
 import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
@@ -59,9 +59,9 @@ export const ASSUMPTIONS = {
   storeBytesPerEvent: 35 * 1.5,
   /** README "Benchmark": the warehouse load's 10,600 rows/s (events and sessions) into PostgreSQL. */
   warehouseRowsPerSecond: 10_600,
-  /** consumers/scheduled.ts: compaction's budget in its hourly Cron run (:10). */
+  /** consumers/schedule.ts: compaction's budget in its hourly Cron run (:10). */
   compactionBudgetSeconds: COMPACTION_BUDGET_MS / 1000,
-  /** consumers/scheduled.ts: the warehouse jobs' budget in theirs (:40). */
+  /** consumers/schedule.ts: the warehouse jobs' budget in theirs (:40). */
   warehouseBudgetSeconds: WAREHOUSE_BUDGET_MS / 1000,
   hotDays: ConfigSchema.shape.HOT_RETENTION_DAYS.parse(undefined),
   retentionDays: ConfigSchema.shape.ARCHIVE_RETENTION_DAYS.parse(undefined),

@@ -1,6 +1,6 @@
 /**
  * The Cron Triggers (wrangler.toml `[triggers] crons`), two hourly runs, each its own invocation
- * with its own CPU allowance. At :10 (ARCHIVE_CRON) the archive: compacts every closed hour with a
+ * with its own CPU allowance (consumers/schedule.ts has the schedules and the budgets). At :10 (ARCHIVE_CRON) the archive: compacts every closed hour with a
  * pending marker (core/archive/compaction.ts), within a time budget; what is left waits for the
  * next run, which resumes safely. Uncompacted files are readable as they are. Then privacy by
  * default (consumers/privacy-retention.ts): the archive's days past the retention period and its raw
@@ -16,33 +16,14 @@ import { zstdCodec } from "../platform/archive/zstd.ts";
 import { log, newRequestId, withRequestId } from "../platform/log.ts";
 import { countMetric, flushOpsMetrics, observeMetric } from "../platform/ops-metrics.ts";
 import { applyClickHouseTtls, runArchiveRetention, runRawUserAgentPass } from "./privacy-retention.ts";
+import {
+  ARCHIVE_CRON,
+  COMPACTION_BUDGET_MS,
+  PRIVACY_BUDGET_MS,
+  WAREHOUSE_BUDGET_MS,
+  WAREHOUSE_CRON,
+} from "./schedule.ts";
 import { runWarehouseSchedule } from "./warehouse-jobs.ts";
-
-/** The archive's schedule: compaction, then the privacy passes and ClickHouse's TTLs. */
-export const ARCHIVE_CRON = "10 * * * *";
-/** The warehouse's schedule, half an hour later: its own invocation, so its own CPU and wall time. */
-export const WAREHOUSE_CRON = "40 * * * *";
-
-/**
- * Wall-clock budget of compaction. Each invocation has 300 s of CPU (wrangler.toml `[limits]
- * cpu_ms = 300000`) and compaction is mostly CPU (decode + encode), so no step starts after 240 s;
- * one step (≤ 25,000 rows, ~1–2 s in bench/archive.ts) and the privacy passes fit in the rest.
- */
-export const COMPACTION_BUDGET_MS = 240_000;
-/**
- * The archive's privacy passes (retention, then raw user agents): no day or partition starts later
- * than compaction's budget plus this after the run's start, so they get what compaction left of
- * its budget and this much more.
- * Like compaction it is CPU (decode + encode): both stay within 280 s of the invocation's 300 s.
- */
-export const PRIVACY_BUDGET_MS = 40_000;
-/**
- * The warehouse jobs' budget: no hour or day starts after it. Loading is mostly I/O (archive reads,
- * warehouse round trips), which CPU time does not count, so it gets 10 minutes of the 15 a Cron
- * invocation may run; an hour the schedule cannot reach in time is loaded by the next run (or by
- * WarehouseDO, when its events arrived late).
- */
-export const WAREHOUSE_BUDGET_MS = 600_000;
 
 export function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   return withRequestId(newRequestId(), () => scheduledRun(controller, env));

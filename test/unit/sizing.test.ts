@@ -13,7 +13,7 @@ import {
   type Sizing,
   size,
 } from "../../bench/sizing-model.ts";
-import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../../consumers/scheduled.ts";
+import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../../consumers/schedule.ts";
 
 const capacity = LIMITS.queueMessagesPerSecond * LIMITS.queueUse;
 const line = (s: Sizing, name: string) => s.lines.find(([n]) => n.startsWith(name)) ?? ["", 0, 0];
@@ -74,7 +74,7 @@ describe("the sizing model", () => {
     expect(size(Math.ceil(compaction) + 1).limits.join("\n")).toContain("compaction's");
   });
 
-  it("takes the hourly jobs' budgets from consumers/scheduled.ts", () => {
+  it("takes the hourly jobs' budgets from consumers/schedule.ts", () => {
     expect(ASSUMPTIONS.compactionBudgetSeconds * 1000).toBe(COMPACTION_BUDGET_MS);
     expect(ASSUMPTIONS.warehouseBudgetSeconds * 1000).toBe(WAREHOUSE_BUDGET_MS);
     const { compaction, warehouse } = hourlyJobsCapacity();
