@@ -7,6 +7,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { WAREHOUSE_CRON } from "../../consumers/schedule.ts";
 import { prng } from "../../dev/fixtures/dataset.ts";
 import { type DevStack, startDevStack } from "../../dev/stack.ts";
 
@@ -110,8 +111,8 @@ it("answers imported history older than the hot retention within a minute, befor
   expect(answer.meta.source).toBe("clickhouse");
 }, 90_000);
 
-it("answers the same from the warehouse once the hourly run has set its frontier", async () => {
-  const cron = await fetch(`${stack.url}/__scheduled?cron=${encodeURIComponent("10 * * * *")}`);
+it("answers the same from the warehouse once its hourly run has set its frontier", async () => {
+  const cron = await fetch(`${stack.url}/__scheduled?cron=${encodeURIComponent(WAREHOUSE_CRON)}`);
   expect(cron.status).toBe(200);
   const [schedule] = await warehouse<{ frontier: Date }>(
     "SELECT period_end AS frontier FROM job_runs WHERE job = 'warehouse_schedule'",

@@ -9,6 +9,7 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type Archive, deliverBatch, deliverInChunks } from "../../consumers/events-consumer.ts";
+import { ARCHIVE_CRON } from "../../consumers/schedule.ts";
 import {
   ArchiveManifestSchema,
   type ArchiveRecord,
@@ -81,15 +82,10 @@ async function keys(prefix: string): Promise<string[]> {
   return (await listAll(store(), prefix)).map((o) => o.key).sort();
 }
 
-/** The Cron Trigger's compaction; without a warehouse, whose jobs the same trigger runs next (test/workers/warehouse-jobs.test.ts). */
+/** The archive's Cron Trigger: compaction, then the privacy passes (the warehouse's runs at :40, test/workers/warehouse-load.test.ts). */
 async function cron() {
   const ctx = createExecutionContext();
-  const archiveOnly = { ...env, WAREHOUSE_URL: "" };
-  await worker.scheduled(
-    createScheduledController({ cron: "10 * * * *", scheduledTime: Date.now() }),
-    archiveOnly,
-    ctx,
-  );
+  await worker.scheduled(createScheduledController({ cron: ARCHIVE_CRON, scheduledTime: Date.now() }), env, ctx);
 }
 
 describe("the events consumer's archive write", () => {

@@ -9,6 +9,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { ARCHIVE_CRON } from "../../consumers/schedule.ts";
 import { type CounterSeries, type OpsMetricsReport, OpsMetricsReportSchema } from "../../core/ops/metrics-report.ts";
 import { makeEvent } from "../../dev/fixtures/events.ts";
 import { VIEWER_BUCKETS } from "../../durable-objects/live-sockets.ts";
@@ -170,7 +171,7 @@ describe("GET /api/v1/ops/metrics", () => {
     const ctx = createExecutionContext();
     // ClickHouse unreachable: the TTL job fails; compaction (the archive only) still runs and succeeds.
     const down = { ...env, CLICKHOUSE_URL: "http://127.0.0.1:9" } as Env;
-    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "10 * * * *" }), down, ctx);
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: ARCHIVE_CRON }), down, ctx);
     await waitOnExecutionContext(ctx);
     const after = await report();
     const runs = (r: OpsMetricsReport, job: string, result: string) => total(r, "job_runs", { job, result });

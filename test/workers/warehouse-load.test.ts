@@ -1,5 +1,5 @@
 /**
- * The hourly warehouse load through the Cron Trigger (`worker.scheduled`), in workerd against the
+ * The hourly warehouse load through its Cron Trigger (`worker.scheduled`, WAREHOUSE_CRON), in workerd against the
  * real embedded PostgreSQL: events archived by the real consumer are loaded hour by hour into
  * `events` and `sessions`, each run recorded in `job_runs`; a re-run replaces hours without
  * doubling them; a session crossing two hours, loaded separately and in either order, is the one
@@ -10,6 +10,7 @@ import { createExecutionContext, createScheduledController } from "cloudflare:te
 import { env } from "cloudflare:workers";
 import { sql } from "kysely";
 import { afterAll, expect, it } from "vitest";
+import { WAREHOUSE_CRON } from "../../consumers/schedule.ts";
 import { warehouseWork } from "../../consumers/warehouse-jobs.ts";
 import type { Event } from "../../core/event.ts";
 import { replayChunk } from "../../core/replay/replay.ts";
@@ -48,7 +49,7 @@ afterAll(async () => {
 });
 
 /**
- * The Cron Trigger as Cloudflare runs it, on an env pointing at `url` and starting its history on
+ * The warehouse's Cron Trigger as Cloudflare runs it, on an env pointing at `url` and starting its history on
  * `day`. Returns its scheduled time: what counts as a closed hour is judged from it, not from a
  * later clock that may have crossed an hour's closing meanwhile.
  */
@@ -56,7 +57,7 @@ async function cron(url: string, day: string): Promise<number> {
   const ctx = createExecutionContext();
   const wenv = { ...env, WAREHOUSE_URL: url, WAREHOUSE_LOAD_START: day };
   const scheduledTime = Date.now();
-  await worker.scheduled(createScheduledController({ cron: "10 * * * *", scheduledTime }), wenv, ctx);
+  await worker.scheduled(createScheduledController({ cron: WAREHOUSE_CRON, scheduledTime }), wenv, ctx);
   return scheduledTime;
 }
 
