@@ -152,8 +152,9 @@ wrangler = spawn(
     ...upstashVars,
     ...secretArgs,
     "--show-interactive-dev-session=false",
-    // The Cron Trigger on demand: curl "localhost:8787/__scheduled?cron=10+*+*+*+*" runs the hourly
-    // jobs (archive compaction, warehouse loads) now instead of at :10.
+    // The Cron Triggers on demand: curl "localhost:8787/__scheduled?cron=10+*+*+*+*" runs the
+    // archive's hourly jobs (compaction, privacy passes) now instead of at :10, `?cron=40+*+*+*+*`
+    // the warehouse's (loads, aggregates) instead of at :40, and no `?cron` both.
     "--test-scheduled",
   ],
   { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...secretEnv, WRANGLER_SEND_METRICS: "false" } },
