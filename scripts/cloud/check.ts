@@ -89,6 +89,12 @@ export function checkEnv({ config, top, others, secrets }: CheckInput): CheckRes
     if (host && isExampleHost(host))
       problems.push(`${vars} ${name} = "${value}" is a placeholder: set it to ${VAR_HINTS[name] ?? "your own"}.`);
   }
+  // The Worker sends passwords and tokens to these: in an environment, never over plain HTTP.
+  for (const name of ["CLICKHOUSE_URL", "UPSTASH_REDIS_REST_URL", "ARCHIVE_S3_ENDPOINT"])
+    if (/^http:\/\//i.test(config.vars[name] ?? ""))
+      problems.push(
+        `${vars} ${name} = "${config.vars[name]}" is plain HTTP: credentials would cross the internet in clear; use its https:// endpoint.`,
+      );
   for (const route of config.routes)
     if (isExampleHost(route.split("/")[0] ?? ""))
       problems.push(

@@ -102,6 +102,12 @@ describe("an environment that falls short of the top level", () => {
     ]);
   });
 
+  it("names a ClickHouse, Upstash or S3 endpoint over plain HTTP", () => {
+    expect(problemsWith(withVars({ CLICKHOUSE_URL: "http://ch.acme.io:8123" }))).toEqual([
+      '[env.production.vars] CLICKHOUSE_URL = "http://ch.acme.io:8123" is plain HTTP: credentials would cross the internet in clear; use its https:// endpoint.',
+    ]);
+  });
+
   it("names a dead-letter queue the Worker would not route to the dead-letter consumer", () => {
     const consumers = fixed.config.consumers.map((c) =>
       c.deadLetterQueue

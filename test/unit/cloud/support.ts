@@ -10,7 +10,7 @@ export const ROOT = resolve(import.meta.dirname, "../../..");
 export const SHIPPED = join(ROOT, "wrangler.toml");
 export const HYPERDRIVE_ID = "3f1c2b7a9d8e4f60a1b2c3d4e5f60718";
 
-/** The shipped wrangler.toml with each placeholder replaced as a user would (and the DLQ the Worker recognises). */
+/** The shipped wrangler.toml with each placeholder replaced as a user would. */
 export function fixedUpToml(): string {
   return readFileSync(SHIPPED, "utf8")
     .replaceAll("https://clickhouse.example:8443", "https://ch.acme.io:8443")
@@ -18,8 +18,7 @@ export function fixedUpToml(): string {
     .replaceAll("https://upstash.example", "https://eu1-acme.upstash.io")
     .replaceAll("https://staging.upstash.example", "https://eu1-acme-staging.upstash.io")
     .replaceAll("tally.example.com", "tally.acme.io")
-    .replaceAll("00000000000000000000000000000000", HYPERDRIVE_ID)
-    .replaceAll('"tally-events-dlq"', '"events-dlq"');
+    .replaceAll("00000000000000000000000000000000", HYPERDRIVE_ID);
 }
 
 /**
