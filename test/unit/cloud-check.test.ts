@@ -7,15 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { type CheckInput, checkEnv } from "../../scripts/cloud/check.ts";
 import { type EnvConfig, readEnvConfig } from "../../scripts/cloud/env-config.ts";
-import { fixedUpToml, readToml, SHIPPED } from "./cloud/support.ts";
+import { fixedUpToml, readToml, SECRETS, SHIPPED } from "./cloud/support.ts";
 
-const SECRETS = [
-  "CLICKHOUSE_PASSWORD",
-  "CLICKHOUSE_QUERY_PASSWORD",
-  "ADMIN_TOKEN",
-  "WS_TOKEN_SECRET",
-  "UPSTASH_REDIS_REST_TOKEN",
-];
 const toml = fixedUpToml();
 const fixed: CheckInput = {
   config: readToml(toml, "production"),

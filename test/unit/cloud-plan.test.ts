@@ -9,19 +9,12 @@ import { describe, expect, it } from "vitest";
 import { readEnvConfig } from "../../scripts/cloud/env-config.ts";
 import { type Plan, planSetup, shown } from "../../scripts/cloud/plan.ts";
 import { type CloudState, emptyState } from "../../scripts/cloud/state.ts";
-import { HYPERDRIVE_ID, readToml, SHIPPED, shardedToml, stateAfter } from "./cloud/support.ts";
+import { HYPERDRIVE_ID, readToml, SECRETS, SHIPPED, shardedToml, stateAfter } from "./cloud/support.ts";
 
 const production = readEnvConfig(SHIPPED, "production");
 const sharded = readToml(shardedToml(readFileSync(SHIPPED, "utf8")), "production");
 const ORIGIN = "postgres://loader:s3cret@redshift.acme.internal:5439/tally";
 const commands = (plan: Plan) => plan.commands.map(shown);
-const SECRETS = [
-  "CLICKHOUSE_PASSWORD",
-  "CLICKHOUSE_QUERY_PASSWORD",
-  "ADMIN_TOKEN",
-  "WS_TOKEN_SECRET",
-  "UPSTASH_REDIS_REST_TOKEN",
-];
 const secretLines = (names: string[]) => names.map((n) => `npx wrangler secret put ${n} --env production`);
 const ARCHIVE_RULES = [
   "npx wrangler r2 bucket lifecycle add tally-archive tally-archive-cold events/ --ia-transition-days 90",

@@ -9,6 +9,14 @@ import type { CloudState } from "../../../scripts/cloud/state.ts";
 export const ROOT = resolve(import.meta.dirname, "../../..");
 export const SHIPPED = join(ROOT, "wrangler.toml");
 export const HYPERDRIVE_ID = "3f1c2b7a9d8e4f60a1b2c3d4e5f60718";
+/** The secrets the shipped environments require (`[env.*.secrets] required`). */
+export const SECRETS = [
+  "CLICKHOUSE_PASSWORD",
+  "CLICKHOUSE_QUERY_PASSWORD",
+  "ADMIN_TOKEN",
+  "WS_TOKEN_SECRET",
+  "UPSTASH_REDIS_REST_TOKEN",
+];
 
 /** The shipped wrangler.toml with each placeholder replaced as a user would. */
 export function fixedUpToml(): string {
