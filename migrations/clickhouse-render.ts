@@ -6,7 +6,8 @@
  *   is the replicated one (SharedMergeTree deduplicates like a replicated table).
  * - cluster: a table becomes `<name>_local` (Replicated*, ON CLUSTER) plus a Distributed `<name>`
  *   that reads and inserts as the table did; views read and write the local tables; column changes
- *   go to both, TTL and settings to the local table only; drops remove both, synchronously (a table
+ *   go to both (a column added locally first, dropped from the Distributed table first, never
+ *   renamed), TTL and settings to the local table only; drops remove both, synchronously (a table
  *   dropped and re-created by one migration reuses its replication path).
  * A focused transformer of our own DDL, not a SQL parser: whatever it does not recognise it
  * refuses, naming the statement, rather than emit DDL that is wrong on a cluster.
@@ -82,7 +83,8 @@ function createTable(match: RegExpExecArray, { statement, topology, refuse }: Co
   const close = closingParen(statement, open) ?? refuse("unbalanced column list");
   const columns = statement.slice(open, close + 1);
   const rest = statement.slice(close + 1).trim();
-  const engineMatch = /^ENGINE\s*=\s*([A-Za-z]+)/.exec(rest) ?? refuse("no ENGINE = after the column list");
+  // `\s*` after the name too: `ReplacingMergeTree (version)` is the same engine with arguments.
+  const engineMatch = /^ENGINE\s*=\s*([A-Za-z]+)\s*/.exec(rest) ?? refuse("no ENGINE = after the column list");
   const engine = engineMatch[1] ?? "";
   if (!MERGE_TREES.has(engine)) refuse(`engine ${engine} is not one of ${[...MERGE_TREES].join(", ")}`);
   let after = engineMatch[0].length;
@@ -130,27 +132,43 @@ const LOCAL_ONLY = [
   /^(ADD|DROP|MATERIALIZE|CLEAR) INDEX\b/i,
 ];
 const BOTH = [/^(ADD|DROP|RENAME|COMMENT|MODIFY) COLUMN\b/i];
+/**
+ * Column changes that must reach the Distributed table before the local ones: once a local table
+ * has lost a column, reads through a Distributed table still listing it fail. A rename has no
+ * safe order (reads of the column fail between the two, either way), so the cluster refuses it.
+ */
+const DISTRIBUTED_FIRST = /^DROP COLUMN\b/i;
+const NO_SAFE_ORDER = /^RENAME COLUMN\b/i;
 
 function alterTable(match: RegExpExecArray, { topology, refuse }: Context): string[] {
   const table = match[1] ?? "";
   const commands = splitTopLevel(match[2] ?? "").map((c) => c.trim());
   const local: string[] = [];
-  const distributedToo: string[] = [];
+  const distributedBefore: string[] = [];
+  const distributedAfter: string[] = [];
   for (const command of commands) {
     if (LOCAL_ONLY.some((p) => p.test(command))) local.push(renameSettings(command));
     else if (BOTH.some((p) => p.test(command))) {
       // A Distributed table keeps no TTL: a column change that also sets one must be split by hand.
       if (/\bTTL\b/i.test(masked(command))) refuse(`"${command}" mixes a column change with a TTL`);
+      if (topology.kind === "cluster" && NO_SAFE_ORDER.test(command))
+        refuse(
+          `"${command}": reads through the Distributed table fail while it and the local tables disagree; add the new column, backfill it, drop the old one`,
+        );
       local.push(command);
-      distributedToo.push(command);
+      (DISTRIBUTED_FIRST.test(command) ? distributedBefore : distributedAfter).push(command);
     } else refuse(`ALTER command "${command.split(/\s+/).slice(0, 3).join(" ")}" is not one the renderer knows`);
   }
   if (topology.kind === "cloud") return [`ALTER TABLE ${table}\n    ${local.join(",\n    ")}`];
   shardingKey(table, refuse);
   const on = onCluster(topology);
-  const statements = [`ALTER TABLE ${localTable(table)}${on}\n    ${local.join(",\n    ")}`];
-  if (distributedToo.length > 0) statements.push(`ALTER TABLE ${table}${on}\n    ${distributedToo.join(",\n    ")}`);
-  return statements;
+  const distributedAlter = (list: string[]) =>
+    list.length > 0 ? [`ALTER TABLE ${table}${on}\n    ${list.join(",\n    ")}`] : [];
+  return [
+    ...distributedAlter(distributedBefore),
+    `ALTER TABLE ${localTable(table)}${on}\n    ${local.join(",\n    ")}`,
+    ...distributedAlter(distributedAfter),
+  ];
 }
 
 /**

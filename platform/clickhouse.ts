@@ -3,7 +3,12 @@
  * the writing user's, for the consumer and the jobs, and the query API's read-only one.
  */
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from "@clickhouse/client-web";
-import { clusterInsertSettings, clusterStatementSettings, forCluster } from "../core/clickhouse/cluster.ts";
+import {
+  clusterInsertSettings,
+  clusterQuerySettings,
+  clusterStatementSettings,
+  forCluster,
+} from "../core/clickhouse/cluster.ts";
 import type { Config } from "../core/config.ts";
 import { AppError } from "../core/errors.ts";
 
@@ -41,7 +46,8 @@ export interface ClickHouseStatement {
 /**
  * Runs a runtime statement as the writing user, as CLICKHOUSE_CLUSTER needs it
  * (core/clickhouse/cluster.ts): on a cluster, deletes and ALTERs go ON CLUSTER to the `_local`
- * tables and an INSERT … SELECT is a synchronous Distributed insert; a statement it does not know
+ * tables (answering only once every host has) and an INSERT … SELECT is a synchronous Distributed
+ * insert; a statement it does not know
  * is refused before anything is sent. Every such statement goes through here, so none can forget.
  */
 export async function clickHouseCommand(config: Config, statement: ClickHouseStatement): Promise<void> {
@@ -81,11 +87,14 @@ export function queryClickHouseClient(config: Config): ClickHouseClient {
 /**
  * Per-statement limits sent with every query-API statement. A dedicated user's profile holds
  * `readonly` itself (a profile's readonly may forbid even sending it); with the writing user,
- * `readonly = 2` refuses writes and DDL while still taking these settings.
+ * `readonly = 2` refuses writes and DDL while still taking these settings. On a cluster, the
+ * subqueries read each shard's own tables (core/clickhouse/cluster.ts clusterQuerySettings); the
+ * query user's profile (readonly = 2, no constraint on it) lets it send that.
  */
 export function querySettings(config: Config): ClickHouseSettings {
   return {
     ...(config.CLICKHOUSE_QUERY_USER === "" ? { readonly: "2" } : {}),
+    ...clusterQuerySettings(config.CLICKHOUSE_CLUSTER),
     max_execution_time: config.QUERY_MAX_EXECUTION_SECONDS,
     max_memory_usage: String(config.QUERY_MAX_MEMORY_BYTES),
     max_result_rows: String(config.QUERY_MAX_RESULT_ROWS),

@@ -9,6 +9,11 @@
  * throws rather than run something wrong on a Distributed table. Query parameters may stay in
  * ON CLUSTER statements: the server that receives the statement substitutes them (as literals, in
  * its parsed query) before it queues the statement for the other hosts — the engine test shows it.
+ *
+ * Cost: a lightweight `DELETE … ON CLUSTER` runs on every replica, not once per shard (each
+ * replica masks its own copy of the rows), so an erasure does R× the work of one server with R
+ * replicas per shard. Still cheaper than `ALTER … DELETE`, which replicates once but rewrites
+ * every part it touches whole.
  */
 
 /** Every table a runtime statement may name: on a cluster, each is `<name>_local` behind a Distributed `<name>`. */
@@ -123,10 +128,39 @@ export function clusterInsertSettings(cluster: string): { distributed_foreground
   return checkedCluster(cluster) === "" ? {} : { distributed_foreground_insert: 1 };
 }
 
-/** Settings a runtime statement (forCluster's) needs on a cluster: an INSERT … SELECT's are an insert's. */
-export function clusterStatementSettings(cluster: string, sql: string): { distributed_foreground_insert?: 1 } {
+/**
+ * Over HTTP an ON CLUSTER statement answers 200 with its headers, then streams one status row per
+ * host as each finishes: a later host's failure would arrive after the client had taken the 200
+ * as done. `wait_end_of_query` makes the server hold the answer until every host has reported, so
+ * any failure is the statement's error (distributed_ddl_output_mode = throw, the default).
+ */
+export const ON_CLUSTER_SETTINGS = { wait_end_of_query: 1 } as const;
+
+/**
+ * Settings a runtime statement (forCluster's) needs on a cluster: an INSERT … SELECT's are an
+ * insert's; a mutation, which runs ON CLUSTER, waits for every host's answer.
+ */
+export function clusterStatementSettings(
+  cluster: string,
+  sql: string,
+): { distributed_foreground_insert?: 1; wait_end_of_query?: 1 } {
   if (checkedCluster(cluster) === "") return {};
-  return statementKind(sql) === "insert_select" ? clusterInsertSettings(cluster) : {};
+  return statementKind(sql) === "insert_select" ? clusterInsertSettings(cluster) : { ...ON_CLUSTER_SETTINGS };
+}
+
+/**
+ * Settings every query-API statement adds on a cluster. The builders' IN and JOIN subqueries read
+ * `sessions`/`events` inside a query on `events`/`sessions`, all Distributed: ClickHouse refuses
+ * that by default (Code 288, distributed_product_mode = 'deny'). `local` has each shard run the
+ * subquery on its own `_local` table, which is exact because every such subquery (core/query
+ * sql-filters.ts, sql-metrics.ts, sql.ts's events-sessions join, visitor-type.ts) matches on
+ * session_id or client_id, and events, session_log and sessions all shard by
+ * cityHash64(client_id) (migrations/clickhouse-topology.ts): a session's rows and a visitor's
+ * sessions are all on one shard. The rollups (sharded otherwise) are never read in such a
+ * subquery; the legs are joined only after each has been read from every shard.
+ */
+export function clusterQuerySettings(cluster: string): { distributed_product_mode?: "local" } {
+  return checkedCluster(cluster) === "" ? {} : { distributed_product_mode: "local" };
 }
 
 /**

@@ -101,12 +101,27 @@ describe("on a cluster, as the engine reads each statement", () => {
     );
   });
 
-  it("takes distributed_foreground_insert, the setting cluster inserts carry", async () => {
+  it("takes the settings cluster statements carry: inserts', queries' and the migrator's ledger's", async () => {
+    const names = [
+      "distributed_foreground_insert",
+      "distributed_product_mode",
+      "insert_distributed_sync",
+      "insert_quorum",
+      "insert_quorum_parallel",
+      "select_sequential_consistency",
+    ];
     const found = await rows<{ name: string }>(
       engine,
-      "SELECT name FROM system.settings WHERE name IN ('distributed_foreground_insert', 'insert_distributed_sync') ORDER BY name",
+      "SELECT name FROM system.settings WHERE name IN {names:Array(String)} ORDER BY name",
+      { names },
     );
-    expect(found.map((r) => r.name)).toEqual(["distributed_foreground_insert", "insert_distributed_sync"]);
+    expect(found.map((r) => r.name)).toEqual(names);
+    await expect(
+      rows(
+        engine,
+        "SELECT 1 AS one SETTINGS distributed_product_mode = 'local', select_sequential_consistency = 1, insert_quorum = 'auto', insert_quorum_parallel = 0",
+      ),
+    ).resolves.toEqual([{ one: 1 }]);
   });
 });
 

@@ -12,18 +12,21 @@ import { describe, expect, it } from "vitest";
 import {
   CLUSTER_TABLES,
   clusterInsertSettings,
+  clusterQuerySettings,
   clusterStatementSettings,
   eventPartitionsStatement,
   forCluster,
   plainTableRows,
   statementKind,
 } from "../../core/clickhouse/cluster.ts";
+import { ConfigSchema } from "../../core/config.ts";
 import * as erasure from "../../core/privacy/erasure-clickhouse.ts";
 import { DEFAULT_RETENTION_DAYS, ttlStatements } from "../../core/privacy/ttl.ts";
 import { alignedCover, DAYS_TABLES, respanStatements } from "../../core/query/rollup-spans.ts";
 import { clearStatements } from "../../core/replay/replay.ts";
 import { DAY_MS } from "../../core/time.ts";
 import { dropPartitionSql, EVENT_PARTITIONS_SQL } from "../../core/warehouse/retention.ts";
+import { querySettings } from "../../platform/clickhouse.ts";
 
 const DAY = Date.UTC(2026, 2, 4);
 const [FROM, TO] = alignedCover(DAY, DAY + DAY_MS);
@@ -117,10 +120,28 @@ describe("cluster settings", () => {
   it("makes client inserts and INSERT … SELECT foreground Distributed inserts on a cluster only", () => {
     expect(clusterInsertSettings("")).toEqual({});
     expect(clusterInsertSettings("tally")).toEqual({ distributed_foreground_insert: 1 });
-    const [del, , insert] = erasure.rebuildDayStatements("p1", DAY);
+    const [, , insert] = erasure.rebuildDayStatements("p1", DAY);
     expect(clusterStatementSettings("tally", insert?.sql ?? "")).toEqual({ distributed_foreground_insert: 1 });
-    expect(clusterStatementSettings("tally", del?.sql ?? "")).toEqual({});
     expect(clusterStatementSettings("", insert?.sql ?? "")).toEqual({});
+  });
+
+  it("has every ON CLUSTER statement answer only once every host has (wait_end_of_query)", () => {
+    const mutations = runtimeStatements().filter((sql) => statementKind(sql) === "mutation");
+    expect(mutations.length).toBeGreaterThan(20);
+    for (const sql of mutations) {
+      expect(forCluster("tally", sql)).toContain(" ON CLUSTER tally ");
+      expect(clusterStatementSettings("tally", sql)).toEqual({ wait_end_of_query: 1 });
+      expect(clusterStatementSettings("", sql)).toEqual({});
+    }
+  });
+
+  it("lets the query API's subqueries read each shard's own tables, on a cluster only", () => {
+    const config = (cluster: string) =>
+      ConfigSchema.parse({ CLICKHOUSE_URL: "http://localhost:8123", CLICKHOUSE_CLUSTER: cluster });
+    expect(clusterQuerySettings("tally")).toEqual({ distributed_product_mode: "local" });
+    expect(clusterQuerySettings("")).toEqual({});
+    expect(querySettings(config("tally"))).toMatchObject({ distributed_product_mode: "local", readonly: "2" });
+    expect(querySettings(config(""))).not.toHaveProperty("distributed_product_mode");
   });
 });
 

@@ -3,9 +3,11 @@
  * clickhouse-topology.ts): what it does not understand it refuses by name, never half-translates.
  * What it emits is held to the engine in test/integration/clickhouse-targets.test.ts.
  */
+import type { ClickHouseClient } from "@clickhouse/client-web";
 import { describe, expect, it } from "vitest";
 import { accessStatements, defaultQueryLimits } from "../../migrations/clickhouse-access.ts";
 import { renderStatement, UnsupportedStatementError } from "../../migrations/clickhouse-render.ts";
+import { clickHouseTarget } from "../../migrations/clickhouse-target.ts";
 import { chooseTopology, SHARDING_KEYS, type Topology } from "../../migrations/clickhouse-topology.ts";
 import { readClickHouseMigrations } from "../../migrations/files.ts";
 import { type MigrationTarget, migrate, parseStatements } from "../../migrations/migrator.ts";
@@ -72,6 +74,7 @@ describe("renderStatement refuses what it does not understand, naming the statem
       CLUSTER,
       /comments inside a statement/,
     ],
+    ["ALTER TABLE events RENAME COLUMN page_url TO url", CLUSTER, /RENAME COLUMN page_url TO url.*add the new column/],
   ];
   for (const [statement, topology, reason] of refused)
     it(`${topology.kind}: ${statement.slice(0, 60)}`, () => {
@@ -99,6 +102,83 @@ describe("renderStatement refuses what it does not understand, naming the statem
     expect(local).toBe(
       "CREATE MATERIALIZED VIEW v ON CLUSTER 'c1' TO sessions_local AS\nSELECT 'a FROM events -- x' AS s FROM session_log_local",
     );
+  });
+});
+
+describe("renderStatement's engines and column changes", () => {
+  it("reads engine arguments after a space as arguments, never as part of the tail", () => {
+    const sql = "CREATE TABLE alerts (x String, version UInt64) ENGINE = ReplacingMergeTree (version) ORDER BY x";
+    expect(renderStatement(sql, CLUSTER)[0]).toBe(
+      "CREATE TABLE alerts_local ON CLUSTER 'c1'\n(x String, version UInt64)\nENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/alerts_local', '{replica}', version)\nORDER BY x",
+    );
+    expect(renderStatement(sql, CLOUD)).toEqual([
+      "CREATE TABLE alerts\n(x String, version UInt64)\nENGINE = SharedReplacingMergeTree(version)\nORDER BY x",
+    ]);
+    expect(renderStatement(sql.replace(" (version)", "(version)"), CLUSTER)).toEqual(renderStatement(sql, CLUSTER));
+  });
+
+  it("drops a column from the Distributed table before the local ones, and adds it to the local ones first", () => {
+    expect(renderStatement("ALTER TABLE events DROP COLUMN a, ADD COLUMN b String", CLUSTER)).toEqual([
+      "ALTER TABLE events ON CLUSTER 'c1'\n    DROP COLUMN a",
+      "ALTER TABLE events_local ON CLUSTER 'c1'\n    DROP COLUMN a,\n    ADD COLUMN b String",
+      "ALTER TABLE events ON CLUSTER 'c1'\n    ADD COLUMN b String",
+    ]);
+    expect(renderStatement("ALTER TABLE events DROP COLUMN IF EXISTS a", CLUSTER)).toEqual([
+      "ALTER TABLE events ON CLUSTER 'c1'\n    DROP COLUMN IF EXISTS a",
+      "ALTER TABLE events_local ON CLUSTER 'c1'\n    DROP COLUMN IF EXISTS a",
+    ]);
+  });
+
+  it("renames a column on Cloud, which has no Distributed table to disagree with", () => {
+    expect(renderStatement("ALTER TABLE events RENAME COLUMN a TO b", CLOUD)).toEqual([
+      "ALTER TABLE events\n    RENAME COLUMN a TO b",
+    ]);
+  });
+});
+
+describe("clickHouseTarget's settings", () => {
+  /** A client that records each call's settings, answering reads with no rows. */
+  function recording() {
+    const calls: { kind: string; text: string; settings: unknown }[] = [];
+    const fake = {
+      command: async (a: { query: string; clickhouse_settings?: unknown }) =>
+        void calls.push({ kind: "command", text: a.query, settings: a.clickhouse_settings }),
+      query: async (a: { query: string; clickhouse_settings?: unknown }) => {
+        calls.push({ kind: "query", text: a.query, settings: a.clickhouse_settings });
+        return { json: async () => [] };
+      },
+      insert: async (a: { table: string; clickhouse_settings?: unknown }) =>
+        void calls.push({ kind: "insert", text: a.table, settings: a.clickhouse_settings }),
+    };
+    return { calls, client: fake as unknown as ClickHouseClient };
+  }
+  const run = async (topology: Topology) => {
+    const { calls, client } = recording();
+    await migrate(clickHouseTarget(client, topology), [
+      { version: 1, name: "0001_a.sql", sql: "DROP TABLE IF EXISTS events;" },
+    ]);
+    const settingsOf = (kind: string) => {
+      const each = calls.filter((c) => c.kind === kind).map((c) => c.settings);
+      return each.filter((v, i) => each.findIndex((w) => JSON.stringify(w) === JSON.stringify(v)) === i);
+    };
+    return { command: settingsOf("command"), query: settingsOf("query"), insert: settingsOf("insert") };
+  };
+
+  it("on a cluster: every statement waits for every host, ledger reads are sequentially consistent after quorum writes", async () => {
+    expect(await run(CLUSTER)).toEqual({
+      command: [{ wait_end_of_query: 1 }],
+      query: [{ select_sequential_consistency: "1" }],
+      insert: [{ insert_quorum: "auto", insert_quorum_parallel: 0 }],
+    });
+  });
+
+  it("on Cloud: ledger reads sequentially consistent; on one server: nothing added", async () => {
+    expect(await run(CLOUD)).toEqual({
+      command: [undefined],
+      query: [{ select_sequential_consistency: "1" }],
+      insert: [undefined],
+    });
+    expect(await run({ kind: "single" })).toEqual({ command: [undefined], query: [undefined], insert: [undefined] });
   });
 });
 
@@ -151,6 +231,8 @@ describe("accessStatements", () => {
     expect(database).toBe("CREATE DATABASE IF NOT EXISTS tally");
     expect(profile).toContain("max_execution_time = 15 MAX 15");
     expect(profile).toContain("readonly = 2 CONST");
+    // On a cluster the Worker sends distributed_product_mode with every query: no constraint on it.
+    expect(profile).not.toMatch(/distributed_product_mode/);
     for (const s of rest)
       if (/IDENTIFIED/.test(s)) expect(s).toMatch(/sha256_hash BY '<sha256 hex of the tally_\w+ password>'/);
   });
