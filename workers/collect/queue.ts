@@ -1,15 +1,16 @@
 /**
  * Hands accepted events to the `events` queue, the one hand-off (issue #14: its consumer writes the
  * archive before anything else acts on a batch). With INGEST_SHARDS > 0 (wrangler.toml: 4) each
- * request's events go to an ingest actor of this Cloudflare location (durable-objects/ingest-do.ts),
- * which packs the location's requests into compressed messages; with 0 this isolate packs what it
- * sees itself (platform/events-queue.ts: a window of PACK_WINDOW_MS, messages of ≤ 64 KB). Either
- * way the promise resolves only once the queue holds every event.
+ * request's events go to an ingest actor of this Cloudflare location and of their events-queue
+ * shard (core/ingest/ingest-route.ts; durable-objects/ingest-do.ts), which packs that shard's share
+ * of the location's requests into compressed messages; with 0 this isolate packs what it sees
+ * itself (platform/events-queue.ts: a window of PACK_WINDOW_MS, messages of ≤ 64 KB). Either way
+ * the promise resolves only once the queue holds every event.
  */
 import type { Event } from "../../core/event.ts";
-import { ingestActorName } from "../../durable-objects/ingest-do.ts";
+import { ingestTargets } from "../../core/ingest/ingest-route.ts";
 import { loadConfig } from "../../platform/config.ts";
-import { enqueueEvents as sendFromIsolate } from "../../platform/events-queue.ts";
+import { enqueueEvents as sendFromIsolate, shardOf } from "../../platform/events-queue.ts";
 
 export { configurePacking, shardOf } from "../../platform/events-queue.ts";
 
@@ -26,7 +27,8 @@ export async function enqueueEvents(
   receivedAt: number,
   colo = "local",
 ): Promise<void> {
-  const ingest = loadConfig(env).INGEST_SHARDS;
-  if (ingest === 0) return sendFromIsolate(env, shards, events, receivedAt);
-  await env.INGEST_DO.getByName(ingestActorName(colo, ingest)).enqueue([...events], receivedAt);
+  const ingestShards = loadConfig(env).INGEST_SHARDS;
+  if (ingestShards === 0) return sendFromIsolate(env, shards, events, receivedAt);
+  const targets = ingestTargets(events, { colo, queueShards: shards, ingestShards, shardOf, random: Math.random });
+  await Promise.all(targets.map((t) => env.INGEST_DO.getByName(t.actor).enqueue(t.events, receivedAt, shards)));
 }
