@@ -106,9 +106,9 @@ function locationShares(n: number): number[] {
 }
 
 /**
- * Messages per second from the ingest stage for a stream of `requests`/s spread over the locations
- * like all traffic, each location's share split over `ingestShards` actors, each actor packing it
- * in one packer (its share of one queue shard).
+ * Messages per second from the ingest stage for one queue shard's `requests`/s, spread over the
+ * locations like all traffic, each location's share split over the shard's `ingestShards` actors
+ * there, each packing its share in one packer (core/ingest/ingest-route.ts: an actor packs one shard).
  */
 function messagesPerSecond(requests: number, ingestShards: number): number {
   return locationShares(ASSUMPTIONS.locations).reduce((n, share) => {
@@ -135,6 +135,8 @@ export interface Sizing {
   eventsPerSecond: number;
   requestsPerSecond: number;
   busiestLocationRequests: number;
+  /** The busiest location's requests on the hottest queue shard: INGEST_SHARDS actors share them. */
+  busiestShardRequests: number;
   ingestShards: number;
   requestsPerMessage: number;
   messagesPerSecond: number;
@@ -179,29 +181,35 @@ export function size(eventsPerSecond: number): Sizing {
   const weights = zipfWeights(a.properties);
   const biggest = weights[0] ?? 0;
   const busiest = requests * (locationShares(a.locations)[0] ?? 0);
-  const ingestShards = Math.max(1, Math.ceil(busiest / LIMITS.actorRequestsPerSecond));
   const queueCapacity = LIMITS.queueMessagesPerSecond * LIMITS.queueUse;
   // A property's events stay in one queue (platform/events-queue.ts shardOf): the hottest shard
-  // holds the biggest property and its share of the rest; each actor packs each shard apart.
+  // holds the biggest property and its share of the rest. Each queue shard has INGEST_SHARDS actors
+  // a location, as few as keep the busiest location's hottest shard under an actor's ceiling.
   const shardMessages = (q: number) => {
     const hot = biggest + (1 - biggest) / q;
     const rest = q > 1 ? (1 - hot) / (q - 1) : 0;
-    return {
-      hot: messagesPerSecond(requests * hot, ingestShards),
-      total:
-        messagesPerSecond(requests * hot, ingestShards) + (q - 1) * messagesPerSecond(requests * rest, ingestShards),
-      rest: messagesPerSecond(requests * rest, ingestShards),
-    };
+    const ingest = Math.max(1, Math.ceil((busiest * hot) / LIMITS.actorRequestsPerSecond));
+    const hotMessages = messagesPerSecond(requests * hot, ingest);
+    const restMessages = messagesPerSecond(requests * rest, ingest);
+    return { hot: hotMessages, rest: restMessages, total: hotMessages + (q - 1) * restMessages, ingest, share: hot };
   };
   // The smallest count where every shard fits; when the biggest property alone cannot fit one
-  // queue, the smallest (from 2) where the other shards fit, and the limit is reported.
-  const alone = messagesPerSecond(requests * biggest, ingestShards) > queueCapacity;
+  // queue (its actors as for one shard of its own), the smallest (from 2) where the other shards
+  // fit, and the limit is reported.
+  const alone =
+    messagesPerSecond(requests * biggest, Math.max(1, Math.ceil((busiest * biggest) / LIMITS.actorRequestsPerSecond))) >
+    queueCapacity;
   let queueShards = 1;
   for (; queueShards < 1_024; queueShards++) {
     const m = shardMessages(queueShards);
     if (alone ? queueShards > 1 && m.rest <= queueCapacity : m.hot <= queueCapacity && m.rest <= queueCapacity) break;
   }
-  const { hot: hottestQueueMessages, total: messages } = shardMessages(queueShards);
+  const {
+    hot: hottestQueueMessages,
+    total: messages,
+    ingest: ingestShards,
+    share: hottestShare,
+  } = shardMessages(queueShards);
   const rpm = requests / messages;
   const design: Design = {
     name: "ingest",
@@ -234,11 +242,19 @@ export function size(eventsPerSecond: number): Sizing {
   const archiveHotTb = tb(a.hotDays, a.archiveBytesPerEvent);
   const archiveTb = tb(a.retentionDays, a.archiveBytesPerEvent);
 
-  // An ingest actor is billed while a window is open (a timer keeps it from hibernating).
-  const ingestAwake = locationShares(a.locations).reduce((n, share) => {
-    const open = ((requests * share) / ingestShards) * (INGEST_WINDOW_MS / 1000);
-    return n + (ingestShards * open) / (1 + open);
-  }, 0);
+  // An ingest actor is billed while a window is open (a timer keeps it from hibernating); each
+  // location has INGEST_SHARDS of them for every queue shard, each seeing its share of that shard.
+  const rest = queueShards > 1 ? (1 - hottestShare) / (queueShards - 1) : 0;
+  const shardShares = [hottestShare, ...Array<number>(queueShards - 1).fill(rest)];
+  const ingestAwake = locationShares(a.locations).reduce(
+    (n, share) =>
+      n +
+      shardShares.reduce((m, shard) => {
+        const open = ((requests * share * shard) / ingestShards) * (INGEST_WINDOW_MS / 1000);
+        return m + (ingestShards * open) / (1 + open);
+      }, 0),
+    0,
+  );
   const lines = cloudflareLines(eventsPerSecond, design, { sessionShards, deliveriesPerSecond, ingestAwake });
   const perBillion = (name: string) => lines.find(([n]) => n.startsWith(name))?.[1] ?? 0;
   const r2WritesPerSecond =
@@ -275,6 +291,7 @@ export function size(eventsPerSecond: number): Sizing {
     eventsPerSecond,
     requestsPerSecond: requests,
     busiestLocationRequests: busiest,
+    busiestShardRequests: busiest * hottestShare,
     ingestShards,
     requestsPerMessage: rpm,
     messagesPerSecond: messages,

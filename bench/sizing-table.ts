@@ -28,10 +28,11 @@ export function sizingTable(sizes: readonly number[] = SIZES): string {
     [
       row("requests (2.89 events each)", (x) => perSecond(x.requestsPerSecond)),
       row("busiest location's requests", (x) => perSecond(x.busiestLocationRequests)),
-      row("`INGEST_SHARDS` (≤ 1,000 requests/s an actor)", (x) => String(x.ingestShards)),
+      row("`EVENTS_QUEUE_SHARDS`", (x) => String(x.queueShards)),
+      row("busiest location's requests on the busiest queue", (x) => perSecond(x.busiestShardRequests)),
+      row("`INGEST_SHARDS` (per queue; ≤ 1,000 requests/s an actor)", (x) => String(x.ingestShards)),
       row("requests per queue message", (x) => x.requestsPerMessage.toFixed(1)),
       row("queue messages", (x) => perSecond(x.messagesPerSecond)),
-      row("`EVENTS_QUEUE_SHARDS`", (x) => String(x.queueShards)),
       row("busiest queue (plan ≤ 4,000/s)", (x) => perSecond(x.hottestQueueMessages)),
       row("biggest property (17.9%)", (x) => `${perSecond(x.biggestPropertyEvents)} events`),
       row("its `session_shards` (`SESSION_BUCKETS`)", (x) => String(x.sessionShards)),

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { fmt, hourlyJobsCapacity } from "../../bench/sizing-model.ts";
+import { fmt, hourlyJobsCapacity, size, usd } from "../../bench/sizing-model.ts";
 import { sizingSection } from "../../bench/sizing-table.ts";
 
 const doc = readFileSync(new URL("../../docs/production.md", import.meta.url), "utf8");
@@ -23,6 +23,14 @@ describe("docs/production.md", () => {
     const { compaction, warehouse } = hourlyJobsCapacity();
     expect(doc).toContain(
       `keeps up with ~${fmt(compaction)} events/s (compaction) and ~${fmt(warehouse)} (the warehouse)`,
+    );
+  });
+
+  it("states the packing the model computes for an ingest actor per queue", () => {
+    const [mid, top] = [size(100_000), size(500_000)];
+    const queueOps = (s: typeof mid) => usd(s.lines.find(([n]) => n.startsWith("Queue operations"))?.[2] ?? 0);
+    expect(doc.replace(/\s+/g, " ")).toContain(
+      `requests per message stays at ${mid.requestsPerMessage.toFixed(1)} (100K events/s) and ${top.requestsPerMessage.toFixed(1)} (500K) and queue operations cost ${queueOps(mid)}–${queueOps(top)} per billion`,
     );
   });
 

@@ -3,7 +3,7 @@
  * platform limit, costs follow from the cost model's lines, and limits are reported, not hidden.
  */
 import { describe, expect, it } from "vitest";
-import { PRICE, priceLines } from "../../bench/cost-model.ts";
+import { PRICE, priceLines, zipfWeights } from "../../bench/cost-model.ts";
 import {
   ASSUMPTIONS,
   clickhouseRowsPerEvent,
@@ -16,6 +16,7 @@ import {
 import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../../consumers/schedule.ts";
 
 const capacity = LIMITS.queueMessagesPerSecond * LIMITS.queueUse;
+const biggest = zipfWeights(ASSUMPTIONS.properties)[0] ?? 0;
 const line = (s: Sizing, name: string) => s.lines.find(([n]) => n.startsWith(name)) ?? ["", 0, 0];
 
 describe("the sizing model", () => {
@@ -25,12 +26,16 @@ describe("the sizing model", () => {
     expect(clickhouseRowsPerEvent(50_000)).toBeLessThan(clickhouseRowsPerEvent(3_000));
   });
 
-  it("gives the busiest location the fewest ingest actors that each stay under 1,000 requests/s", () => {
+  it("gives each queue shard the fewest ingest actors a location that keep its busiest under 1,000 requests/s", () => {
     for (const rate of [1_000, 100_000, 500_000]) {
       const s = size(rate);
-      expect(s.busiestLocationRequests / s.ingestShards).toBeLessThanOrEqual(LIMITS.actorRequestsPerSecond);
+      // An actor packs one queue shard (core/ingest/ingest-route.ts): INGEST_SHARDS is sized by the
+      // busiest location's requests on the hottest shard, the biggest property's and its share of the rest.
+      const hottest = biggest + (1 - biggest) / s.queueShards;
+      expect(s.busiestShardRequests).toBeCloseTo(s.busiestLocationRequests * hottest, 6);
+      expect(s.busiestShardRequests / s.ingestShards).toBeLessThanOrEqual(LIMITS.actorRequestsPerSecond);
       if (s.ingestShards > 1)
-        expect(s.busiestLocationRequests / (s.ingestShards - 1)).toBeGreaterThan(LIMITS.actorRequestsPerSecond);
+        expect(s.busiestShardRequests / (s.ingestShards - 1)).toBeGreaterThan(LIMITS.actorRequestsPerSecond);
     }
   });
 
@@ -43,6 +48,10 @@ describe("the sizing model", () => {
     // Every queue but the biggest property's stays under the plan.
     const others = (big.messagesPerSecond - big.hottestQueueMessages) / (big.queueShards - 1);
     expect(others).toBeLessThanOrEqual(capacity);
+    // With an actor per queue shard its window is not split over the queues: the biggest
+    // property's queue fits one at 100K events/s.
+    expect(big.hottestQueueMessages).toBeLessThanOrEqual(capacity);
+    expect(big.limits.some((l) => l.includes("queue"))).toBe(false);
   });
 
   it("reports the biggest property outgrowing one queue instead of sizing past it silently", () => {
