@@ -2,7 +2,6 @@
  * The sizing model's inputs (issue #19): the measured traffic, the platform limits, and every
  * assumption and estimate price, each naming its source; bench/sizing-model.ts computes from them.
  */
-import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../consumers/schedule.ts";
 import { ConfigSchema } from "../core/config.ts";
 import type { Measured } from "./cost-model.ts";
 
@@ -55,9 +54,9 @@ export const ASSUMPTIONS = {
   /** README "Benchmark": the warehouse load's 10,600 rows/s (events and sessions) into PostgreSQL. */
   warehouseRowsPerSecond: 10_600,
   /** consumers/schedule.ts: compaction's budget in its hourly Cron run (:10). */
-  compactionBudgetSeconds: COMPACTION_BUDGET_MS / 1000,
+  compactionBudgetSeconds: ConfigSchema.shape.COMPACTION_BUDGET_SECONDS.parse(undefined),
   /** consumers/schedule.ts: the warehouse jobs' budget in theirs (:40). */
-  warehouseBudgetSeconds: WAREHOUSE_BUDGET_MS / 1000,
+  warehouseBudgetSeconds: ConfigSchema.shape.WAREHOUSE_BUDGET_SECONDS.parse(undefined),
   hotDays: ConfigSchema.shape.HOT_RETENTION_DAYS.parse(undefined),
   retentionDays: ConfigSchema.shape.ARCHIVE_RETENTION_DAYS.parse(undefined),
 };

@@ -13,16 +13,11 @@ import { compactPending } from "../core/archive/compaction.ts";
 import { errorDetail } from "../core/warehouse/jobs.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
+import { loadConfig } from "../platform/config.ts";
 import { log, newRequestId, withRequestId } from "../platform/log.ts";
 import { countMetric, flushOpsMetrics, observeMetric } from "../platform/ops-metrics.ts";
 import { applyClickHouseTtls, runArchiveRetention, runRawUserAgentPass } from "./privacy-retention.ts";
-import {
-  ARCHIVE_CRON,
-  COMPACTION_BUDGET_MS,
-  PRIVACY_BUDGET_MS,
-  WAREHOUSE_BUDGET_MS,
-  WAREHOUSE_CRON,
-} from "./schedule.ts";
+import { ARCHIVE_CRON, PRIVACY_BUDGET_MS, WAREHOUSE_CRON } from "./schedule.ts";
 import { runWarehouseSchedule } from "./warehouse-jobs.ts";
 
 export function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
@@ -63,14 +58,15 @@ async function scheduledRun(controller: ScheduledController, env: Env): Promise<
 /** Compaction, then the privacy passes, within their budgets from the run's start. */
 async function runArchive(cron: string, env: Env): Promise<void> {
   const started = Date.now();
+  const budgetMs = loadConfig(env).COMPACTION_BUDGET_SECONDS * 1000;
   const compaction = await job("archive_compaction", async () =>
     compactPending(await archiveStore(env), zstdCodec, {
-      deadline: started + COMPACTION_BUDGET_MS,
+      deadline: started + budgetMs,
       log: (line) => log.warn(line),
     }),
   );
   if (compaction) log.metric("archive_compaction", { cron, ms: Date.now() - started, ...compaction });
-  await runPrivacy(cron, env, started);
+  await runPrivacy(cron, env, started + budgetMs + PRIVACY_BUDGET_MS);
 }
 
 /** The warehouse's schedule; the ledger keeps what was done, and the next run resumes from its frontier. */
@@ -78,14 +74,16 @@ async function runWarehouse(controller: ScheduledController, env: Env): Promise<
   const cron = controller.cron;
   const started = Date.now();
   const warehouse = await job("warehouse_jobs", () =>
-    runWarehouseSchedule(env, { now: controller.scheduledTime, deadline: started + WAREHOUSE_BUDGET_MS }),
+    runWarehouseSchedule(env, {
+      now: controller.scheduledTime,
+      deadline: started + loadConfig(env).WAREHOUSE_BUDGET_SECONDS * 1000,
+    }),
   );
   if (warehouse) log.metric("warehouse_jobs", { cron, ms: Date.now() - started, ...warehouse });
 }
 
 /** The archive's retention and raw-user-agent passes, ClickHouse's TTLs; a failure is logged, the next run retries. */
-async function runPrivacy(cron: string, env: Env, started: number): Promise<void> {
-  const deadline = started + COMPACTION_BUDGET_MS + PRIVACY_BUDGET_MS;
+async function runPrivacy(cron: string, env: Env, deadline: number): Promise<void> {
   const retention = await job("archive_retention", () => runArchiveRetention(env, deadline));
   if (retention) log.metric("archive_retention", { cron, ...retention });
   const rawUserAgents = await job("archive_raw_user_agents", () => runRawUserAgentPass(env, deadline));

@@ -85,6 +85,14 @@ export const ConfigSchema = z.object({
   ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(730),
   /** The events consumer's max_retries (wrangler.toml): its last attempt keeps a failing message's error. */
   EVENTS_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
+  /**
+   * The hourly Cron runs' budgets (consumers/scheduled.ts): compaction's, in an invocation of 300 s
+   * of CPU (`[limits] cpu_ms`), and the warehouse jobs', mostly I/O, in the 15 minutes a Cron
+   * invocation may run. What a run cannot reach, the next one does. The dev stack sets 20 s, so
+   * `curl /__scheduled` answers in seconds even with months to load.
+   */
+  COMPACTION_BUDGET_SECONDS: z.coerce.number().int().min(1).max(280).default(240),
+  WAREHOUSE_BUDGET_SECONDS: z.coerce.number().int().min(1).max(840).default(600),
   /** Seconds an isolate gathers pipeline metrics before writing them (0: at every chance, for tests). */
   OPS_FLUSH_SECONDS: z.coerce.number().min(0).max(3600).default(60),
 });

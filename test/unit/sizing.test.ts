@@ -13,7 +13,7 @@ import {
   type Sizing,
   size,
 } from "../../bench/sizing-model.ts";
-import { COMPACTION_BUDGET_MS, WAREHOUSE_BUDGET_MS } from "../../consumers/schedule.ts";
+import { ConfigSchema } from "../../core/config.ts";
 
 const capacity = LIMITS.queueMessagesPerSecond * LIMITS.queueUse;
 const biggest = zipfWeights(ASSUMPTIONS.properties)[0] ?? 0;
@@ -83,7 +83,10 @@ describe("the sizing model", () => {
     expect(size(Math.ceil(compaction) + 1).limits.join("\n")).toContain("compaction's");
   });
 
-  it("takes the hourly jobs' budgets from consumers/schedule.ts", () => {
+  it("takes the hourly jobs' budgets from the Worker's configuration defaults (the environments' values)", () => {
+    const defaults = ConfigSchema.parse({ CLICKHOUSE_URL: "https://ch.test" });
+    const COMPACTION_BUDGET_MS = defaults.COMPACTION_BUDGET_SECONDS * 1000;
+    const WAREHOUSE_BUDGET_MS = defaults.WAREHOUSE_BUDGET_SECONDS * 1000;
     expect(ASSUMPTIONS.compactionBudgetSeconds * 1000).toBe(COMPACTION_BUDGET_MS);
     expect(ASSUMPTIONS.warehouseBudgetSeconds * 1000).toBe(WAREHOUSE_BUDGET_MS);
     const { compaction, warehouse } = hourlyJobsCapacity();
