@@ -84,13 +84,16 @@ export interface SessionChange {
 /**
  * Folds a batch's changes (in the order the actors made them) into one per session: the first
  * `previous` and the last `current`. A session belongs to one visitor, hence to one actor, so its
- * changes arrive in order and chain: each change's previous is the current before it.
+ * changes arrive in order and chain: each change's previous is the current before it. Keyed by
+ * property too: a session id comes from its first event's id, and two properties may hold the same
+ * event id (one export imported into both), so their sessions share an id and must not merge.
  */
 export function netSessionChanges(changes: readonly SessionChange[]): SessionChange[] {
   const net = new Map<string, SessionChange>();
   for (const c of changes) {
-    const seen = net.get(c.current.session_id);
-    net.set(c.current.session_id, { previous: seen ? seen.previous : c.previous, current: c.current });
+    const key = `${c.current.property_id}\u0000${c.current.session_id}`;
+    const seen = net.get(key);
+    net.set(key, { previous: seen ? seen.previous : c.previous, current: c.current });
   }
   return [...net.values()];
 }

@@ -177,6 +177,15 @@ describe("netSessionChanges", () => {
     expect(net[0]?.current.version).toBe(3);
     expect(netSessionChanges(changes)).toEqual([{ previous: null, current: changes[2]?.current }]);
   });
+
+  it("keeps two properties' sessions apart when their first events share an id (one export imported into both)", () => {
+    const first = makeEvent({ property_id: "P-A", client_id: "c1", event_id: "shared-1", event_timestamp: T0 });
+    const a = advanceSession(EMPTY_VISITOR, first).emitted;
+    const b = advanceSession(EMPTY_VISITOR, { ...first, property_id: "P-B" }).emitted;
+    expect(a[0]?.current.session_id).toBe(b[0]?.current.session_id);
+    const net = netSessionChanges([...a, ...b]);
+    expect(net.map((c) => c.current.property_id)).toEqual(["P-A", "P-B"]);
+  });
 });
 
 describe("visitor state storage", () => {
