@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client-web";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import type { GoalRef } from "../core/query/normalise.ts";
 import { bundleWorker } from "./bundle.ts";
 import type { BenchClickHouse } from "./query-dataset.ts";
 import { HOT_RETENTION_DAYS, PROPERTY, type Statement, type Target } from "./query-targets.ts";
@@ -134,6 +135,18 @@ export async function createProperty(base: string): Promise<string> {
   });
   if (res.status !== 201) throw new Error(`creating the bench property failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { api_key: string }).api_key;
+}
+
+/** Adds the goals the goal-conversion target reports on, with the property's API key. */
+export async function createGoals(base: string, apiKey: string, goals: readonly GoalRef[]): Promise<void> {
+  for (const goal of goals) {
+    const res = await fetch(`${base}/api/v1/properties/${PROPERTY}/goals`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify(goal),
+    });
+    if (res.status !== 201) throw new Error(`adding goal ${goal.name} failed: ${res.status} ${await res.text()}`);
+  }
 }
 
 /** The API's answer, checked: 200, not from the cache; its plan and echoed query. */

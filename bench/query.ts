@@ -7,12 +7,14 @@
  * parameters, its source (generate-events.ts, generate-model.ts, generate-sql.ts) and the
  * migrations, so later runs skip generation (bench/query-dataset.ts). The Worker is bundled by
  * wrangler and run in one workerd through Miniflare's API (as bench/ingest.ts does), pointed at that
- * ClickHouse; the targets are in bench/query-targets.ts. For each target — the overview report, the
- * pages report, a query with three filters by day, a three-step funnel — it alternates A B A B: the
- * API over HTTP, then the SQL the core builders make for it (normaliseQuery → planQuery →
- * buildQuerySql / buildFunnelSql) sent straight to ClickHouse with the Worker's own client and
- * settings; the overview's statements concurrently, as the Worker sends them
- * (bench/query-measure.ts). Figures are printed, never asserted (bench/query-print.ts).
+ * ClickHouse; the targets are in bench/query-targets.ts. For each target — the overview and pages
+ * reports (rollups), and issue #20's raw-table shapes: three filters by day, two filters by page, a
+ * custom-property breakdown, funnels of 3 and 8 steps, retention over 8 weeks, goal conversions —
+ * it alternates A B A B: the API over HTTP, then the SQL the core builders make for it
+ * (normaliseQuery → planQuery → buildQuerySql / buildFunnelSql / buildRetentionSql) sent straight
+ * to ClickHouse with the Worker's own client and settings; a target's statements concurrently, as
+ * the Worker sends them (bench/query-measure.ts). Figures are printed, never asserted
+ * (bench/query-print.ts).
  *
  * The query cache is off: Miniflare's `cacheAPI: false` gives the Worker a Cache API that never
  * hits (and no Upstash URL is set), so every request takes the miss path production takes for a new
@@ -26,9 +28,9 @@ import type { Miniflare } from "miniflare";
 import { DAY_MS } from "../core/time.ts";
 import { tableSizes } from "./generate-events.ts";
 import { DAYS, loadDataset, openDataset, startClickHouse } from "./query-dataset.ts";
-import { createProperty, measure, startWorker } from "./query-measure.ts";
+import { createGoals, createProperty, measure, startWorker } from "./query-measure.ts";
 import { printReport } from "./query-print.ts";
-import { dateOf, targets } from "./query-targets.ts";
+import { dateOf, GOALS, targets } from "./query-targets.ts";
 
 const { dir, cached } = openDataset();
 const clickhouse = await startClickHouse(join(dir, "clickhouse"));
@@ -51,6 +53,7 @@ try {
   mf = startWorker(clickhouse);
   const base = (await mf.ready).toString().replace(/\/$/, "");
   const apiKey = await createProperty(base);
+  await createGoals(base, apiKey, GOALS);
   const now = Date.now();
   const list = targets(apiKey, start, end, now);
   const measured = await measure(base, direct, list);
