@@ -10,8 +10,9 @@ import { requestsPerMessage } from "../core/ingest/packing-model.ts";
 import { MAX_PACKED_BYTES } from "../core/ingest/queue-message.ts";
 import { type Design, type Line, PRICE, priceLines, zipfWeights } from "./cost-model.ts";
 import { ASSUMPTIONS, ESTIMATE_PRICES, LIMITS, MIX } from "./sizing-inputs.ts";
+import { fmt, hourlyJobsCapacity, limitsAt, usd } from "./sizing-limits.ts";
 
-export { ASSUMPTIONS, ESTIMATE_PRICES, LIMITS, MIX };
+export { ASSUMPTIONS, ESTIMATE_PRICES, fmt, hourlyJobsCapacity, LIMITS, MIX, usd };
 
 const INGEST_WINDOW_MS = ConfigSchema.shape.INGEST_WINDOW_MS.parse(undefined);
 const ACTOR_COMMIT_MS = ConfigSchema.shape.ACTOR_COMMIT_MS.parse(undefined);
@@ -96,23 +97,11 @@ export interface Sizing {
   limits: string[];
 }
 
-/** The events/s the hourly jobs keep up with: their measured rates over their budgets' share of an hour. */
-export function hourlyJobsCapacity(): { compaction: number; warehouse: number } {
-  const a = ASSUMPTIONS;
-  return {
-    compaction: (a.compactionRowsPerSecond * a.compactionBudgetSeconds) / 3600,
-    warehouse: (a.warehouseRowsPerSecond * a.warehouseBudgetSeconds) / 3600,
-  };
-}
-
-/** Everything a deployment of `eventsPerSecond` sustained needs, and what it costs. */
-export function size(eventsPerSecond: number): Sizing {
-  const a = ASSUMPTIONS;
-  const requests = eventsPerSecond / MIX.eventsPerRequest;
-  const weights = zipfWeights(a.properties);
-  const biggest = weights[0] ?? 0;
-  const busiest = requests * (locationShares(a.locations)[0] ?? 0);
-  const queueCapacity = LIMITS.queueMessagesPerSecond * LIMITS.queueUse;
+/**
+ * How many events queues, and ingest actors per location and queue, a rate of `requests` needs:
+ * `biggest` is the biggest property's share, `busiest` the busiest location's requests/s.
+ */
+function planQueues(requests: number, biggest: number, busiest: number, queueCapacity: number) {
   // A property's events stay in one queue (platform/events-queue.ts shardOf): the hottest shard
   // holds the biggest property and its share of the rest. Each queue shard has INGEST_SHARDS actors
   // a location, as few as keep the busiest location's hottest shard under an actor's ceiling.
@@ -135,12 +124,24 @@ export function size(eventsPerSecond: number): Sizing {
     const m = shardMessages(queueShards);
     if (alone ? queueShards > 1 && m.rest <= queueCapacity : m.hot <= queueCapacity && m.rest <= queueCapacity) break;
   }
-  const {
-    hot: hottestQueueMessages,
-    total: messages,
-    ingest: ingestShards,
-    share: hottestShare,
-  } = shardMessages(queueShards);
+  const m = shardMessages(queueShards);
+  return { queueShards, hottestQueueMessages: m.hot, messages: m.total, ingestShards: m.ingest, hottestShare: m.share };
+}
+
+/** Everything a deployment of `eventsPerSecond` sustained needs, and what it costs. */
+export function size(eventsPerSecond: number): Sizing {
+  const a = ASSUMPTIONS;
+  const requests = eventsPerSecond / MIX.eventsPerRequest;
+  const weights = zipfWeights(a.properties);
+  const biggest = weights[0] ?? 0;
+  const busiest = requests * (locationShares(a.locations)[0] ?? 0);
+  const queueCapacity = LIMITS.queueMessagesPerSecond * LIMITS.queueUse;
+  const { queueShards, hottestQueueMessages, messages, ingestShards, hottestShare } = planQueues(
+    requests,
+    biggest,
+    busiest,
+    queueCapacity,
+  );
   const rpm = requests / messages;
   const design: Design = {
     name: "ingest",
@@ -197,26 +198,13 @@ export function size(eventsPerSecond: number): Sizing {
   const nodes = Math.max(2, Math.ceil(warehouseTb / (small ? 32 : 128)));
   const r2StorageMonthly = archiveHotTb * p.r2StandardTbMonth + (archiveTb - archiveHotTb) * p.r2InfrequentTbMonth;
 
-  const limits: string[] = [];
-  if (hottestQueueMessages > queueCapacity)
-    limits.push(
-      `the biggest property's queue needs ${fmt(hottestQueueMessages)} messages/s, over one queue's ${fmt(queueCapacity)} planned (${fmt(LIMITS.queueMessagesPerSecond)} ceiling): a property's events cannot yet spread over queues`,
-    );
-  if (biggestPropertyEvents > a.propertyActorEventsPerSecond)
-    limits.push(
-      `the biggest property's ${fmt(biggestPropertyEvents)} events/s all pass its one PropertyDO, beyond the ${fmt(a.propertyActorEventsPerSecond)}/s one core ran the whole consumer path at: unmeasured`,
-    );
-  if (maxConcurrency > LIMITS.maxConcurrency)
-    limits.push(`max_concurrency ${maxConcurrency} is over Cloudflare's ${LIMITS.maxConcurrency}`);
-  const { compaction: compactionCapacity, warehouse: warehouseCapacity } = hourlyJobsCapacity();
-  if (eventsPerSecond > compactionCapacity)
-    limits.push(
-      `compaction's ${a.compactionBudgetSeconds} s an hour merges ~${fmt(compactionCapacity)} events/s (measured in-process): batch files pile up, readable but unmerged`,
-    );
-  if (eventsPerSecond > warehouseCapacity)
-    limits.push(
-      `the warehouse's hourly load (${a.warehouseBudgetSeconds} s at ${fmt(a.warehouseRowsPerSecond)} rows/s) keeps up with ≤ ~${fmt(warehouseCapacity)} events/s: its frontier falls behind`,
-    );
+  const limits = limitsAt({
+    eventsPerSecond,
+    hottestQueueMessages,
+    queueCapacity,
+    biggestPropertyEvents,
+    maxConcurrency,
+  });
 
   return {
     eventsPerSecond,
@@ -303,13 +291,3 @@ function cloudflareLines(
     ["Biggest property's other session actors", extraSessionCalls, extraSessionCalls * PRICE.doRequest],
   ];
 }
-
-/** 1,234 / 5.9M / 0.35: a quantity as the table prints it. */
-export function fmt(x: number): string {
-  if (x >= 1e6) return `${(x / 1e6).toFixed(x >= 1e7 ? 0 : 1)}M`;
-  if (x >= 100) return Math.round(x).toLocaleString("en-US");
-  if (x >= 10) return x.toFixed(0);
-  return x.toFixed(x >= 1 ? 1 : 2);
-}
-
-export const usd = (x: number) => `$${fmt(x)}`;
