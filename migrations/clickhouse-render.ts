@@ -12,7 +12,7 @@
  * A focused transformer of our own DDL, not a SQL parser: whatever it does not recognise it
  * refuses, naming the statement, rather than emit DDL that is wrong on a cluster.
  */
-import { localTable, replicaPath, SHARDING_KEYS, type Topology } from "./clickhouse-topology.ts";
+import { localTable, replicaPath, shardingKeyOf, type Topology } from "./clickhouse-topology.ts";
 
 /** A statement the renderer cannot translate for a topology; the message names it. */
 export class UnsupportedStatementError extends Error {
@@ -208,8 +208,10 @@ function distributed(topology: { cluster: string; database: string }, local: str
 
 function shardingKey(table: string, refuse: Context["refuse"]): string {
   return (
-    SHARDING_KEYS[table] ??
-    refuse(`table ${table} has no sharding key: add it to SHARDING_KEYS in migrations/clickhouse-topology.ts`)
+    shardingKeyOf(table) ??
+    refuse(
+      `table ${table} has no sharding key: add it to CLUSTER_TABLES (core/clickhouse/cluster.ts) and SHARDING_KEYS (migrations/clickhouse-topology.ts)`,
+    )
   );
 }
 

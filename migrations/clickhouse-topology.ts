@@ -4,7 +4,9 @@
  * or ClickHouse Cloud (`cloud`: the SharedMergeTree family). The one place that says how each table
  * spreads over a cluster: its `_local` name and its Distributed sharding key.
  */
+
 import { z } from "zod";
+import type { ClusterTable } from "../core/clickhouse/cluster.ts";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -47,7 +49,7 @@ export function localTable(table: string): string {
  * - ops_metrics by series: summed at read time, any deterministic spread is right.
  * - alerts by the ReplacingMergeTree key, so an alert's versions replace each other on one shard.
  */
-export const SHARDING_KEYS: Readonly<Record<string, string>> = {
+export const SHARDING_KEYS: Readonly<Record<ClusterTable, string>> = {
   events: "cityHash64(client_id)",
   session_log: "cityHash64(client_id)",
   sessions: "cityHash64(client_id)",
@@ -58,6 +60,11 @@ export const SHARDING_KEYS: Readonly<Record<string, string>> = {
   ops_metrics: "cityHash64(name, labels)",
   alerts: "cityHash64(property_id, alert_id)",
 };
+
+/** A table's sharding key, or undefined for a table the Worker does not know (CLUSTER_TABLES). */
+export function shardingKeyOf(table: string): string | undefined {
+  return Object.hasOwn(SHARDING_KEYS, table) ? SHARDING_KEYS[table as ClusterTable] : undefined;
+}
 
 /** The replication path of a table's shard: its replicas share it, other shards have their own. */
 export function replicaPath(table: string): string {

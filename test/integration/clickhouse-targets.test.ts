@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { accessStatements } from "../../migrations/clickhouse-access.ts";
 import { renderStatement } from "../../migrations/clickhouse-render.ts";
-import { ledgerStatements, SHARDING_KEYS, type Topology } from "../../migrations/clickhouse-topology.ts";
+import { ledgerStatements, SHARDING_KEYS, shardingKeyOf, type Topology } from "../../migrations/clickhouse-topology.ts";
 import { readClickHouseMigrations } from "../../migrations/files.ts";
 import { parseStatements } from "../../migrations/migrator.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
@@ -72,7 +72,7 @@ describe("the cluster target", () => {
         distributed++;
         expect(over[1]).toBe(`${name}_local`);
         expect(created).toContain(over[1]);
-        expect(over[2]).toBe(SHARDING_KEYS[name]);
+        expect(over[2]).toBe(shardingKeyOf(name));
         expect(over[2]).not.toMatch(/rand|now|UUID/i);
       } else
         expect(statement).toMatch(

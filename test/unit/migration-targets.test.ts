@@ -41,7 +41,7 @@ describe("renderStatement refuses what it does not understand, naming the statem
     [
       "CREATE TABLE visits (x String) ENGINE = MergeTree ORDER BY x",
       CLUSTER,
-      /table visits has no sharding key: add it to SHARDING_KEYS/,
+      /table visits has no sharding key: add it to CLUSTER_TABLES .* and SHARDING_KEYS/,
     ],
     ["CREATE TABLE events (x String ENGINE = MergeTree ORDER BY x", CLUSTER, /unbalanced column list/],
     ["ALTER TABLE events DELETE WHERE 1", CLUSTER, /ALTER command "DELETE WHERE 1"/],
