@@ -6,6 +6,19 @@ import { type CloudState, CloudStateSchema, readState, StateUnreadable, type Wra
 
 export class UsageError extends Error {}
 
+/** An entry point's shell: parses the command line, runs, and sets the exit code (usage mistakes 2). */
+export function runCommand(command: string, run: (options: CliOptions) => number): void {
+  try {
+    const options = parseCli(process.argv.slice(2));
+    if (options === "help") process.stdout.write(`${usage(command)}\n`);
+    else process.exitCode = run(options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${command}: ${error.message}\n\n${usage(command)}\n`);
+    process.exitCode = 2;
+  }
+}
+
 export interface CliOptions {
   env: string;
   dryRun: boolean;
