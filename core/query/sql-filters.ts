@@ -60,6 +60,17 @@ export const sessionsInRange = (s: Scope) =>
 export const eventsInRange = (s: Scope, slackMs = 0) =>
   `property_id = ${s.property} AND event_timestamp >= ${ms(s.from)} AND event_timestamp < ${ms(slackMs ? s.p.add("Int64", s.q.to + slackMs) : s.to)}`;
 
+/**
+ * `session_id [NOT] IN (SELECT session_id FROM <from>)`, on the ids' 64-bit hashes: the set holds
+ * up to every session of the range (2.3M on the bench data), and a set of integers is built and
+ * probed ~30% faster than one of 38-character strings (measured: 3 filters × day, 1,052 → 705 ms).
+ * A session outside the set matches one inside by hash with odds of ~3 in 10^6 per statement at
+ * 10M sessions in range (probes × set ÷ 2^64); it would then be counted as matching.
+ */
+export function sessionSemiJoin(negated: boolean, from: string): string {
+  return `cityHash64(session_id) ${negated ? "NOT IN" : "IN"} (SELECT cityHash64(session_id) FROM ${from})`;
+}
+
 /** One filter atom on one leg: a column when the table has it, else a semi-join on the session id. */
 function atomSql(op: FilterOperator, dim: Dimension, values: string[], leg: Leg, s: Scope): string {
   if (leg.rollupDimension !== null || leg.table.endsWith("_rollup")) return operatorSql(op, "value", values, s.p);
@@ -67,11 +78,14 @@ function atomSql(op: FilterOperator, dim: Dimension, values: string[], leg: Leg,
   const own = column(plain, leg.side, s);
   if (own) return operatorSql(op, own, values, s.p);
   if (leg.side === "events")
-    return `session_id IN (SELECT session_id FROM ${sessionsSource(s)} WHERE ${sessionsInRange(s)} AND ${operatorSql(op, column(plain, "sessions", s) ?? "''", values, s.p)})`;
+    return sessionSemiJoin(
+      false,
+      `${sessionsSource(s)} WHERE ${sessionsInRange(s)} AND ${operatorSql(op, column(plain, "sessions", s) ?? "''", values, s.p)}`,
+    );
   // Sessions by what happened in them: "is_not /pricing" means sessions that never saw /pricing.
   const inner = operatorSql(POSITIVE[op], column(plain, "events", s) ?? "''", values, s.p);
   const negated = op !== POSITIVE[op];
-  return `session_id ${negated ? "NOT IN" : "IN"} (SELECT session_id FROM events WHERE ${eventsInRange(s, DAY_MS)} AND ${inner})`;
+  return sessionSemiJoin(negated, `events WHERE ${eventsInRange(s, DAY_MS)} AND ${inner}`);
 }
 
 export function filterSql(f: Filter, leg: Leg, s: Scope): string {

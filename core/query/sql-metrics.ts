@@ -9,7 +9,7 @@ import { REVENUE_METRICS } from "./metric-rules.ts";
 import { type Leg, type Plan, RAW_EVENT_METRICS, sketchPrecision } from "./plan.ts";
 import { uniqIfSql, uniqMergeSql, uniqSql } from "./sketch.ts";
 import type { Metric } from "./spec.ts";
-import { eventsInRange, goalSql } from "./sql-filters.ts";
+import { eventsInRange, goalSql, sessionSemiJoin } from "./sql-filters.ts";
 import type { Scope } from "./sql-scope.ts";
 
 /**
@@ -95,7 +95,7 @@ function legAggregates(leg: Leg, s: Scope): string[] {
       "sum(pageviews) AS s_pageviews",
       "sum(events) AS s_events",
     ];
-  const converted = `(session_id IN (SELECT session_id FROM events WHERE ${eventsInRange(s, DAY_MS)} AND ${goalSql(s.q.goals, s.p)}))`;
+  const converted = `(${sessionSemiJoin(false, `events WHERE ${eventsInRange(s, DAY_MS)} AND ${goalSql(s.q.goals, s.p)}`)})`;
   return [
     `${uniqIfSql("client_id", `${converted} AS _conv`, p)} AS s_visitors`,
     "countIf(_conv) AS s_visits",

@@ -75,7 +75,16 @@ it("estimates visitors at one precision per query, rollup or raw", () => {
   expect(rawTotals).toContain("uniqCombined(14)(client_id) AS e_visitors");
 });
 
-it("runs rollup statements on one thread, raw ones with the server's default", () => {
+it("runs rollup statements on one thread, raw ones with the server's threads and large semi-join sets kept off the indexes", () => {
   expect(build({ dimensions: ["event:page"] }).settings).toEqual({ max_threads: 1 });
-  expect(build({ dimensions: ["visit:city"] }).settings).toEqual({});
+  expect(build({ dimensions: ["visit:city"] }).settings).toEqual({
+    use_index_for_in_with_subqueries_max_values: 10_000,
+  });
+});
+
+it("semi-joins sessions on their ids' hashes, both ways", () => {
+  const bySource = sql({ dimensions: ["event:page"], filters: [["is", "visit:source", ["Google"]]] });
+  expect(bySource).toMatch(/cityHash64\(session_id\) IN \(SELECT cityHash64\(session_id\) FROM sessions FINAL WHERE /);
+  const bounceWithout = sql({ metrics: ["bounce_rate"], filters: [["is_not", "event:page", ["/pricing"]]] });
+  expect(bounceWithout).toMatch(/cityHash64\(session_id\) NOT IN \(SELECT cityHash64\(session_id\) FROM events WHERE /);
 });
