@@ -98,16 +98,31 @@ describe("buildFunnelSql", () => {
         ],
       }),
     });
-    expect(sql).toContain("(event_type = {pageview:String} AND match(page_path, {step_1:String}))");
+    expect(sql).toContain("(event_type = {pageview:String} AND page_path = {step_1:String})");
     expect(sql).toContain("event_type = {step_2:String})");
+  });
+
+  it("matches a page step with wildcards by regex and compares one without", () => {
+    const { sql } = buildFunnelSql({ ...range, include_bots: false, spec: spec("/blog/**", "/pricing") });
+    expect(sql).toContain("(event_type = {pageview:String} AND match(page_path, {step_1:String}))");
+    expect(sql).toContain("(event_type = {pageview:String} AND page_path = {step_2:String})");
+  });
+
+  it("groups by the visitor id's hash", () => {
+    const { sql } = buildFunnelSql({ ...range, include_bots: false, spec: spec("/", "/pricing") });
+    expect(sql).toContain("SELECT cityHash64(client_id) AS visitor,");
+    expect(sql).toContain("GROUP BY visitor");
   });
 });
 
 describe("page patterns", () => {
-  const regexOf = (pattern: string) => {
-    const { params } = buildFunnelSql({ ...range, include_bots: false, spec: spec(pattern, "/") });
-    return String(params.step_1);
-  };
+  const built = (pattern: string) => buildFunnelSql({ ...range, include_bots: false, spec: spec(pattern, "/") });
+  const regexOf = (pattern: string) => String(built(pattern).params.step_1);
+  /** Whether step 1 takes `path`: by equality when the step compares, by its regex when it matches. */
+  const takes = (pattern: string, path: string) =>
+    built(pattern).sql.includes("page_path = {step_1:String}")
+      ? regexOf(pattern) === path
+      : new RegExp(regexOf(pattern)).test(path);
   const cases: Array<[pattern: string, path: string, matches: boolean]> = [
     ["/pricing", "/pricing", true],
     ["/pricing", "/pricing/", false],
@@ -128,12 +143,13 @@ describe("page patterns", () => {
   ];
   it.each(cases)("%s on %s: %s", (pattern, path, matches) => {
     // RE2 and JavaScript agree on this subset (anchors, classes, escapes); the engine test covers RE2.
-    expect(new RegExp(regexOf(pattern)).test(path)).toBe(matches);
+    expect(takes(pattern, path)).toBe(matches);
   });
 
   it("turns wildcards into segment and any-depth matches", () => {
     expect(regexOf("/a/*/b/**")).toBe("^/a/[^/]*/b/.*$");
-    expect(regexOf("/a.b")).toBe("^/a\\.b$");
+    expect(regexOf("/a.b/*")).toBe("^/a\\.b/[^/]*$");
+    expect(regexOf("/a.b")).toBe("/a.b");
   });
 });
 
