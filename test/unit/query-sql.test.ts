@@ -88,3 +88,19 @@ it("semi-joins sessions on their ids' hashes, both ways", () => {
   const bounceWithout = sql({ metrics: ["bounce_rate"], filters: [["is_not", "event:page", ["/pricing"]]] });
   expect(bounceWithout).toMatch(/cityHash64\(session_id\) NOT IN \(SELECT cityHash64\(session_id\) FROM events WHERE /);
 });
+
+it("computes a goal's figures the answer reads, `_conv` defined once by the first of them", () => {
+  const goals = [{ name: "Pricing", kind: "page" as const, page_path: "/pricing" }];
+  const goalSql = (metrics: QuerySpecInput["metrics"]) => {
+    const spec = { property_id: "UA-1-1", metrics, filters: [["is", "event:goal", ["Pricing"]]] };
+    const q = normaliseQuery(QuerySpecSchema.parse(spec), { propertyTimezone: "UTC", createdAt: 0, now: NOW, goals });
+    return buildQuerySql(q, planQuery(q, NOW, 90)).sql;
+  };
+  const report = goalSql(["visitors", "events", "conversion_rate"]);
+  expect(report).not.toContain("session_id");
+  expect(report.match(/AS _conv\b/g)).toHaveLength(1);
+  expect(report).toContain("uniqCombinedIf(14)(client_id, (((event_type = 'pageview' AND page_path = {p");
+  const revenue = goalSql(["total_revenue"]);
+  expect(revenue.match(/AS _conv\b/g)).toHaveLength(1);
+  expect(revenue).not.toContain("uniqCombined");
+});
