@@ -95,20 +95,20 @@ export function countPropertyRows(propertyId: string): Statement {
   };
 }
 
-/** `events_rollup_mv`'s SELECT up to its GROUP BY (migration 0006). */
+/** `events_rollup_mv`'s SELECT up to its GROUP BY (migration 0011). */
 export const EVENTS_ROLLUP_SELECT = `SELECT
     property_id,
     pair.1 AS dim,
     toStartOfHour(event_timestamp) AS hour,
     is_bot,
     pair.2 AS value,
-    uniqCombinedStateIf(14)(client_id, dim = '') AS visitors_p14,
-    uniqCombinedStateIf(12)(client_id, dim != '') AS visitors_p12,
+    uniqCombinedStateIf(14)(client_id, dim IN ('', 'goal:pageview', 'goal:event')) AS visitors_p14,
+    uniqCombinedStateIf(12)(client_id, dim NOT IN ('', 'goal:pageview', 'goal:event')) AS visitors_p12,
     uniqCombinedStateIf(12)(session_id, dim != '') AS visits_p12,
     toUInt64(countIf(event_type = 'pageview')) AS pageviews,
     toUInt64(count()) AS events
 FROM events
-ARRAY JOIN [
+ARRAY JOIN arrayConcat([
     ('', ''),
     ('event:page', page_path),
     ('event:name', toString(event_type)),
@@ -116,8 +116,9 @@ ARRAY JOIN [
     ('visit:device', toString(device_type)),
     ('visit:browser', toString(browser)),
     ('visit:os', toString(os)),
-    ('visit:country', toString(country))
-] AS pair`;
+    ('visit:country', toString(country)),
+    ('goal:event', toString(event_type))
+], if(event_type = 'pageview', [('goal:pageview', page_path)], [])) AS pair`;
 
 /** `sessions_rollup_mv`'s SELECT up to its GROUP BY (migration 0006). */
 export const SESSIONS_ROLLUP_SELECT = `SELECT

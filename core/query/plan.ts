@@ -9,6 +9,7 @@
 import { DAY_MS, HOUR_MS } from "../time.ts";
 import { type CompanionRole, companionQuery, companionRoles } from "./companions.ts";
 import { utcLikeZone, wholeHourZone } from "./dates.ts";
+import { goalRollupRefusal } from "./goal-rollup.ts";
 import { ENGAGEMENT_METRICS, REVENUE_METRICS } from "./metric-rules.ts";
 import type { ResolvedQuery } from "./normalise.ts";
 import { dayBlocks } from "./rollup-spans.ts";
@@ -167,7 +168,9 @@ function sidesOf(q: ResolvedQuery, mode: Mode): ("events" | "sessions")[] {
 type RollupChoice = { dimension: PlainDimension | null } | { why: string };
 
 function rollupFor(q: ResolvedQuery, keyed: readonly PlainDimension[]): RollupChoice {
-  if (q.goals.length > 0) return { why: "a goal filter needs raw events" };
+  const otherNamed = q.dimensions.some((d) => !isTimeDimension(d)) || filterDimensions(q.filters).length > 0;
+  const goalWhy = q.goals.length > 0 ? goalRollupRefusal(q, keyed === EVENT_ROLLUP_DIMENSIONS, otherNamed) : null;
+  if (goalWhy) return { why: goalWhy };
   const custom = keyed === EVENT_ROLLUP_DIMENSIONS ? q.metrics.find((m) => RAW_EVENT_METRICS.includes(m)) : undefined;
   if (custom) return { why: `${custom} needs raw events` };
   const time = q.dimensions.find(isTimeDimension);

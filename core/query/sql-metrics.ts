@@ -5,6 +5,7 @@
  * the rest of the statement; values only as placeholders.
  */
 import { DAY_MS } from "../time.ts";
+import { goalRollupAggregates } from "./goal-rollup.ts";
 import { REVENUE_METRICS } from "./metric-rules.ts";
 import { type Leg, type Plan, RAW_EVENT_METRICS, sketchPrecision } from "./plan.ts";
 import { uniqIfSql, uniqMergeSql, uniqSql } from "./sketch.ts";
@@ -48,6 +49,7 @@ function customMetricAggregates(s: Scope, converting: string | null): string[] {
 function legAggregates(leg: Leg, s: Scope): string[] {
   const p = sketchPrecision(s.q);
   const goal = s.q.goals.length > 0;
+  if (leg.side === "events" && leg.table === "events_rollup" && goal) return goalRollupAggregates();
   if (leg.side === "events" && leg.table === "events_rollup")
     return [
       `${uniqMergeSql("visitors", p)} AS e_visitors`,

@@ -67,7 +67,10 @@ export function rollupSource(leg: Leg, s: Scope, conditions: readonly string[], 
   if (leg.days.to < s.q.to) edges.push(`(hour >= ${ms(s.p.add("Int64", leg.days.to))} AND hour < ${ms(s.to)})`);
   if (edges.length === 0) return { from: `${leg.table}_days`, time: "day", where: daily };
   const used = aggregates.join(" ");
-  const cols = ["value", ...ROLLUP_COLUMNS[leg.side].filter((c) => used.includes(`(${c})`))].join(", ");
+  // A goal leg's aggregates tell its rows apart by `dim` (core/query/goal-rollup.ts).
+  const dim = /\bdim\b/.test(used) ? ["dim"] : [];
+  const read = ROLLUP_COLUMNS[leg.side].filter((c) => new RegExp(`\\(${c}[,)]`).test(used));
+  const cols = [...dim, "value", ...read].join(", ");
   const hourly = [`property_id = ${s.property}`, `(${edges.join(" OR ")})`, ...conditions];
   return {
     from: `(SELECT ${cols}, day AS hour FROM ${leg.table}_days WHERE ${daily.join(" AND ")} UNION ALL SELECT ${cols}, hour FROM ${leg.table} WHERE ${hourly.join(" AND ")})`,

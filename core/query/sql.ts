@@ -6,6 +6,7 @@
  */
 import { SESSION_COLUMNS } from "./columns.ts";
 import { companionQuery } from "./companions.ts";
+import { goalRowsSql } from "./goal-rollup.ts";
 import type { ResolvedQuery } from "./normalise.ts";
 import type { Companion, Leg, Plan } from "./plan.ts";
 import {
@@ -70,7 +71,8 @@ function dimensionSql(d: Dimension, leg: Leg, time: string, s: Scope): string {
 function legSql(leg: Leg, s: Scope, needed: ReadonlySet<string>): string {
   const rollup = leg.table.endsWith("_rollup");
   const conditions: string[] = [];
-  if (rollup) conditions.push(`dim = ${s.p.add("String", leg.rollupDimension ?? "")}`);
+  if (rollup && s.q.goals.length > 0) conditions.push(goalRowsSql(s.q.goals, s.p));
+  else if (rollup) conditions.push(`dim = ${s.p.add("String", leg.rollupDimension ?? "")}`);
   if (!s.q.include.bots) conditions.push("NOT is_bot");
   for (const f of s.q.filters) if (f[1] !== GOAL_DIMENSION) conditions.push(filterSql(f, leg, s));
   const aggregates = legMetricsSql(leg, s, needed);

@@ -6,6 +6,7 @@ import type { ClickHouseClient } from "@clickhouse/client-web";
 import { beforeAll, expect, it } from "vitest";
 import { toClickHouseRow, toSessionLogRow } from "../../core/clickhouse-row.ts";
 import { DERIVED_SESSION_COLUMNS } from "../../core/query/columns.ts";
+import { GOAL_ROLLUP_DIMENSIONS } from "../../core/query/goal-rollup.ts";
 import { EVENT_ROLLUP_DIMENSIONS, SESSION_ROLLUP_DIMENSIONS } from "../../core/query/plan.ts";
 import { DIMENSION_COLUMNS } from "../../core/query/sql.ts";
 import { advanceSession, EMPTY_VISITOR } from "../../core/session/session.ts";
@@ -51,7 +52,9 @@ it("the rollups are keyed by exactly the planner's rollup dimensions", async () 
   const dims = async (table: string) =>
     (await rows<{ dim: string }>(client, `SELECT DISTINCT dim FROM ${table} ORDER BY dim`)).map((r) => r.dim);
   for (const table of ["events_rollup", "events_rollup_days"])
-    expect(await dims(table)).toEqual(["", ...EVENT_ROLLUP_DIMENSIONS].sort());
+    expect(await dims(table)).toEqual(
+      ["", ...EVENT_ROLLUP_DIMENSIONS, ...Object.values(GOAL_ROLLUP_DIMENSIONS)].sort(),
+    );
   for (const table of ["sessions_rollup", "sessions_rollup_days"])
     expect(await dims(table)).toEqual(["", ...SESSION_ROLLUP_DIMENSIONS].sort());
 });

@@ -7,12 +7,13 @@ import type { ClickHouseClient } from "@clickhouse/client-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResolvedQuery } from "../../core/query/normalise.ts";
 import type { Plan } from "../../core/query/plan.ts";
-import type { QuerySpecInput } from "../../core/query/spec.ts";
+import type { Filter, QuerySpecInput } from "../../core/query/spec.ts";
 import { generateDataset } from "../../dev/fixtures/dataset.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
 import { DAY, insert, raw, resolve, runQuery } from "./query-engine-support.ts";
 
 let client: ClickHouseClient;
+const GOAL = (...names: string[]): Filter => ["is", "event:goal", names];
 const run = (q: ResolvedQuery, force?: (p: Plan) => Plan) => runQuery(client, q, force);
 
 beforeAll(async () => {
@@ -113,6 +114,16 @@ describe("rollups answer exactly what the raw tables answer", () => {
       "a source regex",
       { metrics: ["visits", "bounce_rate"], filters: [["matches", "visit:source", ["^(Google|Twitter)$"]]] },
     ],
+    ["a goal", { metrics: ["visitors", "pageviews", "events", "conversion_rate"], filters: [GOAL("Signup")] }],
+    [
+      "a page goal by day",
+      {
+        metrics: ["visitors", "pageviews", "events", "conversion_rate"],
+        dimensions: ["time:day"],
+        filters: [GOAL("Blog")],
+      },
+    ],
+    ["two goals", { metrics: ["visitors", "events", "conversion_rate"], filters: [GOAL("Signup", "Blog")] }],
     [
       "with bots",
       {
@@ -134,7 +145,7 @@ describe("rollups answer exactly what the raw tables answer", () => {
   ];
   // Part days: the daily rollup answers the whole UTC days, the hourly one the hours around them.
   const PART_DAYS: [string, string] = ["2026-11-20T05:00:00Z", "2026-11-22T17:00:00Z"];
-  const partDays = ["totals", "by day", "pages", "sources", "a device filter with a device breakdown"].map(
+  const partDays = ["totals", "by day", "pages", "sources", "a device filter with a device breakdown", "a goal"].map(
     (name): [string, Partial<QuerySpecInput>] => [
       `part days: ${name}`,
       { ...cases.find((c) => c[0] === name)?.[1], date_range: PART_DAYS },

@@ -167,10 +167,40 @@ describe("planQuery: modes and legs", () => {
     ["props", { dimensions: ["event:props:plan"] }, "event", ["events"]],
     ["minute buckets", { dimensions: ["time:minute"], date_range: "today" }, "mixed", ["events"]],
     [
-      "a goal",
+      "a goal: the goal rows",
       { filters: [["is", "event:goal", ["Signup"]]], metrics: ["visitors", "conversion_rate"] },
       "mixed",
+      ["events_rollup"],
+    ],
+    [
+      "a goal by day: the goal rows",
+      { filters: [["is", "event:goal", ["Signup"]]], dimensions: ["time:day"], metrics: ["visitors", "events"] },
+      "mixed",
+      ["events_rollup"],
+    ],
+    [
+      "a goal with another filter",
+      {
+        filters: [
+          ["is", "event:goal", ["Signup"]],
+          ["is", "visit:device", ["mobile"]],
+        ],
+        metrics: ["visitors"],
+      },
+      "mixed",
       ["events"],
+    ],
+    [
+      "a goal by page",
+      { filters: [["is", "event:goal", ["Signup"]]], dimensions: ["event:page"], metrics: ["visitors"] },
+      "event",
+      ["events"],
+    ],
+    [
+      "a goal on visits",
+      { filters: [["is", "event:goal", ["Signup"]]], metrics: ["visitors", "bounce_rate"] },
+      "mixed",
+      ["events_rollup", "sessions"],
     ],
     [
       "an hour-aligned time range",

@@ -91,10 +91,12 @@ it("semi-joins sessions on their ids' hashes, both ways", () => {
 
 it("computes a goal's figures the answer reads, `_conv` defined once by the first of them", () => {
   const goals = [{ name: "Pricing", kind: "page" as const, page_path: "/pricing" }];
-  const goalSql = (metrics: QuerySpecInput["metrics"]) => {
+  const goalSql = (metrics: QuerySpecInput["metrics"], raw = true) => {
     const spec = { property_id: "UA-1-1", metrics, filters: [["is", "event:goal", ["Pricing"]]] };
     const q = normaliseQuery(QuerySpecSchema.parse(spec), { propertyTimezone: "UTC", createdAt: 0, now: NOW, goals });
-    return buildQuerySql(q, planQuery(q, NOW, 90)).sql;
+    const plan = planQuery(q, NOW, 90);
+    const legs = raw ? plan.legs.map((l) => ({ ...l, table: l.side, rollupDimension: null })) : plan.legs;
+    return buildQuerySql(q, { ...plan, legs }).sql;
   };
   const report = goalSql(["visitors", "events", "conversion_rate"]);
   expect(report).not.toContain("session_id");
@@ -103,4 +105,9 @@ it("computes a goal's figures the answer reads, `_conv` defined once by the firs
   const revenue = goalSql(["total_revenue"]);
   expect(revenue.match(/AS _conv\b/g)).toHaveLength(1);
   expect(revenue).not.toContain("uniqCombined");
+  // Planned: the goal's rows and the totals' row of the rollup, told apart by `dim`.
+  const planned = goalSql(["visitors", "conversion_rate"], false);
+  expect(planned).toMatch(/\(dim = '' OR \(dim = \{p\d+:String\} AND value = \{p\d+:String\}\)\)/);
+  expect(planned).toContain("uniqCombinedMergeIf(14)(visitors_p14, dim != '') AS e_visitors");
+  expect(planned).toContain("uniqCombinedMergeIf(14)(visitors_p14, dim = '') AS e_conv_total");
 });
