@@ -5,6 +5,7 @@
  * first session up as far back as the hot retention reaches (the plan's `historyFrom`).
  */
 import { DAY_MS } from "../time.ts";
+import { HASH_COLUMNS } from "./columns.ts";
 import { namedInFilters } from "./metric-rules.ts";
 import type { ResolvedQuery } from "./normalise.ts";
 import { ms, type Scope } from "./sql-scope.ts";
@@ -28,5 +29,6 @@ export function sessionsSource(s: Scope): string {
   const since = ms(s.p.add("Int64", Math.min(s.historyFrom, dayBefore)));
   const inRange = `property_id = ${s.property} AND opened_at >= ${ms(s.p.add("Int64", dayBefore))} AND opened_at < ${ms(s.to)}`;
   const first = `SELECT client_id, min(opened_at) AS first_opened FROM sessions WHERE property_id = ${s.property} AND opened_at >= ${since} AND opened_at < ${ms(s.to)} AND client_id IN (SELECT client_id FROM sessions WHERE ${inRange}) GROUP BY client_id`;
-  return `(SELECT *, if(opened_at > first_opened, 'returning', 'new') AS visitor_type FROM sessions FINAL LEFT JOIN (${first}) AS first_visits USING (client_id) WHERE ${inRange})`;
+  // `*` leaves out the MATERIALIZED hash a semi-join on these rows reads.
+  return `(SELECT *, ${HASH_COLUMNS.sessions.session}, if(opened_at > first_opened, 'returning', 'new') AS visitor_type FROM sessions FINAL LEFT JOIN (${first}) AS first_visits USING (client_id) WHERE ${inRange})`;
 }

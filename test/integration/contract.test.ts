@@ -2,14 +2,24 @@
 import { describe, expect, it } from "vitest";
 import { DERIVED_COLUMNS, EVENT_COLUMNS, SESSION_COLUMNS, SESSION_LOG_COLUMNS } from "../../core/clickhouse-row.ts";
 import { EventSchema } from "../../core/event.ts";
+import { HASH_COLUMNS } from "../../core/query/columns.ts";
 import { SessionSchema } from "../../core/session/session.ts";
 import { freshDatabase, rows } from "../support/clickhouse.ts";
+
+type Described = { name: string; type: string; default_type: string; default_expression: string };
+/** The columns writers send; MATERIALIZED ones (the ids' hashes, HASH_COLUMNS) are computed on insert. */
+const stored = (d: Described[]) => d.filter((c) => c.default_type !== "MATERIALIZED").map((c) => [c.name, c.type]);
+const hashes = (d: Described[]) =>
+  d
+    .filter((c) => c.default_type === "MATERIALIZED" && c.default_expression.startsWith("cityHash64("))
+    .map((c) => [c.name, c.type]);
 
 describe("contract: events table ⇔ core/event.ts", () => {
   it("has exactly the columns and types of EVENT_COLUMNS, in order", async () => {
     const { client } = await freshDatabase("contract");
-    const described = await rows<{ name: string; type: string }>(client, "DESCRIBE TABLE events");
-    expect(described.map(({ name, type }) => [name, type])).toEqual(Object.entries(EVENT_COLUMNS));
+    const described = await rows<Described>(client, "DESCRIBE TABLE events");
+    expect(stored(described)).toEqual(Object.entries(EVENT_COLUMNS));
+    expect(hashes(described)).toEqual(Object.values(HASH_COLUMNS.events).map((c) => [c, "UInt64"]));
   });
 
   it("has a column for every event field, and no column that is neither a field nor derived", () => {
@@ -20,8 +30,9 @@ describe("contract: events table ⇔ core/event.ts", () => {
 
   it("has a sessions table with exactly SESSION_COLUMNS, covering every session field", async () => {
     const { client } = await freshDatabase("contract");
-    const described = await rows<{ name: string; type: string }>(client, "DESCRIBE TABLE sessions");
-    expect(described.map(({ name, type }) => [name, type])).toEqual(Object.entries(SESSION_COLUMNS));
+    const described = await rows<Described>(client, "DESCRIBE TABLE sessions");
+    expect(stored(described)).toEqual(Object.entries(SESSION_COLUMNS));
+    expect(hashes(described)).toEqual(Object.values(HASH_COLUMNS.sessions).map((c) => [c, "UInt64"]));
     const derived = ["is_bounce", "duration"];
     const fromState = Object.keys(SESSION_COLUMNS)
       .filter((c) => !derived.includes(c))

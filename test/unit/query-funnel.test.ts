@@ -108,9 +108,9 @@ describe("buildFunnelSql", () => {
     expect(sql).toContain("(event_type = {pageview:String} AND page_path = {step_2:String})");
   });
 
-  it("groups by the visitor id's hash", () => {
+  it("groups by the visitor id's stored hash", () => {
     const { sql } = buildFunnelSql({ ...range, include_bots: false, spec: spec("/", "/pricing") });
-    expect(sql).toContain("SELECT cityHash64(client_id) AS visitor,");
+    expect(sql).toContain("SELECT visitor_hash AS visitor,");
     expect(sql).toContain("GROUP BY visitor");
   });
 });

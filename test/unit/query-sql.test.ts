@@ -84,9 +84,9 @@ it("runs rollup statements on one thread, raw ones with the server's threads and
 
 it("semi-joins sessions on their ids' hashes, both ways", () => {
   const bySource = sql({ dimensions: ["event:page"], filters: [["is", "visit:source", ["Google"]]] });
-  expect(bySource).toMatch(/cityHash64\(session_id\) IN \(SELECT cityHash64\(session_id\) FROM sessions FINAL WHERE /);
+  expect(bySource).toMatch(/session_hash IN \(SELECT session_hash FROM sessions FINAL WHERE /);
   const bounceWithout = sql({ metrics: ["bounce_rate"], filters: [["is_not", "event:page", ["/pricing"]]] });
-  expect(bounceWithout).toMatch(/cityHash64\(session_id\) NOT IN \(SELECT cityHash64\(session_id\) FROM events WHERE /);
+  expect(bounceWithout).toMatch(/session_hash NOT IN \(SELECT session_hash FROM events WHERE /);
 });
 
 it("computes a goal's figures the answer reads, `_conv` defined once by the first of them", () => {
