@@ -117,6 +117,15 @@ describe("renderStatement's engines and column changes", () => {
     expect(renderStatement(sql.replace(" (version)", "(version)"), CLUSTER)).toEqual(renderStatement(sql, CLUSTER));
   });
 
+  it("fills a stored column on the local tables only: a Distributed table stores nothing", () => {
+    expect(renderStatement("ALTER TABLE events MATERIALIZE COLUMN visitor_hash", CLUSTER)).toEqual([
+      "ALTER TABLE events_local ON CLUSTER 'c1'\n    MATERIALIZE COLUMN visitor_hash",
+    ]);
+    expect(renderStatement("ALTER TABLE events MATERIALIZE COLUMN visitor_hash", CLOUD)).toEqual([
+      "ALTER TABLE events\n    MATERIALIZE COLUMN visitor_hash",
+    ]);
+  });
+
   it("drops a column from the Distributed table before the local ones, and adds it to the local ones first", () => {
     expect(renderStatement("ALTER TABLE events DROP COLUMN a, ADD COLUMN b String", CLUSTER)).toEqual([
       "ALTER TABLE events ON CLUSTER 'c1'\n    DROP COLUMN a",
