@@ -82,8 +82,10 @@ async function clickHouseEvents(day: number): Promise<number> {
 }
 
 describe("checkQuality", () => {
-  // Within hot retention (90 days), at an hour no other test writes.
-  const hour = Math.floor((Date.now() - 80 * DAY_MS) / HOUR_MS) * HOUR_MS;
+  // Within hot retention (90 days), at an hour no other test writes: noon UTC, since
+  // consumer.test.ts imports events at midnight UTC of each of 150 days, this one's among them
+  // (run between 00:00 and 01:00 UTC, the hour 80 days back was such a midnight).
+  const hour = Math.floor((Date.now() - 80 * DAY_MS) / DAY_MS) * DAY_MS + 12 * HOUR_MS;
 
   it("records a mismatch while the warehouse lacks an event, and ok once it has it", async () => {
     const events = eventsAt(hour, 3, "hot");
