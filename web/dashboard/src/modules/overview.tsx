@@ -1,6 +1,7 @@
 /** Overview: the six headline figures with their change, a time series (with the comparison period), and the top lists. */
 import { useMemo } from "react";
 import type { Metric, TimeDimension } from "../../../../core/query/spec.ts";
+import { AnnotationList, chartSpan } from "../components/annotations.tsx";
 import { Breakdown } from "../components/breakdown.tsx";
 import { Card } from "../components/card.tsx";
 import { Async } from "../components/status.tsx";
@@ -128,11 +129,13 @@ export function Overview() {
                 series={chart.series}
                 format={chart.format}
                 wallClock
+                annotated
                 label={`${METRIC_LABELS[metric]} per ${interval.slice(5)}`}
               />
             )
           }
         </Async>
+        {chart && <AnnotationList span={chartSpan(chart.x)} />}
       </Card>
       <Card title="Top pages" testId="top-pages">
         <Breakdown dimension="event:page" metrics={["visitors", "pageviews"]} csvName="top-pages" />

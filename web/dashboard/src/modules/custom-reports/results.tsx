@@ -48,6 +48,7 @@ export function Results({ report }: { report: ReportDraft }) {
                 x={chart.x}
                 series={chart.series}
                 wallClock
+                annotated
                 format={(v) => formatMetric(report.metrics[0] ?? "", v, true)}
                 label="Report over time"
               />
