@@ -1,7 +1,13 @@
-/** The header's controls: property switcher, date range (presets and custom), comparison, theme; and the filter bar. */
+/**
+ * The header's controls: property switcher, date range (presets and custom), comparison, theme; and
+ * the filter bar with the team's saved segments.
+ */
 import { type FormEvent, useState } from "react";
 import type { Filter } from "../../../../core/query/spec.ts";
 import { dimensionLabel, displayValue } from "../format.ts";
+import { type SavedItem, type SavedItems, useSavedItems } from "../modules/custom-reports/saved-reports.ts";
+import { ActionError, useAction, useCapabilities } from "../modules/settings/shared.tsx";
+import "../styles/team.css";
 import { setTheme, useTheme } from "../theme.ts";
 import { type Compare, navigate, RANGE_PRESETS, type ViewState } from "../url-state.ts";
 
@@ -139,32 +145,107 @@ export function describeFilter(f: Filter): string {
   return `${dimensionLabel(dim)} ${OPERATOR_WORDS[op] ?? op} ${values.map((v) => displayValue(dim, v)).join(" or ")}`;
 }
 
+/** Applying a segment replaces the filters: a segment is a whole view of the audience, not an addition. */
+function SegmentsMenu({
+  filters,
+  segments,
+  write,
+  create,
+}: {
+  filters: Filter[];
+  segments: SavedItem[];
+  write: boolean;
+  create: SavedItems["create"];
+}) {
+  const action = useAction();
+  const [name, setName] = useState("");
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (await action.run(() => create(name.trim(), { filters }))) setName("");
+  };
+  return (
+    <details className="segments" data-testid="segments">
+      <summary>Segments</summary>
+      <div className="segments-menu">
+        {segments.length > 0 && (
+          <ul aria-label="Saved segments">
+            {segments.map((s) => {
+              const saved = (s.definition as { filters?: unknown }).filters;
+              const list = Array.isArray(saved) ? (saved as Filter[]) : [];
+              return (
+                <li key={s.id}>
+                  <button
+                    type="button"
+                    className="link"
+                    title={list.map(describeFilter).join(", ")}
+                    onClick={(e) => {
+                      e.currentTarget.closest("details")?.removeAttribute("open");
+                      navigate({ filters: list.length ? JSON.stringify(list) : null });
+                    }}
+                  >
+                    {s.name}
+                  </button>
+                  <span className="muted saved-meta">by {s.owner}</span>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        {write && (
+          <form className="inline-form" onSubmit={save} aria-label="Save current filters as segment">
+            <label>
+              Save current filters as segment…
+              <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Segment name" required />
+            </label>
+            <button type="submit" disabled={action.busy}>
+              Save segment
+            </button>
+          </form>
+        )}
+        <ActionError error={action.error} />
+      </div>
+    </details>
+  );
+}
+
 export function FilterBar({ filters }: { filters: Filter[] }) {
-  if (filters.length === 0) return null;
+  const { loaded, create } = useSavedItems("segment");
+  const can = useCapabilities();
+  const segments = loaded.data?.items ?? [];
+  // Saving needs filters to save; with neither segments nor filters there is no bar at all.
+  const write = (can?.has("write") ?? false) && filters.length > 0;
+  if (filters.length === 0 && segments.length === 0) return null;
   const remove = (i: number) => {
     const next = filters.filter((_, j) => j !== i);
     navigate({ filters: next.length ? JSON.stringify(next) : null });
   };
   return (
     <section className="filters" aria-label="Filters" data-testid="filters">
-      <span className="filters-title">Filtered by</span>
-      <ul>
-        {filters.map((f, i) => {
-          const words = describeFilter(f);
-          return (
-            // biome-ignore lint/suspicious/noArrayIndexKey: filters are positional (removed by index) and may repeat.
-            <li key={`${i}:${JSON.stringify(f)}`} className="chip">
-              {words}
-              <button type="button" aria-label={`Remove filter: ${words}`} onClick={() => remove(i)}>
-                ×
-              </button>
-            </li>
-          );
-        })}
-      </ul>
-      <button type="button" className="link" onClick={() => navigate({ filters: null })}>
-        Clear all
-      </button>
+      {filters.length > 0 && (
+        <>
+          <span className="filters-title">Filtered by</span>
+          <ul>
+            {filters.map((f, i) => {
+              const words = describeFilter(f);
+              return (
+                // biome-ignore lint/suspicious/noArrayIndexKey: filters are positional (removed by index) and may repeat.
+                <li key={`${i}:${JSON.stringify(f)}`} className="chip">
+                  {words}
+                  <button type="button" aria-label={`Remove filter: ${words}`} onClick={() => remove(i)}>
+                    ×
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+          <button type="button" className="link" onClick={() => navigate({ filters: null })}>
+            Clear all
+          </button>
+        </>
+      )}
+      {(segments.length > 0 || write) && (
+        <SegmentsMenu filters={filters} segments={segments} write={write} create={create} />
+      )}
     </section>
   );
 }
