@@ -6,7 +6,8 @@
  * - `workers` (workerd via @cloudflare/vitest-plugin): the Worker's routes, consumers and actors.
  * - `e2e` (Node): the dev stack as a person starts it, and Chromium on the tracker and the dashboard.
  * One embedded ClickHouse and one embedded PostgreSQL (the warehouse) serve `integration` and `workers`
- * (test/support/global-setup.ts, started only when one of them runs); each e2e file starts its own dev stack.
+ * (test/support/global-setup.ts, started only when one of them runs), and one mail receiver `workers`;
+ * each e2e file starts its own dev stack.
  */
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
@@ -32,6 +33,12 @@ process.env.TALLY_TEST_S3_PORT = String(archiveS3Port);
 // project's database there, which the project gets as its WAREHOUSE_URL binding.
 const warehousePort = Number(process.env.TALLY_TEST_WAREHOUSE_PORT ?? (await freePort()));
 process.env.TALLY_TEST_WAREHOUSE_PORT = String(warehousePort);
+// The mail receiver (dev/servers/smtp-receiver.ts): global setup starts it on these ports; the workers
+// project gets TEST_SMTP_URL (its SMTP side, any login) and TEST_SMTP_INBOX (its HTTP side: messages, webhook).
+const smtpPort = Number(process.env.TALLY_TEST_SMTP_PORT ?? (await freePort()));
+process.env.TALLY_TEST_SMTP_PORT = String(smtpPort);
+const smtpInboxPort = Number(process.env.TALLY_TEST_SMTP_INBOX_PORT ?? (await freePort()));
+process.env.TALLY_TEST_SMTP_INBOX_PORT = String(smtpInboxPort);
 
 export default defineConfig({
   test: {
@@ -110,6 +117,9 @@ export default defineConfig({
                 // test/workers/archive-s3.test.ts points a copy of env at this server (the routes keep R2).
                 TEST_ARCHIVE_S3_ENDPOINT: `http://127.0.0.1:${archiveS3Port}`,
                 WAREHOUSE_URL: warehouseUrl({ port: warehousePort, database: WORKERS_TEST_DATABASE }),
+                // Digest tests run the Worker on a copy of env with SMTP_URL set to this (by default email digests are refused).
+                TEST_SMTP_URL: `smtp://user:pass@127.0.0.1:${smtpPort}`,
+                TEST_SMTP_INBOX: `http://127.0.0.1:${smtpInboxPort}`,
               },
             },
           }),

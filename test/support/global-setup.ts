@@ -3,8 +3,8 @@
  * and this is the one process that outlives every test file). Each test file makes its own database.
  * Likewise one embedded PostgreSQL as the warehouse (test/support/warehouse.ts makes a database per file).
  * Also the Upstash REST adapter over the local Redis, for the query cache's tests, and a local
- * S3-compatible server (s3rver) for the archive's S3 path. Only the `integration` and `workers` projects use
- * them; the e2e tests start their own dev stacks.
+ * S3-compatible server (s3rver) for the archive's S3 path, and (for `workers`) a mail receiver for the
+ * digests. Only the `integration` and `workers` projects use them; the e2e tests start their own dev stacks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +16,7 @@ import { createClient } from "@clickhouse/client-web";
 import type { TestProject } from "vitest/node";
 import { freePort } from "../../dev/free-port.ts";
 import { type RunningClickHouse, startClickHouseServer } from "../../dev/servers/clickhouse-server.ts";
+import { type RunningSmtpReceiver, startSmtpReceiver } from "../../dev/servers/smtp-receiver.ts";
 import { type RunningUpstashServer, startUpstashServer } from "../../dev/servers/upstash-server.ts";
 import { ensureDatabase, type RunningWarehouse, startWarehouseServer } from "../../dev/servers/warehouse-server.ts";
 import { readClickHouseMigrations, readWarehouseMigrations } from "../../migrations/files.ts";
@@ -104,7 +105,15 @@ export default async function setup(project: TestProject) {
   const s3Port = Number(process.env.TALLY_TEST_S3_PORT ?? 0) || (await freePort());
   const s3 = await startS3Server(s3Port, s3Dir);
   project.provide("archiveS3Endpoint", `http://127.0.0.1:${s3Port}`);
+  // The digests' mail and webhooks (TEST_SMTP_URL, TEST_SMTP_INBOX): only the workers project sends any.
+  let mail: RunningSmtpReceiver | undefined;
+  if (project.vitest.projects.some((p) => p.name === "workers"))
+    mail = await startSmtpReceiver({
+      smtpPort: Number(process.env.TALLY_TEST_SMTP_PORT ?? 0),
+      httpPort: Number(process.env.TALLY_TEST_SMTP_INBOX_PORT ?? 0),
+    });
   return async () => {
+    await mail?.close();
     s3.kill();
     rmSync(s3Dir, { recursive: true, force: true });
     await upstash?.close();
