@@ -95,5 +95,18 @@ export const ConfigSchema = z.object({
   WAREHOUSE_BUDGET_SECONDS: z.coerce.number().int().min(1).max(840).default(600),
   /** Seconds an isolate gathers pipeline metrics before writing them (0: at every chance, for tests). */
   OPS_FLUSH_SECONDS: z.coerce.number().min(0).max(3600).default(60),
+  /**
+   * Where the deployment is reached (`https://tally.example.com`): the links in invitations and
+   * scheduled reports. Empty: the origin of the request that made the link (a digest sent by the Cron
+   * then links to the dashboard only when this is set).
+   */
+  PUBLIC_URL: z.union([z.url({ protocol: /^https?$/ }), z.literal("")]).default(""),
+  /**
+   * The SMTP transport of email digests, a secret: `smtp://user:password@host:587` (STARTTLS when
+   * offered) or `smtps://…:465` (TLS from the start). Empty: email digests are refused; Slack ones work.
+   */
+  SMTP_URL: z.union([z.url({ protocol: /^smtps?$/ }), z.literal("")]).default(""),
+  /** The digests' sender (`Tally <reports@example.com>`). */
+  MAIL_FROM: z.string().min(3).default("Tally <reports@localhost>"),
 });
 export type Config = z.infer<typeof ConfigSchema>;

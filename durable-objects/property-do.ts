@@ -16,6 +16,7 @@ import { applyPatch, dataStart, type PatchProperty, type PropertyConfig } from "
 import type { RealtimeSnapshot } from "../core/session/realtime.ts";
 import type { SessionChange } from "../core/session/session.ts";
 import type { StoredWindow } from "../core/session/window.ts";
+import type { Role } from "../core/team/roles.ts";
 import { loadConfig } from "../platform/config.ts";
 import { addCounts, readCounts } from "./counters.ts";
 import { GroupCommit } from "./group-commit.ts";
@@ -113,10 +114,14 @@ export class PropertyDO extends DurableObject<Env> {
     return keys.listKeys(this.ctx.storage);
   }
 
-  /** Adds a key; the returned `api_key` is the only time its secret exists outside the caller. */
-  async createKey(label: string, now: number): Promise<{ key_id: string; api_key: string } | undefined> {
+  /** Adds a key of a role; the returned `api_key` is the only time its secret exists outside the caller. */
+  async createKey(
+    label: string,
+    now: number,
+    role: Role = "admin",
+  ): Promise<{ key_id: string; api_key: string; role: Role } | undefined> {
     if (!(await this.config())) return undefined;
-    return keys.addKey(this.ctx.storage, label, now);
+    return keys.addKey(this.ctx.storage, label, now, role);
   }
 
   /** Revokes a key and closes the sockets it may have opened; false when there is no such active key. */
@@ -128,7 +133,12 @@ export class PropertyDO extends DurableObject<Env> {
 
   /** True when the key is one of this property's active keys (hash compared in constant time). */
   async verifyKey(apiKey: string): Promise<boolean> {
-    return keys.verifyKey(this.ctx.storage, apiKey);
+    return (await keys.keyRole(this.ctx.storage, apiKey)) !== undefined;
+  }
+
+  /** The role of one of this property's active keys, or undefined. */
+  async keyRole(apiKey: string): Promise<Role | undefined> {
+    return keys.keyRole(this.ctx.storage, apiKey);
   }
 
   /** Replaces the Measurement Protocol secret; the old one stops working at once. */

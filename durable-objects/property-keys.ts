@@ -5,6 +5,7 @@
  */
 import { sha256Hex } from "../core/hash.ts";
 import { digestsEqual, newApiKey, newMpSecret, parseApiKey } from "../core/property/keys.ts";
+import type { Role } from "../core/team/roles.ts";
 
 interface StoredKey {
   key_id: string;
@@ -12,10 +13,12 @@ interface StoredKey {
   hash: string;
   created_at: number;
   revoked_at: number | null;
+  /** Absent on keys issued before roles (issue #21): they keep what they could do, `admin`'s reach. */
+  role?: Role;
 }
 
 /** A key as the admin API lists it: never the secret or its hash. */
-export type KeyInfo = Omit<StoredKey, "hash">;
+export type KeyInfo = Omit<StoredKey, "hash" | "role"> & { role: Role };
 
 /** What a new property's creator receives, once. */
 export interface Credentials {
@@ -45,7 +48,7 @@ export async function firstCredentials(
 
 /** Every key, active or revoked, without its hash. */
 export async function listKeys(storage: DurableObjectStorage): Promise<KeyInfo[]> {
-  return (await readKeys(storage)).map(({ hash: _, ...info }) => info);
+  return (await readKeys(storage)).map(({ hash: _, role, ...info }) => ({ ...info, role: role ?? "admin" }));
 }
 
 /** Adds a key and returns its secret, which is stored only as a hash. */
@@ -53,12 +56,13 @@ export async function addKey(
   storage: DurableObjectStorage,
   label: string,
   now: number,
-): Promise<{ key_id: string; api_key: string }> {
+  role: Role = "admin",
+): Promise<{ key_id: string; api_key: string; role: Role }> {
   const key = await newApiKey();
   const keys = await readKeys(storage);
-  keys.push({ key_id: key.key_id, label, hash: key.hash, created_at: now, revoked_at: null });
+  keys.push({ key_id: key.key_id, label, hash: key.hash, created_at: now, revoked_at: null, role });
   await storage.put("keys", keys);
-  return { key_id: key.key_id, api_key: key.api_key };
+  return { key_id: key.key_id, api_key: key.api_key, role };
 }
 
 /** Marks an active key revoked; false when there is no such active key. */
@@ -76,14 +80,14 @@ export async function isActiveKeyId(storage: DurableObjectStorage, keyId: string
   return (await readKeys(storage)).some((k) => k.key_id === keyId && k.revoked_at === null);
 }
 
-/** True when the key is an active key (hash compared in constant time). */
-export async function verifyKey(storage: DurableObjectStorage, apiKey: string): Promise<boolean> {
+/** The role of an active key (hash compared in constant time), or undefined. */
+export async function keyRole(storage: DurableObjectStorage, apiKey: string): Promise<Role | undefined> {
   const parsed = parseApiKey(apiKey);
-  if (!parsed) return false;
+  if (!parsed) return undefined;
   const keys = await readKeys(storage);
   const hash = await sha256Hex(parsed.secret);
   const key = keys.find((k) => k.key_id === parsed.key_id && k.revoked_at === null);
-  return key !== undefined && digestsEqual(key.hash, hash);
+  return key !== undefined && digestsEqual(key.hash, hash) ? (key.role ?? "admin") : undefined;
 }
 
 /** Stores a new MP secret's hash in place of the old one and returns the secret. */

@@ -24,6 +24,10 @@ import { queryRoutes } from "./query/route.ts";
 import { realtimeRoutes } from "./realtime/route.ts";
 import { socketRoutes } from "./realtime/socket.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { accountRoutes } from "./team/accounts.ts";
+import { memberRoutes } from "./team/members.ts";
+import { noteRoutes } from "./team/notes.ts";
+import { shareRoutes } from "./team/shares.ts";
 import { trackerRoutes } from "./tracker/route.ts";
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -51,6 +55,10 @@ app.use(function flushCounters(c, next) {
 });
 app.route("/", trackerRoutes);
 app.route("/", collectRoutes);
+app.route("/", accountRoutes);
+app.route("/", memberRoutes);
+app.route("/", shareRoutes);
+app.route("/", noteRoutes);
 app.route("/", goalRoutes);
 app.route("/", alertRoutes);
 app.route("/", funnelRoutes);

@@ -1,7 +1,7 @@
 /**
  * The one Worker's entry: HTTP routes (app.ts), the queue consumers and the Cron Trigger
- * (consumers/), and the seven actors it hosts (durable-objects/: IngestDO, SessionDO, PropertyDO, RegistryDO,
- * ReplayDO, WarehouseDO, ErasureDO). Data flow and folders: docs/architecture.md.
+ * (consumers/), and the nine actors it hosts (durable-objects/: IngestDO, SessionDO, PropertyDO, RegistryDO,
+ * ReplayDO, WarehouseDO, ErasureDO, AccountDO, TeamDO). Data flow and folders: docs/architecture.md.
  */
 import { erasureWork } from "../consumers/erasure-work.ts";
 import { handleQueue } from "../consumers/queue.ts";
@@ -11,11 +11,13 @@ import { ErasureActor } from "../durable-objects/erasure-do.ts";
 import { WarehouseActor } from "../durable-objects/warehouse-do.ts";
 import { app } from "./app.ts";
 
+export { AccountDO } from "../durable-objects/account-do.ts";
 export { IngestDO } from "../durable-objects/ingest-do.ts";
 export { PropertyDO } from "../durable-objects/property-do.ts";
 export { RegistryDO } from "../durable-objects/registry-do.ts";
 export { ReplayDO } from "../durable-objects/replay-do.ts";
 export { SessionDO } from "../durable-objects/session-do.ts";
+export { TeamDO } from "../durable-objects/team-do.ts";
 
 /** The warehouse's job actor, given its jobs here: actors do not import consumers/ (the layout's rule). */
 export class WarehouseDO extends WarehouseActor {

@@ -89,7 +89,20 @@ const mutable = {
   session_shards: z.number().int().min(1).max(256),
   /** The currency revenue is reported in (ISO 4217); events carrying another are not converted. */
   currency: CurrencySchema,
+  /** Anyone may read the reports at `/share/<id>`, without an account (Plausible's "public" mode). */
+  public_dashboard: z.boolean(),
+  /** Origins whose pages may frame `/share/<id>` (its CSP `frame-ancestors`); none: never framed. */
+  embed_origins: z
+    .array(
+      z
+        .url({ protocol: /^https?$/, error: "must be an origin such as https://example.com" })
+        .transform((u) => new URL(u).origin),
+    )
+    .max(20),
 };
+
+/** The PATCH fields that decide who can see the reports: `people`, not `manage` (core/team/roles.ts). */
+export const SHARING_FIELDS = ["public_dashboard", "embed_origins"] as const;
 
 export const PropertyConfigSchema = z.strictObject({
   property_id: z.string().regex(PROPERTY_ID_PATTERN),
@@ -98,6 +111,9 @@ export const PropertyConfigSchema = z.strictObject({
   session_shards: mutable.session_shards.optional(),
   // Absent in configurations stored before it existed: those report revenue in DEFAULT_CURRENCY.
   currency: mutable.currency.optional(),
+  // Absent in configurations stored before sharing existed (issue #21): not public, never framed.
+  public_dashboard: mutable.public_dashboard.optional(),
+  embed_origins: mutable.embed_origins.optional(),
   created_at: z.number().int(),
   /** The earliest event imported from before the property was created (absent: none was). */
   history_from: z.number().int().optional(),
@@ -136,6 +152,8 @@ export const PatchPropertySchema = z.strictObject({
   privacy: PatchPrivacySchema.optional(),
   session_shards: mutable.session_shards.optional(),
   currency: mutable.currency.optional(),
+  public_dashboard: mutable.public_dashboard.optional(),
+  embed_origins: mutable.embed_origins.optional(),
 });
 export type PatchProperty = z.infer<typeof PatchPropertySchema>;
 

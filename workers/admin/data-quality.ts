@@ -17,7 +17,7 @@ dataQualityRoutes.get("/api/v1/data-quality", async function dataQuality(c) {
   const parsed = DataQualityQuerySchema.safeParse(c.req.query());
   if (!parsed.success) throw new AppError("invalid_request", 400, describeIssues(toFieldIssues(parsed.error)));
   const q = parsed.data;
-  await requirePropertyAccess(c, q.property_id);
+  await requirePropertyAccess(c, q.property_id, "read");
   const config = loadConfig(c.env);
   const url = config.WAREHOUSE_URL;
   if (!url) throw new AppError("warehouse_unavailable", 501, "no warehouse is configured (WAREHOUSE_URL is empty)");

@@ -13,7 +13,7 @@ import { parseJson } from "../json.ts";
 export const funnelRoutes = new Hono<{ Bindings: Env }>();
 
 /** Checks the id and the caller's access; the property itself may still not exist. */
-funnelRoutes.use("/api/v1/properties/:id/funnels", propertyAccess);
+funnelRoutes.use("/api/v1/properties/:id/funnels", propertyAccess());
 
 const notFound = (id: string) => new AppError("property_not_found", 404, `property ${id} does not exist`);
 

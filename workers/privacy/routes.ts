@@ -6,22 +6,22 @@
 import { type Context, Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
 import { ErasureIdSchema, MAX_QUEUED_ERASURES, VisitorSchema } from "../../core/privacy/erasure.ts";
-import { parseApiKey } from "../../core/property/keys.ts";
 import { propertyStub } from "../../platform/properties.ts";
-import { bearer, propertyAccess } from "../auth.ts";
+import { principalOf, propertyAccess } from "../auth.ts";
 import { exportVisitor } from "./export.ts";
 
 type Env_ = { Bindings: Env };
 export const privacyRoutes = new Hono<Env_>();
 
-/** Who asked, for the audit: a caller past propertyAccess holding an API key is that key; else the admin. */
+/** Who asked, for the erasure's audit: an API key by its id, a person by email; else the admin. */
 function requestedBy(c: Context<Env_>): string {
-  const key = parseApiKey(bearer(c) ?? "");
-  return key ? `key:${key.key_id}` : "admin";
+  const principal = principalOf(c);
+  if (principal.kind === "key") return `key:${principal.key_id}`;
+  return principal.kind === "account" ? principal.email : "admin";
 }
-privacyRoutes.use("/api/v1/properties/:id/visitors/*", propertyAccess);
-privacyRoutes.use("/api/v1/properties/:id/erasures", propertyAccess);
-privacyRoutes.use("/api/v1/properties/:id/erasures/*", propertyAccess);
+privacyRoutes.use("/api/v1/properties/:id/visitors/*", propertyAccess("manage", "manage"));
+privacyRoutes.use("/api/v1/properties/:id/erasures", propertyAccess("manage", "manage"));
+privacyRoutes.use("/api/v1/properties/:id/erasures/*", propertyAccess("manage", "manage"));
 
 /** The visitor path segment, validated: 400 saying what is wrong with it. */
 function visitorParam(c: Context<Env_>): string {

@@ -11,7 +11,7 @@ import { ReportParamsSchema } from "../../core/query/report-spec.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import type { DataVersion } from "../../platform/query-cache.ts";
-import { bearer, requirePropertyAccess } from "../auth.ts";
+import { requirePropertyAccess } from "../auth.ts";
 import { boundedQueryParam, readQueryBody } from "./body.ts";
 import type { RunOptions } from "./engine.ts";
 import { measureQueries } from "./metrics.ts";
@@ -38,8 +38,7 @@ function parseJsonText(text: string, field: string): unknown {
  * Retry-After). The same actor call brings the data versions the query cache keys by.
  */
 export async function authorise(c: Ctx, propertyId: string): Promise<DataVersion> {
-  if (!bearer(c)) throw new AppError("unauthorized", 401, "Authorization: Bearer <api key> is required");
-  await requirePropertyAccess(c, propertyId);
+  await requirePropertyAccess(c, propertyId, "read");
   const limit = loadConfig(c.env).QUERY_LIMIT_PER_HOUR;
   const { quota, data } = await propertyStub(c.env, propertyId).admitQuery(Date.now(), limit);
   c.header("X-RateLimit-Remaining", String(quota.remaining));

@@ -6,7 +6,6 @@
 import { Hono } from "hono";
 import type { Config } from "../../core/config.ts";
 import { AppError } from "../../core/errors.ts";
-import { parseApiKey } from "../../core/property/keys.ts";
 import { readWsToken, signWsToken, wsTokenKey } from "../../core/property/ws-token.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyConfig, propertyStub } from "../../platform/properties.ts";
@@ -34,11 +33,12 @@ function propertyParam(value: string | undefined): string {
 
 socketRoutes.post("/api/v1/realtime/token", async function realtimeToken(c) {
   const propertyId = propertyParam(c.req.query("property"));
-  const access = await requirePropertyAccess(c, propertyId);
+  const access = await requirePropertyAccess(c, propertyId, "read");
   const key = await tokenKey(c.env);
   if (!key) throw new AppError("unavailable", 503, "WebSocket tokens need WS_TOKEN_SECRET or ADMIN_TOKEN to be set");
   // The token names the key that asked, so revoking that key ends its sockets and its reconnections.
-  const minter = access === "key" ? (parseApiKey(bearer(c) ?? "")?.key_id ?? "admin") : "admin";
+  // People, shared links and public viewers mint as "admin": their sockets end when they close (#21 note).
+  const minter = access.kind === "key" ? access.key_id : "admin";
   return c.json({ property_id: propertyId, ...(await signWsToken(key, propertyId, Date.now(), minter)) }, 201);
 });
 
@@ -57,7 +57,7 @@ socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
     if (!minter)
       throw await gate.fail(new AppError("unauthorized", 401, "token: is not valid for this property, or has expired"));
     viewer = "token";
-  } else viewer = await requirePropertyAccess(c, propertyId);
+  } else viewer = (await requirePropertyAccess(c, propertyId, "read")).kind === "key" ? "key" : "admin";
   if (!(await propertyConfig(c.env, propertyId)))
     throw new AppError("property_not_found", 404, `property ${propertyId} does not exist`);
   const headers = new Headers(c.req.raw.headers);
