@@ -59,7 +59,7 @@ describe("dashboard modules", () => {
     await shot(page, "08-conversions");
   });
 
-  it("runs a custom report over the query API and saves it", async () => {
+  it("runs a custom report over the query API and saves it for the team", async () => {
     const { page } = dash;
     await openModule(page, "Custom reports");
     await page.getByRole("button", { name: "Run report" }).click();
@@ -68,6 +68,9 @@ describe("dashboard modules", () => {
     await page.getByPlaceholder("Name this report").fill("Pages by visitors");
     await page.getByRole("button", { name: "Save report" }).click();
     await poll(() => page.getByTestId("saved-reports").textContent()).toContain("Pages by visitors");
+    // Saved on the server (not in this browser), under who saved it: here the demo property's API key.
+    const saved = page.getByTestId("saved-report").filter({ hasText: "Pages by visitors" });
+    expect(await saved.getByTestId("saved-meta").textContent()).toMatch(/^by key /);
     await shot(page, "09-custom-report");
   });
 
