@@ -8,6 +8,7 @@ import { PlausibleBodySchema } from "./compat/plausible.ts";
 import { UmamiBodySchema } from "./compat/umami.ts";
 import { EventInputSchema } from "./event.ts";
 import { alertPaths } from "./openapi/alert-paths.ts";
+import { teamPaths } from "./openapi/team-paths.ts";
 import { body, errors, json, KEY_ERRORS, QUERY_NOTES, queryParameters } from "./openapi/answers.ts";
 import { deadLetterPaths } from "./openapi/dead-letter-paths.ts";
 import { ingestPaths } from "./openapi/ingest-paths.ts";
@@ -173,6 +174,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...adminJobPaths(),
       ...opsPaths(),
       ...alertPaths(),
+      ...teamPaths(),
       ...deadLetterPaths(),
     },
   };

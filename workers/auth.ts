@@ -134,7 +134,11 @@ export async function principalFor(c: Ctx, propertyId: string): Promise<Principa
     const gate = await credentialGate(c.env, c.req.raw);
     if (await isAdminToken(c, token)) return { kind: "admin" };
     throw await gate.fail(
-      new AppError("unauthorized", 401, "the token is not valid: an API key, a shared link's token or the admin token"),
+      new AppError(
+        "unauthorized",
+        401,
+        "the token is not valid: an API key (tk_<8 hex>_<43 characters>), a shared link's token or the admin token",
+      ),
     );
   }
   const person = await sessionPerson(c);

@@ -1,5 +1,8 @@
 /** The OpenAPI paths of the admin API, a property's goals and funnels, GDPR, and the operators' jobs. */
-import { ADMIN_ERRORS, body, errors, inPath, KEY_ERRORS, ok } from "./answers.ts";
+import { body, errors, inPath, KEY_ERRORS, ok } from "./answers.ts";
+
+/** A property's own routes, by role: 410 once it is deleted. */
+const PROPERTY_ERRORS = [...KEY_ERRORS, 410] as const;
 
 /** The admin API's property routes, and the goals and funnels a property's key may change. */
 export function propertyPaths() {
@@ -22,47 +25,52 @@ export function propertyPaths() {
     "/api/v1/properties/{id}": {
       parameters: id,
       get: {
-        summary: "Read a property (admin token); 410 once deleted",
+        summary: "Read a property (needs read; its keys only with people); 410 once deleted",
         responses: {
           "200": { description: "Its configuration, keys (never secrets) and refusal counters" },
-          ...errors(ADMIN_ERRORS),
+          ...errors(PROPERTY_ERRORS),
         },
       },
       patch: {
-        summary: "Change a property (admin token)",
+        summary: "Change a property (needs manage; public_dashboard and embed_origins need people)",
         requestBody: body("PatchProperty"),
-        responses: { "200": { description: "The new configuration" }, ...errors(ADMIN_ERRORS) },
+        responses: { "200": { description: "The new configuration" }, ...errors(PROPERTY_ERRORS) },
       },
       delete: {
-        summary: "Delete a property and erase its data (admin token); repeating it answers the same deletion",
+        summary: "Delete a property and erase its data (needs own); repeating it answers the same deletion",
         responses: {
           "202": {
             ...ok("Deleted; the erasure of its data runs (Location: status_url)", "PropertyDeletion"),
             headers: { Location: { schema: { type: "string" } } },
           },
-          ...errors(ADMIN_ERRORS),
+          ...errors(PROPERTY_ERRORS),
         },
       },
     },
     "/api/v1/properties/{id}/keys": {
       parameters: id,
+      get: {
+        summary: "The property's API keys with their roles, never secrets (needs people)",
+        responses: { "200": { description: "{keys}" }, ...errors(PROPERTY_ERRORS) },
+      },
       post: {
-        summary: "Issue an API key (admin token)",
-        responses: { "201": { description: "The key, shown once" }, ...errors(ADMIN_ERRORS) },
+        summary:
+          "Issue an API key of a role ({label?, role?}: admin unless said, never above the issuer's; needs people)",
+        responses: { "201": { description: "The key, shown once" }, ...errors(PROPERTY_ERRORS) },
       },
     },
     "/api/v1/properties/{id}/keys/{key_id}": {
       parameters: inPath("id", "key_id"),
       delete: {
-        summary: "Revoke a key (admin token); its sockets and every token socket close (4001)",
-        responses: { "200": { description: "{property_id, key_id, revoked}" }, ...errors(ADMIN_ERRORS) },
+        summary: "Revoke a key (needs people); its sockets and every token socket close (4001)",
+        responses: { "200": { description: "{property_id, key_id, revoked}" }, ...errors(PROPERTY_ERRORS) },
       },
     },
     "/api/v1/properties/{id}/mp-secret": {
       parameters: id,
       post: {
-        summary: "Rotate the GA4 api_secret (admin token)",
-        responses: { "201": { description: "The new secret, shown once" }, ...errors(ADMIN_ERRORS) },
+        summary: "Rotate the GA4 api_secret (needs people)",
+        responses: { "201": { description: "The new secret, shown once" }, ...errors(PROPERTY_ERRORS) },
       },
     },
     "/api/v1/properties/{id}/goals": {

@@ -6,9 +6,11 @@
  */
 
 import { REPORTS } from "../../core/query/report-spec.ts";
+import type { Capability } from "../../core/team/roles.ts";
 import type { Rng } from "./fuzz-inputs.ts";
 import { filterTree, hostileDate, hostileFunnelSteps, hostileQuerySpec } from "./fuzz-query.ts";
 import { OPS_ROUTES } from "./fuzz-routes-ops.ts";
+import { TEAM_ROUTES } from "./fuzz-routes-team.ts";
 
 /** A property the suite created, with its credentials. */
 export interface Tenant {
@@ -37,6 +39,12 @@ export interface Route {
   name: string;
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   access: Access;
+  /**
+   * For a property's routes (`key`): the capability a caller needs (core/team/roles.ts); none said:
+   * `read` for GET, `write` otherwise. The role matrix (test/workers/role-matrix.test.ts) sends each
+   * route as every role.
+   */
+  needs?: Capability;
   /** A valid request about property `p` (for admin routes that change a property, `p` is a scratch one). */
   valid: (p: Tenant) => BaseRequest;
   /** Requests drawn from the route's own vocabulary (query trees, report names, dates), to reach past validation. */
@@ -406,37 +414,49 @@ export const ROUTES: readonly Route[] = [
   {
     name: "GET /api/v1/properties/:id",
     method: "GET",
-    access: "admin",
+    access: "key",
     valid: (p) => ({ path: `/api/v1/properties/${p.property_id}` }),
   },
   {
     name: "PATCH /api/v1/properties/:id",
     method: "PATCH",
-    access: "admin",
+    access: "key",
+    needs: "manage",
     mutatesProperty: true,
     valid: (p) => ({
       path: `/api/v1/properties/${p.property_id}`,
       body: { name: "Renamed", timezone: "Europe/Paris" },
     }),
   },
+  ...TEAM_ROUTES,
+  {
+    name: "GET /api/v1/properties/:id/keys",
+    method: "GET",
+    access: "key",
+    needs: "people",
+    valid: (p) => ({ path: `/api/v1/properties/${p.property_id}/keys` }),
+  },
   {
     name: "POST /api/v1/properties/:id/keys",
     method: "POST",
-    access: "admin",
+    access: "key",
+    needs: "people",
     mutatesProperty: true,
-    valid: (p) => ({ path: `/api/v1/properties/${p.property_id}/keys`, body: { label: "fuzz" } }),
+    valid: (p) => ({ path: `/api/v1/properties/${p.property_id}/keys`, body: { label: "fuzz", role: "viewer" } }),
   },
   {
     name: "DELETE /api/v1/properties/:id/keys/:keyId",
     method: "DELETE",
-    access: "admin",
+    access: "key",
+    needs: "people",
     mutatesProperty: true,
     valid: (p) => ({ path: `/api/v1/properties/${p.property_id}/keys/${p.key_id}` }),
   },
   {
     name: "POST /api/v1/properties/:id/mp-secret",
     method: "POST",
-    access: "admin",
+    access: "key",
+    needs: "people",
     mutatesProperty: true,
     valid: (p) => ({ path: `/api/v1/properties/${p.property_id}/mp-secret` }),
   },
@@ -471,7 +491,8 @@ export const ROUTES: readonly Route[] = [
   {
     name: "DELETE /api/v1/properties/:id",
     method: "DELETE",
-    access: "admin",
+    access: "key",
+    needs: "own",
     mutatesProperty: true,
     valid: (p) => ({ path: `/api/v1/properties/${p.property_id}` }),
   },
@@ -486,6 +507,9 @@ export const ROUTES: readonly Route[] = [
     valid: () => ({ path: "/api/v1/openapi.json" }),
   },
 ];
+
+/** The capability a property route needs (its `needs`, else read for GET and write otherwise). */
+export const needsOf = (route: Route): Capability => route.needs ?? (route.method === "GET" ? "read" : "write");
 
 /** Routes that act on one property named in the request: the isolation matrix's rows. */
 export const PROPERTY_ROUTES = ROUTES.filter((r) => r.access === "key" || r.access === "mp-secret");

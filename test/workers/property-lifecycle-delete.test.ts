@@ -131,14 +131,14 @@ describe("DELETE /api/v1/properties/{id}", () => {
     expect(await registry.propertiesForHost("again.example")).toEqual([]);
   });
 
-  it("is for the admin only", async () => {
+  it("is for owners and the admin token only: an API key is refused", async () => {
     const p = await createProperty({ property_id: "UA-DEL-6" });
     expect((await call("/api/v1/properties/UA-DEL-6", { method: "DELETE" })).status).toBe(401);
     const byKey = await call("/api/v1/properties/UA-DEL-6", {
       method: "DELETE",
       headers: { Authorization: `Bearer ${p.api_key}` },
     });
-    expect(byKey.status).toBe(401);
+    expect(byKey.status).toBe(403);
     expect(await env.PROPERTY_DO.getByName("UA-DEL-6").config()).toBeDefined();
   });
 

@@ -15,7 +15,7 @@ import { parseJson } from "../json.ts";
 export const alertRoutes = new Hono<{ Bindings: Env }>();
 
 for (const path of ["/api/v1/properties/:id/alert-rules/*", "/api/v1/properties/:id/alerts/*"])
-  alertRoutes.use(path, propertyAccess);
+  alertRoutes.use(path, propertyAccess());
 
 function notFound(id: string): AppError {
   return new AppError("property_not_found", 404, `property ${id} does not exist`);

@@ -66,7 +66,7 @@ async function flush(env: Env, request: Request, { propertyId, lines: chunk, lin
 importRoutes.post("/api/v1/import", async function importEvents(c) {
   const propertyId = c.req.query("property") ?? "";
   if (!propertyId) throw new AppError("invalid_request", 400, "property: query parameter is required");
-  await requirePropertyAccess(c, propertyId);
+  await requirePropertyAccess(c, propertyId, "write");
   if (!(await propertyConfig(c.env, propertyId)))
     throw new AppError("property_not_found", 404, `property ${propertyId} does not exist`);
   if (!c.req.raw.body) throw new AppError("invalid_body", 400, "body: send NDJSON, one event per line");
