@@ -4,7 +4,8 @@
  * pending marker (core/archive/compaction.ts), within a time budget; what is left waits for the
  * next run, which resumes safely. Uncompacted files are readable as they are. Then privacy by
  * default (consumers/privacy-retention.ts): the archive's days past the retention period and its raw
- * user agents past their days, and ClickHouse's TTLs at the configured days. At :40
+ * user agents past their days, and ClickHouse's TTLs at the configured days; then the scheduled
+ * digests that are due (consumers/digests.ts). At :40
  * (WAREHOUSE_CRON), when a warehouse is configured, its jobs (consumers/warehouse-jobs.ts): every
  * closed hour not loaded yet, their quality, the aggregates of fully loaded days, hot retention, the
  * privacy jobs — within a budget of their own, resumed by the next run the same way.
@@ -14,14 +15,26 @@ import { errorDetail } from "../core/warehouse/jobs.ts";
 import { archiveStore } from "../platform/archive/store.ts";
 import { zstdCodec } from "../platform/archive/zstd.ts";
 import { loadConfig } from "../platform/config.ts";
+import type { RunQuery } from "../platform/digests.ts";
 import { log, newRequestId, withRequestId } from "../platform/log.ts";
 import { countMetric, flushOpsMetrics, observeMetric } from "../platform/ops-metrics.ts";
+import { sendDueDigests } from "./digests.ts";
 import { applyClickHouseTtls, runArchiveRetention, runRawUserAgentPass } from "./privacy-retention.ts";
 import { ARCHIVE_CRON, PRIVACY_BUDGET_MS, WAREHOUSE_CRON } from "./schedule.ts";
 import { runWarehouseSchedule } from "./warehouse-jobs.ts";
 
-export function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
-  return withRequestId(newRequestId(), () => scheduledRun(controller, env));
+/** What the Worker's entry hands the Cron: the query executor, which consumers/ may not import (workers/). */
+export interface ScheduledHosts {
+  runQuery?: RunQuery;
+}
+
+export function handleScheduled(
+  controller: ScheduledController,
+  env: Env,
+  _ctx: ExecutionContext,
+  hosts: ScheduledHosts = {},
+): Promise<void> {
+  return withRequestId(newRequestId(), () => scheduledRun(controller, env, hosts));
 }
 
 /**
@@ -47,9 +60,12 @@ async function job<T>(name: string, work: () => Promise<T>): Promise<T | undefin
  * Each schedule runs its own jobs; any other cron string (wrangler dev's `/__scheduled` without
  * `?cron`, a manual run) runs both, the archive first, as one run did before they were split.
  */
-async function scheduledRun(controller: ScheduledController, env: Env): Promise<void> {
+async function scheduledRun(controller: ScheduledController, env: Env, hosts: ScheduledHosts): Promise<void> {
   const cron = controller.cron;
-  if (cron !== WAREHOUSE_CRON) await runArchive(cron, env);
+  if (cron !== WAREHOUSE_CRON) {
+    await runArchive(cron, env);
+    await runDigests(controller, env, hosts);
+  }
   if (cron !== ARCHIVE_CRON) await runWarehouse(controller, env);
   // No request passes through a cron invocation to write its metrics afterwards.
   await flushOpsMetrics(env, Date.now(), { force: true }).catch(() => undefined);
@@ -67,6 +83,17 @@ async function runArchive(cron: string, env: Env): Promise<void> {
   );
   if (compaction) log.metric("archive_compaction", { cron, ms: Date.now() - started, ...compaction });
   await runPrivacy(cron, env, started + budgetMs + PRIVACY_BUDGET_MS);
+}
+
+/** The scheduled digests that are due (consumers/digests.ts), after the archive's jobs and within their own budget. */
+async function runDigests(controller: ScheduledController, env: Env, hosts: ScheduledHosts): Promise<void> {
+  const { runQuery } = hosts;
+  if (!runQuery) {
+    log.warn("digests skipped: the Worker's entry handed the Cron no query executor (workers/main.ts)");
+    return;
+  }
+  const digests = await job("digests", () => sendDueDigests(env, controller.scheduledTime, runQuery));
+  if (digests) log.metric("digests", { cron: controller.cron, ...digests });
 }
 
 /** The warehouse's schedule; the ledger keeps what was done, and the next run resumes from its frontier. */

@@ -6,7 +6,7 @@
  *
  * HTTP: `GET /messages` → `[{from, to, subject, text, html, headers, raw, auth}]` (oldest first),
  * `DELETE /messages`; `POST /webhook/<anything>` records the JSON body and answers `ok` (as Slack
- * does), `POST /webhook/status/<code>` answers that status instead (a failing webhook),
+ * does), `POST /webhook/status/<code>[/<anything>]` answers that status instead (a failing webhook),
  * `GET /webhook` → `[{path, body}]`, `DELETE /webhook`.
  *
  * Refusals, so a client's error paths can be tested: a recipient whose local part starts with
@@ -183,7 +183,7 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
         // kept as text: the caller sent something that is not JSON, which a test may want to see
       }
       webhooks.push({ path, body });
-      const status = /^\/webhook\/status\/(\d{3})$/.exec(path)?.[1];
+      const status = /^\/webhook\/status\/(\d{3})(?:\/|$)/.exec(path)?.[1];
       const code = status ? Number(status) : 200;
       return void res.writeHead(code, { "Content-Type": "text/plain" }).end(code === 200 ? "ok" : "no_service");
     }
