@@ -1,6 +1,7 @@
 /**
- * The dashboard's only door to the server: same-origin fetches with `Authorization: Bearer`, the
- * error envelope turned into an `ApiError`, and every failure explained in words a person reads.
+ * The dashboard's only door to the server: same-origin fetches with `Authorization: Bearer` (or, for a
+ * person signed in with an account, the HttpOnly session cookie and no header), the error envelope
+ * turned into an `ApiError`, and every failure explained in words a person reads.
  * Types come from the server's own contracts in core/ (type-only imports: nothing of zod ships).
  */
 import type { z } from "zod";
@@ -10,10 +11,27 @@ import type { FunnelResult } from "../../../core/query/funnel.ts";
 import type { RetentionResult } from "../../../core/query/retention.ts";
 import type { QuerySpecInput } from "../../../core/query/spec.ts";
 import type { RealtimeSnapshot } from "../../../core/session/realtime.ts";
+import type { Capability, Principal, Role } from "../../../core/team/roles.ts";
+import type { Me } from "../../../core/team/schemas.ts";
 
 export type QueryResponse = z.infer<typeof QueryResponseSchema>;
 export type ResultRow = QueryResponse["results"][number];
-export type { Goal, QuerySpecInput, RealtimeSnapshot };
+export type { Capability, Goal, Me, QuerySpecInput, RealtimeSnapshot, Role };
+
+/**
+ * The token that means "the session cookie": an account's requests carry no Authorization header.
+ * `ANONYMOUS` means no credential at all, not even the cookie (a public dashboard, an invitation).
+ */
+export const SESSION = "";
+export const ANONYMOUS = "\0anonymous";
+
+/** `GET /api/v1/properties/:id/access`: who the caller is here and what it may do. */
+export interface Access {
+  principal: Principal["kind"];
+  role: Role | null;
+  capabilities: Capability[];
+  property: { property_id: string; name: string; timezone: string; public_dashboard: boolean; embed_origins: string[] };
+}
 
 export interface FunnelReport extends FunnelResult {
   report: "funnel";
@@ -65,7 +83,7 @@ export class ApiError extends Error {
 }
 
 interface Options {
-  method?: "GET" | "POST" | "PUT" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   body?: unknown;
   signal?: AbortSignal;
   accept?: "application/json" | "text/csv";
@@ -73,11 +91,22 @@ interface Options {
   allow?: number[];
 }
 
+type Refusal = (status: number, token: string) => void;
+const refusalListeners = new Set<Refusal>();
+
+/**
+ * Hears every 401, 403 and 404 with the token that was refused, so the shell can tell an ended
+ * session or a revoked shared link from one module's failure. Returns the unsubscribe.
+ */
+export function onRefusal(listener: Refusal): () => void {
+  refusalListeners.add(listener);
+  return () => refusalListeners.delete(listener);
+}
+
 async function send(token: string, path: string, options: Options): Promise<Response> {
-  const headers: Record<string, string> = {
-    Authorization: `Bearer ${token}`,
-    Accept: options.accept ?? "application/json",
-  };
+  const headers: Record<string, string> = { Accept: options.accept ?? "application/json" };
+  // The session cookie is HttpOnly: with it, the credential is the cookie alone.
+  if (token !== SESSION && token !== ANONYMOUS) headers.Authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let res: Response;
   try {
@@ -86,12 +115,16 @@ async function send(token: string, path: string, options: Options): Promise<Resp
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
+      // A public dashboard must not act as whoever happens to be signed in in this browser.
+      credentials: token === ANONYMOUS ? "omit" : "same-origin",
     });
   } catch (error) {
     if ((error as Error).name === "AbortError") throw error;
     throw new ApiError(0, "network", `the request could not be sent (${(error as Error).message})`);
   }
   if (res.ok || options.allow?.includes(res.status)) return res;
+  if (res.status === 401 || res.status === 403 || res.status === 404)
+    for (const listener of refusalListeners) listener(res.status, token);
   let code = "http_error";
   let message = `${res.status} ${res.statusText}`;
   try {
@@ -136,9 +169,12 @@ export function explain(error: unknown): { title: string; detail: string } {
     case error.status === 0:
       return { title: "Tally's server could not be reached. Check your connection, or whether it is running.", detail };
     case error.status === 401:
-      return { title: "This key was not accepted. Sign out and sign in again with a valid key.", detail };
+      return {
+        title: "Your sign-in was not accepted (a revoked key, or a session that ended). Sign out and sign in again.",
+        detail,
+      };
     case error.status === 403:
-      return { title: "This key does not give access to this property.", detail };
+      return { title: "Your access to this property does not allow this.", detail };
     case error.status === 404:
       return { title: "Not found.", detail };
     case error.status === 429: {

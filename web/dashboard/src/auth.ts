@@ -1,11 +1,13 @@
 /**
- * Who the dashboard acts as: an admin token (every property, and the property list) and/or API
- * keys, one per property. Kept in sessionStorage (gone with the tab), or in localStorage for
- * REMEMBER_DAYS when the person asks to stay signed in on this device; never in the URL, so a shared
- * link never carries a secret. Signing out clears both.
+ * Who the dashboard acts as: a person's account (an HttpOnly session cookie the page never sees,
+ * so only `GET /api/v1/auth/me`'s answer is kept, in memory), an admin token (every property, and the
+ * property list) and/or API keys, one per property. Tokens are kept in sessionStorage (gone with the
+ * tab), or in localStorage for REMEMBER_DAYS when the person asks to stay signed in on this device;
+ * never in the URL, so a shared link never carries a secret. Signing out clears all of it.
  */
 import { useSyncExternalStore } from "react";
-import { api, type PropertySummary } from "./api.ts";
+import { ApiError, api, type Me, onRefusal, type PropertySummary, SESSION } from "./api.ts";
+import { forgetAnswers } from "./use-api.ts";
 
 export interface Credentials {
   admin?: string;
@@ -66,14 +68,91 @@ export function useCredentials(): Credentials {
   );
 }
 
-/** The bearer token for a property: its own key, else the admin token. */
-export function tokenFor(credentials: Credentials, propertyId: string): string | undefined {
-  return credentials.keys[propertyId] ?? credentials.admin;
+/**
+ * The token for a property: its own key, else the admin token, else the session cookie (SESSION)
+ * when the account is a member of it. A key or the admin token was typed on purpose, so it wins.
+ */
+export function tokenFor(credentials: Credentials, propertyId: string, me?: Me | null): string | undefined {
+  const token = credentials.keys[propertyId] ?? credentials.admin;
+  if (token) return token;
+  return me?.properties.some((p) => p.property_id === propertyId) ? SESSION : undefined;
 }
 
+/** Forgets the typed keys and tokens (and every remembered answer: the next person must not see them). */
 export function signOut(): void {
+  forgetAnswers();
   save(EMPTY);
 }
+
+// ─── The account session ─────────────────────────────────────────────────────────────────────────
+
+/** `undefined`: not known yet (GET /auth/me is on its way); `null`: no session. */
+let me: Me | null | undefined;
+const meListeners = new Set<() => void>();
+let checking: Promise<void> | undefined;
+
+function setMe(next: Me | null): void {
+  me = next;
+  for (const l of meListeners) l();
+}
+
+/** The signed-in person (undefined while the first check runs, null when there is none). */
+export function useMe(): Me | null | undefined {
+  if (me === undefined) void checkSession();
+  return useSyncExternalStore(
+    (l) => {
+      meListeners.add(l);
+      return () => meListeners.delete(l);
+    },
+    () => me,
+  );
+}
+
+/** Asks the server whether the cookie is a session (401: none; an older server without the route: none). */
+export function checkSession(): Promise<void> {
+  checking ??= api<Me>(SESSION, "/api/v1/auth/me")
+    .then(setMe, (error: unknown) => {
+      // A network failure is not a sign-out: keep what is known, else start signed out.
+      if (error instanceof ApiError && error.status !== 0) setMe(null);
+      else if (me === undefined) setMe(null);
+    })
+    .finally(() => {
+      checking = undefined;
+    });
+  return checking;
+}
+
+/** POST /api/v1/auth/sign-in: the answer is the person, the cookie is set by the server. */
+export async function signInWithAccount(email: string, password: string): Promise<Me> {
+  const next = await api<Me>(SESSION, "/api/v1/auth/sign-in", { body: { email: email.trim(), password } });
+  forgetAnswers();
+  setMe(next);
+  return next;
+}
+
+/** Accepting an invitation signs in too: the page keeps the answer as the session. */
+export function sessionStarted(next: Me): void {
+  forgetAnswers();
+  setMe(next);
+}
+
+/**
+ * Signs out of everything this tab holds: the account's session (or every session of the account,
+ * `everywhere`) and the typed keys and tokens. Local state is cleared even when the server fails.
+ */
+export async function signOutAll(everywhere = false): Promise<void> {
+  try {
+    if (me) await api(SESSION, `/api/v1/auth/${everywhere ? "sign-out-everywhere" : "sign-out"}`, { method: "POST" });
+  } finally {
+    signOut();
+    setMe(null);
+  }
+}
+
+// A cookie request refused with 401 means the session ended (signed out elsewhere, expired): ask again.
+onRefusal((status, token) => {
+  if (status === 401 && token === SESSION && me) void checkSession();
+});
 
 /**
  * Checks a token against the API before keeping it. An API key (`tk_…`) needs its property; any

@@ -1,9 +1,11 @@
 /**
- * What every module needs: the URL state, the property and its token, and queries that carry the
- * chosen date range, filters and comparison.
+ * What every module needs: the URL state, the property and its token, what the caller may do there
+ * (so a module hides what the role cannot do rather than offering it and failing), and queries that
+ * carry the chosen date range, filters and comparison.
  */
 import { createContext, useContext } from "react";
 import type { Filter } from "../../../core/query/spec.ts";
+import type { Access, Capability, Role } from "./api.ts";
 import { type QueryResponse, type QuerySpecInput, runQuery } from "./api.ts";
 import { dateRangeOf, type navigate, type ViewState } from "./url-state.ts";
 import { type Loaded, useApi } from "./use-api.ts";
@@ -12,7 +14,19 @@ export interface Dash {
   state: ViewState;
   navigate: typeof navigate;
   property: string;
+  /** The Bearer token, or api.ts's SESSION (the account's cookie) or ANONYMOUS (a public dashboard). */
   token: string;
+  /** What the caller may do on this property (`GET …/access`). */
+  capabilities: ReadonlySet<Capability>;
+  /** Who the caller is: the admin token, an API key, an account, a shared link, a public dashboard. */
+  principal: Access["principal"];
+  /** The account's or key's role here; null for the admin token and the read-only principals. */
+  role: Role | null;
+}
+
+/** Whether the dashboard's caller may do this (`write`, `people` …). */
+export function useCan(capability: Capability): boolean {
+  return useDash().capabilities.has(capability);
 }
 
 export const DashContext = createContext<Dash | null>(null);

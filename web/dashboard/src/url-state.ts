@@ -4,26 +4,40 @@
  */
 import { useCallback, useSyncExternalStore } from "react";
 import type { DateRange, Filter } from "../../../core/query/spec.ts";
+import type { Capability } from "../../../core/team/roles.ts";
 
+/**
+ * The modules, with what the caller needs to see each: reports only `read`; Alerts (rules, webhook)
+ * `write`; Settings any of `people`, `manage`, `write`; Operations the admin token (`operate`).
+ * `shared: false`: not offered on a shared link or public dashboard (the report builder edits).
+ * Operations stays the tenth view for the admin (key 0); Settings follows it.
+ */
 export const VIEWS = [
-  { id: "overview", label: "Overview" },
-  { id: "realtime", label: "Real-time" },
-  { id: "audience", label: "Audience" },
-  { id: "acquisition", label: "Acquisition" },
-  { id: "behavior", label: "Behavior" },
-  { id: "conversions", label: "Conversions" },
-  { id: "custom", label: "Custom reports" },
-  { id: "bots", label: "Bot traffic" },
-  { id: "alerts", label: "Alerts" },
+  { id: "overview", label: "Overview", needs: ["read"] },
+  { id: "realtime", label: "Real-time", needs: ["read"] },
+  { id: "audience", label: "Audience", needs: ["read"] },
+  { id: "acquisition", label: "Acquisition", needs: ["read"] },
+  { id: "behavior", label: "Behavior", needs: ["read"] },
+  { id: "conversions", label: "Conversions", needs: ["read"] },
+  { id: "custom", label: "Custom reports", needs: ["read"], shared: false },
+  { id: "bots", label: "Bot traffic", needs: ["read"] },
+  { id: "alerts", label: "Alerts", needs: ["write"] },
   // Pipeline-wide figures, not one property's: only the admin token may read them.
-  { id: "operations", label: "Operations", admin: true },
-] as const;
+  { id: "operations", label: "Operations", needs: ["operate"] },
+  { id: "settings", label: "Settings", needs: ["people", "manage", "write"] },
+] as const satisfies readonly { id: string; label: string; needs: readonly Capability[]; shared?: boolean }[];
 export type ViewId = (typeof VIEWS)[number]["id"];
 export type View = (typeof VIEWS)[number];
 
-/** The views shown in the navigation: Operations only to the admin. */
-export function viewsFor(admin: boolean): View[] {
-  return VIEWS.filter((v) => admin || !("admin" in v && v.admin));
+/** Whether a caller with these capabilities sees a view (`shared`: on a shared link or public dashboard). */
+export function mayView(view: View, capabilities: ReadonlySet<Capability>, shared = false): boolean {
+  if (shared && "shared" in view && !view.shared) return false;
+  return view.needs.some((c: Capability) => capabilities.has(c));
+}
+
+/** The views shown in the navigation. */
+export function viewsFor(capabilities: ReadonlySet<Capability>, shared = false): View[] {
+  return VIEWS.filter((v) => mayView(v, capabilities, shared));
 }
 
 /** The number key that opens the view at `index` in the navigation: 1–9, then 0 for the tenth. */
@@ -33,7 +47,7 @@ export function shortcutKey(index: number): string | undefined {
 }
 
 /** Views that ignore the date range, comparison and filters (they are not reports). */
-export const NON_REPORT_VIEWS: ReadonlySet<ViewId> = new Set(["alerts", "operations"]);
+export const NON_REPORT_VIEWS: ReadonlySet<ViewId> = new Set(["alerts", "operations", "settings"]);
 
 export const RANGE_PRESETS = [
   { id: "today", label: "Today" },
@@ -114,6 +128,18 @@ export function navigate(patch: Record<string, string | null>, options: { replac
     else params.set(key, value);
   }
   const url = `${window.location.pathname}?${params.toString()}`;
+  if (options.replace) window.history.replaceState(null, "", url);
+  else window.history.pushState(null, "", url);
+  window.dispatchEvent(new Event("tally:navigate"));
+}
+
+/** The path, re-read on every navigation (`/`, `/invite/<id>`, `/share/<id>`). */
+export function usePath(): string {
+  return useSyncExternalStore(subscribe, () => window.location.pathname);
+}
+
+/** Goes to another page of the SPA (a path with its query string), dropping any fragment. */
+export function openPage(url: string, options: { replace?: boolean } = {}): void {
   if (options.replace) window.history.replaceState(null, "", url);
   else window.history.pushState(null, "", url);
   window.dispatchEvent(new Event("tally:navigate"));
