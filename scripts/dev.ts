@@ -8,7 +8,9 @@
  *
  * Environment: PORT (8787), CLICKHOUSE_PORT (8123), CLICKHOUSE_URL, WAREHOUSE_PORT (5439),
  * WAREHOUSE_URL, TALLY_DATA_DIR (.data), REDIS_URL, TALLY_CLICKHOUSE_AUTH (`generated`; `none`
- * leaves the embedded engine without passwords, a manual opt-out: no harness uses it).
+ * leaves the embedded engine without passwords, a manual opt-out: no harness uses it), SMTP_URL
+ * (unset: a local mail receiver, dev/servers/smtp-receiver.ts, on 127.0.0.1:2525 with its messages
+ * at http://127.0.0.1:8025/messages, or free ports), PUBLIC_URL (unset: http://localhost:PORT).
  *
  * The embedded engine has two users with passwords generated once per data folder (kept in
  * <data>/clickhouse/tally-credentials.json): `default`, which the consumer and migrations write as,
@@ -23,6 +25,7 @@ import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { createClient } from "@clickhouse/client-web";
 import { type RunningClickHouse, startClickHouseServer } from "../dev/servers/clickhouse-server.ts";
+import { type RunningSmtpReceiver, startSmtpReceiver } from "../dev/servers/smtp-receiver.ts";
 import { type RunningUpstashServer, startUpstashServer } from "../dev/servers/upstash-server.ts";
 import { type RunningWarehouse, startWarehouseServer, WAREHOUSE_DEFAULTS } from "../dev/servers/warehouse-server.ts";
 import { readClickHouseMigrations, readWarehouseMigrations } from "../migrations/files.ts";
@@ -37,6 +40,7 @@ const dataDir = process.env.TALLY_DATA_DIR ?? ".data";
 // Ctrl-C works from the first moment: whatever has started by then is stopped, nothing is left running.
 let embedded: RunningClickHouse | undefined;
 let upstash: RunningUpstashServer | undefined;
+let mail: RunningSmtpReceiver | undefined;
 let warehouseStart: Promise<RunningWarehouse> | undefined;
 let wrangler: ChildProcess | undefined;
 let demoTraffic: LiveTraffic | undefined;
@@ -105,6 +109,11 @@ const upstashVars = upstash
   ? ["--var", `UPSTASH_REDIS_REST_URL:${upstash.url}`, "--var", `UPSTASH_REDIS_REST_TOKEN:${upstash.token}`]
   : [];
 
+// Email digests go to a local receiver unless SMTP_URL names a real server; PUBLIC_URL makes the
+// links in them (unsubscribe, dashboard) point at this stack.
+const smtpUrl = process.env.SMTP_URL || (await startMailReceiver());
+const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
+
 // wrangler refuses to start when wrangler.toml's [assets] directory is missing: on a fresh clone run
 // without `npm run dev` (whose predev hook builds it), build the dashboard first.
 if (!existsSync("web/dashboard/dist/index.html")) await buildDashboard();
@@ -119,17 +128,29 @@ const wranglerBin = join(
 // --env-file, wrangler reads .dev.vars as an env file with this process's environment over it (plain
 // .dev.vars would win over --var, and every parallel stack shares the checkout's .dev.vars). A
 // variable the Worker does not declare is taken only when named by a --var, hence the placeholders.
+// SMTP_URL travels the same way (it may hold a real server's password); without the env file, on the
+// command line.
 const secretEnv: Record<string, string> = credentials
   ? {
       CLICKHOUSE_USER: credentials.user,
       CLICKHOUSE_PASSWORD: credentials.password,
       CLICKHOUSE_QUERY_USER: credentials.queryUser,
       CLICKHOUSE_QUERY_PASSWORD: credentials.queryPassword,
+      SMTP_URL: smtpUrl,
     }
   : {};
 const secretArgs = credentials
-  ? ["--env-file", ".dev.vars", "--var", "CLICKHOUSE_QUERY_USER:", "--var", "CLICKHOUSE_QUERY_PASSWORD:"]
-  : [];
+  ? [
+      "--env-file",
+      ".dev.vars",
+      "--var",
+      "CLICKHOUSE_QUERY_USER:",
+      "--var",
+      "CLICKHOUSE_QUERY_PASSWORD:",
+      "--var",
+      "SMTP_URL:",
+    ]
+  : ["--var", `SMTP_URL:${smtpUrl}`];
 
 // Ctrl-C came while the engine was starting: start nothing more (stop() is ending the process).
 if (stopping) await new Promise<never>(() => undefined);
@@ -150,6 +171,8 @@ wrangler = spawn(
     "--var",
     `WAREHOUSE_URL:${warehouseUrl}`,
     ...upstashVars,
+    "--var",
+    `PUBLIC_URL:${publicUrl}`,
     ...secretArgs,
     "--show-interactive-dev-session=false",
     // The Cron Triggers on demand: curl "localhost:8787/__scheduled?cron=10+*+*+*+*" runs the
@@ -172,6 +195,7 @@ Tally dev stack
   ClickHouse                    ${clickhouseUrl}${embedded ? `     (embedded chDB, data in ${join(dataDir, "clickhouse")})` : ""}${credentials ? `\n                                users default and ${credentials.queryUser} (read-only); passwords in ${join(dataDir, "clickhouse", "tally-credentials.json")}` : ""}
   Warehouse                     ${warehouseLine()}
   Query cache                   ${upstash ? `${upstash.url}     (Upstash REST over Redis at ${redisUrl})` : "Workers Cache API (no Redis)"}
+  ${mail ? `Mail (local receiver)         ${mail.httpUrl}/messages     (SMTP ${mail.smtpUrl}; Slack-like webhooks: ${mail.httpUrl}/webhook/<name>)` : `Mail                          SMTP_URL from the environment`}
   Migrations                    ${report.applied.length} applied, ${report.skipped.length} already in place${warehouseReport ? `; warehouse ${warehouseReport.applied.length} applied, ${warehouseReport.skipped.length} already in place` : ""}
   Admin token                   ${adminToken}   (ADMIN_TOKEN; in .dev.vars)
   Demo property                 UA-DEMO-1 ${demo}
@@ -209,6 +233,7 @@ async function stop(code: number): Promise<void> {
   await Promise.all([
     embedded?.close(),
     upstash?.close(),
+    mail?.close(),
     warehouseStart?.then(
       (w) => w.close(),
       () => undefined,
@@ -233,6 +258,16 @@ function warehouseLine(): string {
     return warehouseUrl || "none (WAREHOUSE_URL is empty: ranges older than HOT_RETENTION_DAYS answer 501)";
   const { url, port, user, password, database } = warehouse;
   return `${url}     (embedded PostgreSQL 18, data in ${warehouseDir}; psql -h 127.0.0.1 -p ${port} -U ${user} ${database}, password ${password})`;
+}
+
+/** The local mail receiver on 2525 (SMTP) and 8025 (HTTP), or on free ports when those are taken; its SMTP_URL. */
+async function startMailReceiver(): Promise<string> {
+  try {
+    mail = await startSmtpReceiver({ smtpPort: 2525, httpPort: 8025, folder: join(dataDir, "mail") });
+  } catch {
+    mail = await startSmtpReceiver({ folder: join(dataDir, "mail") });
+  }
+  return mail.smtpUrl;
 }
 
 /** Whether something already accepts connections on this port of the loopback address. */
