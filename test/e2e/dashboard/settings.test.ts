@@ -120,7 +120,7 @@ describe("dashboard: what a team shares", () => {
     const saved = page.getByTestId("saved-report").filter({ hasText: "Pages for the team" });
     await poll(() => saved.count()).toBe(1);
     expect(await saved.getByTestId("saved-meta").textContent()).toContain("by alice@example.com");
-    await saved.getByRole("button", { name: "Pages for the team" }).click();
+    await saved.getByRole("button", { name: "Pages for the team", exact: true }).click();
     await poll(() => page.getByTestId("custom-results").locator("tbody tr").count()).toBeGreaterThan(0);
     await shot(page, "22-saved-reports");
   });

@@ -67,7 +67,7 @@ export function AnnotationList({ span }: { span: DateSpan | null }) {
   const [date, setDate] = useState(() => (span && span.to < today ? span.to : today));
   const [text, setText] = useState("");
   const sorted = useMemo(() => [...(notes ?? [])].sort((a, b) => a.date.localeCompare(b.date)), [notes]);
-  const write = can?.has("write") ?? false;
+  const write = can.has("write");
 
   const add = async (e: FormEvent) => {
     e.preventDefault();

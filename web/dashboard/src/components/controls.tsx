@@ -213,7 +213,7 @@ export function FilterBar({ filters }: { filters: Filter[] }) {
   const can = useCapabilities();
   const segments = loaded.data?.items ?? [];
   // Saving needs filters to save; with neither segments nor filters there is no bar at all.
-  const write = (can?.has("write") ?? false) && filters.length > 0;
+  const write = can.has("write") && filters.length > 0;
   if (filters.length === 0 && segments.length === 0) return null;
   const remove = (i: number) => {
     const next = filters.filter((_, j) => j !== i);

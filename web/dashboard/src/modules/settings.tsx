@@ -3,7 +3,7 @@
  * (`people`: members, keys, links, public and embedding; `write`: scheduled reports; `manage`: the
  * audit log), so a viewer sees a plain note rather than sections that would only refuse.
  */
-import { Empty, Loading } from "../components/status.tsx";
+import { Empty } from "../components/status.tsx";
 import "../styles/team.css";
 import { AuditLog } from "./settings/audit.tsx";
 import { Digests } from "./settings/digests.tsx";
@@ -14,7 +14,6 @@ import { SharedLinks, SharingSettings } from "./settings/sharing.tsx";
 
 export function Settings() {
   const can = useCapabilities();
-  if (!can) return <Loading />;
   const people = can.has("people");
   const write = can.has("write");
   const manage = can.has("manage");

@@ -25,7 +25,7 @@ export function SavedReports({ report, onOpen }: { report: ReportDraft | null; o
   const { property } = useDash();
   const { loaded, create, update, remove } = useSavedItems("report");
   const can = useCapabilities();
-  const write = can?.has("write") ?? false;
+  const write = can.has("write");
   const action = useAction();
   const [name, setName] = useState("");
   const [local, setLocal] = useState(() => localReports(property).length);

@@ -31,7 +31,24 @@ export function AuditLog() {
     });
 
   return (
-    <Card title="Audit log" wide testId="audit">
+    <Card
+      title="Audit log"
+      wide
+      testId="audit"
+      actions={
+        <button
+          type="button"
+          className="link"
+          onClick={() => {
+            setOlder([]);
+            setDone(false);
+            loaded.reload();
+          }}
+        >
+          Refresh
+        </button>
+      }
+    >
       <Async loaded={loaded} isEmpty={(d) => d.entries.length === 0} empty="Nothing recorded yet.">
         {(data) => {
           const entries = [...data.entries, ...older];

@@ -11,7 +11,7 @@ import { Card } from "../../components/card.tsx";
 import { Async } from "../../components/status.tsx";
 import { useDash } from "../../context.ts";
 import { useApi } from "../../use-api.ts";
-import { ActionError, PATCH, ShownOnce, TimeAgo, useAction, usePropertyPath } from "./shared.tsx";
+import { ActionError, ShownOnce, TimeAgo, useAction, usePropertyPath } from "./shared.tsx";
 
 export function RoleSelect({
   value,
@@ -88,7 +88,7 @@ export function Members() {
                         onChange={(r) =>
                           change(() =>
                             api(token, path(`members/${encodeURIComponent(m.email)}`), {
-                              method: PATCH,
+                              method: "PATCH",
                               body: { role: r },
                             }),
                           )

@@ -4,9 +4,8 @@
  */
 import { type ReactNode, useCallback, useState } from "react";
 import type { Capability } from "../../../../../core/team/roles.ts";
-import { api, explain } from "../../api.ts";
+import { explain } from "../../api.ts";
 import { useDash } from "../../context.ts";
-import { useApi } from "../../use-api.ts";
 
 /** `/api/v1/properties/<id>/<rest>` for the current property. */
 export function usePropertyPath(): (rest?: string) => string {
@@ -17,30 +16,9 @@ export function usePropertyPath(): (rest?: string) => string {
   );
 }
 
-/**
- * api.ts's method list has no PATCH yet (its owner may add it); fetch sends the name as given, so
- * the cast only quiets the type.
- */
-export const PATCH = "PATCH" as "PUT";
-
-interface Access {
-  capabilities: Capability[];
-}
-
-/**
- * What the caller may do here. The shell puts it in the context; until it does (or for an older
- * shell), it is asked of `GET …/access`, and a server without that route is the old world where
- * every key could read and write.
- */
-export function useCapabilities(): ReadonlySet<string> | undefined {
-  const dash = useDash();
-  const given = (dash as { capabilities?: ReadonlySet<string> }).capabilities;
-  const path = usePropertyPath()("access");
-  const asked = useApi(given ? null : `access:${path}`, (signal) => api<Access>(dash.token, path, { signal }));
-  if (given) return given;
-  if (asked.data) return new Set(asked.data.capabilities);
-  if (asked.error) return new Set(["read", "write"]);
-  return undefined;
+/** What the caller may do here (`GET …/access`, kept in the shell's context). */
+export function useCapabilities(): ReadonlySet<Capability> {
+  return useDash().capabilities;
 }
 
 /** A secret or a URL answered once: shown now, with Copy, and never again. */

@@ -10,7 +10,7 @@ import { Card } from "../../components/card.tsx";
 import { Async } from "../../components/status.tsx";
 import { useDash } from "../../context.ts";
 import { useApi } from "../../use-api.ts";
-import { ActionError, PATCH, ShownOnce, TimeAgo, useAction, usePropertyPath } from "./shared.tsx";
+import { ActionError, ShownOnce, TimeAgo, useAction, usePropertyPath } from "./shared.tsx";
 
 export function SharedLinks() {
   const { token } = useDash();
@@ -132,7 +132,7 @@ export function SharingSettings() {
   const [origin, setOrigin] = useState("");
   const patch = (body: Record<string, unknown>) =>
     action
-      .run(() => api(token, path(), { method: PATCH, body }))
+      .run(() => api(token, path(), { method: "PATCH", body }))
       .then((ok) => {
         if (ok) loaded.reload();
         return ok;
