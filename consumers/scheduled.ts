@@ -25,14 +25,14 @@ import { runWarehouseSchedule } from "./warehouse-jobs.ts";
 
 /** What the Worker's entry hands the Cron: the query executor, which consumers/ may not import (workers/). */
 export interface ScheduledHosts {
-  runQuery?: RunQuery;
+  runQuery: RunQuery;
 }
 
 export function handleScheduled(
   controller: ScheduledController,
   env: Env,
   _ctx: ExecutionContext,
-  hosts: ScheduledHosts = {},
+  hosts: ScheduledHosts,
 ): Promise<void> {
   return withRequestId(newRequestId(), () => scheduledRun(controller, env, hosts));
 }
@@ -88,10 +88,6 @@ async function runArchive(cron: string, env: Env): Promise<void> {
 /** The scheduled digests that are due (consumers/digests.ts), after the archive's jobs and within their own budget. */
 async function runDigests(controller: ScheduledController, env: Env, hosts: ScheduledHosts): Promise<void> {
   const { runQuery } = hosts;
-  if (!runQuery) {
-    log.warn("digests skipped: the Worker's entry handed the Cron no query executor (workers/main.ts)");
-    return;
-  }
   const digests = await job("digests", () => sendDueDigests(env, controller.scheduledTime, runQuery));
   if (digests) log.metric("digests", { cron: controller.cron, ...digests });
 }

@@ -11,6 +11,7 @@ import { hashPassword, verifyPassword } from "../core/team/password.ts";
 import type { Role } from "../core/team/roles.ts";
 import type { Me } from "../core/team/schemas.ts";
 import { newToken, readToken, SESSION_TTL_MS } from "../core/team/tokens.ts";
+import { Serial } from "./serial.ts";
 
 interface Account {
   email: string;
@@ -40,44 +41,51 @@ export type SignInOutcome =
   | { ok: false; reason: "locked"; retry_after_s: number };
 
 export class AccountDO extends DurableObject<Env> {
+  /** Changes go one at a time (durable-objects/serial.ts): the memberships and the failure count are read and written back. */
+  readonly #serial = new Serial();
+
   async exists(): Promise<boolean> {
     return (await this.ctx.storage.get<Account>("account")) !== undefined;
   }
 
   /** Creates the account unless it exists (then nothing changes: the caller checks its password). */
   async create(email: string, name: string, password: string, now: number): Promise<"created" | "exists"> {
-    if (await this.exists()) return "exists";
-    const account: Account = { email, name, password_hash: await hashPassword(password), created_at: now };
-    await this.ctx.storage.put("account", account);
-    return "created";
+    return this.#serial.run(async () => {
+      if (await this.exists()) return "exists";
+      const account: Account = { email, name, password_hash: await hashPassword(password), created_at: now };
+      await this.ctx.storage.put("account", account);
+      return "created";
+    });
   }
 
   /** Checks the password (counting failures) and, when right, opens a session. */
   async signIn(password: string, now: number): Promise<SignInOutcome> {
-    const failures = (await this.ctx.storage.get<Failures>("failures")) ?? { count: 0, locked_until: 0 };
-    if (failures.locked_until > now)
-      return { ok: false, reason: "locked", retry_after_s: Math.ceil((failures.locked_until - now) / 1000) };
-    const account = await this.ctx.storage.get<Account>("account");
-    const right = await verifyPassword(password, account?.password_hash ?? DUMMY_HASH);
-    if (!account || !right) {
-      // No account, no counter: a stranger's guesses at unknown emails create nothing to store.
-      if (!account) return { ok: false, reason: "invalid" };
-      const count = failures.count + 1;
-      await this.ctx.storage.put("failures", {
-        count: count >= LOCK_AFTER_FAILURES ? 0 : count,
-        locked_until: count >= LOCK_AFTER_FAILURES ? now + LOCK_MS : 0,
+    return this.#serial.run(async () => {
+      const failures = (await this.ctx.storage.get<Failures>("failures")) ?? { count: 0, locked_until: 0 };
+      if (failures.locked_until > now)
+        return { ok: false, reason: "locked", retry_after_s: Math.ceil((failures.locked_until - now) / 1000) };
+      const account = await this.ctx.storage.get<Account>("account");
+      const right = await verifyPassword(password, account?.password_hash ?? DUMMY_HASH);
+      if (!account || !right) {
+        // No account, no counter: a stranger's guesses at unknown emails create nothing to store.
+        if (!account) return { ok: false, reason: "invalid" };
+        const count = failures.count + 1;
+        await this.ctx.storage.put("failures", {
+          count: count >= LOCK_AFTER_FAILURES ? 0 : count,
+          locked_until: count >= LOCK_AFTER_FAILURES ? now + LOCK_MS : 0,
+        });
+        return { ok: false, reason: "invalid" };
+      }
+      if (failures.count > 0) await this.ctx.storage.delete("failures");
+      const session = await newToken("ses");
+      await this.ctx.storage.put<Session>(`session:${session.id}`, {
+        hash: session.hash,
+        created_at: now,
+        expires_at: now + SESSION_TTL_MS,
       });
-      return { ok: false, reason: "invalid" };
-    }
-    if (failures.count > 0) await this.ctx.storage.delete("failures");
-    const session = await newToken("ses");
-    await this.ctx.storage.put<Session>(`session:${session.id}`, {
-      hash: session.hash,
-      created_at: now,
-      expires_at: now + SESSION_TTL_MS,
+      await this.#prune(now);
+      return { ok: true, token: session.token };
     });
-    await this.#prune(now);
-    return { ok: true, token: session.token };
   }
 
   /** The person behind a session token, or undefined (unknown, signed out, or expired). */
@@ -117,10 +125,12 @@ export class AccountDO extends DurableObject<Env> {
 
   /** Keeps the index of the person's properties in step with the TeamDOs (null: no longer a member). */
   async setMembership(propertyId: string, role: Role | null): Promise<void> {
-    const memberships = (await this.ctx.storage.get<Record<string, Role>>("memberships")) ?? {};
-    if (role) memberships[propertyId] = role;
-    else delete memberships[propertyId];
-    await this.ctx.storage.put("memberships", memberships);
+    return this.#serial.run(async () => {
+      const memberships = (await this.ctx.storage.get<Record<string, Role>>("memberships")) ?? {};
+      if (role) memberships[propertyId] = role;
+      else delete memberships[propertyId];
+      await this.ctx.storage.put("memberships", memberships);
+    });
   }
 
   /** Expired sessions go when a new one opens: the list stays the size of the person's devices. */

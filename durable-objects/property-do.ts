@@ -38,6 +38,7 @@ import {
   writeTombstone,
 } from "./property-lifecycle.ts";
 import * as quota from "./property-quota.ts";
+import { Serial } from "./serial.ts";
 
 export type { Credentials, KeyInfo } from "./property-keys.ts";
 export type { PropertyState, Tombstone } from "./property-lifecycle.ts";
@@ -121,12 +122,12 @@ export class PropertyDO extends DurableObject<Env> {
     role: Role = "admin",
   ): Promise<{ key_id: string; api_key: string; role: Role } | undefined> {
     if (!(await this.config())) return undefined;
-    return keys.addKey(this.ctx.storage, label, now, role);
+    return this.#keySteps.run(() => keys.addKey(this.ctx.storage, label, now, role));
   }
 
   /** Revokes a key and closes the sockets it may have opened; false when there is no such active key. */
   async revokeKey(keyId: string, now: number): Promise<boolean> {
-    if (!(await keys.revokeKey(this.ctx.storage, keyId, now))) return false;
+    if (!(await this.#keySteps.run(() => keys.revokeKey(this.ctx.storage, keyId, now)))) return false;
     closeRevokedViewers(this.ctx, keyId);
     return true;
   }
@@ -203,6 +204,8 @@ export class PropertyDO extends DurableObject<Env> {
   }
 
   readonly #versions = new quota.DataVersions();
+  /** Key changes one at a time: the list is read, changed and written back (durable-objects/serial.ts). */
+  readonly #keySteps = new Serial();
   readonly #alerts = new PropertyAlerts(this.ctx, this.env);
 
   /**

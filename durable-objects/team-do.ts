@@ -19,6 +19,7 @@ import type {
   StoredSavedItem,
 } from "../core/team/schemas.ts";
 import { loadConfig } from "../platform/config.ts";
+import { Serial } from "./serial.ts";
 import { type AuditInput, appendAudit, ensureAuditTable, readAudit } from "./team-audit.ts";
 import * as members from "./team-members.ts";
 import * as notes from "./team-notes.ts";
@@ -29,6 +30,9 @@ export type { AuditInput } from "./team-audit.ts";
 type SavedInput = Parameters<typeof notes.addSaved>[1];
 
 export class TeamDO extends DurableObject<Env> {
+  /** Every change goes through here (durable-objects/serial.ts): lists are read, changed and written back. */
+  readonly #serial = new Serial();
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ensureAuditTable(ctx.storage.sql);
@@ -62,7 +66,9 @@ export class TeamDO extends DurableObject<Env> {
   }
 
   async invite(email: string, role: Role, by: string, now: number): ReturnType<typeof members.invite> {
-    return members.invite(this.ctx.storage, email, role, by, now);
+    return this.#serial.run(async () => {
+      return members.invite(this.ctx.storage, email, role, by, now);
+    });
   }
 
   async invitation(token: string, now: number): Promise<Invitation | undefined> {
@@ -70,16 +76,22 @@ export class TeamDO extends DurableObject<Env> {
   }
 
   async acceptInvitation(token: string, email: string, now: number): ReturnType<typeof members.accept> {
-    return members.accept(this.ctx.storage, token, email, now);
+    return this.#serial.run(async () => {
+      return members.accept(this.ctx.storage, token, email, now);
+    });
   }
 
   async revokeInvitation(id: string): Promise<Invitation | undefined> {
-    return members.revokeInvitation(this.ctx.storage, id);
+    return this.#serial.run(async () => {
+      return members.revokeInvitation(this.ctx.storage, id);
+    });
   }
 
   /** A member's new role, or null to remove them. */
   async setRole(email: string, role: Role | null): ReturnType<typeof members.setRole> {
-    return members.setRole(this.ctx.storage, email, role);
+    return this.#serial.run(async () => {
+      return members.setRole(this.ctx.storage, email, role);
+    });
   }
 
   // ─── shared links ─────────────────────────────────────────────────────────────────────────────
@@ -93,11 +105,15 @@ export class TeamDO extends DurableObject<Env> {
     by: string,
     now: number,
   ): ReturnType<typeof shares.createShare> {
-    return shares.createShare(this.ctx.storage, input, by, now);
+    return this.#serial.run(async () => {
+      return shares.createShare(this.ctx.storage, input, by, now);
+    });
   }
 
   async revokeShare(id: string, now: number): Promise<Share | undefined> {
-    return shares.revokeShare(this.ctx.storage, id, now);
+    return this.#serial.run(async () => {
+      return shares.revokeShare(this.ctx.storage, id, now);
+    });
   }
 
   async verifyShare(token: string, now: number): ReturnType<typeof shares.verifyShare> {
@@ -105,7 +121,9 @@ export class TeamDO extends DurableObject<Env> {
   }
 
   async unlockShare(token: string, password: string, now: number): ReturnType<typeof shares.unlockShare> {
-    return shares.unlockShare(this.ctx.storage, token, password, now);
+    return this.#serial.run(async () => {
+      return shares.unlockShare(this.ctx.storage, token, password, now);
+    });
   }
 
   // ─── saved reports and segments, annotations, digests ────────────────────────────────────────
@@ -115,17 +133,23 @@ export class TeamDO extends DurableObject<Env> {
   }
 
   async addSaved(input: SavedInput, by: string, now: number): Promise<StoredSavedItem | "full"> {
-    return notes.addSaved(this.ctx.storage, input, by, now);
+    return this.#serial.run(async () => {
+      return notes.addSaved(this.ctx.storage, input, by, now);
+    });
   }
 
   async updateSaved(id: string, input: SavedInput, by: string, now: number): Promise<StoredSavedItem | undefined> {
-    return notes.updateSaved(this.ctx.storage, id, input, by, now);
+    return this.#serial.run(async () => {
+      return notes.updateSaved(this.ctx.storage, id, input, by, now);
+    });
   }
 
   async deleteSaved(id: string): Promise<StoredSavedItem | undefined> {
-    const item = await notes.readEntry<StoredSavedItem>(this.ctx.storage, "saved", id);
-    if (item) await notes.deleteEntry(this.ctx.storage, "saved", id);
-    return item;
+    return this.#serial.run(async () => {
+      const item = await notes.readEntry<StoredSavedItem>(this.ctx.storage, "saved", id);
+      if (item) await notes.deleteEntry(this.ctx.storage, "saved", id);
+      return item;
+    });
   }
 
   async annotations(from?: string, to?: string): Promise<Annotation[]> {
@@ -133,13 +157,17 @@ export class TeamDO extends DurableObject<Env> {
   }
 
   async addAnnotation(input: AnnotationRequest, by: string, now: number): Promise<Annotation | "full"> {
-    return notes.addAnnotation(this.ctx.storage, input, by, now);
+    return this.#serial.run(async () => {
+      return notes.addAnnotation(this.ctx.storage, input, by, now);
+    });
   }
 
   async deleteAnnotation(id: string): Promise<Annotation | undefined> {
-    const note = await notes.readEntry<Annotation>(this.ctx.storage, "annotation", id);
-    if (note) await notes.deleteEntry(this.ctx.storage, "annotation", id);
-    return note;
+    return this.#serial.run(async () => {
+      const note = await notes.readEntry<Annotation>(this.ctx.storage, "annotation", id);
+      if (note) await notes.deleteEntry(this.ctx.storage, "annotation", id);
+      return note;
+    });
   }
 
   async digests(): Promise<Digest[]> {
@@ -147,39 +175,45 @@ export class TeamDO extends DurableObject<Env> {
   }
 
   async addDigest(input: DigestRequest, by: string, now: number): Promise<Digest | "full"> {
-    const digest = await notes.addDigest(this.ctx.storage, input, by, now);
-    if (digest !== "full")
-      await this.audit(
-        {
-          actor: by,
-          action: "digest_added",
-          target: digest.id,
-          detail: { channel: digest.channel, frequency: digest.frequency },
-        },
-        now,
-      );
-    return digest;
+    return this.#serial.run(async () => {
+      const digest = await notes.addDigest(this.ctx.storage, input, by, now);
+      if (digest !== "full")
+        await this.audit(
+          {
+            actor: by,
+            action: "digest_added",
+            target: digest.id,
+            detail: { channel: digest.channel, frequency: digest.frequency },
+          },
+          now,
+        );
+      return digest;
+    });
   }
 
   /** Removes a digest (a person, or its unsubscribe link: `by` says which); false when there is none. */
   async deleteDigest(id: string, by: string, now: number): Promise<boolean> {
-    const digest = await notes.readEntry<Digest>(this.ctx.storage, "digest", id);
-    if (!digest) return false;
-    await notes.deleteEntry(this.ctx.storage, "digest", id);
-    await this.audit(
-      {
-        actor: by,
-        action: "digest_removed",
-        target: id,
-        detail: { channel: digest.channel, frequency: digest.frequency },
-      },
-      now,
-    );
-    return true;
+    return this.#serial.run(async () => {
+      const digest = await notes.readEntry<Digest>(this.ctx.storage, "digest", id);
+      if (!digest) return false;
+      await notes.deleteEntry(this.ctx.storage, "digest", id);
+      await this.audit(
+        {
+          actor: by,
+          action: "digest_removed",
+          target: id,
+          detail: { channel: digest.channel, frequency: digest.frequency },
+        },
+        now,
+      );
+      return true;
+    });
   }
 
   async markDigest(id: string, period: string, error: string | null, _now: number): Promise<void> {
-    await notes.markDigest(this.ctx.storage, id, period, error);
+    return this.#serial.run(async () => {
+      await notes.markDigest(this.ctx.storage, id, period, error);
+    });
   }
 
   /** The property was deleted: everything its team kept goes with it (the audit too: it names people). */

@@ -10,6 +10,7 @@ import { warehouseWork } from "../consumers/warehouse-jobs.ts";
 import { ErasureActor } from "../durable-objects/erasure-do.ts";
 import { WarehouseActor } from "../durable-objects/warehouse-do.ts";
 import { app } from "./app.ts";
+import { runQuery } from "./query/run.ts";
 
 export { AccountDO } from "../durable-objects/account-do.ts";
 export { IngestDO } from "../durable-objects/ingest-do.ts";
@@ -33,5 +34,6 @@ export default {
   fetch: app.fetch,
   // The events shards (archive first, then the projections) and their dead-letter queue.
   queue: handleQueue,
-  scheduled: handleScheduled,
+  // The digests' Cron asks questions through the query API's executor, which consumers/ may not import.
+  scheduled: (controller, env, ctx) => handleScheduled(controller, env, ctx, { runQuery }),
 } satisfies ExportedHandler<Env>;

@@ -7,6 +7,7 @@ import type { z } from "zod";
 import {
   AcceptInvitationSchema,
   AnnotationRequestSchema,
+  DigestRequestSchema,
   InvitationRequestSchema,
   MemberPatchSchema,
   ShareRequestSchema,
@@ -226,6 +227,45 @@ export function teamPaths() {
       delete: {
         summary: needs("write", "Delete an annotation"),
         responses: { "200": done("{deleted: true}"), ...errors(KEY_ERRORS) },
+      },
+    },
+    [`${BASE}/digests`]: {
+      parameters: inPath("id"),
+      get: {
+        summary: needs("write", "Scheduled digests (weekly or monthly overview by email or Slack webhook)"),
+        responses: { "200": done("{digests}"), ...errors(KEY_ERRORS) },
+      },
+      post: {
+        summary: needs("write", "Schedule a digest: {channel: email|slack, target, frequency: weekly|monthly}"),
+        requestBody: jsonBody(DigestRequestSchema),
+        responses: {
+          "201": done("{digest}"),
+          ...errors(TEAM_ERRORS, { 409: "smtp_not_configured (an email digest without SMTP_URL) or limit_reached" }),
+        },
+      },
+    },
+    [`${BASE}/digests/{digestId}`]: {
+      parameters: inPath("id", "digestId"),
+      delete: {
+        summary: needs("write", "Stop a digest"),
+        responses: { "200": done("{deleted: true}"), ...errors(KEY_ERRORS) },
+      },
+    },
+    [`${BASE}/digests/{digestId}/send`]: {
+      parameters: inPath("id", "digestId"),
+      post: {
+        summary: needs("write", "Send the last complete period now"),
+        responses: { "200": done("{sent, period}"), ...errors(KEY_ERRORS) },
+      },
+    },
+    "/api/v1/digests/unsubscribe": {
+      get: {
+        summary: "The unsubscribe page of a digest's email (?property_id&digest_id&token): a button that POSTs here",
+        responses: { "200": { description: "HTML" }, ...errors([400, 403]) },
+      },
+      post: {
+        summary: "Unsubscribe in one click (RFC 8058): the digest is deleted",
+        responses: { "200": { description: "Unsubscribed" }, ...errors([400, 403]) },
       },
     },
     [`${BASE}/audit`]: {

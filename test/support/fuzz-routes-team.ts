@@ -184,4 +184,51 @@ export const TEAM_ROUTES: Route[] = [
     access: "key",
     valid: (p) => ({ path: prop(p, `/annotations/${NO_ID}`) }),
   },
+  {
+    name: "GET /api/v1/properties/:id/digests",
+    method: "GET",
+    access: "key",
+    needs: "write",
+    valid: (p) => ({ path: prop(p, "/digests") }),
+  },
+  {
+    name: "POST /api/v1/properties/:id/digests",
+    method: "POST",
+    access: "key",
+    mutatesProperty: true,
+    valid: (p) => ({
+      path: prop(p, "/digests"),
+      body: { channel: "slack", target: "https://hooks.example.com/services/T/B/x", frequency: "weekly" },
+    }),
+  },
+  {
+    name: "DELETE /api/v1/properties/:id/digests/:digestId",
+    method: "DELETE",
+    access: "key",
+    valid: (p) => ({ path: prop(p, `/digests/${NO_ID}`) }),
+  },
+  {
+    name: "POST /api/v1/properties/:id/digests/:digestId/send",
+    method: "POST",
+    access: "key",
+    valid: (p) => ({ path: prop(p, `/digests/${NO_ID}/send`) }),
+  },
+  {
+    name: "GET /api/v1/digests/unsubscribe",
+    method: "GET",
+    access: "public",
+    valid: (p) => ({
+      path: "/api/v1/digests/unsubscribe",
+      query: { property_id: p.property_id, digest_id: NO_ID, token: "x" },
+    }),
+  },
+  {
+    name: "POST /api/v1/digests/unsubscribe",
+    method: "POST",
+    access: "public",
+    valid: (p) => ({
+      path: "/api/v1/digests/unsubscribe",
+      query: { property_id: p.property_id, digest_id: NO_ID, token: "x" },
+    }),
+  },
 ];

@@ -19,7 +19,7 @@ import { teamStub } from "../../platform/team.ts";
 import { principalOf, propertyAccess } from "../auth.ts";
 import { parseJson } from "../json.ts";
 import { runQuery } from "../query/run.ts";
-import { audit, type Ctx, existingProperty, propertyParam } from "./shared.ts";
+import { audit, type Ctx, existingProperty, propertyParam, publicOrigin } from "./shared.ts";
 
 export const digestRoutes = new Hono<{ Bindings: Env }>();
 
@@ -77,7 +77,7 @@ digestRoutes.post("/api/v1/properties/:id/digests/:digestId/send", async functio
   const digest = await findDigest(c.env, id, c.req.param("digestId"));
   const now = Date.now();
   const period = lastCompletePeriod(digest.frequency, config.timezone, now);
-  const sender = { env: c.env, runQuery, now, origin: new URL(c.req.url).origin };
+  const sender = { env: c.env, runQuery, now, origin: publicOrigin(c) };
   const error = await deliverDigest(sender, id, digest, period);
   // SMTP and webhook refusals are 502 delivery_failed; a missing SMTP_URL or PUBLIC_URL keeps its own code.
   if (error) throw error;
