@@ -27,6 +27,10 @@ export const SavedFunnelSchema = z.strictObject({
     .max(120, "must be at most 120 characters")
     .refine(readable, "must be valid Unicode without control characters"),
   steps: z.array(FunnelStepSchema).min(2, "must have at least 2 steps").max(8, "must have at most 8 steps"),
+  /** Who made it, who changed it last and when: set by the server (sent back, they are ignored). */
+  owner: z.string().max(254).optional(),
+  updated_by: z.string().max(254).optional(),
+  updated_at: z.number().int().optional(),
 });
 export type SavedFunnel = z.infer<typeof SavedFunnelSchema>;
 
@@ -44,6 +48,28 @@ export const SavedFunnelsSchema = z.strictObject({
     }),
 });
 export type SavedFunnels = z.infer<typeof SavedFunnelsSchema>;
+
+/**
+ * The list to store: each funnel keeps its owner and last change unless its name or steps changed;
+ * a new one is `by`'s; a changed one records `by` and `now`. Funnels stored before #21 have no owner.
+ */
+export function stampFunnels(next: SavedFunnel[], before: SavedFunnel[], by: string, now: number): SavedFunnel[] {
+  const previous = new Map(before.map((f) => [f.id, f]));
+  return next.map(({ owner: _o, updated_by: _b, updated_at: _a, ...funnel }) => {
+    const prev = previous.get(funnel.id);
+    const same = prev && prev.name === funnel.name && JSON.stringify(prev.steps) === JSON.stringify(funnel.steps);
+    if (prev && same) return { ...funnel, ...pick(prev) };
+    return { ...funnel, owner: prev ? (prev.owner ?? by) : by, updated_by: by, updated_at: now };
+  });
+}
+
+function pick(f: SavedFunnel): Pick<SavedFunnel, "owner" | "updated_by" | "updated_at"> {
+  return {
+    ...(f.owner !== undefined ? { owner: f.owner } : {}),
+    ...(f.updated_by !== undefined ? { updated_by: f.updated_by } : {}),
+    ...(f.updated_at !== undefined ? { updated_at: f.updated_at } : {}),
+  };
+}
 
 /** A step's name in reports: its label, else its value (as the funnel question shapes it). */
 export const stepName = (step: SavedFunnel["steps"][number]) => step.label ?? step.value;

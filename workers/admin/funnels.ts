@@ -1,14 +1,16 @@
 /**
- * Saved funnels of a property (admin token or the property's API key): read them, or replace the
- * whole list. The warehouse's daily job counts each one into `conversion_funnels`; the funnel
+ * Saved funnels of a property (read them: read; replace the whole list: write), each with its
+ * owner and last change, stamped here. The warehouse's daily job counts each one into `conversion_funnels`; the funnel
  * question (`POST /api/v1/funnel`) takes the same steps ad hoc.
  */
 import { Hono } from "hono";
 import { AppError } from "../../core/errors.ts";
-import { SavedFunnelsSchema } from "../../core/property/funnels.ts";
+import { SavedFunnelsSchema, stampFunnels } from "../../core/property/funnels.ts";
+import { actorOf } from "../../core/team/roles.ts";
 import { propertyStub } from "../../platform/properties.ts";
-import { propertyAccess } from "../auth.ts";
+import { principalOf, propertyAccess } from "../auth.ts";
 import { parseJson } from "../json.ts";
+import { audit } from "../team/shared.ts";
 
 export const funnelRoutes = new Hono<{ Bindings: Env }>();
 
@@ -27,7 +29,11 @@ funnelRoutes.get("/api/v1/properties/:id/funnels", async function listFunnels(c)
 funnelRoutes.put("/api/v1/properties/:id/funnels", async function replaceFunnels(c) {
   const id = c.req.param("id");
   const { funnels } = await parseJson(c.req.raw, SavedFunnelsSchema);
-  const saved = await propertyStub(c.env, id).setFunnels(funnels);
+  const stub = propertyStub(c.env, id);
+  const principal = principalOf(c);
+  const stamped = stampFunnels(funnels, await stub.funnels(), actorOf(principal), Date.now());
+  const saved = await stub.setFunnels(stamped);
   if (saved === undefined) throw notFound(id);
+  await audit(c, id, principal, "funnels_changed", id, { funnels: saved.map((f) => f.id).join(", ") });
   return c.json({ funnels: saved });
 });

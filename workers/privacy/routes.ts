@@ -8,6 +8,7 @@ import { AppError } from "../../core/errors.ts";
 import { ErasureIdSchema, MAX_QUEUED_ERASURES, VisitorSchema } from "../../core/privacy/erasure.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import { principalOf, propertyAccess } from "../auth.ts";
+import { audit } from "../team/shared.ts";
 import { exportVisitor } from "./export.ts";
 
 type Env_ = { Bindings: Env };
@@ -58,6 +59,8 @@ privacyRoutes.delete("/api/v1/properties/:id/visitors/:visitor", async function 
     requested_at: Date.now(),
   });
   const statusUrl = `/api/v1/properties/${id}/erasures/${status.erasure_id}`;
+  // The team's audit names the erasure, never the visitor (an id of a person).
+  await audit(c, id, principalOf(c), "erasure_requested", status.erasure_id);
   c.header("Location", statusUrl);
   return c.json({ erasure_id: status.erasure_id, status_url: statusUrl, status }, 202);
 });
@@ -80,6 +83,7 @@ privacyRoutes.get("/api/v1/properties/:id/visitors/:visitor/export", async funct
   const id = c.req.param("id");
   const visitor = visitorParam(c);
   await requireProperty(c.env, id);
+  await audit(c, id, principalOf(c), "visitor_exported", "a visitor");
   return new Response(exportVisitor(c.env, id, visitor), {
     headers: {
       "Content-Type": "application/x-ndjson; charset=utf-8",
