@@ -134,13 +134,6 @@ export function teamPaths() {
         responses: { "200": done("{revoked: true}"), ...errors(KEY_ERRORS) },
       },
     },
-    [`${BASE}/keys`]: {
-      parameters: inPath("id"),
-      get: {
-        summary: needs("people", "The property's API keys with their roles (never secrets)"),
-        responses: { "200": done("{keys}"), ...errors(KEY_ERRORS) },
-      },
-    },
     [`${BASE}/shares`]: {
       parameters: inPath("id"),
       get: { summary: needs("people", "Shared links"), responses: { "200": done("{shares}"), ...errors(KEY_ERRORS) } },
