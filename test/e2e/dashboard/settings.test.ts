@@ -1,10 +1,13 @@
 /**
  * What a team shares, in a real browser against `npm run dev`'s seeded stack (issue #21): the
- * Settings page's invitations and shared links, annotations on the overview's chart, saved reports
+ * Settings page's invitations, shared links, a scheduled report sent to a local webhook and the
+ * audit log; annotations on the overview's chart, saved reports
  * seen by another person, and segments in the filter bar. The admin signs in with the stack's admin
  * token; the other person is an editor invited through the API, who accepts in their own browser
  * context (the session cookie stays there). Each test starts in a fresh context.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import type { DevStack } from "../../../dev/stack.ts";
@@ -74,6 +77,38 @@ describe("dashboard: what a team shares", () => {
     await poll(() => share.count()).toBe(0);
     const shares = await admin<{ shares: { label: string; revoked_at: number | null }[] }>(stack, "shares");
     expect(shares.shares.find((s) => s.label === "For the board")?.revoked_at).not.toBeNull();
+
+    // A Slack-compatible webhook on this machine (the stack has no mail transport): "Send now" posts to it.
+    const posts: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => {
+        body += d.toString();
+      });
+      req.on("end", () => {
+        posts.push(body);
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+    try {
+      const target = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      const digests = page.getByTestId("digests");
+      await digests.getByLabel("Send to").selectOption("slack");
+      await digests.getByLabel("Webhook URL").fill(target);
+      await digests.getByRole("button", { name: "Schedule" }).click();
+      const digest = digests.getByTestId("digest");
+      await poll(() => digest.count()).toBe(1);
+      expect(await digest.textContent()).toContain("Weekly");
+      await digest.getByRole("button", { name: "Send now" }).click();
+      await poll(() => posts.length, 30_000).toBeGreaterThanOrEqual(1);
+      await digest.getByRole("button", { name: `Delete the weekly report to ${target}` }).click();
+      await poll(() => digest.count()).toBe(0);
+    } finally {
+      hook.close();
+    }
+    await page.getByTestId("audit").getByRole("button", { name: "Refresh" }).click();
+    await poll(() => page.getByTestId("audit-entry").count()).toBeGreaterThanOrEqual(4);
   });
 
   it("marks an annotation added in the overview on its chart, lists it, and answers it through the API", async () => {
@@ -153,8 +188,9 @@ describe("dashboard: what a team shares", () => {
     await segments.getByRole("button", { name: "Phones" }).click();
     await poll(() => new URL(page.url()).searchParams.get("filters")).toBe(JSON.stringify(filters));
     await poll(() => page.getByTestId("filters").textContent()).toContain("Device is mobile");
-    await shot(page, "23-segment");
+    await page.getByTestId("kpi-visitors").waitFor();
     await segments.getByText("Segments").click();
+    await shot(page, "23-segment");
     await segments.getByPlaceholder("Segment name").fill("Phones again");
     await segments.getByRole("button", { name: "Save segment" }).click();
     await poll(async () => {
