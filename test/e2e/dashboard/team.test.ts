@@ -63,6 +63,7 @@ async function join(page: Page, stack: DevStack, email: string, role: string, pa
   expect(await page.getByTestId("invitation-email").textContent()).toBe(email);
   await page.getByLabel("Name").fill(`${role} person`);
   await page.getByLabel("Choose a password").fill(password);
+  await shot(page, `29-invitation-${role}`);
   await page.getByRole("button", { name: "Create account and join" }).click();
   await page.getByTestId("kpi-visitors").waitFor();
   const address = new URL(page.url());
@@ -97,6 +98,7 @@ describe("dashboard: accounts, roles and shared links", () => {
     await page.getByRole("menuitem", { name: "Sign out", exact: true }).click();
     await page.getByLabel("Email").waitFor();
     expect(await fetchStatus(page, "/api/v1/auth/me")).toBe(401);
+    await shot(page, "30-sign-in");
     await page.getByLabel("Email").fill("viewer@example.com");
     await page.getByLabel("Password").fill("not-the-password");
     await page.getByRole("button", { name: "Continue" }).click();
@@ -141,7 +143,8 @@ describe("dashboard: accounts, roles and shared links", () => {
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every((a) => a.startsWith("Bearer shr_"))).toBe(true);
     const links = await navLinks(page);
-    for (const hidden of ["Settings", "Alerts", "Operations", "Custom reports"]) expect(links).not.toContain(hidden);
+    for (const hidden of ["Settings", "Alerts", "Operations", "Custom reports", "Bot traffic"])
+      expect(links).not.toContain(hidden);
     expect(await page.getByRole("button", { name: /sign out/i }).count()).toBe(0);
     await page.getByTestId("annotations").waitFor({ state: "attached" });
     expect(await page.getByText("Add a note").count()).toBe(0);

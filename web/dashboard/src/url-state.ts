@@ -9,7 +9,7 @@ import type { Capability } from "../../../core/team/roles.ts";
 /**
  * The modules, with what the caller needs to see each: reports only `read`; Alerts (rules, webhook)
  * `write`; Settings any of `people`, `manage`, `write`; Operations the admin token (`operate`).
- * `shared: false`: not offered on a shared link or public dashboard (the report builder edits).
+ * `shared: false`: not offered on a shared link or public dashboard.
  * Operations stays the tenth view for the admin (key 0); Settings follows it.
  */
 export const VIEWS = [
@@ -20,7 +20,8 @@ export const VIEWS = [
   { id: "behavior", label: "Behavior", needs: ["read"] },
   { id: "conversions", label: "Conversions", needs: ["read"] },
   { id: "custom", label: "Custom reports", needs: ["read"], shared: false },
-  { id: "bots", label: "Bot traffic", needs: ["read"] },
+  // Raw user agents and pages of filtered traffic: the operator's diagnosis, not a report to share.
+  { id: "bots", label: "Bot traffic", needs: ["read"], shared: false },
   { id: "alerts", label: "Alerts", needs: ["write"] },
   // Pipeline-wide figures, not one property's: only the admin token may read them.
   { id: "operations", label: "Operations", needs: ["operate"] },
