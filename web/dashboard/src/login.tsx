@@ -182,7 +182,7 @@ function KeyForm({
         />
       </label>
       <label>
-        Property ID {isKey ? "" : <span className="muted">(optional with the admin token)</span>}
+        <span>Property ID {isKey ? "" : <span className="muted">(optional with the admin token)</span>}</span>
         <input
           name="property"
           value={propertyId}

@@ -36,8 +36,15 @@ export function mayView(view: View, capabilities: ReadonlySet<Capability>, share
   return view.needs.some((c: Capability) => capabilities.has(c));
 }
 
-/** The views shown in the navigation. */
-export function viewsFor(capabilities: ReadonlySet<Capability>, shared = false): View[] {
+const ADMIN_TOKEN: ReadonlySet<Capability> = new Set(["read", "write", "manage", "people", "own", "operate"]);
+const API_KEY: ReadonlySet<Capability> = new Set(["read", "write", "manage"]);
+
+/**
+ * The views shown in the navigation, for these capabilities; `true`/`false` as before roles: the
+ * admin token, or an API key of the admin role.
+ */
+export function viewsFor(access: ReadonlySet<Capability> | boolean, shared = false): View[] {
+  const capabilities = typeof access === "boolean" ? (access ? ADMIN_TOKEN : API_KEY) : access;
   return VIEWS.filter((v) => mayView(v, capabilities, shared));
 }
 

@@ -113,13 +113,17 @@ function AcceptForm({ info, token }: { info: InvitationInfo; token: string }) {
       </p>
       {fresh && (
         <label>
-          Name <span className="muted">(optional)</span>
+          <span>
+            Name <span className="muted">(optional)</span>
+          </span>
           <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" maxLength={100} />
         </label>
       )}
       <label>
-        {fresh ? "Choose a password" : "Your password"}
-        {fresh && <span className="muted"> (at least {MIN_PASSWORD} characters)</span>}
+        <span>
+          {fresh ? "Choose a password" : "Your password"}
+          {fresh && <span className="muted"> (at least {MIN_PASSWORD} characters)</span>}
+        </span>
         <input
           type="password"
           value={password}
