@@ -38,6 +38,7 @@ const VAR_HINTS: Record<string, string> = {
   UPSTASH_REDIS_REST_URL: "your Upstash database's REST URL (empty: the Workers Cache API)",
   ARCHIVE_S3_ENDPOINT: "your S3 endpoint (empty: the ARCHIVE_BUCKET R2 binding)",
   WAREHOUSE_URL: "empty when the warehouse comes through WAREHOUSE_HYPERDRIVE",
+  PUBLIC_URL: "the address your dashboard is reached at (invitations' and scheduled reports' links)",
 };
 
 /** A value stands in for every secret, long enough for ConfigSchema's 32-character minimums. */

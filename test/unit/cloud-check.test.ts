@@ -35,6 +35,7 @@ describe("the shipped production environment", () => {
       expect.stringMatching(
         /^\[env\.production\.vars\] UPSTASH_REDIS_REST_URL = "https:\/\/upstash\.example" is a placeholder/,
       ),
+      expect.stringMatching(/^\[env\.production\.vars\] PUBLIC_URL = "https:\/\/tally\.example\.com" is a placeholder/),
       expect.stringMatching(/^routes of \[env\.production\]: "tally\.example\.com" is a placeholder/),
       expect.stringMatching(
         /^\[\[env\.production\.hyperdrive\]\] WAREHOUSE_HYPERDRIVE has the placeholder id 0{32}: run `npm run setup:cloud -- --env production`/,
@@ -53,11 +54,20 @@ describe("an environment that falls short of the top level", () => {
     const bindings = { ...fixed.config.bindings, r2_buckets: [], "durable_objects.bindings": ["PROPERTY_DO"] };
     const problems = problemsWith({ bindings });
     expect(problems).toContainEqual(expect.stringMatching(/^\[\[env\.production\.r2_buckets\]\] lacks ARCHIVE_BUCKET/));
-    for (const name of ["REGISTRY_DO", "SESSION_DO", "REPLAY_DO", "INGEST_DO", "WAREHOUSE_DO", "ERASURE_DO"])
+    for (const name of [
+      "REGISTRY_DO",
+      "SESSION_DO",
+      "REPLAY_DO",
+      "INGEST_DO",
+      "WAREHOUSE_DO",
+      "ERASURE_DO",
+      "ACCOUNT_DO",
+      "TEAM_DO",
+    ])
       expect(problems).toContainEqual(
         expect.stringContaining(`[[env.production.durable_objects.bindings]] lacks ${name}`),
       );
-    expect(problems).toHaveLength(7);
+    expect(problems).toHaveLength(9);
   });
 
   it("names a Durable Object bound to another class", () => {

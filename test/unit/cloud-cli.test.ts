@@ -82,14 +82,15 @@ describe("deploy", () => {
       'CLICKHOUSE_URL = "https://clickhouse.example:8443" is a placeholder',
       'UPSTASH_REDIS_REST_URL = "https://upstash.example" is a placeholder',
       '"tally.example.com" is a placeholder',
+      'PUBLIC_URL = "https://tally.example.com" is a placeholder',
       "WAREHOUSE_HYPERDRIVE has the placeholder id",
       "Secret CLICKHOUSE_QUERY_PASSWORD is not set",
       "Secret WS_TOKEN_SECRET is not set",
       "Secret UPSTASH_REDIS_REST_TOKEN is not set",
     ])
       expect(problems).toContainEqual(expect.stringContaining(needle));
-    expect(problems).toHaveLength(7);
-    expect(stdout).toContain("deploy --env production: 7 problem(s) above; nothing deployed.");
+    expect(problems).toHaveLength(8);
+    expect(stdout).toContain("deploy --env production: 8 problem(s) above; nothing deployed.");
   }, 120_000);
 
   it("--dry-run passes a fixed-up config whose secrets are set, after building it", () => {
