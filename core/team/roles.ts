@@ -9,21 +9,24 @@ export const ROLES = ["viewer", "editor", "admin", "owner"] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
- * - `read`: reports, realtime, goals, funnels, saved reports, annotations.
+ * - `view`: the reports a dashboard shows — queries, realtime, goals, funnels, saved reports,
+ *   annotations. All a shared link or a public dashboard reaches.
+ * - `read`: everything a member may see besides: the property's settings, alert rules (their
+ *   webhook), the bot audit (raw user agents), data quality.
  * - `write`: saved reports, segments, funnels, goals, annotations, alert rules, digests, imports.
  * - `manage`: the property's settings, erasures and exports, the audit log.
  * - `people`: members, invitations, API keys, shared links, the public switch and embedding.
  * - `own`: owners (granting or removing one) and deleting the property.
  * - `operate`: the deployment (properties list, dead letters, replay, warehouse, metrics): admin token only.
  */
-export const CAPABILITIES = ["read", "write", "manage", "people", "own", "operate"] as const;
+export const CAPABILITIES = ["view", "read", "write", "manage", "people", "own", "operate"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 const ROLE_CAPABILITIES: Record<Role, readonly Capability[]> = {
-  viewer: ["read"],
-  editor: ["read", "write"],
-  admin: ["read", "write", "manage", "people"],
-  owner: ["read", "write", "manage", "people", "own"],
+  viewer: ["view", "read"],
+  editor: ["view", "read", "write"],
+  admin: ["view", "read", "write", "manage", "people"],
+  owner: ["view", "read", "write", "manage", "people", "own"],
 };
 
 /** Who a request acts as, once its credential has been checked for one property. */
@@ -44,7 +47,7 @@ export function capabilitiesOf(principal: Principal): ReadonlySet<Capability> {
       return new Set(ROLE_CAPABILITIES[principal.role].filter((c) => c !== "people" && c !== "own"));
     case "share":
     case "public":
-      return new Set(["read"]);
+      return new Set(["view"]);
   }
 }
 

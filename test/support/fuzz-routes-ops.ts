@@ -9,6 +9,7 @@ export const OPS_ROUTES: readonly Route[] = [
     name: "GET /api/v1/properties/:id/alert-rules",
     method: "GET",
     access: "key",
+    needs: "read",
     valid: (p) => ({ path: `/api/v1/properties/${p.property_id}/alert-rules` }),
   },
   {
@@ -53,6 +54,7 @@ export const OPS_ROUTES: readonly Route[] = [
     name: "GET /api/v1/properties/:id/alerts",
     method: "GET",
     access: "key",
+    needs: "read",
     valid: (p) => ({ path: `/api/v1/properties/${p.property_id}/alerts`, query: { status: "all", limit: "20" } }),
   },
   // The operator's board and dead letters (the admin token).

@@ -41,7 +41,7 @@ export interface Route {
   access: Access;
   /**
    * For a property's routes (`key`): the capability a caller needs (core/team/roles.ts); none said:
-   * `read` for GET, `write` otherwise. The role matrix (test/workers/role-matrix.test.ts) sends each
+   * `view` for GET, `write` otherwise. The role matrix (test/workers/role-matrix.test.ts) sends each
    * route as every role.
    */
   needs?: Capability;
@@ -228,7 +228,7 @@ export const ROUTES: readonly Route[] = [
     name: "POST /api/v1/query",
     method: "POST",
     access: "key",
-    needs: "read",
+    needs: "view",
     valid: (p) => ({ path: "/api/v1/query", body: querySpec(p) }),
     generate: (r, p) => ({ path: "/api/v1/query", body: hostileQuerySpec(r, p.property_id) }),
   },
@@ -282,6 +282,7 @@ export const ROUTES: readonly Route[] = [
     name: "GET /api/v1/bots",
     method: "GET",
     access: "key",
+    needs: "read",
     valid: (p) => ({ path: "/api/v1/bots", query: { property: p.property_id, samples: "5", reclassify: "true" } }),
     generate: (r, p) => ({
       path: "/api/v1/bots",
@@ -292,6 +293,7 @@ export const ROUTES: readonly Route[] = [
     name: "GET /api/v1/data-quality",
     method: "GET",
     access: "key",
+    needs: "read",
     valid: (p) => ({ path: "/api/v1/data-quality", query: { property_id: p.property_id, from: yesterday() } }),
     generate: (r, p) => ({
       path: "/api/v1/data-quality",
@@ -309,7 +311,7 @@ export const ROUTES: readonly Route[] = [
     name: "POST /api/v1/realtime/token",
     method: "POST",
     access: "key",
-    needs: "read",
+    needs: "view",
     valid: (p) => ({ path: "/api/v1/realtime/token", query: { property: p.property_id } }),
   },
   {
@@ -421,6 +423,7 @@ export const ROUTES: readonly Route[] = [
     name: "GET /api/v1/properties/:id",
     method: "GET",
     access: "key",
+    needs: "read",
     valid: (p) => ({ path: `/api/v1/properties/${p.property_id}` }),
   },
   {
@@ -514,8 +517,8 @@ export const ROUTES: readonly Route[] = [
   },
 ];
 
-/** The capability a property route needs (its `needs`, else read for GET and write otherwise). */
-export const needsOf = (route: Route): Capability => route.needs ?? (route.method === "GET" ? "read" : "write");
+/** The capability a property route needs (its `needs`, else view for GET and write otherwise). */
+export const needsOf = (route: Route): Capability => route.needs ?? (route.method === "GET" ? "view" : "write");
 
 /** Routes that act on one property named in the request: the isolation matrix's rows. */
 export const PROPERTY_ROUTES = ROUTES.filter((r) => r.access === "key" || r.access === "mp-secret");

@@ -23,7 +23,7 @@ import {
   timingPerMinute,
   timingSummary,
 } from "../../web/dashboard/src/modules/operations/metrics.ts";
-import { shortcutKey, viewsFor } from "../../web/dashboard/src/url-state.ts";
+import { mayView, shortcutKey, VIEWS, viewsFor } from "../../web/dashboard/src/url-state.ts";
 
 const T0 = Date.parse("2026-12-02T10:00:00Z");
 const minute = (i: number) => new Date(T0 + i * 60_000).toISOString();
@@ -246,12 +246,20 @@ describe("alerts page", () => {
 });
 
 describe("navigation", () => {
-  it("shows Operations only to the admin, and numbers the views 1–9 then 0", () => {
+  it("shows Operations only to the admin (key 0), Settings after it, and numbers the views 1–9 then 0", () => {
     expect(viewsFor(false).map((v) => v.id)).not.toContain("operations");
     expect(viewsFor(false).map((v) => v.id)).toContain("alerts");
     const admin = viewsFor(true);
-    expect(admin.at(-1)?.id).toBe("operations");
-    expect(admin.map((_, i) => shortcutKey(i))).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]);
+    expect(admin.map((v) => v.id).slice(-2)).toEqual(["operations", "settings"]);
+    expect(admin.map((_, i) => shortcutKey(i))).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", undefined]);
     expect(shortcutKey(10)).toBeUndefined();
+  });
+
+  it("offers a shared link's viewer the reports only: no bot audit, custom reports, alerts or settings", () => {
+    const shared = VIEWS.filter((v) => mayView(v, new Set(["view"]), true)).map((v) => v.id);
+    expect(shared).toEqual(["overview", "realtime", "audience", "acquisition", "behavior", "conversions"]);
+    const viewer = VIEWS.filter((v) => mayView(v, new Set(["view", "read"]))).map((v) => v.id);
+    expect(viewer).toContain("bots");
+    expect(viewer).not.toContain("settings");
   });
 });

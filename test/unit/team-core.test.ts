@@ -13,18 +13,23 @@ describe("roles", () => {
     const caps = (role: "viewer" | "editor" | "admin" | "owner") => [
       ...capabilitiesOf({ kind: "account", email: "a@b.c", role }),
     ];
-    expect(caps("viewer")).toEqual(["read"]);
-    expect(caps("editor")).toEqual(["read", "write"]);
-    expect(caps("admin")).toEqual(["read", "write", "manage", "people"]);
-    expect(caps("owner")).toEqual(["read", "write", "manage", "people", "own"]);
+    expect(caps("viewer")).toEqual(["view", "read"]);
+    expect(caps("editor")).toEqual(["view", "read", "write"]);
+    expect(caps("admin")).toEqual(["view", "read", "write", "manage", "people"]);
+    expect(caps("owner")).toEqual(["view", "read", "write", "manage", "people", "own"]);
     expect(allows({ kind: "admin" }, "operate")).toBe(true);
     expect(allows({ kind: "account", email: "a@b.c", role: "owner" }, "operate")).toBe(false);
   });
 
-  it("keys never hand out access; links and public pages only read", () => {
-    expect([...capabilitiesOf({ kind: "key", key_id: "k", role: "owner" })]).toEqual(["read", "write", "manage"]);
-    expect([...capabilitiesOf({ kind: "share", share_id: "s" })]).toEqual(["read"]);
-    expect([...capabilitiesOf({ kind: "public" })]).toEqual(["read"]);
+  it("keys never hand out access; links and public pages only view the reports", () => {
+    expect([...capabilitiesOf({ kind: "key", key_id: "k", role: "owner" })]).toEqual([
+      "view",
+      "read",
+      "write",
+      "manage",
+    ]);
+    expect([...capabilitiesOf({ kind: "share", share_id: "s" })]).toEqual(["view"]);
+    expect([...capabilitiesOf({ kind: "public" })]).toEqual(["view"]);
   });
 
   it("admins grant up to admin; owners and the admin token any role; keys none", () => {

@@ -53,7 +53,7 @@ describe("invitations, accounts and sessions", () => {
     const access = await (await call(`/api/v1/properties/${p.property_id}/access`, { headers: as(cookie) })).json<{
       capabilities: string[];
     }>();
-    expect(access.capabilities).toEqual(["read"]);
+    expect(access.capabilities).toEqual(["view", "read"]);
     const query = await post(
       "/api/v1/query",
       { property_id: p.property_id, metrics: ["visitors"], date_range: "7d" },

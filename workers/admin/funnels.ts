@@ -15,7 +15,7 @@ import { audit } from "../team/shared.ts";
 export const funnelRoutes = new Hono<{ Bindings: Env }>();
 
 /** Checks the id and the caller's access; the property itself may still not exist. */
-funnelRoutes.use("/api/v1/properties/:id/funnels", propertyAccess());
+funnelRoutes.use("/api/v1/properties/:id/funnels", propertyAccess("write", "view"));
 
 const notFound = (id: string) => new AppError("property_not_found", 404, `property ${id} does not exist`);
 

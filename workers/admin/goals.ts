@@ -11,7 +11,7 @@ import { parseJson } from "../json.ts";
 
 export const goalRoutes = new Hono<{ Bindings: Env }>();
 
-goalRoutes.use("/api/v1/properties/:id/goals/*", propertyAccess());
+goalRoutes.use("/api/v1/properties/:id/goals/*", propertyAccess("write", "view"));
 
 function notFound(id: string): AppError {
   return new AppError("property_not_found", 404, `property ${id} does not exist`);

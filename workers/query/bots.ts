@@ -25,7 +25,8 @@ botRoutes.get("/api/v1/bots", async function botReport(c) {
   const parsed = BotsQuerySchema.safeParse(c.req.query());
   if (!parsed.success) throw new AppError("invalid_request", 400, describeIssues(toFieldIssues(parsed.error)));
   const q = parsed.data;
-  await authorise(c, q.property);
+  // Raw user agents and pages: members and keys only, never a shared link or a public page.
+  await authorise(c, q.property, "read");
   const now = Date.now();
   const range = botsRange(q, now);
   const options = runOptions(c, q.property);

@@ -8,6 +8,7 @@ import { AppError } from "../../core/errors.ts";
 import { describeIssues, toFieldIssues } from "../../core/issues.ts";
 import { openApiDocument } from "../../core/openapi.ts";
 import { ReportParamsSchema } from "../../core/query/report-spec.ts";
+import type { Capability } from "../../core/team/roles.ts";
 import { loadConfig } from "../../platform/config.ts";
 import { propertyStub } from "../../platform/properties.ts";
 import type { DataVersion } from "../../platform/query-cache.ts";
@@ -37,8 +38,8 @@ function parseJsonText(text: string, field: string): unknown {
  * Auth first (401 before anything is read), then the property's hourly quota (429 with
  * Retry-After). The same actor call brings the data versions the query cache keys by.
  */
-export async function authorise(c: Ctx, propertyId: string): Promise<DataVersion> {
-  await requirePropertyAccess(c, propertyId, "read");
+export async function authorise(c: Ctx, propertyId: string, capability: Capability = "view"): Promise<DataVersion> {
+  await requirePropertyAccess(c, propertyId, capability);
   const limit = loadConfig(c.env).QUERY_LIMIT_PER_HOUR;
   const { quota, data } = await propertyStub(c.env, propertyId).admitQuery(Date.now(), limit);
   c.header("X-RateLimit-Remaining", String(quota.remaining));

@@ -33,7 +33,7 @@ function propertyParam(value: string | undefined): string {
 
 socketRoutes.post("/api/v1/realtime/token", async function realtimeToken(c) {
   const propertyId = propertyParam(c.req.query("property"));
-  const access = await requirePropertyAccess(c, propertyId, "read");
+  const access = await requirePropertyAccess(c, propertyId, "view");
   const key = await tokenKey(c.env);
   if (!key) throw new AppError("unavailable", 503, "WebSocket tokens need WS_TOKEN_SECRET or ADMIN_TOKEN to be set");
   // The token names the key that asked, so revoking that key ends its sockets and its reconnections.
@@ -57,7 +57,7 @@ socketRoutes.get("/ws/realtime", async function realtimeSocket(c) {
     if (!minter)
       throw await gate.fail(new AppError("unauthorized", 401, "token: is not valid for this property, or has expired"));
     viewer = "token";
-  } else viewer = (await requirePropertyAccess(c, propertyId, "read")).kind === "key" ? "key" : "admin";
+  } else viewer = (await requirePropertyAccess(c, propertyId, "view")).kind === "key" ? "key" : "admin";
   if (!(await propertyConfig(c.env, propertyId)))
     throw new AppError("property_not_found", 404, `property ${propertyId} does not exist`);
   const headers = new Headers(c.req.raw.headers);

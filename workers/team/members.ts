@@ -24,7 +24,7 @@ const roleOf = (p: Principal): Role | null => (p.kind === "account" || p.kind ==
 
 memberRoutes.get("/api/v1/properties/:id/access", async function access(c) {
   const id = propertyParam(c);
-  const principal = await requirePropertyAccess(c, id, "read");
+  const principal = await requirePropertyAccess(c, id, "view");
   const config = await existingProperty(c.env, id);
   return c.json({
     principal: principal.kind,
@@ -115,7 +115,7 @@ memberRoutes.patch("/api/v1/properties/:id/members/:email", async function chang
 memberRoutes.delete("/api/v1/properties/:id/members/:email", async function removeMember(c) {
   const id = propertyParam(c);
   const email = emailParam(c.req.param("email"));
-  const self = await requirePropertyAccess(c, id, "read");
+  const self = await requirePropertyAccess(c, id, "view");
   if (!(self.kind === "account" && self.email === email)) await requirePropertyAccess(c, id, "people");
   return changeRole(c, id, email, null);
 });

@@ -23,7 +23,7 @@ import { audit, existingProperty, jsonAnswer, propertyParam } from "./shared.ts"
 export const noteRoutes = new Hono<{ Bindings: Env }>();
 
 for (const path of ["saved", "saved/*", "annotations", "annotations/*"])
-  noteRoutes.use(`/api/v1/properties/:id/${path}`, propertyAccess("write", "read"));
+  noteRoutes.use(`/api/v1/properties/:id/${path}`, propertyAccess("write", "view"));
 
 function queryOf<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
   const parsed = schema.safeParse(query);

@@ -64,8 +64,8 @@ shareRoutes.get("/api/v1/share/:id", async function shareInfo(c) {
   if (token && tokenKind(token) === "shr") {
     const found = await teamStub(c.env, id).verifyShare(token, Date.now());
     if (found === "locked") password_required = true;
-    else await requirePropertyAccess(c, id, "read");
-  } else await requirePropertyAccess(c, id, "read");
+    else await requirePropertyAccess(c, id, "view");
+  } else await requirePropertyAccess(c, id, "view");
   const config = await existingProperty(c.env, id);
   return c.json({
     property_id: id,

@@ -45,7 +45,7 @@ const MODULES: Record<ViewId, ComponentType> = {
 const InvitePage = lazy(() => import("./accounts/invite.tsx").then((m) => ({ default: m.InvitePage })));
 const SharePage = lazy(() => import("./accounts/share.tsx").then((m) => ({ default: m.SharePage })));
 
-const READ_ONLY: ReadonlySet<Capability> = new Set(["read"]);
+const READ_ONLY: ReadonlySet<Capability> = new Set(["view"]);
 
 function useShortcuts(views: readonly View[]): void {
   useEffect(() => {

@@ -13,13 +13,13 @@ import type { Capability } from "../../../core/team/roles.ts";
  * Operations stays the tenth view for the admin (key 0); Settings follows it.
  */
 export const VIEWS = [
-  { id: "overview", label: "Overview", needs: ["read"] },
-  { id: "realtime", label: "Real-time", needs: ["read"] },
-  { id: "audience", label: "Audience", needs: ["read"] },
-  { id: "acquisition", label: "Acquisition", needs: ["read"] },
-  { id: "behavior", label: "Behavior", needs: ["read"] },
-  { id: "conversions", label: "Conversions", needs: ["read"] },
-  { id: "custom", label: "Custom reports", needs: ["read"], shared: false },
+  { id: "overview", label: "Overview", needs: ["view"] },
+  { id: "realtime", label: "Real-time", needs: ["view"] },
+  { id: "audience", label: "Audience", needs: ["view"] },
+  { id: "acquisition", label: "Acquisition", needs: ["view"] },
+  { id: "behavior", label: "Behavior", needs: ["view"] },
+  { id: "conversions", label: "Conversions", needs: ["view"] },
+  { id: "custom", label: "Custom reports", needs: ["view"], shared: false },
   // Raw user agents and pages of filtered traffic: the operator's diagnosis, not a report to share.
   { id: "bots", label: "Bot traffic", needs: ["read"], shared: false },
   { id: "alerts", label: "Alerts", needs: ["write"] },
@@ -36,8 +36,8 @@ export function mayView(view: View, capabilities: ReadonlySet<Capability>, share
   return view.needs.some((c: Capability) => capabilities.has(c));
 }
 
-const ADMIN_TOKEN: ReadonlySet<Capability> = new Set(["read", "write", "manage", "people", "own", "operate"]);
-const API_KEY: ReadonlySet<Capability> = new Set(["read", "write", "manage"]);
+const ADMIN_TOKEN: ReadonlySet<Capability> = new Set(["view", "read", "write", "manage", "people", "own", "operate"]);
+const API_KEY: ReadonlySet<Capability> = new Set(["view", "read", "write", "manage"]);
 
 /**
  * The views shown in the navigation, for these capabilities; `true`/`false` as before roles: the

@@ -9,13 +9,13 @@ import { type Loaded, useApi } from "../use-api.ts";
 
 export type Grant = Pick<Access, "principal" | "role" | "capabilities">;
 
-const EVERYTHING: Capability[] = ["read", "write", "manage", "people", "own", "operate"];
+const EVERYTHING: Capability[] = ["view", "read", "write", "manage", "people", "own", "operate"];
 
 /** A server from before roles (no `/access`): the admin token could do everything, a key all but the deployment. */
 function olderServer(admin: boolean): Grant {
   return admin
     ? { principal: "admin", role: null, capabilities: EVERYTHING }
-    : { principal: "key", role: "admin", capabilities: ["read", "write", "manage"] };
+    : { principal: "key", role: "admin", capabilities: ["view", "read", "write", "manage"] };
 }
 
 /** The admin token's grant without asking (the page for a deployment without properties). */
