@@ -61,9 +61,6 @@ export class TeamDO extends DurableObject<Env> {
     return (await members.readMembers(this.ctx.storage))[email]?.role;
   }
 
-  async hasOwner(): Promise<boolean> {
-    return Object.values(await members.readMembers(this.ctx.storage)).some((m) => m.role === "owner");
-  }
 
   async invite(email: string, role: Role, by: string, now: number): ReturnType<typeof members.invite> {
     return this.#serial.run(async () => {
