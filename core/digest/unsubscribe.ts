@@ -8,24 +8,12 @@
  * ADMIN_TOKEN (as core/property/ws-token.ts does for its tokens): never the secret itself, and never
  * the same key as another token's, so a signature made for one use cannot be replayed as another.
  */
+import { base64url, fromBase64url } from "../base64.ts";
+
 const encoder = new TextEncoder();
 
 /** HKDF's `info`: this key signs unsubscribe links and nothing else; a new format gets a new version. */
 export const UNSUBSCRIBE_INFO = "tally digest-unsubscribe v1";
-
-function b64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromB64url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return undefined;
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /** The links' HMAC key; undefined when both secrets are empty (no link can be made or checked). */
 export async function unsubscribeKey(secrets: {
@@ -51,7 +39,7 @@ const payload = (propertyId: string, digestId: string) => encoder.encode(`${prop
 /** The token of one digest's unsubscribe link (43 base64url characters). */
 export async function signUnsubscribe(key: CryptoKey, propertyId: string, digestId: string): Promise<string> {
   if (digestId.includes(".")) throw new Error(`unsubscribe: digest id ${digestId} holds a "."`);
-  return b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, payload(propertyId, digestId))));
+  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, payload(propertyId, digestId))));
 }
 
 /** True when `token` is this digest's; compared in constant time (subtle.verify). */
@@ -62,7 +50,7 @@ export async function verifyUnsubscribe(
   token: string,
 ): Promise<boolean> {
   if (digestId.includes(".") || token.length > 64) return false;
-  const mac = fromB64url(token);
+  const mac = fromBase64url(token);
   if (!mac) return false;
   return crypto.subtle.verify("HMAC", key, mac, payload(propertyId, digestId));
 }

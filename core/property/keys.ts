@@ -3,15 +3,11 @@
  * A key is `tk_<key_id>_<secret>`; the id finds the stored hash, the secret proves possession.
  * Keys have 256 bits of entropy, so a fast hash is enough (no password stretching).
  */
+
+import { base64url } from "../base64.ts";
 import { sha256Hex } from "../hash.ts";
 
 const KEY_PATTERN = /^tk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
 
 function randomBytes(n: number): Uint8Array {
   const bytes = new Uint8Array(n);

@@ -9,26 +9,14 @@
  * testing admin-token guesses offline is the token's entropy (ADMIN_TOKEN ≥ 32 random characters,
  * core/config.ts); a separate WS_TOKEN_SECRET removes the admin token from the question entirely.
  */
+import { base64url, fromBase64url } from "../base64.ts";
+
 const encoder = new TextEncoder();
 
 /** HKDF's `info`: binds the derived key to this one use; a new format gets a new version (v2 names the minter). */
 export const WS_TOKEN_INFO = "tally ws-token v2";
 
 export const WS_TOKEN_TTL_MS = 60_000;
-
-function b64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromB64url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(text) || text.length % 4 === 1) return undefined;
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /**
  * The tokens' HMAC key from the configuration: WS_TOKEN_SECRET, else HKDF-SHA256 of ADMIN_TOKEN;
@@ -64,9 +52,9 @@ export async function signWsToken(
 ): Promise<{ token: string; expires_at: number }> {
   if (!MINTER.test(minter)) throw new Error(`ws-token: ${minter} is not a key id or "admin"`);
   const expires = now + WS_TOKEN_TTL_MS;
-  const payload = `${b64url(encoder.encode(propertyId))}.${expires}.${minter}`;
+  const payload = `${base64url(encoder.encode(propertyId))}.${expires}.${minter}`;
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
-  return { token: `${payload}.${b64url(signature)}`, expires_at: expires };
+  return { token: `${payload}.${base64url(signature)}`, expires_at: expires };
 }
 
 /** The minter of a token that is ours, unexpired and for this property; undefined for any other. */
@@ -79,8 +67,8 @@ export async function readWsToken(
   const [id, expires, minter, signature, extra] = token.split(".");
   if (!id || !expires || !minter || !signature || extra !== undefined) return undefined;
   if (!/^\d{1,15}$/.test(expires) || Number(expires) < now || !MINTER.test(minter)) return undefined;
-  if (id !== b64url(encoder.encode(propertyId))) return undefined;
-  const mac = fromB64url(signature);
+  if (id !== base64url(encoder.encode(propertyId))) return undefined;
+  const mac = fromBase64url(signature);
   // subtle.verify compares in constant time.
   const ok =
     mac !== undefined && (await crypto.subtle.verify("HMAC", key, mac, encoder.encode(`${id}.${expires}.${minter}`)));

@@ -5,21 +5,10 @@
  * limited per address and per account (durable-objects/account-do.ts). The stored form names its
  * parameters, so a later scheme can verify old hashes and rehash on sign-in.
  */
+import { base64, fromBase64 } from "../base64.ts";
+
 const ITERATIONS = 100_000;
 const encoder = new TextEncoder();
-
-function b64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
-
-function fromB64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(password.normalize("NFC")), "PBKDF2", false, [
@@ -33,15 +22,15 @@ async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iteration
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const hash = await derive(password, salt, ITERATIONS);
-  return `pbkdf2-sha256$${ITERATIONS}$${b64(salt)}$${b64(hash)}`;
+  return `pbkdf2-sha256$${ITERATIONS}$${base64(salt)}$${base64(hash)}`;
 }
 
 /** Constant-time check of a password against a stored hash; false for a malformed one. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, iterations, salt, hash] = stored.split("$");
   if (scheme !== "pbkdf2-sha256" || !iterations || !salt || !hash) return false;
-  const expected = fromB64(hash);
-  const actual = await derive(password, fromB64(salt), Number(iterations));
+  const expected = fromBase64(hash);
+  const actual = await derive(password, fromBase64(salt), Number(iterations));
   if (actual.length !== expected.length) return false;
   let diff = 0;
   for (let i = 0; i < actual.length; i++) diff |= (actual[i] ?? 0) ^ (expected[i] ?? 0);

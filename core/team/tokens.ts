@@ -6,18 +6,14 @@
  * - `shr`: a shared link; `shu`: a password-protected link once unlocked (12 hours);
  * - `uns`: a digest's unsubscribe link.
  */
+
+import { base64url } from "../base64.ts";
 import { sha256Hex } from "../hash.ts";
 
 export const TOKEN_KINDS = ["ses", "inv", "shr", "shu", "uns"] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 const PATTERN = /^(ses|inv|shr|shu|uns)_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
 
 export function newId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
