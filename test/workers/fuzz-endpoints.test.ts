@@ -49,6 +49,28 @@ const NEVER_2XX = new Set([
   "GET /api/v1/ops/dead-letters/:id",
   "POST /api/v1/ops/dead-letters/:id/replay",
   "DELETE /api/v1/ops/dead-letters/:id",
+  // The team's (#21): what their valid request names is never made here — a session, an invitation,
+  // a shared link, a saved item, an annotation, a digest, a signed unsubscribe link, a member — or,
+  // for the people routes that change things, only a person or the admin token may (keys are refused).
+  "POST /api/v1/auth/sign-in",
+  "POST /api/v1/auth/sign-out-everywhere",
+  "GET /api/v1/auth/me",
+  "GET /api/v1/invitations/:id/:token",
+  "POST /api/v1/invitations/accept",
+  "POST /api/v1/shares/unlock",
+  "POST /api/v1/properties/:id/invitations",
+  "DELETE /api/v1/properties/:id/invitations/:invitationId",
+  "PATCH /api/v1/properties/:id/members/:email",
+  "DELETE /api/v1/properties/:id/members/:email",
+  "POST /api/v1/properties/:id/shares",
+  "DELETE /api/v1/properties/:id/shares/:shareId",
+  "PUT /api/v1/properties/:id/saved/:itemId",
+  "DELETE /api/v1/properties/:id/saved/:itemId",
+  "DELETE /api/v1/properties/:id/annotations/:annotationId",
+  "DELETE /api/v1/properties/:id/digests/:digestId",
+  "POST /api/v1/properties/:id/digests/:digestId/send",
+  "GET /api/v1/digests/unsubscribe",
+  "POST /api/v1/digests/unsubscribe",
 ]);
 
 describe("hostile requests to every public route", () => {

@@ -44,8 +44,12 @@ describe("saved funnels API", () => {
     expect(await (await call(path(), { headers: bearer(property.api_key) })).json()).toEqual({ funnels: [] });
     const saved = await put({ funnels: [SIGNUP] });
     expect(saved.status).toBe(200);
-    expect(await saved.json()).toEqual({ funnels: [SIGNUP] });
-    expect(await (await call(path(), { headers: ADMIN })).json()).toEqual({ funnels: [SIGNUP] });
+    // Each funnel carries who made it and who changed it last (#21), stamped by the server.
+    const byKey = { owner: `key ${property.key_id}`, updated_by: `key ${property.key_id}` };
+    expect(await saved.json()).toEqual({ funnels: [{ ...SIGNUP, ...byKey, updated_at: expect.any(Number) }] });
+    expect(await (await call(path(), { headers: ADMIN })).json()).toEqual({
+      funnels: [{ ...SIGNUP, ...byKey, updated_at: expect.any(Number) }],
+    });
     // Replaced, not appended to.
     const docs = {
       id: "docs",
@@ -56,7 +60,9 @@ describe("saved funnels API", () => {
       ],
     };
     expect((await put({ funnels: [docs] }, ADMIN)).status).toBe(200);
-    expect(await (await call(path(), { headers: ADMIN })).json()).toEqual({ funnels: [docs] });
+    expect(await (await call(path(), { headers: ADMIN })).json()).toEqual({
+      funnels: [{ ...docs, owner: "admin token", updated_by: "admin token", updated_at: expect.any(Number) }],
+    });
     expect((await put({ funnels: [SIGNUP] })).status).toBe(200);
   });
 
@@ -80,7 +86,11 @@ describe("saved funnels API", () => {
     }
     expect((await put("{not json")).status).toBe(400);
     // Nothing of the refused lists was kept.
-    expect(await (await call(path(), { headers: ADMIN })).json()).toEqual({ funnels: [SIGNUP] });
+    expect(await (await call(path(), { headers: ADMIN })).json()).toEqual({
+      funnels: [
+        { ...SIGNUP, owner: expect.any(String), updated_by: expect.any(String), updated_at: expect.any(Number) },
+      ],
+    });
   });
 
   it("answers 401 without a key, 403 with another property's key, 404 for no such property", async () => {

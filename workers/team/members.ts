@@ -78,7 +78,8 @@ memberRoutes.delete("/api/v1/properties/:id/invitations/:invitationId", async fu
 });
 
 function emailParam(value: string): string {
-  const parsed = EmailSchema.safeParse(decodeURIComponent(value));
+  // Hono has decoded the path already; decoding again would throw on a stray "%".
+  const parsed = EmailSchema.safeParse(value);
   if (!parsed.success) throw new AppError("invalid_request", 400, "email: must be an email address");
   return parsed.data;
 }

@@ -69,11 +69,12 @@ export function useCredentials(): Credentials {
 }
 
 /**
- * The token for a property: its own key, else the admin token, else the session cookie (SESSION)
+ * The token for a property: the admin token, else its own key, else the session cookie (SESSION)
  * when the account is a member of it. A key or the admin token was typed on purpose, so it wins.
  */
 export function tokenFor(credentials: Credentials, propertyId: string, me?: Me | null): string | undefined {
-  const token = credentials.keys[propertyId] ?? credentials.admin;
+  // The admin token first: it holds everything a key does, and more (the Operations page).
+  const token = credentials.admin ?? credentials.keys[propertyId];
   if (token) return token;
   return me?.properties.some((p) => p.property_id === propertyId) ? SESSION : undefined;
 }
