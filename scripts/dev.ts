@@ -128,15 +128,15 @@ const wranglerBin = join(
 // --env-file, wrangler reads .dev.vars as an env file with this process's environment over it (plain
 // .dev.vars would win over --var, and every parallel stack shares the checkout's .dev.vars). A
 // variable the Worker does not declare is taken only when named by a --var, hence the placeholders.
-// SMTP_URL travels the same way (it may hold a real server's password); without the env file, on the
-// command line.
+// SMTP_URL does not: the Worker saw the placeholder's empty value over the env file's (tried as a
+// new user: email digests answered 409 smtp_not_configured), so it is always a --var. The local
+// receiver's is dev:dev; a real server's password on this command line is visible to local `ps`.
 const secretEnv: Record<string, string> = credentials
   ? {
       CLICKHOUSE_USER: credentials.user,
       CLICKHOUSE_PASSWORD: credentials.password,
       CLICKHOUSE_QUERY_USER: credentials.queryUser,
       CLICKHOUSE_QUERY_PASSWORD: credentials.queryPassword,
-      SMTP_URL: smtpUrl,
     }
   : {};
 const secretArgs = credentials
@@ -148,7 +148,7 @@ const secretArgs = credentials
       "--var",
       "CLICKHOUSE_QUERY_PASSWORD:",
       "--var",
-      "SMTP_URL:",
+      `SMTP_URL:${smtpUrl}`,
     ]
   : ["--var", `SMTP_URL:${smtpUrl}`];
 

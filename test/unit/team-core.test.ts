@@ -71,8 +71,8 @@ describe("tokens", () => {
 
 describe("saved funnels' owner and last change", () => {
   const steps = [
-    { type: "page", value: "/" },
-    { type: "page", value: "/pricing" },
+    { kind: "page", value: "/" },
+    { kind: "page", value: "/pricing" },
   ] as SavedFunnel["steps"];
   it("stamps new and changed funnels, keeps unchanged ones, and ignores stamps sent back", () => {
     const first = stampFunnels([{ id: "f", name: "F", steps }], [], "ann@example.com", 1);
