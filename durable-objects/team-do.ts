@@ -61,7 +61,6 @@ export class TeamDO extends DurableObject<Env> {
     return (await members.readMembers(this.ctx.storage))[email]?.role;
   }
 
-
   async invite(email: string, role: Role, by: string, now: number): ReturnType<typeof members.invite> {
     return this.#serial.run(async () => {
       return members.invite(this.ctx.storage, email, role, by, now);
