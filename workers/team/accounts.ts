@@ -112,11 +112,6 @@ accountRoutes.post("/api/v1/invitations/accept", async function acceptInvitation
     throw new AppError("invitation_not_found", 404, "this invitation was used or revoked meanwhile");
   await account.setMembership(input.property_id, member.role);
   await audit(c, input.property_id, input.email, "invitation_accepted", input.email, { role: member.role });
-  return c.json({
-    ...me,
-    properties: [
-      ...me.properties.filter((p) => p.property_id !== input.property_id),
-      { property_id: input.property_id, role: member.role },
-    ],
-  });
+  // Read back rather than patched together: the account's own index is what /auth/me will answer.
+  return c.json((await account.me()) ?? me);
 });
